@@ -1,0 +1,1 @@
+"""KPI workbook helpers."""

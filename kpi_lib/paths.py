@@ -1,0 +1,35 @@
+"""Where the project's data lives: found from the working directory, or KPI_ROOT."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The folder holding data/raw: $KPI_ROOT, else the nearest parent of the cwd, else the
+    checkout this package was installed from (editable install)."""
+    env = os.environ.get("KPI_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path.cwd().resolve()
+    for cand in (here, *here.parents):
+        if (cand / "data" / "raw").is_dir() and (cand / "pyproject.toml").is_file():
+            return cand
+    return Path(__file__).resolve().parents[1]
+
+
+def raw_dir() -> Path:
+    return project_root() / "data" / "raw"
+
+
+def processed_dir() -> Path:
+    return project_root() / "data" / "processed"
+
+
+def catalog_path() -> Path:
+    return project_root() / "data" / "catalog" / "kpis.yaml"
+
+
+def outputs_dir() -> Path:
+    return project_root() / "outputs"

@@ -1,0 +1,1 @@
+"""Readers turn one source document into extracted rows (kpi_lib.rows)."""

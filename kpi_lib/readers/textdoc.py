@@ -1,0 +1,51 @@
+"""A text extraction of a report, loaded once and shared by the text readers."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kpi_lib.errors import InputError
+
+_TAG = re.compile(r"<[^>]+>")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_MD_EMPH = re.compile(r"(\*{1,3}|_{2,3})(.+?)\1")
+
+
+@dataclass
+class TextDoc:
+    """Lines of a text report; `lines[i]` is line i+1 of the file."""
+
+    path: Path
+    lines: list[str]
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+
+def load_text(path: Path) -> TextDoc:
+    """Read a text report, failing with one clear line for empty or undecodable files."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(str(path), "file is empty")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(str(path), "not UTF-8 text (is it a binary file?)", line=line) from None
+    if "\x00" in text:
+        raise InputError(str(path), "contains NUL bytes: not a text report")
+    return TextDoc(path, text.splitlines())
+
+
+def strip_markup(text: str) -> str:
+    """Plain text of a cell or heading: no HTML tags or entities, no markdown emphasis/heading marks."""
+    text = html.unescape(_TAG.sub(" ", text))
+    text = _MD_HEADING.sub("", text)
+    for _ in range(3):
+        text = _MD_EMPH.sub(r"\2", text)
+    text = text.replace("\\*", "*").replace("\\_", "_")
+    return re.sub(r"\s+", " ", text).strip()

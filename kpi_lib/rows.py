@@ -1,0 +1,90 @@
+"""The contract between readers and everything downstream: one extracted row per KPI data row."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+COLUMNS: list[str] = [
+    "section",
+    "heading",
+    "ref",
+    "metric_name",
+    "target_text",
+    "good_is",
+    "as_of_text",
+    "value",
+    "value_text",
+    "rag",
+    "source_file",
+    "source_page",
+    "source_line",
+    "reader",
+]
+
+
+@dataclass
+class Row:
+    """One KPI data row as printed, plus where it came from.
+
+    `value` is the headline number or None; `rag` is Green/Amber/Red or "".
+    `source_page` is 1-based for PDFs and None for text; `source_line` is the
+    1-based line in a text file (or the line within the page for PDFs).
+    """
+
+    metric_name: str
+    section: str = ""
+    heading: str = ""
+    ref: str = ""
+    target_text: str = ""
+    good_is: str = ""
+    as_of_text: str = ""
+    value: float | None = None
+    value_text: str = ""
+    rag: str = ""
+    source_file: str = ""
+    source_page: int | None = None
+    source_line: int | None = None
+    reader: str = ""
+
+
+@dataclass
+class Issue:
+    """A warning about input we could not fully use; never silently dropped."""
+
+    kind: str  # unknown_glyph | unparsed_row | unparsed_cell | other
+    message: str
+    source_file: str = ""
+    source_page: int | None = None
+    source_line: int | None = None
+
+    def __str__(self) -> str:
+        where = [self.source_file or "?"]
+        if self.source_page is not None:
+            where.append(f"page {self.source_page}")
+        if self.source_line is not None:
+            where.append(f"line {self.source_line}")
+        return f"{': '.join(where)}: {self.kind}: {self.message}"
+
+
+@dataclass
+class Extraction:
+    """What a reader found in one document."""
+
+    source_file: str
+    rows: list[Row] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    tables: int = 0
+    pages: int | None = None
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame([asdict(r) for r in self.rows], columns=COLUMNS)
+        df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+        for col in ("source_page", "source_line"):
+            df[col] = pd.array(df[col], dtype="Int64")
+        return df
+
+    def issues_frame(self) -> pd.DataFrame:
+        cols = ["kind", "message", "source_file", "source_page", "source_line"]
+        return pd.DataFrame([asdict(i) for i in self.issues], columns=cols)

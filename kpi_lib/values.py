@@ -1,0 +1,114 @@
+"""Cell-level parsing shared by every reader: whitespace, numbers, RAG glyphs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WS = re.compile(r"\s+")
+
+
+def collapse(text: object) -> str:
+    """Text as printed, with runs of whitespace (incl. non-breaking) collapsed to one space."""
+    if text is None:
+        return ""
+    return _WS.sub(" ", str(text).replace("\u00a0", " ")).strip()
+
+
+# RAG glyphs as text extraction and OCR render them; see DOMAIN.md.
+RAG_GLYPHS: dict[str, str] = {
+    "\u2713": "Green",  # ✓
+    "\u2714": "Green",  # ✔
+    "~": "Green",
+    "!": "Amber",
+    "\u012f": "Amber",  # į
+    "\u012f.": "Amber",
+    "\u2717": "Red",  # ✗
+    "\u2718": "Red",  # ✘
+    "\u00d7": "Red",  # ×
+    "X": "Red",
+    "x": "Red",
+}
+_RAG_WORDS = {
+    "green": "Green",
+    "amber": "Amber",
+    "red": "Red",
+    "g": "Green",
+    "a": "Amber",
+    "r": "Red",
+}
+
+
+def rag_from_text(text: object) -> str | None:
+    """Map a RAG cell to Green/Amber/Red, "" for an empty cell, None for an unknown glyph.
+
+    None is deliberate: callers must report it as a warning with its place, never guess.
+    """
+    cell = collapse(text)
+    if not cell:
+        return ""
+    if cell in RAG_GLYPHS:
+        return RAG_GLYPHS[cell]
+    stripped = cell.rstrip(".").strip()
+    if stripped in RAG_GLYPHS:
+        return RAG_GLYPHS[stripped]
+    return _RAG_WORDS.get(cell.lower())
+
+
+_MONTHS = (
+    "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|"
+    "july|august|september|october|november|december"
+)
+_NUMBER = re.compile(
+    r"(?<![\w/.])(?P<sign>[-\u2212])?(?P<cur>£)?\s?"
+    r"(?P<num>\d{1,3}(?:,\s?\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?![\w/]|\.\d)"
+)
+_PERIODISH = re.compile(rf"(?i)\b(?:q[1-4]|{_MONTHS})\b\.?\s*$")
+_FOLLOWED_BY_PERIOD = re.compile(rf"(?i)^\s*(?:to|-|–)\s*(?:{_MONTHS}|\d{{4}})")
+_PARENS = re.compile(r"\([^()]*\)")
+
+
+def parse_number(text: object) -> float | None:
+    """A clean numeric cell (`93.45`, `2,655,636.0`, `£385000.0`, `85.4%`) as a float, else None."""
+    cell = collapse(text).replace("\u2212", "-")
+    if not cell:
+        return None
+    cell = cell.replace("£", "").replace("%", "").replace(",", "").replace(" ", "")
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def headline_number(text: object) -> float | None:
+    """The headline number of a cell such as `73.6% Uptake (52,226 of 70,987)`,
+    `841,582 Cumulative 2,638,886`, `Q1 75.5%` or `Jan to Dec 2019 12.28 days per FTE`.
+
+    Parenthesised notes, period labels (Q1, months, years next to months) are skipped;
+    the first remaining number is the headline. None when the cell has no number.
+    """
+    cell = collapse(text).replace("\u2212", "-")
+    direct = parse_number(cell)
+    if direct is not None:
+        return direct
+    cell = _PARENS.sub(" ", cell)
+    for m in _NUMBER.finditer(cell):
+        before, after = cell[: m.start()], cell[m.end() :]
+        num = m.group("num")
+        is_year = re.fullmatch(r"(19|20)\d\d", num) is not None
+        if before.rstrip().endswith(("Q", "q")) and not before.endswith(" "):
+            continue
+        if is_year and (_PERIODISH.search(before) or _FOLLOWED_BY_PERIOD.match(after)):
+            continue
+        if is_year and re.match(r"\s*(?:to|-|–)\s", after):
+            continue
+        value = float(num.replace(",", "").replace(" ", ""))
+        return -value if m.group("sign") else value
+    return None
+
+
+def strip_accents_lower(text: str) -> str:
+    """Fold case and accents so header matching tolerates OCR look-alikes."""
+    norm = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in norm if not unicodedata.combining(c)).lower()
