@@ -42,7 +42,7 @@ def load_text(path: Path) -> TextDoc:
 
 
 def strip_markup(text: str) -> str:
-    """Plain text of a cell or heading: no HTML tags or entities, no markdown emphasis/heading marks."""
+    """Plain text of a cell or heading: no HTML tags/entities, no markdown marks."""
     text = html.unescape(_TAG.sub(" ", text))
     text = _MD_HEADING.sub("", text)
     for _ in range(3):
