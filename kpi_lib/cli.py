@@ -50,6 +50,93 @@ BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [
 ]
 
 
+# --- reports -------------------------------------------------------------------------------
+def cmd_report(args: argparse.Namespace) -> int:
+    from kpi_lib.reports import run_report
+
+    res = run_report(
+        args.period,
+        with_code=args.with_code,
+        amber_tolerance=args.tolerance,
+        forecast_horizon=args.horizon,
+        sections=args.section or None,
+        timeout=args.timeout,
+    )
+    for html in res.html:
+        print(html)
+    return 0
+
+
+def cmd_deep_dive(args: argparse.Namespace) -> int:
+    from kpi_lib.reports import run_deep_dive
+
+    res = run_deep_dive(
+        args.kpi_id, with_code=args.with_code, forecast_horizon=args.horizon, timeout=args.timeout
+    )
+    for html in res.html:
+        print(html)
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from kpi_lib.batch import batch
+
+    table = batch(
+        periods=args.period or None,
+        deep_dives=args.deep_dives,
+        workers=args.workers,
+        with_code=args.with_code,
+    )
+    print(table.to_string(index=False))
+    failed = int((table["status"] != "ok").sum())
+    print(f"{len(table) - failed} succeeded, {failed} failed")
+    return 1 if failed else 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from kpi_lib.audit import audit
+
+    result = audit(args.manifest, keep=args.keep)
+    for line in result.lines():
+        print(line)
+    return 0 if result.ok else 1
+
+
+def _report_parsers(sub: argparse._SubParsersAction) -> None:
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--with-code", action="store_true", help="show code cells in the HTML")
+        p.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+
+    p = sub.add_parser("report", help="run the quarterly report notebooks into outputs/<period>/")
+    p.add_argument("--period", help="e.g. 2022/23 Q2 (default: latest with KPI data)")
+    p.add_argument("--tolerance", type=float, default=0.05, help="amber tolerance (relative)")
+    p.add_argument("--horizon", type=int, default=4, help="forecast horizon in quarters")
+    p.add_argument("--section", action="append", help="limit to a section (repeatable)")
+    common(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("deep-dive", help="run the KPI deep-dive notebook into outputs/kpi/<id>/")
+    p.add_argument("kpi_id")
+    p.add_argument("--horizon", type=int, default=4)
+    common(p)
+    p.set_defaults(func=cmd_deep_dive)
+
+    p = sub.add_parser("batch", help="run every period's report (and deep dives) in parallel")
+    p.add_argument("--period", action="append", help="only these periods (repeatable)")
+    p.add_argument("--deep-dives", action="store_true", help="also every KPI's deep dive")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--with-code", action="store_true")
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("audit", help="re-run a published analysis from its manifest and compare")
+    p.add_argument("manifest", help="outputs/<period>/manifest.json")
+    p.add_argument("--keep", action="store_true", help="keep the re-run folder for inspection")
+    p.set_defaults(func=cmd_audit)
+
+
+BUILDERS.append(_report_parsers)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="Council KPI workbook")
     sub = parser.add_subparsers(dest="command", required=True)

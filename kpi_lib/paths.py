@@ -24,7 +24,9 @@ def raw_dir() -> Path:
 
 
 def processed_dir() -> Path:
-    return project_root() / "data" / "processed"
+    """$KPI_PROCESSED lets an audit re-run build a private store without touching the real one."""
+    env = os.environ.get("KPI_PROCESSED")
+    return Path(env).resolve() if env else project_root() / "data" / "processed"
 
 
 def catalog_path() -> Path:
@@ -33,3 +35,15 @@ def catalog_path() -> Path:
 
 def outputs_dir() -> Path:
     return project_root() / "outputs"
+
+
+def notebooks_dir() -> Path:
+    return project_root() / "notebooks"
+
+
+def relative(path: Path) -> str:
+    """A path as recorded in data and manifests: relative to the project root, posix."""
+    try:
+        return Path(path).resolve().relative_to(project_root()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()

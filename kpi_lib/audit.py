@@ -1,0 +1,153 @@
+"""Re-run a published analysis from its manifest and say exactly what differs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kpi_lib import manifest
+from kpi_lib.paths import project_root
+from kpi_lib.run import run_notebook
+
+MAX_CELLS = 10  # differing cells listed per table
+
+
+@dataclass
+class AuditResult:
+    manifest: str
+    inputs_changed: list[str] = field(default_factory=list)
+    results_changed: list[str] = field(default_factory=list)
+    checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.inputs_changed and not self.results_changed
+
+    def lines(self) -> list[str]:
+        head = "OK" if self.ok else "FAILED"
+        out = [f"audit {head}: {self.manifest} ({self.checked} result files compared)"]
+        out += [f"input changed: {line}" for line in self.inputs_changed]
+        out += [f"result differs: {line}" for line in self.results_changed]
+        return out
+
+    def frame(self) -> pd.DataFrame:
+        rows = [("input", x) for x in self.inputs_changed]
+        rows += [("result", x) for x in self.results_changed]
+        return pd.DataFrame(rows, columns=["what", "difference"])
+
+
+def compare_inputs(recorded: list[dict[str, str]]) -> list[str]:
+    now = {i["path"]: i["sha256"] for i in manifest.input_files()}
+    then = {i["path"]: i["sha256"] for i in recorded}
+    out = []
+    for path in sorted(then.keys() | now.keys()):
+        if path not in now:
+            out.append(f"{path}: missing (was sha256 {then[path][:12]})")
+        elif path not in then:
+            out.append(f"{path}: new file, not in the manifest")
+        elif then[path] != now[path]:
+            out.append(f"{path}: sha256 was {then[path][:12]}, now {now[path][:12]}")
+    return out
+
+
+def diff_tables(name: str, published: Path, rerun: Path) -> list[str]:
+    """Cell-level differences between two CSV result tables."""
+    if not published.exists() or not rerun.exists():
+        which = "published copy" if not published.exists() else "re-run"
+        return [f"{name}: missing in the {which}"]
+    a = pd.read_csv(published, dtype=str, keep_default_na=False)
+    b = pd.read_csv(rerun, dtype=str, keep_default_na=False)
+    if list(a.columns) != list(b.columns) or a.shape != b.shape:
+        return [f"{name}: shape/columns differ: published {a.shape}, re-run {b.shape}"]
+    out = []
+    for col in a.columns:
+        for idx in a.index[a[col] != b[col]]:
+            out.append(
+                f"{name}: row {idx + 1}, column {col}: published {a.at[idx, col]!r}, "
+                f"re-run {b.at[idx, col]!r}"
+            )
+    if len(out) > MAX_CELLS:
+        out = out[:MAX_CELLS] + [f"{name}: … and {len(out) - MAX_CELLS} more cells"]
+    return out
+
+
+@contextmanager
+def _private_store(folder: Path):
+    """Point the store at a scratch folder for the re-run; the real store is not touched."""
+    old = os.environ.get("KPI_PROCESSED")
+    os.environ["KPI_PROCESSED"] = str(folder)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("KPI_PROCESSED", None)
+        else:
+            os.environ["KPI_PROCESSED"] = old
+
+
+def rerun(m: dict[str, Any], scratch: Path) -> Path:
+    """Rebuild the store from data/raw and execute the recorded notebooks with their parameters."""
+    from kpi_lib.ingest import ingest
+
+    out = scratch / "run"
+    out.mkdir(parents=True)
+    with _private_store(scratch / "store"):
+        ingest()
+        for nb in m["notebooks"]:
+            params = {**nb["parameters"], "output_dir": str(out)}
+            run_notebook(project_root() / nb["path"], out, params)
+    return out
+
+
+def audit(manifest_path: str | Path, keep: bool = False) -> AuditResult:
+    path = Path(manifest_path)
+    m = manifest.read_manifest(path)
+    published_dir = path.parent
+    result = AuditResult(str(path))
+    result.inputs_changed = compare_inputs(m["inputs"])
+    recorded = {**m["results"].get("tables", {}), **m["results"].get("figures", {})}
+    scratch = Path(tempfile.mkdtemp(prefix="kpi-audit-"))
+    try:
+        rerun_dir = rerun(m, scratch)
+        fresh = manifest.result_hashes(rerun_dir)
+        fresh_all = {**fresh["tables"], **fresh["figures"]}
+        for name in sorted(recorded.keys() | fresh_all.keys()):
+            result.checked += 1
+            result.results_changed += _compare_one(
+                name,
+                published_dir / name,
+                rerun_dir / name,
+                recorded.get(name),
+                fresh_all.get(name),
+            )
+    finally:
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return result
+
+
+def _compare_one(
+    name: str, pub: Path, fresh: Path, recorded: str | None, fresh_sha: str | None
+) -> list[str]:
+    """Why one result file fails the audit: edited since publication, or not reproduced."""
+    out: list[str] = []
+    cells = name.endswith(".csv")
+    if not pub.exists():
+        out.append(f"{name}: missing from the published output")
+    elif manifest.sha256_file(pub) != recorded:
+        out.append(f"{name}: published file edited since the run (sha256 differs from manifest)")
+        if cells:
+            out += diff_tables(name, pub, fresh)
+        return out
+    if recorded != fresh_sha:
+        out.append(f"{name}: re-run does not reproduce the manifest")
+        if cells and pub.exists():
+            out += diff_tables(name, pub, fresh)
+    return out

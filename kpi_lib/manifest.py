@@ -1,0 +1,138 @@
+"""What a run was built from and what it produced, so an auditor can re-run and compare."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kpi_lib.paths import catalog_path, project_root, raw_dir, relative
+
+PACKAGES = (
+    "kpi-workbook",
+    "pandas",
+    "numpy",
+    "statsmodels",
+    "seaborn",
+    "matplotlib",
+    "pdfplumber",
+    "papermill",
+    "duckdb",
+    "pyarrow",
+    "pandera",
+)
+RUN_INFO = "run_info.json"
+MANIFEST = "manifest.json"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_state() -> dict[str, Any]:
+    """The commit the code came from; `dirty` when the working tree differs from it."""
+
+    def git(*args: str) -> str:
+        res = subprocess.run(
+            ["git", *args], cwd=project_root(), capture_output=True, text=True, check=False
+        )
+        return res.stdout.strip() if res.returncode == 0 else ""
+
+    commit = git("rev-parse", "HEAD")
+    dirty = bool(git("status", "--porcelain", "--", "kpi_lib", "notebooks", "data/catalog"))
+    return {"commit": commit or "unknown", "dirty": dirty}
+
+
+def input_files() -> list[dict[str, str]]:
+    """Every raw input and the catalogue, with sha256: the analysis reads the whole history."""
+    files = sorted(p for p in raw_dir().rglob("*") if p.is_file())
+    if catalog_path().is_file():
+        files.append(catalog_path())
+    return [{"path": relative(p), "sha256": sha256_file(p)} for p in files]
+
+
+def run_info(kind: str, notebooks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Everything known before execution: inputs, parameters per notebook, versions, commit."""
+    nb_hashes = {name: sha256_file(project_root() / name) for name in notebooks}
+    return {
+        "kind": kind,
+        "notebooks": [
+            {"path": name, "sha256": nb_hashes[name], "parameters": params}
+            for name, params in notebooks.items()
+        ],
+        "inputs": input_files(),
+        "packages": package_versions(),
+        "git": git_state(),
+    }
+
+
+def result_hashes(out_dir: Path) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for sub in ("tables", "figures"):
+        folder = Path(out_dir) / sub
+        files = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
+        out[sub] = {f"{sub}/{p.name}": sha256_file(p) for p in files}
+    return out
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    from kpi_lib.errors import InputError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(str(path), "no such manifest") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"not a valid manifest: {exc}") from None
+    if not isinstance(data, dict) or "notebooks" not in data or "results" not in data:
+        raise InputError(str(path), "not a kpi manifest (no notebooks/results)")
+    return data
+
+
+def finish(out_dir: Path) -> dict[str, Any]:
+    """Write manifest.json = run_info + the sha256 of every result table and figure."""
+    info = json.loads((Path(out_dir) / RUN_INFO).read_text(encoding="utf-8"))
+    info["results"] = result_hashes(out_dir)
+    write_json(Path(out_dir) / MANIFEST, info)
+    return info
+
+
+def summary(out_dir: str | Path) -> pd.DataFrame:
+    """A readable summary of the run, for the last cell of a report notebook."""
+    folder = Path(out_dir)
+    info = json.loads((folder / RUN_INFO).read_text(encoding="utf-8"))
+    rows = [("git commit", info["git"]["commit"] + (" (dirty)" if info["git"]["dirty"] else ""))]
+    for nb in info["notebooks"]:
+        rows.append((f"notebook {nb['path']}", json.dumps(nb["parameters"], sort_keys=True)))
+    for item in info["inputs"]:
+        rows.append((f"input {item['path']}", item["sha256"][:16]))
+    for name, version in info["packages"].items():
+        rows.append((f"package {name}", version))
+    for files in result_hashes(folder).values():
+        for name, digest in files.items():
+            rows.append((f"result {name}", digest[:16]))
+    return pd.DataFrame(rows, columns=["item", "value"])

@@ -1,0 +1,139 @@
+"""Execute one parameterised notebook with papermill in the project's kernel, and render HTML.
+
+Papermill only warns about unknown parameters and leaves the output half-written on failure;
+here unknown names are rejected before anything runs and failures name the notebook and cell.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+
+from kpi_lib.errors import KpiError, UsageError
+from kpi_lib.paths import project_root, relative
+
+KERNEL = "kpi-workbook"
+DEFAULT_TIMEOUT = 600  # seconds per cell
+
+
+class NotebookError(KpiError):
+    """A notebook failed; the executed copy with the failing cell is kept at `kept`."""
+
+    def __init__(self, notebook: str, message: str, cell: int | None = None, kept: str = ""):
+        self.notebook, self.message, self.cell, self.kept = notebook, message, cell, kept
+        where = f"cell {cell}: " if cell is not None else ""
+        keep = f" (executed copy kept at {kept})" if kept else ""
+        super().__init__(f"{notebook}: {where}{message}{keep}")
+
+
+@dataclass
+class NotebookRun:
+    notebook: str
+    ipynb: Path
+    html: Path
+    seconds: float
+
+
+def declared_parameters(notebook: Path) -> dict[str, Any]:
+    """The names (and defaults) of the notebook's `parameters` cell."""
+    info = papermill.inspect_notebook(str(notebook))
+    return {name: spec.get("default") for name, spec in info.items()}
+
+
+def check_parameters(notebook: Path, params: dict[str, Any]) -> None:
+    """Reject unknown parameter names up front: papermill would only warn and run anyway."""
+    if not notebook.is_file():
+        raise UsageError(f"{relative(notebook)}: no such notebook")
+    declared = declared_parameters(notebook)
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise UsageError(
+            f"{relative(notebook)}: unknown parameter(s) {', '.join(unknown)}; "
+            f"declared: {', '.join(sorted(declared))}"
+        )
+
+
+def _first_error(nb_path: Path) -> tuple[int | None, str]:
+    """The first cell with an error output in an executed notebook, as (index, 'Ename: value')."""
+    try:
+        nb = nbformat.read(nb_path, as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable partial notebook has no cell to name
+        return None, ""
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return i, f"{out.get('ename')}: {out.get('evalue')}"
+    return None, ""
+
+
+def execute(
+    notebook: Path,
+    out_ipynb: Path,
+    params: dict[str, Any],
+    timeout: int = DEFAULT_TIMEOUT,
+    kernel: str = KERNEL,
+) -> float:
+    """Run `notebook` into `out_ipynb`; raise NotebookError naming the failing cell."""
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    check_parameters(notebook, params)
+    out_ipynb.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    name = relative(notebook)
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(out_ipynb),
+            parameters=params,
+            kernel_name=kernel,
+            progress_bar=False,
+            execution_timeout=timeout,
+            cwd=str(project_root()),
+        )
+    except papermill.PapermillExecutionError as exc:
+        msg = f"{exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}".strip()
+        raise NotebookError(name, msg, cell=exc.cell_index, kept=relative(out_ipynb)) from None
+    except NoSuchKernel:
+        raise KpiError(f"Jupyter kernel '{kernel}' is not installed: run `make setup`") from None
+    except Exception as exc:  # noqa: BLE001 - timeouts and dead kernels come as many types
+        cell, err = _first_error(out_ipynb)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        msg = err or f"{type(exc).__name__}: {first}"
+        if "timed out" in str(exc).lower() or "Timeout" in type(exc).__name__:
+            msg = f"cell timed out after {timeout} s"
+        kept = relative(out_ipynb) if out_ipynb.exists() else ""
+        raise NotebookError(name, msg, cell=cell, kept=kept) from None
+    return time.perf_counter() - start
+
+
+def to_html(ipynb: Path, html: Path, with_code: bool = False) -> None:
+    """Render an executed notebook; code cells hidden unless asked for."""
+    exporter = HTMLExporter(
+        exclude_input=not with_code,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nbformat.read(ipynb, as_version=4))
+    html.write_text(body, encoding="utf-8")
+
+
+def run_notebook(
+    notebook: Path,
+    out_dir: Path,
+    params: dict[str, Any],
+    with_code: bool = False,
+    timeout: int = DEFAULT_TIMEOUT,
+    kernel: str = KERNEL,
+) -> NotebookRun:
+    """Execute and render one notebook into `out_dir` (which the caller owns and swaps in)."""
+    out_ipynb = out_dir / notebook.name
+    seconds = execute(notebook, out_ipynb, params, timeout=timeout, kernel=kernel)
+    html = out_ipynb.with_suffix(".html")
+    to_html(out_ipynb, html, with_code=with_code)
+    return NotebookRun(relative(notebook), out_ipynb, html, seconds)
