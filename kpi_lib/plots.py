@@ -1,0 +1,120 @@
+"""Seaborn charts with one RAG palette, labelled axes and units; each returns its Figure."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+RAG_COLOURS = {"Green": "#2e7d32", "Amber": "#f9a825", "Red": "#c62828", "Unrated": "#9e9e9e"}
+RAG_ORDER = ["Green", "Amber", "Red", "Unrated"]
+
+
+def _style() -> None:
+    sns.set_theme(style="whitegrid", context="notebook")
+    plt.rcParams["svg.hashsalt"] = "kpi"  # stable ids if anyone saves SVG
+
+
+def rag_by_section(obs: pd.DataFrame) -> plt.Figure:
+    """Stacked counts of reported RAG per section, for one report period."""
+    _style()
+    df = obs.assign(rag=obs["rag"].replace("", "Unrated").fillna("Unrated"))
+    counts = (
+        df.groupby(["section", "rag"]).size().unstack(fill_value=0).reindex(columns=RAG_ORDER)
+    ).fillna(0)
+    counts = counts.loc[sorted(counts.index)]
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(counts) + 1.5))
+    left = pd.Series(0, index=counts.index, dtype=float)
+    for rag in RAG_ORDER:
+        ax.barh(counts.index, counts[rag], left=left, color=RAG_COLOURS[rag], label=rag)
+        left += counts[rag]
+    ax.set_xlabel("number of KPIs")
+    ax.set_ylabel("section")
+    ax.set_title("Reported RAG status by section")
+    ax.legend(title="RAG", loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def kpi_history(
+    history: pd.DataFrame, title: str = "", unit: str = "", ax: plt.Axes | None = None
+) -> plt.Figure:
+    """One KPI's values over time, points coloured by reported RAG, target as text labels.
+
+    `history` needs columns period_start, value, rag (and optional target_value).
+    """
+    _style()
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+    else:
+        fig = ax.figure
+    h = history.sort_values("period_start")
+    ax.plot(h["period_start"], h["value"], color="#455a64", lw=1.2, zorder=1)
+    rag = h["rag"].replace("", "Unrated").fillna("Unrated")
+    for status in RAG_ORDER:
+        sel = rag == status
+        if sel.any():
+            ax.scatter(
+                h.loc[sel, "period_start"],
+                h.loc[sel, "value"],
+                color=RAG_COLOURS[status],
+                label=status,
+                zorder=2,
+                s=30,
+            )
+    if "target_value" in h and h["target_value"].notna().any():
+        ax.step(
+            h["period_start"],
+            h["target_value"],
+            where="post",
+            color="black",
+            ls="--",
+            lw=1,
+            label="target",
+        )
+    ax.set_title(title[:70], fontsize=9)
+    ax.set_xlabel("period")
+    ax.set_ylabel(unit or "value")
+    ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+    if own:
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+    return fig
+
+
+def small_multiples(histories: dict[str, pd.DataFrame], units: dict[str, str], cols: int = 3):
+    """A grid of KPI histories (one panel per KPI)."""
+    _style()
+    n = max(1, len(histories))
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False)
+    for ax, (kpi, hist) in zip(axes.flat, sorted(histories.items()), strict=False):
+        kpi_history(hist, title=kpi, unit=units.get(kpi, ""), ax=ax)
+    for ax in list(axes.flat)[len(histories) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def forecast_fan(history: pd.Series, result, target: float | None = None, title: str = ""):
+    """History, forecast mean, 80% and 95% intervals, and the target if any.
+
+    `history` and `result.mean` are indexed by pandas Periods.
+    """
+    _style()
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    x_hist = history.index.to_timestamp()
+    ax.plot(x_hist, history.values, color="#455a64", marker="o", ms=3, label="observed")
+    x_f = result.mean.index.to_timestamp()
+    ax.fill_between(x_f, result.lower95, result.upper95, color="#90caf9", alpha=0.4, label="95%")
+    ax.fill_between(x_f, result.lower, result.upper, color="#42a5f5", alpha=0.5, label="80%")
+    ax.plot(x_f, result.mean.values, color="#0d47a1", marker="o", ms=3, label=result.model)
+    if target is not None:
+        ax.axhline(target, color="black", ls="--", lw=1, label="target")
+    ax.set_title(title[:80], fontsize=10)
+    ax.set_xlabel("period")
+    ax.set_ylabel("value")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
