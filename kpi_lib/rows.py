@@ -20,6 +20,8 @@ COLUMNS: list[str] = [
     "source_file",
     "source_page",
     "source_line",
+    "frequency",
+    "directorate",
     "reader",
 ]
 
@@ -47,6 +49,9 @@ class Row:
     source_page: int | None = None
     source_line: int | None = None
     reader: str = ""
+    # history tables print how often an indicator is reported and who owns it
+    frequency: str = ""
+    directorate: str = ""
 
 
 @dataclass

@@ -1,10 +1,251 @@
-"""Placeholder reader: finds nothing until implemented."""
+"""KPI tables in a text report: a tab-separated `Target | Good Is | As of Date | Metric Name |
+Latest Value | RAG Status | Trends` header and one row per metric until the first non-tab line.
+
+Headers are recognised by similarity (kpi_lib.headers), so OCR typos, split words, a stray
+leading column, a missing Trends column or a leading Ref column do not hide a table. Data
+cells are aligned to the header by scoring every way of grouping them (a split cell spans
+two, trailing cells may be missing), so a row either lands in the right columns or is
+reported as an `unparsed_row` Issue - never guessed, never dropped.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from kpi_lib.headers import HeaderMatch, best_label, join_split, match_header
+from kpi_lib.readers.headings import find_sections, is_blankish, is_junk, table_heading
 from kpi_lib.readers.textdoc import TextDoc
-from kpi_lib.rows import Extraction
+from kpi_lib.rows import Extraction, Issue, Row
+from kpi_lib.values import collapse, headline_number, parse_number, rag_from_text
+
+EXTRA = "_extra"
+SPLIT_PENALTY = 0.5  # per cell a column takes beyond (or short of) its header's width
+MISSING_PENALTY = 0.05  # per trailing column a row leaves out
+MIN_FIT = 0.5  # a row whose best alignment fits worse than this is reported, not guessed
+
+Fit = Callable[[str, str], float]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One logical column: its canonical key and how many header cells it spans."""
+
+    key: str
+    width: int
+
+
+def layout(match: HeaderMatch) -> list[Column]:
+    """Logical columns left to right; unmatched header cells become EXTRA columns."""
+    spans = [(min(idx), key, len(idx)) for key, idx in match.columns.items()]
+    spans += [(i, EXTRA, 1) for i in match.extra]
+    return [Column(key, width) for _, key, width in sorted(spans)]
+
+
+def cells_of(line: str) -> list[str]:
+    return [collapse(c) for c in line.split("\t")]
+
+
+def align_cells(
+    cells: list[str], columns: list[Column], fit: Fit, required: tuple[str, ...]
+) -> tuple[dict[str, str], float] | None:
+    """The best grouping of a row's cells into columns, with its mean fit (0..1).
+
+    Each column takes 1-3 consecutive cells (joined as one split cell); columns after
+    the row's last cell are empty unless `required`. None when nothing fits.
+    """
+    n, m = len(cells), len(columns)
+
+    @cache
+    def best(c: int, p: int) -> tuple[float, tuple[int, ...]] | None:
+        if c == m:
+            return (0.0, ()) if all(not x for x in cells[p:]) else None
+        col = columns[c]
+        if p == n:
+            if any(k.key in required for k in columns[c:]):
+                return None
+            return (-MISSING_PENALTY * (m - c), (0,) * (m - c))
+        options = []
+        for k in (1, 2, 3):
+            if p + k > n:
+                break
+            rest = best(c + 1, p + k)
+            if rest is None:
+                continue
+            text = join_split(cells[p : p + k])
+            score = fit(col.key, text) - SPLIT_PENALTY * abs(k - col.width)
+            options.append((score + rest[0], (k, *rest[1])))
+        return max(options, key=lambda o: o[0]) if options else None
+
+    found = best(0, 0)
+    if found is None:
+        return None
+    out: dict[str, str] = {}
+    p = 0
+    for col, k in zip(columns, found[1], strict=True):
+        if col.key != EXTRA:
+            out[col.key] = join_split(cells[p : p + k])
+        p += k
+    return out, found[0] / max(m, 1)
+
+
+_GOOD_IS = {"good_is": ("high", "low", "other", "not appropriate", "on target", "n a")}
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_NA = {"n/a", "na", "-", "\u2013", "tbc", "tba", "not available"}
+
+
+def kpi_fit(key: str, text: str) -> float:
+    """How plausible `text` is as a cell of column `key` in a KPI table (0..1)."""
+    if key == "value":
+        if not text:
+            return 0.6
+        if parse_number(text) is not None:
+            return 1.0
+        if text.lower() in _NA:
+            return 0.5
+        # words with no number are a misaligned metric name, not a value
+        return 0.4 if headline_number(text) is not None else 0.0
+    if key == "rag":
+        if not text:
+            return 0.6
+        if rag_from_text(text) is not None:
+            return 1.0
+        return 0.5 if len(text) <= 3 and sum(c.isalpha() for c in text) <= 1 else 0.0
+    if key == "good_is":
+        if not text:
+            return 0.3
+        return 1.0 if best_label(text, _GOOD_IS)[1] >= 0.7 else 0.1
+    if key == "as_of_text":
+        return 0.5 if not text else (1.0 if _YEAR.search(text) else 0.1)
+    if key == "metric_name":
+        return 1.0 if sum(c.isalpha() for c in text) >= 3 else 0.0
+    if key == "trends":
+        return 1.0 if not text else 0.2
+    if key == "ref":
+        return 0.5 if not text else (1.0 if len(text) <= 15 and " " not in text else 0.3)
+    if key == EXTRA:
+        return 1.0 if not text else (0.8 if len(text) <= 3 else 0.2)
+    return 0.8 if text else 0.5
+
+
+MAX_HEADER_CELL = 40  # header cells are short; skip similarity scoring of data rows
+
+
+def could_be_header(cells: list[str]) -> bool:
+    return len(cells) >= 3 and max(len(c) for c in cells) <= MAX_HEADER_CELL
+
+
+@lru_cache(maxsize=4096)
+def is_kpi_header(line: str) -> HeaderMatch | None:
+    if "\t" not in line:
+        return None
+    cells = cells_of(line)
+    return match_header(cells) if could_be_header(cells) else None
+
+
+def _is_tab_row(line: str) -> bool:
+    return "\t" in line and not is_blankish(line.replace("\t", " "))
+
+
+def _after_page_break(lines: list[str], j: int) -> int | None:
+    """Index of the tab row that continues a table after a page break (junk lines), else None."""
+    k, saw_junk = j, False
+    while k < len(lines) and not _is_tab_row(lines[k]) and is_junk(lines[k]):
+        saw_junk = saw_junk or not is_blankish(lines[k].replace("\t", " "))
+        k += 1
+    if saw_junk and k < len(lines) and _is_tab_row(lines[k]):
+        return k
+    return None
+
+
+def table_rows(lines: list[str], header: int, is_header: Callable[[str], object]) -> Iterator[int]:
+    """0-based indices of a table's data rows: tab rows below the header, across page breaks,
+    until a non-tab line or the next header."""
+    j = header + 1
+    while j < len(lines):
+        if not _is_tab_row(lines[j]):
+            k = _after_page_break(lines, j)
+            if k is None:
+                return
+            j = k
+        if is_header(lines[j]):
+            return
+        yield j
+        j += 1
+
+
+@dataclass
+class _Place:
+    source_file: str
+    section: str
+    heading: str
+
+
+def _parse_row(
+    line: str, lineno: int, columns: list[Column], place: _Place, out: Extraction
+) -> None:
+    cells = cells_of(line)
+    aligned = align_cells(cells, columns, kpi_fit, required=("metric_name", "value"))
+    if aligned is None or aligned[1] < MIN_FIT or not aligned[0].get("metric_name"):
+        why = "too few cells" if aligned is None else "cells do not fit the header"
+        if aligned is not None and not aligned[0].get("metric_name"):
+            why = "no metric name"
+        out.issues.append(
+            Issue("unparsed_row", f"{why}: {line.strip()[:120]!r}", place.source_file, None, lineno)
+        )
+        return
+    got = aligned[0]
+    rag_cell = got.get("rag", "")
+    rag = rag_from_text(rag_cell)
+    if rag is None:
+        out.issues.append(
+            Issue(
+                "unknown_glyph",
+                f"unknown RAG glyph {rag_cell!r} for {got['metric_name']!r}; status left empty",
+                place.source_file,
+                None,
+                lineno,
+            )
+        )
+        rag = ""
+    out.rows.append(
+        Row(
+            metric_name=got["metric_name"],
+            section=place.section,
+            heading=place.heading,
+            ref=got.get("ref", ""),
+            target_text=got.get("target", ""),
+            good_is=got.get("good_is", ""),
+            as_of_text=got.get("as_of_text", ""),
+            value=parse_number(got.get("value", "")),
+            value_text=got.get("value", ""),
+            rag=rag,
+            source_file=place.source_file,
+            source_line=lineno,
+            reader="table",
+        )
+    )
 
 
 def read(doc: TextDoc) -> Extraction:
-    return Extraction(source_file=doc.name)
+    """Every row of every KPI table in `doc`, with its section and KPI heading."""
+    out = Extraction(source_file=doc.name)
+    lines = doc.lines
+    sections = find_sections(lines)
+    i = 0
+    while i < len(lines):
+        match = is_kpi_header(lines[i])
+        if match is None:
+            i += 1
+            continue
+        out.tables += 1
+        place = _Place(doc.name, sections.at(i), table_heading(lines, i))
+        columns = layout(match)
+        last = i
+        for j in table_rows(lines, i, is_kpi_header):
+            _parse_row(lines[j], j + 1, columns, place, out)
+            last = j
+        i = last + 1
+    return out
