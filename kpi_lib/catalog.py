@@ -1,0 +1,226 @@
+"""The KPI catalogue (data/catalog/kpis.yaml): canonical ids for indicators whose printed names
+change between reports, with polarity, unit and how figures accumulate.
+
+Names resolve by exact match after normalisation only; anything fuzzy is a *suggestion* for a
+person to confirm by adding an alias, so no two indicators are ever merged in silence.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from kpi_lib.errors import InputError, UsageError
+from kpi_lib.paths import catalog_path
+
+POLARITIES = ("High", "Low", "Other")
+UNITS = (
+    "%",
+    "count",
+    "rate per 10k",
+    "rate per 100k",
+    "days per FTE",
+    "days",
+    "£",
+    "score",
+    "index",
+    "ratio",
+)
+FREQUENCIES = ("quarterly", "monthly", "annual")
+ACCUMULATIONS = ("point", "annual cumulative", "rolling 12 months")
+FIELDS = ("id", "title", "aliases", "polarity", "unit", "frequency", "accumulation", "section")
+_CHOICES = {
+    "polarity": POLARITIES,
+    "unit": UNITS,
+    "frequency": FREQUENCIES,
+    "accumulation": ACCUMULATIONS,
+}
+_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+NEW_PREFIX = "new-"
+
+
+def normalise_name(name: str) -> str:
+    """The matching key of a printed name: case, accents, apostrophes, punctuation, dashes and
+    spacing ignored ("Libraries – PNET sessions" == "libraries - pnet sessions")."""
+    text = unicodedata.normalize("NFKD", str(name))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = re.sub(r"['\u2018\u2019`]", "", text)
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+@dataclass
+class KpiEntry:
+    id: str
+    title: str
+    aliases: list[str]
+    polarity: str
+    unit: str
+    frequency: str
+    accumulation: str
+    section: str
+
+
+@dataclass
+class Catalog:
+    entries: list[KpiEntry]
+    _by_name: dict[str, str] = field(init=False, repr=False, compare=False)
+    _by_id: dict[str, KpiEntry] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_id = {e.id: e for e in self.entries}
+        self._by_name = {}
+        for e in self.entries:
+            for name in (e.title, *e.aliases):
+                self._by_name.setdefault(normalise_name(name), e.id)
+
+    def resolve(self, metric_name: str) -> str | None:
+        """The id whose title or alias equals `metric_name` after normalisation; None otherwise."""
+        key = normalise_name(metric_name)
+        return self._by_name.get(key) if key else None
+
+    def get(self, kpi_id: str) -> KpiEntry:
+        try:
+            return self._by_id[kpi_id]
+        except KeyError:
+            raise UsageError(f"unknown KPI id: {kpi_id!r}") from None
+
+    def suggest(self, metric_name: str, n: int = 3) -> list[tuple[str, float]]:
+        """Likely entries for a name that did not resolve, best first, scored 0-1 by the better
+        of character similarity and word overlap. For people to confirm, never applied."""
+        key = normalise_name(metric_name)
+        if not key or n <= 0:
+            return []
+        words = set(key.split())
+        best: dict[str, float] = {}
+        for name, kpi_id in self._by_name.items():
+            other = set(name.split())
+            overlap = len(words & other) / len(words | other)
+            ratio = difflib.SequenceMatcher(None, key, name, autojunk=False).ratio()
+            score = round(max(overlap, ratio), 3)
+            if score > best.get(kpi_id, 0.0):
+                best[kpi_id] = score
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [(k, s) for k, s in ranked if s > 0][:n]
+
+
+def new_kpi_id(metric_name: str) -> str:
+    """A stable id for an uncatalogued name, marked "new-" so it is never merged with a
+    catalogued KPI by accident; long names are cut and get a short hash to stay distinct."""
+    key = normalise_name(metric_name)
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+    words = key.split()
+    slug = "-".join(words)
+    if not slug:
+        return f"{NEW_PREFIX}{digest}"
+    if len(slug) <= 60:
+        return NEW_PREFIX + slug
+    cut = slug[:60].rsplit("-", 1)[0]
+    return f"{NEW_PREFIX}{cut}-{digest}"
+
+
+# --- loading --------------------------------------------------------------------------------------
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Read and check the catalogue; every problem is an InputError naming the file and line."""
+    path = Path(path) if path is not None else catalog_path()
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(where, "KPI catalogue not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(where, f"cannot read KPI catalogue ({exc})") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(where, f"invalid YAML: {exc.problem or exc}", line=line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(where, f"invalid YAML: {exc}") from None
+    if root is None:
+        raise InputError(where, "KPI catalogue is empty")
+    if not isinstance(root, yaml.SequenceNode):
+        raise InputError(where, "expected a list of KPI entries", line=_line(root))
+    parsed = [_entry(node, where) for node in root.value]
+    _check_unique(parsed, where)
+    return Catalog([entry for entry, _ in parsed])
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _scalar(node: yaml.Node, key: str, where: str) -> str:
+    if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
+        raise InputError(where, f"{key!r} must be a non-empty text value", line=_line(node))
+    return str(node.value).strip()
+
+
+def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
+    """One entry plus the line of its id, title and each alias (for duplicate reports)."""
+    if not isinstance(node, yaml.MappingNode):
+        raise InputError(where, "each KPI entry must be a mapping of fields", line=_line(node))
+    values: dict[str, yaml.Node] = {}
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        if key not in FIELDS:
+            raise InputError(where, f"unknown field {key!r}", line=_line(key_node))
+        if key in values:
+            raise InputError(where, f"field {key!r} given twice", line=_line(key_node))
+        values[key] = value_node
+    missing = [k for k in FIELDS if k not in values]
+    if missing:
+        raise InputError(where, f"KPI entry lacks {', '.join(missing)}", line=_line(node))
+    fields = {k: _scalar(values[k], k, where) for k in FIELDS if k != "aliases"}
+    if not _ID.fullmatch(fields["id"]) or fields["id"].startswith(NEW_PREFIX):
+        raise InputError(
+            where,
+            f"id {fields['id']!r} must be a lower-case slug not starting {NEW_PREFIX!r}",
+            line=_line(values["id"]),
+        )
+    for key, allowed in _CHOICES.items():
+        if fields[key] not in allowed:
+            raise InputError(
+                where,
+                f"{key} {fields[key]!r} is not one of: {', '.join(allowed)}",
+                line=_line(values[key]),
+            )
+    alias_node = values["aliases"]
+    if isinstance(alias_node, yaml.ScalarNode) and alias_node.value in ("", "~", "null"):
+        aliases: list[str] = []
+    elif isinstance(alias_node, yaml.SequenceNode):
+        aliases = [_scalar(a, "aliases", where) for a in alias_node.value]
+        alias_lines = [_line(a) for a in alias_node.value]
+    else:
+        raise InputError(where, "'aliases' must be a list of names", line=_line(alias_node))
+    if not aliases:
+        alias_lines = []
+    lines = [_line(values["id"]), _line(values["title"]), *alias_lines]
+    return KpiEntry(aliases=aliases, **fields), lines
+
+
+def _check_unique(parsed: list[tuple[KpiEntry, list[int]]], where: str) -> None:
+    ids: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for entry, lines in parsed:
+        id_line, name_lines = lines[0], lines[1:]
+        if entry.id in ids:
+            raise InputError(
+                where, f"duplicate id {entry.id!r} (first at line {ids[entry.id]})", line=id_line
+            )
+        ids[entry.id] = id_line
+        for name, line in zip((entry.title, *entry.aliases), name_lines, strict=True):
+            key = normalise_name(name)
+            if not key:
+                raise InputError(where, f"{entry.id}: {name!r} has no letters or digits", line=line)
+            owner = names.setdefault(key, entry.id)
+            if owner != entry.id:
+                raise InputError(
+                    where, f"{entry.id}: name {name!r} already belongs to {owner!r}", line=line
+                )

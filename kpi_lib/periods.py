@@ -1,0 +1,351 @@
+"""Reporting periods as printed in the reports ("2023/24 Q2", "2022 09", "2022 Summer term mid"...)
+turned into one canonical label with start and end dates.
+
+Conventions (see DOMAIN.md):
+- financial year April-March: 2023/24 Q1 = Apr-Jun 2023 ... Q4 = Jan-Mar 2024;
+- academic year September-August; terms Autumn = Sep-Dec, Spring = Jan-Apr, Summer = May-Aug of
+  the calendar year printed with the term;
+- `YYYY/YY` is a financial year unless it says `AY` or the context period is academic (a term or
+  academic year): the text alone cannot tell an education KPI's year from a financial year;
+- `Prov` only sets `provisional`; it is not part of the label, so provisional and final figures
+  for the same period share a label.
+
+Labels (round-trip: parse_period(p.label).label == p.label):
+`2023/24 Q2` fy_quarter, `2023/24` fy_year, `AY 2021/22` academic_year, `2022 Summer term` term,
+`2022-09` month, `2018-04 to 2019-03` range (month spans and calendar years).
+Ambiguity: `YYYY-MM` with MM 01-12 is always a month, so a financial year 2000/01-2011/12 written
+with a dash (`2010-11`) reads as a month; the reports start in 2018 and print `/` years anyway.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from kpi_lib.errors import UsageError
+from kpi_lib.values import collapse
+
+
+@dataclass(frozen=True)
+class Period:
+    text: str  # as printed (collapsed whitespace)
+    label: str  # canonical label, "" if unparsed
+    kind: str  # fy_quarter | month | fy_year | academic_year | term | range | unknown
+    start: date | None
+    end: date | None
+    provisional: bool
+    parsed: bool  # False -> kept and flagged, never dropped
+
+
+_MONTHS: dict[str, int] = {}
+for _i in range(1, 13):
+    _MONTHS[calendar.month_name[_i].lower()] = _i
+    _MONTHS[calendar.month_abbr[_i].lower()] = _i
+_MONTHS["sept"] = 9
+_MON = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + ")"
+
+_TERMS = {"autumn": (9, 12), "spring": (1, 4), "summer": (5, 8)}
+_ACADEMIC_KINDS = ("academic_year", "term")
+
+# A financial/academic year as printed: 2023/24, 2023-24, 2023/2024, 23/24.
+_FY = r"(?P<y1>(?:19|20)?\d{2})\s*[/-]\s*(?P<y2>\d{4}|\d{2})"
+_Q = r"(?:q|quarter)\s*(?P<q>[1-4])"
+_YEAR_WORD = r"(?P<yw>\d{4}|\d{2})"
+
+_NOISE = re.compile(
+    r"\b(?:mid|performance|current|latest|average|avg|outturn|position|data|final|actual|"
+    r"year\s+end|figures?|to\s+date)\b"
+)
+_PROV = re.compile(r"\bprov(?:isional)?\b\.?")
+_PARENS = re.compile(r"\([^()]*\)")
+
+
+def _unparsed(text: str) -> Period:
+    return Period(text, "", "unknown", None, None, False, False)
+
+
+def _fy_years(y1s: str, y2s: str) -> int | None:
+    """Start year of a financial/academic year printed as y1/y2, None unless consecutive."""
+    y1 = int(y1s) if len(y1s) == 4 else 2000 + int(y1s)
+    if len(y2s) == 4:
+        ok = int(y2s) == y1 + 1
+    else:
+        ok = int(y2s) == (y1 + 1) % 100
+    return y1 if ok and 1900 <= y1 <= 2098 else None
+
+
+def _fy_label(y1: int) -> str:
+    return f"{y1}/{(y1 + 1) % 100:02d}"
+
+
+def _month_end(y: int, m: int) -> date:
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def _year4(ys: str) -> int:
+    return int(ys) if len(ys) == 4 else 2000 + int(ys)
+
+
+def fy_quarter(y1: int, q: int, text: str = "", provisional: bool = False) -> Period:
+    """Quarter q (1-4) of financial year y1/y1+1."""
+    m0 = 4 + 3 * (q - 1)
+    y = y1 if m0 <= 12 else y1 + 1
+    m0 = (m0 - 1) % 12 + 1
+    start, end = date(y, m0, 1), _month_end(y, m0 + 2)
+    label = f"{_fy_label(y1)} Q{q}"
+    return Period(text or label, label, "fy_quarter", start, end, provisional, True)
+
+
+def _fy_year(y1: int, text: str, prov: bool, academic: bool) -> Period:
+    if academic:
+        label = f"AY {_fy_label(y1)}"
+        return Period(text, label, "academic_year", date(y1, 9, 1), date(y1 + 1, 8, 31), prov, True)
+    label = _fy_label(y1)
+    return Period(text, label, "fy_year", date(y1, 4, 1), date(y1 + 1, 3, 31), prov, True)
+
+
+def _term(year: int, term: str, text: str, prov: bool) -> Period | None:
+    if not 1900 <= year <= 2099:
+        return None
+    m1, m2 = _TERMS[term]
+    label = f"{year} {term.capitalize()} term"
+    return Period(text, label, "term", date(year, m1, 1), _month_end(year, m2), prov, True)
+
+
+def _month(y: int, m: int, text: str, prov: bool) -> Period | None:
+    if not (1 <= m <= 12 and 1900 <= y <= 2099):
+        return None
+    return Period(text, f"{y}-{m:02d}", "month", date(y, m, 1), _month_end(y, m), prov, True)
+
+
+def _range(y1: int, m1: int, y2: int, m2: int, text: str, prov: bool) -> Period | None:
+    if not (1 <= m1 <= 12 and 1 <= m2 <= 12 and 1900 <= y1 <= 2099 and 1900 <= y2 <= 2099):
+        return None
+    if (y1, m1) > (y2, m2):
+        return None
+    label = f"{y1}-{m1:02d} to {y2}-{m2:02d}"
+    return Period(text, label, "range", date(y1, m1, 1), _month_end(y2, m2), prov, True)
+
+
+def _context_fy(context: Period | None) -> int | None:
+    if context is None or not context.parsed or context.start is None:
+        return None
+    s = context.start
+    return s.year if s.month >= 4 else s.year - 1
+
+
+def _match(s: str, text: str, prov: bool, context: Period | None) -> Period | None:
+    """Try every printed form against the cleaned text `s` (lower case, one-space separated)."""
+    academic = context is not None and context.kind in _ACADEMIC_KINDS
+    m = re.fullmatch(r"(?:ay|academic year)\s+(.*)", s)
+    if m:
+        s, academic = m.group(1), True
+    m = re.fullmatch(r"(?:fy|financial year)\s+(.*)", s)
+    if m:
+        s, academic = m.group(1), False
+
+    for pat in (rf"{_Q}\s*[- /]?\s*{_FY}", rf"{_FY}\s*[- /]?\s*{_Q}"):
+        m = re.fullmatch(pat, s)
+        if m:
+            y1 = _fy_years(m["y1"], m["y2"])
+            return None if y1 is None else fy_quarter(y1, int(m["q"]), text, prov)
+
+    m = re.fullmatch(r"(?P<y>\d{4})-(?P<m>0[1-9]|1[0-2])", s)
+    if m:  # the month label form wins: "2011-12" is December 2011, not 2011/12
+        return _month(int(m["y"]), int(m["m"]), text, prov)
+    m = re.fullmatch(_FY, s)
+    if m:
+        y1 = _fy_years(m["y1"], m["y2"])
+        if y1 is not None:
+            return _fy_year(y1, text, prov, academic)
+        if "/" in s:
+            return None  # "2019/18": a typo, not a month
+
+    term = r"(?P<t>autumn|spring|summer)(?:\s+term)?"
+    m = re.fullmatch(rf"(?P<y>\d{{4}})\s+(?:[a-z]\s+)?{term}", s) or re.fullmatch(
+        rf"{term}\s+(?P<y>\d{{4}})", s
+    )
+    if m:
+        return _term(int(m["y"]), m["t"], text, prov)
+    m = re.fullmatch(rf"{term}\s+{_FY}", s)
+    if m:
+        y1 = _fy_years(m["y1"], m["y2"])
+        if y1 is None:
+            return None
+        return _term(y1 if m["t"] == "autumn" else y1 + 1, m["t"], text, prov)
+
+    m = re.fullmatch(r"(?P<y>\d{4})[ -](?P<m>\d{1,2})", s)
+    if m:
+        return _month(int(m["y"]), int(m["m"]), text, prov)
+    m = re.fullmatch(rf"(?P<mon>{_MON})\.?\s*-?\s*{_YEAR_WORD}", s)
+    if m:
+        return _month(_year4(m["yw"]), _MONTHS[m["mon"]], text, prov)
+    m = re.fullmatch(rf"(?P<y>\d{{4}})\s+(?P<mon>{_MON})", s)
+    if m:
+        return _month(int(m["y"]), _MONTHS[m["mon"]], text, prov)
+
+    m = re.fullmatch(r"(?P<y1>\d{4})-(?P<m1>\d{2}) to (?P<y2>\d{4})-(?P<m2>\d{2})", s)
+    if m:
+        return _range(int(m["y1"]), int(m["m1"]), int(m["y2"]), int(m["m2"]), text, prov)
+    m = re.fullmatch(
+        rf"(?P<a>{_MON})\.?\s*(?P<ya>\d{{4}}|\d{{2}})?\s*(?:to|-)\s*(?P<b>{_MON})\.?\s*"
+        rf"(?P<yb>\d{{4}}|\d{{2}})",
+        s,
+    )
+    if m:
+        m1, m2, y2 = _MONTHS[m["a"]], _MONTHS[m["b"]], _year4(m["yb"])
+        y1 = _year4(m["ya"]) if m["ya"] else (y2 if m1 <= m2 else y2 - 1)
+        return _range(y1, m1, y2, m2, text, prov)
+    m = re.fullmatch(r"(?:19|20)\d\d", s)
+    if m:
+        return _range(int(s), 1, int(s), 12, text, prov)
+
+    m = re.fullmatch(_Q, s)
+    if m:
+        y1 = _context_fy(context)
+        return None if y1 is None else fy_quarter(y1, int(m["q"]), text, prov)
+    return None
+
+
+def parse_period(text: str, context: Period | None = None) -> Period:
+    """The period a printed as-of cell or column header names; parsed=False when unsure.
+
+    `context` (usually the report's own period) resolves a bare `Q2` to that financial year and,
+    when it is an academic year or term, makes `YYYY/YY` an academic year. Never raises.
+    """
+    shown = collapse(text) if isinstance(text, str) else ""
+    s = shown.lower()
+    s = re.sub(r"[\u2010-\u2015\u2212]", "-", s).replace("_", " ")
+    prov = _PROV.search(s) is not None
+    s = _PROV.sub(" ", s)
+    s = _NOISE.sub(" ", s)
+    for attempt in (s.replace("(", " ").replace(")", " "), _PARENS.sub(" ", s)):
+        cleaned = re.sub(r"\s+", " ", attempt).strip(" .,:;")
+        if not cleaned:
+            continue
+        found = _match(cleaned, shown, prov, context)
+        if found is not None:
+            return found
+    return _unparsed(shown)
+
+
+_REPORT_FORMS = (
+    re.compile(r"(?P<y1>\d{4})[/-](?P<y2>\d{2})(?:\s+|_|\s*-\s*)[Qq](?P<q>[1-4])"),
+    re.compile(r"[Qq](?P<q>[1-4])\s+(?P<y1>\d{4})[/-](?P<y2>\d{2})"),
+)
+
+
+def parse_report_period(text: str) -> Period:
+    """A report period given by a user: `2023/24 Q2`, `2023-24_Q2`, `2023/24-Q2`, `2023-24 Q2` or
+    `Q2 2023/24`. Strict, because it names folders and outputs."""
+    s = collapse(text) if isinstance(text, str) else ""
+    for form in _REPORT_FORMS:
+        m = form.fullmatch(s)
+        if m:
+            y1 = _fy_years(m["y1"], m["y2"])
+            if y1 is not None:
+                return fy_quarter(y1, int(m["q"]), s)
+            raise UsageError(f"not a financial year: {text!r} (the years must be consecutive)")
+    raise UsageError(f"not a report period: {text!r} (expected e.g. 2023/24 Q2 or 2023-24_Q2)")
+
+
+def slug(p: Period) -> str:
+    """The label in a form safe for paths: `2023/24 Q2` -> `2023-24_Q2`."""
+    if not p.parsed:
+        raise UsageError(f"cannot name a path after an unparsed period: {p.text!r}")
+    return p.label.replace("/", "-").replace(" ", "_")
+
+
+def quarter_ending(p: Period) -> Period | None:
+    """The financial quarter ending when `p` ends, if `p` ends on a quarter end: places a rolling
+    12 months "April 21 to March 22" (or a month) in a quarterly series as 2021/22 Q4."""
+    if not p.parsed or p.end is None:
+        return None
+    end = p.end
+    if end.month not in (3, 6, 9, 12) or end != _month_end(end.year, end.month):
+        return None
+    q = {6: 1, 9: 2, 12: 3, 3: 4}[end.month]
+    return fy_quarter(end.year if q < 4 else end.year - 1, q)
+
+
+# --- which quarter a whole document reports on ---------------------------------------------------
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_GAP = r"(?:\s+(?:of|for|data|performance|report|results|monitoring|in|the)){0,3}\s+"
+_MENTIONS = (
+    re.compile(rf"(?i)\b(?:q|quarter\s*)(?P<q>[1-4])\b{_GAP}{_FY}\b"),
+    re.compile(rf"(?i)\b(?P<o>first|second|third|fourth)\s+quarter{_GAP}{_FY}\b"),
+    re.compile(rf"(?i)\b{_FY}\s*[-_ ]?\s*(?:q|quarter\s*)(?P<q>[1-4])\b"),
+)
+_CURRENT_Q = re.compile(r"(?i)\bcurrent\s*(?:performance\s*)?\(?\s*q(?P<q>[1-4])\s*\)?")
+_DATE = re.compile(
+    rf"(?i)\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon>{_MON})\.?,?\s+(?P<y>(?:19|20)\d\d)\b"
+)
+_TITLE_LEN = 100
+
+
+def _mentions(line: str) -> list[Period]:
+    found: list[Period] = []
+    for pat in _MENTIONS:
+        for m in pat.finditer(line):
+            y1 = _fy_years(m["y1"], m["y2"])
+            if y1 is None:
+                continue
+            q = _ORDINAL[m["o"].lower()] if "o" in m.groupdict() and m["o"] else int(m["q"])
+            found.append(fy_quarter(y1, q))
+    return found
+
+
+def detect_report_period(lines: list[str]) -> Period | None:
+    """The quarter a report covers, read from its own text.
+
+    Rule: collect every explicit quarter-and-year mention ("2022/23 Quarter 2", "Quarter 4
+    2021/22", "Q2 2024/25", "fourth quarter of 2021/22"). If any sits on a title-like line (at most
+    100 characters), take the most frequent of those; ties go to the earliest. Without a title,
+    a history-table header "Current (Q3)" plus the first full date in the document (the meeting
+    date) gives the latest quarter with that number that ended by that date; only then do mentions
+    in body text count (history headers such as "Q4 2018-19" would otherwise mislead).
+    """
+    seen: Counter[str] = Counter()
+    title_seen: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    by_label: dict[str, Period] = {}
+    for i, raw in enumerate(lines):
+        line = collapse(raw)
+        for p in _mentions(line):
+            seen[p.label] += 1
+            if len(line) <= _TITLE_LEN:
+                title_seen[p.label] += 1
+            first.setdefault(p.label, i)
+            by_label[p.label] = p
+    for counts in (title_seen, None, seen):
+        if counts is None:
+            current = _from_current_column(lines)
+            if current is not None:
+                return current
+        elif counts:
+            best = min(counts, key=lambda lab: (-counts[lab], first[lab]))
+            return by_label[best]
+    return None
+
+
+def _from_current_column(lines: list[str]) -> Period | None:
+    q = when = None
+    for raw in lines:
+        if q is None and (m := _CURRENT_Q.search(raw)):
+            q = int(m["q"])
+        if when is None and (d := _DATE.search(raw)):
+            try:
+                when = date(int(d["y"]), _MONTHS[d["mon"].lower()], int(d["d"]))
+            except ValueError:
+                continue
+    if q is None or when is None:
+        return None
+    fy = when.year if when.month >= 4 else when.year - 1
+    for y1 in (fy, fy - 1):
+        p = fy_quarter(y1, q)
+        if p.end is not None and p.end <= when:
+            return p
+    return None
