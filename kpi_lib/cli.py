@@ -137,6 +137,137 @@ def _report_parsers(sub: argparse._SubParsersAction) -> None:
 BUILDERS.append(_report_parsers)
 
 
+# --- store: ingest, sql, summary, catalog ------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from kpi_lib.ingest import describe, ingest
+
+    result = ingest(args.paths or None, period=args.period, rebuild=args.rebuild)
+    for line in describe(result):
+        print(line)
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from kpi_lib.store import printable, sql
+
+    emit(printable(sql(args.query)), args.format)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from kpi_lib.store import summary
+
+    emit(summary(args.period), args.format)
+    return 0
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from kpi_lib.store import catalog_listing, catalog_suggestions
+
+    emit(catalog_suggestions() if args.action == "suggest" else catalog_listing(), args.format)
+    return 0
+
+
+def _store_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ingest", help="rebuild data/processed/ from the reports in data/raw/")
+    p.add_argument("paths", nargs="*", help="files to add to the store (default: all of data/raw)")
+    p.add_argument("--period", help="report period for a file that names none, e.g. 2023/24 Q2")
+    p.add_argument("--rebuild", action="store_true", help="re-parse every file (ignore the cache)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("sql", help="query the store with DuckDB SQL")
+    p.add_argument("query", help="e.g. \"select * from current where kpi_id = 'library-visits'\"")
+    add_format(p)
+    p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("summary", help="a report's printed headline beside the computed one")
+    p.add_argument("--period", required=True, help="e.g. 2024/25 Q2")
+    add_format(p)
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("catalog", help="list KPIs; `catalog suggest`: match uncatalogued names")
+    p.add_argument("action", nargs="?", choices=["list", "suggest"], default="list")
+    add_format(p)
+    p.set_defaults(func=cmd_catalog)
+
+
+BUILDERS.append(_store_parsers)
+
+
+# --- analysis: RAG recomputed, commentary claims ---------------------------------------------
+def _report_rows(period: str) -> tuple[str, pd.DataFrame]:
+    """The canonical report period and the store's observations, with a one-line error when
+    the store holds no rows for it."""
+    from kpi_lib.errors import UsageError
+    from kpi_lib.periods import parse_report_period
+    from kpi_lib.store import load
+
+    label = parse_report_period(period).label
+    obs = load("observations")
+    if not (obs["report_period"] == label).any():
+        raise UsageError(f"no observations for report period {label} in the store")
+    return label, obs
+
+
+def cmd_rag(args: argparse.Namespace) -> int:
+    from kpi_lib.errors import UsageError
+    from kpi_lib.rag import rag_summary, rag_table
+    from kpi_lib.targets import load_benchmarks
+
+    if not 0 <= args.tolerance < 1:
+        raise UsageError(f"--tolerance must be in [0, 1), got {args.tolerance}")
+    label, obs = _report_rows(args.period)
+    bench = load_benchmarks(args.benchmarks) if args.benchmarks else None
+    table = rag_table(
+        obs, args.tolerance, report_period=label, benchmarks=bench, prorate=args.prorate
+    )
+    s = rag_summary(table)
+    rate = "n/a" if s.agreement_rate is None else f"{s.agreement_rate:.1%}"
+    print(
+        f"kpi: {label}: reported and recomputed RAG agree on {s.agreed}/{s.both_rated} ({rate}); "
+        f"{s.not_evaluable} rated rows not evaluable from the printed target",
+        file=sys.stderr,
+    )
+    emit(s.headline if args.summary else table, args.format)
+    return 0
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    from kpi_lib.claims import check_claims
+    from kpi_lib.store import load
+
+    label, obs = _report_rows(args.period)
+    result = check_claims(load("commentary"), obs, label)
+    counts = result["status"].value_counts()
+    parts = [f"{counts.get(s, 0)} {s}" for s in ("matched", "contradicted", "not checkable")]
+    print(f"kpi: {label}: {len(result)} claims: {', '.join(parts)}", file=sys.stderr)
+    emit(result, args.format)
+    return 0
+
+
+def _analysis_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("rag", help="recompute each KPI's RAG from its printed target")
+    p.add_argument("--period", required=True, help="report period, e.g. 2022/23 Q2")
+    p.add_argument(
+        "--tolerance", type=float, default=0.05, help="amber band, relative (default 0.05)"
+    )
+    p.add_argument("--benchmarks", help="CSV of benchmark values: kpi_id,period,benchmark,value")
+    p.add_argument(
+        "--prorate", action="store_true", help="pro-rate annual targets of cumulative KPIs"
+    )
+    p.add_argument("--summary", action="store_true", help="print the headline both ways")
+    add_format(p)
+    p.set_defaults(func=cmd_rag)
+
+    p = sub.add_parser("claims", help="check the figures quoted in a report's commentary")
+    p.add_argument("--period", required=True, help="report period, e.g. 2022/23 Q2")
+    add_format(p)
+    p.set_defaults(func=cmd_claims)
+
+
+BUILDERS.append(_analysis_parsers)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="Council KPI workbook")
     sub = parser.add_subparsers(dest="command", required=True)

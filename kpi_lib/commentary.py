@@ -1,0 +1,422 @@
+"""Commentary under KPI tables: Issues / Causes / Actions blocks (and their printed variants),
+or plain paragraphs in older reports, tied to the metrics of the table they follow.
+
+The text between the end of one KPI table and the start of the next belongs to the first
+table. Inside that stretch a label line ("**Issues:**", "### Causes:", "Issues/causes:",
+"Short Term Actions:") opens a block; a heading opens a new topic. Which metrics a block is
+about is the table's metrics, narrowed to those whose names share most words with the
+block's topic ("Key Stage 4", "Street lighting fault repair. …") when one clearly matches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kpi_lib.readers.textdoc import strip_markup
+from kpi_lib.values import collapse
+
+_PREFIX = r"(?:(?:ongoing|short[\s-]*term|medium[\s-]*term|long[\s-]*term|further|next|key)\s+)?"
+_CORE = r"(?:issues?|causes?|actions?)"
+LABEL_RE = re.compile(
+    rf"^(?P<label>{_PREFIX}{_CORE}(?:\s*(?:/|&|and)\s*{_CORE})?)\s*(?P<colon>:)?\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
+_BOLD_SEG = re.compile(r"\*\*(.+?)\*\*")
+_BULLET = re.compile(r"^\s*(?:[-*+\u2022\u00b7]|\u25aa)\s+")
+_LEAD = re.compile(
+    r"^(?P<lead>[A-Z(][^.:\u2013\u2014]{2,200}?)(?:\.\s|\s+[\u2013\u2014-]\s|\s+[\u2013\u2014-]$)"
+)
+# Page furniture that ends a stretch of commentary in an agenda pack.
+_STOP = re.compile(r"^(?:agenda item \d+|document is restricted|\(not for publication)", re.I)
+_STOPWORDS = frozenset(
+    "a an and the of to in on at by for with who which that are is be or from per as its it "
+    "percentage number proportion rate total".split()
+)
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?)])")
+BOLD_LEVEL = 7  # a bold-only line ranks below every markdown heading level
+
+
+@dataclass
+class Table:
+    """Where one KPI table sits in the document, and what it measures."""
+
+    first_line: int  # 1-based line of its first data row
+    last_line: int
+    metrics: list[str]
+    heading: str = ""
+    section: str = ""
+
+
+@dataclass
+class Comment:
+    """One block of commentary; `metrics` are the metric names (as printed) it is about."""
+
+    kind: str  # issues | causes | actions | issues_causes | commentary
+    label: str  # as printed, e.g. "Issues/causes", "Short Term Actions", "" for plain prose
+    heading: str
+    text: str
+    source_line: int
+    metrics: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Line:
+    kind: str  # blank | label | heading | text | stop
+    text: str = ""
+    level: int = 0
+    label: str = ""
+    before: str = ""  # a topic printed on the label's line before it ("**Key Stage 4****Issue:**")
+    after: str = ""  # text printed after the label on the same line
+    sub: str = ""  # a bold sub-group printed after the label ("**Causes:****Care leavers**")
+
+
+def kind_of(label: str) -> str:
+    low = label.lower()
+    if "issue" in low and "cause" in low:
+        return "issues_causes"
+    for key in ("issue", "cause", "action"):
+        if key in low:
+            return key + "s"
+    return "commentary"
+
+
+def classify(raw: str) -> _Line:
+    """What one line is: a label opening a block, a heading, prose/bullet text, or blank."""
+    line = raw.replace("\u00a0", " ").rstrip()
+    if not line.strip():
+        return _Line("blank")
+    level = 0
+    body = line.strip()
+    m = _MD_HEADING.match(line)
+    if m:
+        level, body = len(m.group(1)), m.group(2).strip()
+    segs = _BOLD_SEG.findall(body)
+    if segs and not _BOLD_SEG.sub("", body).strip():  # the line is only bold runs
+        plain = [strip_markup(s) for s in segs]
+        for i, seg in enumerate(plain):
+            lm = LABEL_RE.match(seg)
+            if lm and not lm.group("rest"):
+                return _Line(
+                    "label",
+                    level=level or BOLD_LEVEL,
+                    label=lm.group("label"),
+                    before=" ".join(p for p in plain[:i] if p),
+                    sub=" ".join(p for p in plain[i + 1 :] if p),
+                )
+        return _Line("heading", " ".join(p for p in plain if p), level or BOLD_LEVEL)
+    if body.count("\t") >= 2:  # a table row (a KPI row no reader took, or a key): not prose
+        return _Line("blank")
+    text = strip_markup(body)
+    if not text:
+        return _Line("blank")
+    if _STOP.match(text):
+        return _Line("stop", text)
+    if not _BULLET.match(body):
+        lm = LABEL_RE.match(text)
+        if lm and (lm.group("colon") or not lm.group("rest")):
+            return _Line(
+                "label", level=level or BOLD_LEVEL, label=lm.group("label"), after=lm.group("rest")
+            )
+    if level:
+        return _Line("heading", text, level)
+    if re.fullmatch(r"\*{1,3}[^*].*[^*]\*{1,3}|\*{1,3}[^*]\*{1,3}", body):  # italic-only line
+        return _Line("heading", text, BOLD_LEVEL)
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)  # "vacancies <b>x</b>." left "x ."
+    return _Line("text", _BULLET.sub("", text) if _BULLET.match(text) else text)
+
+
+def tokens(text: str) -> set[str]:
+    """Content words, crudely singularised, so "libraries" meets "library"."""
+    out = set(acronyms(text))
+    for w in re.findall(r"[0-9]+(?:-[0-9]+)+|[a-z0-9+]+", text.lower()):
+        if w in _STOPWORDS:
+            continue
+        if w.endswith("ies") and len(w) > 4:
+            w = w[:-3] + "y"
+        elif w.endswith("s") and len(w) > 3 and not w.endswith("ss"):
+            w = w[:-1]
+        out.add(w)
+    return out
+
+
+def acronyms(text: str) -> list[str]:
+    """ "Care Quality Commission" also reads as "cqc": reports use both."""
+    out = []
+    for run in re.findall(r"(?:\b[A-Z][a-z]+(?:\s+|$)){3,}", text):
+        out.append("".join(w[0] for w in run.split()).lower())
+    return out
+
+
+def _scores(topic: str, metrics: list[str]) -> tuple[float, list[float]]:
+    """Shared words per metric; a word with a digit ("65+", "18-64", "4") counts double, as
+    it is what tells "Key Stage 2" from "Key Stage 4"."""
+
+    def weight(words: set[str]) -> float:
+        return float(sum(2 if any(ch.isdigit() for ch in w) else 1 for w in words))
+
+    want = tokens(topic)
+    return weight(want), [weight(want & tokens(m)) for m in metrics]
+
+
+def match_metrics(topic: str, metrics: list[str]) -> list[str]:
+    """The metrics a topic names: those sharing the most topic words, if they share at least
+    two of them or half of them; [] when no metric clearly matches."""
+    total, scores = _scores(topic, metrics)
+    best = max(scores, default=0.0)
+    if best == 0 or (best < 2 and best / total < 0.5):
+        return []
+    return [m for m, s in zip(metrics, scores, strict=True) if s == best]
+
+
+def strong_match(topic: str, metrics: list[str]) -> bool:
+    """Does the topic name a metric outright (two or more shared words, half its weight)?"""
+    total, scores = _scores(topic, metrics)
+    want = tokens(topic)
+    shared = max((len(want & tokens(m)) for m in metrics), default=0)
+    return shared >= 2 and max(scores, default=0.0) / total >= 0.5
+
+
+def lead_phrase(text: str) -> str:
+    """The topic an agenda-pack paragraph opens with ("Safety carriageway defects. Whilst …")."""
+    m = _LEAD.match(text)
+    if not m:
+        return ""
+    lead = m.group("lead").strip()
+    words = len(lead.split())
+    ends_with_stop = text[m.end("lead") :].lstrip().startswith(".")
+    if words > (10 if ends_with_stop else 25):
+        return ""
+    return lead
+
+
+def tables_from_rows(rows: Iterable[dict]) -> list[Table]:
+    """Group extracted rows into tables: rows on adjacent lines belong together."""
+    tables: list[Table] = []
+    ordered = sorted(
+        (r for r in rows if r.get("source_line") is not None),
+        key=lambda r: int(r["source_line"]),
+    )
+    for r in ordered:
+        line = int(r["source_line"])
+        if tables and line - tables[-1].last_line <= 1:
+            t = tables[-1]
+            t.last_line = line
+            if r["metric_name"] not in t.metrics:
+                t.metrics.append(r["metric_name"])
+        else:
+            tables.append(
+                Table(line, line, [r["metric_name"]], r.get("heading", ""), r.get("section", ""))
+            )
+    return tables
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", strip_markup(text).lower()).strip()
+
+
+def _region_end(lines: list[str], table: Table, nxt: Table | None, sections: set[str]) -> int:
+    """0-based index (exclusive) where the commentary after `table` stops."""
+    start = table.last_line  # 0-based index of the line after the table
+    if nxt is None:
+        end = len(lines)
+    else:
+        end = nxt.first_line - 1
+        k = end - 1
+        while k >= start and not lines[k].strip():
+            k -= 1
+        if k >= start and "\t" in lines[k]:  # the next table's header row
+            end = k
+        heading = _norm(nxt.heading)
+        if heading:
+            for k in range(end - 1, start - 1, -1):
+                if _norm(lines[k]) == heading:
+                    end = k
+                    break
+    # a new section's heading (and its introduction) is never commentary on this table
+    others = {_norm(s) for s in sections} - {_norm(table.section), ""}
+    if nxt is not None and _norm(nxt.section):
+        others.add(_norm(nxt.section))
+    for k in range(start, end):
+        if _norm(lines[k]) in others:
+            return k
+    return end
+
+
+def extract_comments(lines: list[str], rows: Iterable[dict]) -> list[Comment]:
+    """Every commentary block following a KPI table in a text report.
+
+    `rows` are extracted table rows (dicts with metric_name, heading, section, source_line);
+    narrative rows should not be passed: prose is not a table.
+    """
+    rows = list(rows)
+    tables = tables_from_rows(rows)
+    sections = {str(r.get("section", "")) for r in rows}
+    out: list[Comment] = []
+    for i, table in enumerate(tables):
+        nxt = tables[i + 1] if i + 1 < len(tables) else None
+        end = _region_end(lines, table, nxt, sections)
+        elsewhere = [m for t in tables if t is not table for m in t.metrics]
+        out.extend(_parse_region(lines, table.last_line, end, table, elsewhere))
+    return out
+
+
+def _parse_region(
+    lines: list[str], start: int, end: int, table: Table, elsewhere: list[str]
+) -> list[Comment]:
+    """Blocks in lines[start:end] (0-based), each tied to some of the table's metrics."""
+    items: list[tuple[int, _Line]] = []
+    for k in range(start, end):
+        c = classify(lines[k])
+        if c.kind == "stop":
+            break
+        items.append((k, c))
+    return _Blocks(table, elsewhere).run(items)
+
+
+class _Blocks:
+    """The state while reading one stretch of commentary: the current topic and block."""
+
+    def __init__(self, table: Table, elsewhere: list[str]) -> None:
+        self.table = table
+        self.elsewhere = elsewhere  # metrics of the document's other tables
+        self.everything = list(table.metrics)
+        self.topic = (table.heading or table.section, self.everything)
+        self.out: list[Comment] = []
+        self.cur: Comment | None = None
+        self.label_level = 0
+
+    def _open(self, kind: str, label: str, heading: str, metrics: list[str], line: int) -> None:
+        self.cur = Comment(kind, label, heading, "", line, list(metrics))
+        self.out.append(self.cur)
+
+    def _about(self, heading: str) -> list[str]:
+        """Metrics a printed (sub)heading names; all of the table's if none clearly."""
+        if _norm(heading) in {_norm(self.table.heading), _norm(self.table.section)}:
+            return self.everything
+        return match_metrics(heading, self.everything) or self.everything
+
+    def run(self, items: list[tuple[int, _Line]]) -> list[Comment]:
+        gap = False
+        for n, (k, c) in enumerate(items):
+            if c.kind == "blank":
+                gap = True
+                continue
+            if c.kind == "label":
+                self._label(c, k)
+            elif c.kind == "heading":
+                self._heading(c, k, _next_kind(items, n))
+            else:
+                self._text(c.text, k, gap)
+            gap = False
+        for blk in self.out:
+            blk.text = "\n".join(t for t in blk.text.split("\n") if t)
+        return [b for b in self.out if b.text]
+
+    def _label(self, c: _Line, k: int) -> None:
+        if c.before:
+            self.topic = (c.before, self._about(c.before))
+        heading, metrics = self.topic
+        if c.sub:
+            heading, metrics = c.sub, self._about(c.sub)
+        self._open(kind_of(c.label), collapse(c.label), heading, metrics, k + 1)
+        self.label_level = c.level
+        if c.after:
+            self._add(c.after)
+
+    def _heading(self, c: _Line, k: int, following: str) -> None:
+        if following == "label":  # the topic of the Issues/Causes/Actions that follow
+            self.topic, self.cur = (c.text, self._about(c.text)), None
+            return
+        if self.cur is not None and self.cur.label and c.level >= self.label_level:
+            # a sub-group inside Issues/Causes/Actions ("Adults 65+", "Care leavers"); one that
+            # names a metric outright also becomes the topic of the labels after it
+            metrics = self._about(c.text)
+            if strong_match(c.text, self.everything):
+                self.topic = (c.text, metrics)
+            if self.cur.text:
+                self._open(self.cur.kind, self.cur.label, c.text, metrics, k + 1)
+            else:
+                self.cur.heading, self.cur.metrics = c.text, list(metrics)
+            return
+        self.topic = (c.text, self._about(c.text))
+        self._open("commentary", "", c.text, self.topic[1], k + 1)
+
+    def _text(self, text: str, k: int, gap: bool) -> None:
+        cur = self.cur
+        if cur is None or (not cur.label and gap and not _continues(cur.text)):
+            lead = lead_phrase(text)
+            if cur is None or lead:
+                if lead:
+                    metrics = self._lead_metrics(lead) or (cur.metrics if cur else self.topic[1])
+                else:
+                    metrics = self.topic[1]
+                self._open("commentary", "", lead or self.topic[0], metrics, k + 1)
+        self._add(text)
+
+    def _lead_metrics(self, lead: str) -> list[str]:
+        """An agenda pack comments on two tables after the second: a lead naming a metric of
+        another table outright, better than any of this table's, is about that metric."""
+        here = match_metrics(lead, self.everything)
+        if self.elsewhere and strong_match(lead, self.elsewhere):
+            _, local = _scores(lead, self.everything)
+            _, other = _scores(lead, self.elsewhere)
+            if max(other) > max(local, default=0.0):
+                return match_metrics(lead, self.elsewhere)
+        return here
+
+    def _add(self, text: str) -> None:
+        assert self.cur is not None
+        self.cur.text = f"{self.cur.text}\n{text}" if self.cur.text else text
+
+
+def _next_kind(items: list[tuple[int, _Line]], n: int) -> str:
+    for _, c in items[n + 1 :]:
+        if c.kind != "blank":
+            return c.kind
+    return "end"
+
+
+def _continues(text: str) -> bool:
+    """Does a block's last line announce more ("… including:", "… during the year –")?"""
+    return text.rstrip().endswith((":", "\u2013", "-", "\u2014"))
+
+
+_NUMBERED = re.compile(r"^\s*(?P<num>\d+\.(?:\d+\.?)*)\s+(?P<title>[A-Z\d].*)$")
+
+
+def narrative_comments(lines: list[str], rows: Iterable[dict]) -> list[Comment]:
+    """Reports that give KPIs only in prose (numbered sections, "5.2.9 Permanent admissions
+    …"): the text of the section a figure was read from is that KPI's commentary."""
+    heads = [k for k, line in enumerate(lines) if _NUMBERED.match(line)]
+    by_section: dict[int, list[str]] = {}
+    for r in rows:
+        if r.get("source_line") is None:
+            continue
+        k = int(r["source_line"]) - 1
+        start = max((h for h in heads if h <= k), default=None)
+        if start is not None:
+            names = by_section.setdefault(start, [])
+            if r["metric_name"] not in names:
+                names.append(r["metric_name"])
+    out = []
+    for start, metrics in sorted(by_section.items()):
+        end = min((h for h in heads if h > start), default=len(lines))
+        text = []
+        for raw in lines[start + 1 : end]:
+            if raw.startswith("\t") or raw.count("\t") >= 2:  # cells of a layout table
+                continue
+            plain = strip_markup(raw)
+            plain = re.sub(r"^[\u00b7\u2022-]\s*", "", plain)
+            if plain:
+                text.append(plain)
+        title = _NUMBERED.match(lines[start])
+        if text and title:
+            out.append(
+                Comment(
+                    "commentary", "", collapse(title["title"]), "\n".join(text), start + 2, metrics
+                )
+            )
+    return out

@@ -1,0 +1,225 @@
+"""Reading the processed store (data/processed/*.parquet): whole tables, SQL, one KPI's series.
+
+The store is rebuilt by `kpi ingest` (kpi_lib.ingest); this module never writes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow
+import pyarrow.parquet as pq
+
+from kpi_lib import schemas
+from kpi_lib.errors import StoreError, UsageError
+from kpi_lib.paths import processed_dir
+
+TABLES = ("observations", "reports", "commentary")
+NO_STORE = "no store: run `kpi ingest`"
+_TYPES = {
+    pyarrow.int64(): pd.Int64Dtype(),
+    pyarrow.string(): pd.StringDtype(),
+    pyarrow.large_string(): pd.StringDtype(),
+    pyarrow.bool_(): pd.BooleanDtype(),
+}
+
+
+def table_path(table: str) -> Path:
+    if table not in TABLES:
+        raise UsageError(f"unknown table '{table}' (one of {', '.join(TABLES)})")
+    return processed_dir() / f"{table}.parquet"
+
+
+def _require() -> None:
+    if not all(table_path(t).is_file() for t in TABLES):
+        raise StoreError(NO_STORE)
+
+
+def load(table: str) -> pd.DataFrame:
+    """One table with the dtypes of kpi_lib.schemas (dates as datetime64, text as string)."""
+    path = table_path(table)
+    _require()
+    try:
+        arrow = pq.read_table(path)
+    except (OSError, pyarrow.ArrowException) as exc:
+        raise StoreError(f"{path}: unreadable: {exc}") from None
+    df = arrow.to_pandas(types_mapper=_TYPES.get, date_as_object=False)
+    return schemas.conform(table, df)
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with views observations, reports, commentary and current (the
+    current version of every observation) over the Parquet files."""
+    _require()
+    con = duckdb.connect(":memory:")
+    for t in TABLES:
+        path = str(table_path(t)).replace("'", "''")
+        con.execute(f"create view {t} as select * from read_parquet('{path}')")
+    con.execute("create view current as select * from observations where is_current")
+    return con
+
+
+def sql(query: str) -> pd.DataFrame:
+    """Run one SQL query against the store; a DuckDB error becomes a one-line UsageError."""
+    con = connect()
+    try:
+        return con.execute(query).df()
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"sql: {first}") from None
+    finally:
+        con.close()
+
+
+def series(
+    kpi_id: str,
+    current_only: bool = True,
+    column: str = "value",
+    period_type: str | None = None,
+) -> pd.Series:
+    """One KPI's values indexed by period label, in time order (periods without dates last).
+
+    With current_only=False every version is kept (revisions repeat a label, oldest report
+    first)."""
+    obs = load("observations")
+    rows = obs[obs["kpi_id"] == kpi_id]
+    if rows.empty:
+        raise UsageError(f"unknown KPI id '{kpi_id}': not in the store")
+    if column not in rows.columns:
+        raise UsageError(f"no column '{column}' in observations")
+    if current_only:
+        rows = rows[rows["is_current"]]
+    if period_type is not None:
+        rows = rows[rows["period_type"] == period_type]
+    rows = rows.sort_values(
+        ["period_start", "period_end", "period", "report_period", "source_line"],
+        na_position="last",
+        kind="stable",
+    )
+    out = pd.Series(rows[column].to_numpy(), index=pd.Index(rows["period"], name="period"))
+    out.name = kpi_id
+    return out
+
+
+# --- summaries the CLI prints ----------------------------------------------------------------
+MEASURES = ("rated", "green", "amber", "red", "pct_green")
+
+
+def summary(period: str) -> pd.DataFrame:
+    """The headline a report printed beside the one its own rows give, for one report period.
+
+    Computed: the rows extracted from that period's report(s) that carry a RAG status (one per
+    metric and period), counted by status; % green to one decimal."""
+    from kpi_lib.periods import parse_report_period
+
+    label = parse_report_period(period).label
+    reps = load("reports")
+    reps = reps[reps["report_period"] == label]
+    if reps.empty:
+        known = ", ".join(sorted(load("reports")["report_period"].unique())) or "none"
+        raise UsageError(f"no report for {label} in the store (have: {known})")
+    reported: dict[str, object] = dict.fromkeys(MEASURES)
+    for _, rep in reps.iterrows():
+        if pd.notna(rep["headline_rated"]) or pd.notna(rep["headline_pct_green"]):
+            reported = {m: _plain(rep[f"headline_{m}"]) for m in MEASURES}
+            break
+    obs = load("observations")
+    rows = obs[(obs["report_period"] == label) & (obs["rag"] != "")]
+    # one per printed row; a quarter published twice (PDF and its text) counts once
+    rows = rows.drop_duplicates(["metric_name", "period"])
+    counts = rows["rag"].value_counts()
+    rated = int(len(rows))
+    computed: dict[str, object] = {
+        "rated": rated,
+        "green": int(counts.get("Green", 0)),
+        "amber": int(counts.get("Amber", 0)),
+        "red": int(counts.get("Red", 0)),
+        "pct_green": round(100 * counts.get("Green", 0) / rated, 1) if rated else None,
+    }
+    return pd.DataFrame(
+        {
+            "report_period": label,
+            "measure": list(MEASURES),
+            "reported": pd.Series([reported[m] for m in MEASURES], dtype=object),
+            "computed": pd.Series([computed[m] for m in MEASURES], dtype=object),
+        }
+    )
+
+
+def _plain(value: object) -> object:
+    """A stored cell as a plain Python number (None for null), for printing."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def catalog_listing() -> pd.DataFrame:
+    """Every catalogued KPI (and every uncatalogued id in the store): unit, how many periods
+    have a current value, the first and last of them, and how many reports mention it."""
+    from kpi_lib.catalog import load_catalog
+
+    catalog = load_catalog()
+    try:
+        obs = load("observations")
+    except StoreError:
+        obs = schemas.empty("observations")
+    cur = obs[obs["is_current"]].sort_values("period_start", na_position="last", kind="stable")
+    rows = []
+    ids = [e.id for e in catalog.entries]
+    ids += sorted(set(obs.loc[~obs["catalogued"], "kpi_id"]))
+    for kpi_id in ids:
+        mine = cur[cur["kpi_id"] == kpi_id]
+        entry = catalog.get(kpi_id) if kpi_id in {e.id for e in catalog.entries} else None
+        title = (
+            entry.title if entry else str(obs.loc[obs["kpi_id"] == kpi_id, "metric_name"].iloc[0])
+        )
+        rows.append(
+            {
+                "kpi_id": kpi_id,
+                "title": title,
+                "unit": entry.unit if entry else "",
+                "catalogued": entry is not None,
+                "periods": int(mine["period"].nunique()),
+                "first_period": str(mine["period"].iloc[0]) if len(mine) else "",
+                "last_period": str(mine["period"].iloc[-1]) if len(mine) else "",
+                "n_reports": int(obs.loc[obs["kpi_id"] == kpi_id, "report_period"].nunique()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def catalog_suggestions(n: int = 3) -> pd.DataFrame:
+    """Metric names in the store that the catalogue does not know, with its closest entries,
+    for a person to confirm by adding an alias to data/catalog/kpis.yaml."""
+    from kpi_lib.catalog import load_catalog
+
+    catalog = load_catalog()
+    obs = load("observations")
+    new = obs[~obs["catalogued"]]
+    rows = []
+    for name, group in new.groupby("metric_name", sort=True):
+        hints = catalog.suggest(str(name), n=n)
+        rows.append(
+            {
+                "metric_name": name,
+                "kpi_id": group["kpi_id"].iloc[0],
+                "reports": ", ".join(sorted(group["report_period"].unique())),
+                "suggestions": "; ".join(f"{k} ({s:.2f})" for k, s in hints),
+            }
+        )
+    cols = ["metric_name", "kpi_id", "reports", "suggestions"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def printable(df: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO text, so CSV and JSON output show 2022-07-01 rather than epoch numbers."""
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            s = out[col]
+            fmt = "%Y-%m-%d" if (s.dropna() == s.dropna().dt.normalize()).all() else None
+            text = s.dt.strftime(fmt) if fmt else s.map(lambda v: v.isoformat())
+            out[col] = text.where(s.notna(), None)
+    return out

@@ -1,0 +1,67 @@
+"""Shared fixtures: a private project root (a copy of data/raw and data/catalog) selected with
+KPI_ROOT, so tests never touch the checkout's data/processed or caches."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def make_root(dest: Path) -> Path:
+    """A project root holding copies of data/raw and data/catalog (nothing processed yet)."""
+    (dest / "data").mkdir(parents=True, exist_ok=True)
+    shutil.copytree(ROOT / "data" / "raw", dest / "data" / "raw")
+    if (ROOT / "data" / "catalog").is_dir():
+        shutil.copytree(ROOT / "data" / "catalog", dest / "data" / "catalog")
+    return dest
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
+    monkeypatch.setenv("KPI_ROOT", str(root))
+    monkeypatch.delenv("KPI_PROCESSED", raising=False)
+    monkeypatch.delenv("KPI_CACHE_DIR", raising=False)
+
+
+@pytest.fixture
+def kpi_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh project root with raw data and catalogue, no store: KPI_ROOT points at it."""
+    root = make_root(tmp_path / "project")
+    _use(monkeypatch, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def _ingested_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One project root ingested once per session; tests get copies (see `store_root`)."""
+    root = make_root(tmp_path_factory.mktemp("ingested") / "project")
+    with pytest.MonkeyPatch.context() as mp:
+        _use(mp, root)
+        from kpi_lib.ingest import ingest
+
+        ingest()
+    yield root
+
+
+@pytest.fixture
+def store_root(_ingested_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project root whose store is already built from data/raw (a private copy: tests may
+    add files and re-ingest; the cache makes that fast)."""
+    root = tmp_path / "project"
+    shutil.copytree(_ingested_template, root, symlinks=True)
+    _use(monkeypatch, root)
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` by relative path, with its bytes."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }

@@ -1,0 +1,181 @@
+"""Commentary under KPI tables: labels and their variants, topic narrowing, agenda-pack
+paragraphs, and the commentary table of the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kpi_lib import store
+from kpi_lib.catalog import load_catalog
+from kpi_lib.commentary import classify, extract_comments, lead_phrase, match_metrics
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("**Issues:**", "issues"),
+        ("### Issues:", "issues"),
+        ("#### Issues/causes:", "issues_causes"),
+        ("Issue:", "issues"),
+        ("**Causes:**", "causes"),
+        ("Ongoing Actions:", "actions"),
+        ("Short Term Actions:", "actions"),
+        ("#### Actions", "actions"),
+        ("### **Actions:**", "actions"),
+        ("Actions: we will recruit.", "actions"),
+    ],
+)
+def test_label_variants(line: str, kind: str) -> None:
+    from kpi_lib.commentary import kind_of
+
+    c = classify(line)
+    assert c.kind == "label" and kind_of(c.label) == kind
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- Issues remain with recruitment.",
+        "Causes include the move of the Harris Library.",
+        "Actions delivered include:",
+        "Performance remains on target.",
+    ],
+)
+def test_prose_that_starts_with_a_label_word_is_not_a_label(line: str) -> None:
+    assert classify(line).kind == "text"
+
+
+def test_label_sharing_a_line_with_a_topic() -> None:
+    c = classify("**Key Stage 4****Issue:**")
+    assert (c.kind, c.label, c.before) == ("label", "Issue", "Key Stage 4")
+    c = classify("**Causes:****16/17 year olds**")
+    assert (c.kind, c.label, c.sub) == ("label", "Causes", "16/17 year olds")
+
+
+def test_blocks_follow_their_table_and_stop_at_the_next() -> None:
+    lines = [
+        "## Section A",
+        "**Waiting times**",
+        "Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status",
+        "5\tLow\t2023/24 Q1\tPeople waiting over 5 days\t12\t✗",
+        "6\tLow\t2023/24 Q1\tPeople waiting over 28 days\t3\t✓",
+        "",
+        "**Issues:**",
+        "",
+        "- Demand rose by *20%*.",
+        "- Staff <b>vacancies</b>.",
+        "**Actions:**",
+        "  - Recruit more staff.",
+        "",
+        "**Lamp faults**",
+        "Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status",
+        "90\tHigh\t2023/24 Q1\tLamps repaired on time\t95\t✓",
+        "Good performance.",
+    ]
+    rows = [
+        {"metric_name": "People waiting over 5 days", "heading": "Waiting times", "source_line": 4},
+        {
+            "metric_name": "People waiting over 28 days",
+            "heading": "Waiting times",
+            "source_line": 5,
+        },
+        {"metric_name": "Lamps repaired on time", "heading": "Lamp faults", "source_line": 16},
+    ]
+    for r in rows:
+        r["section"] = "Section A"
+    got = [
+        (c.kind, c.heading, c.text, c.source_line, c.metrics) for c in extract_comments(lines, rows)
+    ]
+    both = ["People waiting over 5 days", "People waiting over 28 days"]
+    assert got == [
+        ("issues", "Waiting times", "Demand rose by 20%.\nStaff vacancies.", 7, both),
+        ("actions", "Waiting times", "Recruit more staff.", 11, both),
+        ("commentary", "Lamp faults", "Good performance.", 17, ["Lamps repaired on time"]),
+    ]
+
+
+def test_topic_words_narrow_a_block_to_the_metrics_it_names() -> None:
+    metrics = [
+        "% Expected Standard in Reading, Writing & Maths at Key Stage 2",
+        "Pupils Average Attainment 8 Score at Key Stage 4",
+        "SEND Pupils Average Attainment 8 Score at Key Stage 4",
+    ]
+    assert match_metrics("Key Stage 4", metrics) == metrics[1:]
+    assert match_metrics("Key Stage 2 (years 3 to 6 in primary school)", metrics) == metrics[:1]
+    assert match_metrics("Budget monitoring", metrics) == []
+    assert lead_phrase("Safety carriageway defects. Whilst the overall numbers") == (
+        "Safety carriageway defects"
+    )
+    sentence = (
+        "Performance remains on target and above benchmarks for pupils being offered one of "
+        "their top three preferences at primary and secondary level. To achieve this:"
+    )
+    assert lead_phrase(sentence) == ""  # a whole sentence is not a topic
+
+
+def _comments(kpi_name: str, period: str):
+    kpi_id = load_catalog().resolve(kpi_name)
+    assert kpi_id, kpi_name
+    df = store.load("commentary")
+    return df[(df["kpi_id"] == kpi_id) & (df["report_period"] == period)]
+
+
+def test_customer_access_service_issues_causes_actions(store_root: Path) -> None:
+    rows = _comments("% of calls presented to the Customer Access Service answered", "2022/23 Q2")
+    text = {r["kind"]: r["text"] for _, r in rows.iterrows()}
+    assert set(text) == {"issues", "causes", "actions"}
+    assert "calls answered decreased in quarter 2 and is below target" in text["issues"]
+    assert "reduced staffing resource" in text["causes"]
+    assert text["actions"].splitlines()[0].startswith("Performance improved in the second half")
+    assert len(text["actions"].splitlines()) == 3  # three bullets, one per line
+    assert not any(mark in t for t in text.values() for mark in ("**", "- ", "#"))
+    assert set(rows["heading"]) == {"Customer access service"}
+    assert set(rows["source_file"]) == {"data/raw/2022-23_Q2/2022-23_Q2_kpi_commentary.md"}
+
+
+def test_sub_topics_reach_only_their_kpis(store_root: Path) -> None:
+    ks4 = _comments("Pupils Average Attainment 8 Score at Key Stage 4", "2022/23 Q2")
+    ks2 = _comments("% Expected Standard in Reading, Writing & Maths at Key Stage 2", "2022/23 Q2")
+    assert {"Key Stage 4"} <= set(ks4["heading"]) and "Key Stage 4" not in set(ks2["heading"])
+    older = _comments(
+        "Permanent admissions to residential and nursing care homes per 100,000 population "
+        "aged 65+ during the year",
+        "2022/23 Q2",
+    )
+    younger = _comments(
+        "Permanent admissions to residential and nursing care homes per 100,000 population "
+        "aged 18-64 during the year",
+        "2022/23 Q2",
+    )
+    assert "Adults 65+" in set(older["heading"]) and "Adults 65+" not in set(younger["heading"])
+    assert "Adults 18-64" in set(younger["heading"])
+    assert {"causes", "actions"} <= set(older["kind"]) & set(younger["kind"])
+
+
+def test_agenda_pack_paragraphs_are_commentary_on_the_table_above(store_root: Path) -> None:
+    defects = _comments(
+        "Safety carriageway defects repaired within 4 hours (emergency)", "2019/20 Q3"
+    )
+    assert set(defects["kind"]) == {"commentary"}
+    assert defects["text"].str.startswith("Safety carriageway defects. Whilst").any()
+    lighting = _comments(
+        "Average number of working days to repair a LCC street lighting fault (including "
+        "traffic management) target 5 days",
+        "2019/20 Q3",
+    )
+    assert lighting["text"].str.startswith("Street lighting fault repair.").any()
+    assert not lighting["text"].str.startswith("Safety carriageway defects.").any()
+    every = store.load("commentary")
+    pack = every[every["report_period"] == "2019/20 Q3"]
+    assert not pack["text"].str.contains("Agenda Item|Document is Restricted").any()
+
+
+def test_prose_reports_give_each_figure_its_section_text(store_root: Path) -> None:
+    rows = _comments("Sickness Absence days per FTE", "2021/22 Q4")
+    assert len(rows) == 1
+    row = rows.iloc[0]
+    assert row["kind"] == "commentary" and row["heading"].startswith("Sickness absence")
+    assert "13.86 days lost per Full Time Equivalent" in row["text"]
+    assert "Mental Health (34.30%)" not in row["text"]  # cells of the layout table are skipped

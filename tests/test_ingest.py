@@ -1,0 +1,294 @@
+"""`kpi ingest`: validated, atomic, idempotent and incremental writes of data/processed/."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from conftest import snapshot
+
+from kpi_lib import ingest as ingest_mod
+from kpi_lib import store
+from kpi_lib.catalog import load_catalog
+from kpi_lib.cli import main
+from kpi_lib.errors import InputError, StoreError
+from kpi_lib.ingest import ingest
+
+SICKNESS = "Sickness Absence days per FTE"
+
+# A later report that revises last quarter's sickness figure (3.05 -> 3.10), adds its own
+# quarter, and prints one metric under a name the catalogue does not know.
+REVISED = """# Corporate Performance Report
+
+**2022/23 Quarter 3**
+
+## Delivering Better Services
+
+**Sickness absence in Lancashire County Council**
+
+Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status\tTrends
+8 days per FTE by 2025/26\tLow\t2022/23 Q2\tSickness Absence days per FTE\t3.10\t!\t
+8 days per FTE by 2025/26\tLow\t2022/23 Q3\tSickness Absence days per FTE\t4.62\t!\t
+8 days per FTE by 2025/26\tLow\t2022/23 Q3\tSickness absence days lost per FTE (rolling)\t11.2\t!\t
+
+**Issues:**
+
+- The quarter 2 figure was revised after late returns.
+"""
+
+
+def add_report(root: Path, folder: str, name: str, text: str) -> Path:
+    path = root / "data" / "raw" / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def staging_dirs(root: Path) -> list[Path]:
+    return [p for p in (root / "data").iterdir() if p.name.startswith(".processed-")]
+
+
+def test_ingest_twice_and_from_scratch_is_byte_identical(kpi_root: Path) -> None:
+    processed = kpi_root / "data" / "processed"
+    first = ingest()
+    assert first.written and sorted(first.parsed) == [
+        p.relative_to(kpi_root).as_posix() for p in ingest_mod.default_inputs()
+    ]
+    before = snapshot(processed)
+    assert {"observations.parquet", "reports.parquet", "commentary.parquet"} <= set(before)
+
+    again = ingest()
+    assert not again.written and again.parsed == []
+    assert snapshot(processed) == before
+
+    shutil.rmtree(processed)
+    rebuilt = ingest(rebuild=True)
+    assert rebuilt.written and len(rebuilt.parsed) == len(first.parsed)
+    assert snapshot(processed) == before
+
+
+def test_parquet_metadata_holds_nothing_variable(store_root: Path) -> None:
+    for table in store.TABLES:
+        meta = pq.ParquetFile(store.table_path(table)).metadata
+        keys = set((meta.metadata or {}).keys())
+        assert keys <= {b"kpi_store_table", b"ARROW:schema"}, keys
+        assert b"pandas" not in keys  # it would embed the pandas version
+        assert meta.created_by.startswith("parquet-cpp-arrow")
+
+
+def test_incremental_parses_only_new_or_changed_files(store_root: Path, capsys) -> None:
+    assert main(["ingest"]) == 0
+    out = capsys.readouterr().out
+    assert "parsed " not in out and out.count("reused ") == len(ingest_mod.default_inputs())
+    assert "unchanged data/processed" in out
+
+    new = add_report(store_root, "2022-23_Q3", "2022-23_Q3_revised.md", REVISED)
+    result = ingest()
+    assert result.parsed == ["data/raw/2022-23_Q3/2022-23_Q3_revised.md"]
+    assert len(result.reused) == len(ingest_mod.default_inputs()) - 1
+    assert result.periods[result.parsed[0]] == "2022/23 Q3"
+
+    new.write_text(REVISED.replace("4.62", "4.70"), encoding="utf-8")  # edited in place
+    assert ingest().parsed == ["data/raw/2022-23_Q3/2022-23_Q3_revised.md"]
+    cache = {p.stem for p in (store_root / "data" / "processed" / "_cache").glob("*.json")}
+    assert cache == set(store.load("reports")["sha256"])  # the old version's entry is gone
+
+
+def test_naming_one_file_adds_it_without_dropping_the_rest(store_root: Path) -> None:
+    before = set(store.load("reports")["file"])
+    new = add_report(store_root, "2022-23_Q3", "2022-23_Q3_revised.md", REVISED)
+    result = ingest([new])
+    assert result.parsed == ["data/raw/2022-23_Q3/2022-23_Q3_revised.md"]
+    assert set(store.load("reports")["file"]) == before | set(result.parsed)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", b"<html>Not found</html>\n"],
+    ids=["truncated-pdf", "html-named-pdf"],
+)
+def test_corrupt_file_fails_naming_it_and_leaves_store_unchanged(
+    store_root: Path, capsys, content: bytes
+) -> None:
+    processed = store_root / "data" / "processed"
+    before = snapshot(processed)
+    bad = store_root / "data" / "raw" / "2023-24_Q1" / "broken.pdf"
+    bad.parent.mkdir()
+    bad.write_bytes(content)
+    assert main(["ingest"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "broken.pdf" in err[0] and err[0].startswith("kpi: error:")
+    assert snapshot(processed) == before
+    assert staging_dirs(store_root) == []
+
+
+def test_failure_during_the_swap_restores_the_previous_store(
+    store_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    processed = store_root / "data" / "processed"
+    before = snapshot(processed)
+    add_report(store_root, "2022-23_Q3", "2022-23_Q3_revised.md", REVISED)
+    real = os.replace
+    calls = []
+
+    def flaky(src, dst):  # the second rename (new store into place) fails
+        calls.append(src)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr(ingest_mod.os, "replace", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        ingest()
+    monkeypatch.setattr(ingest_mod.os, "replace", real)
+    assert snapshot(processed) == before
+    assert staging_dirs(store_root) == []
+
+
+def test_invalid_tables_are_never_written(
+    store_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    processed = store_root / "data" / "processed"
+    before = snapshot(processed)
+    add_report(store_root, "2022-23_Q3", "2022-23_Q3_revised.md", REVISED)
+    real_build = ingest_mod.build_tables
+
+    def build_with_a_bad_status(inputs):
+        tables = real_build(inputs)
+        tables["observations"].loc[0, "rag"] = "Purple"
+        return tables
+
+    monkeypatch.setattr(ingest_mod, "build_tables", build_with_a_bad_status)
+    with pytest.raises(StoreError, match="observations.*rag"):
+        ingest()
+    assert snapshot(processed) == before
+
+
+def test_revised_value_keeps_both_versions_and_marks_latest_current(store_root: Path) -> None:
+    kpi_id = load_catalog().resolve(SICKNESS)
+    assert kpi_id
+    add_report(store_root, "2022-23_Q3", "2022-23_Q3_revised.md", REVISED)
+    ingest()
+    obs = store.load("observations")
+    versions = obs[(obs["kpi_id"] == kpi_id) & (obs["period"] == "2022/23 Q2")]
+    assert sorted(versions["report_period"]) == ["2022/23 Q2", "2022/23 Q3"]
+    old = versions[versions["report_period"] == "2022/23 Q2"].iloc[0]
+    new = versions[versions["report_period"] == "2022/23 Q3"].iloc[0]
+    assert (old["value"], bool(old["is_current"])) == (3.05, False)
+    assert (new["value"], bool(new["is_current"])) == (3.10, True)
+    assert new["revision_of_value"] == 3.05 and new["revision_of_report"] == "2022/23 Q2"
+    assert pd.isna(old["revision_of_value"])
+
+    assert store.series(kpi_id)["2022/23 Q2"] == 3.10
+    assert list(store.series(kpi_id, current_only=False)["2022/23 Q2"]) == [3.05, 3.10]
+    cur = store.sql(
+        f"select value from current where kpi_id = '{kpi_id}' and period = '2022/23 Q2'"
+    )
+    assert cur["value"].tolist() == [3.10]
+    # exactly one current row per KPI and period, whatever the number of versions
+    dup = store.sql(
+        "select kpi_id, period, count(*) n from current where period <> '' "
+        "group by 1, 2 having count(*) > 1"
+    )
+    assert dup.empty
+
+
+def test_uncatalogued_name_gets_a_new_id_and_a_suggestion(store_root: Path, capsys) -> None:
+    add_report(store_root, "2022-23_Q3", "2022-23_Q3_revised.md", REVISED)
+    ingest()
+    obs = store.load("observations")
+    row = obs[obs["metric_name"] == "Sickness absence days lost per FTE (rolling)"].iloc[0]
+    assert not row["catalogued"] and row["kpi_id"].startswith("new-")
+    assert main(["catalog", "suggest", "--format", "json"]) == 0
+    out = pd.read_json(io.StringIO(capsys.readouterr().out))
+    hint = out[out["metric_name"] == row["metric_name"]].iloc[0]
+    assert hint["suggestions"].startswith(load_catalog().resolve(SICKNESS))
+
+
+def test_annual_cumulative_values_are_decumulated(store_root: Path) -> None:
+    visits = "Number of visits to libraries (annual cumulative indicator)"
+    q1 = f"2022/23 2 Million Visits\tHigh\t2022/23 Q1\t{visits}\t300,000.00\t✓\t"
+    header = "Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status\tTrends"
+    add_report(
+        store_root,
+        "2022-23_Q1",
+        "q1.md",
+        f"# Report\n\n**2022/23 Quarter 1**\n\n## Use of Libraries\n\n{header}\n{q1}\n",
+    )
+    ingest()
+    kpi_id = load_catalog().resolve(visits)
+    obs = store.load("observations")
+    rows = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].set_index("period")
+    assert rows.loc["2022/23 Q1", "value_quarter"] == 300000.0
+    assert rows.loc["2022/23 Q2", "value_quarter"] == 571743.0 - 300000.0
+    # the 2019/20 pack prints each quarter's own figure beside the running total
+    assert rows.loc["2019/20 Q3", "value_quarter"] == rows.loc["2019/20 Q3", "value"]
+    assert pd.isna(rows.loc["2018/19", "value_quarter"])  # a year has no quarter value
+
+
+def test_report_period_comes_from_the_text_sources_folder_or_option(
+    store_root: Path, capsys
+) -> None:
+    reps = store.load("reports").set_index("file")
+    assert set(reps["period_from"]) <= {"document", "SOURCES.csv", "folder"}
+    undated = add_report(store_root, "misc", "notes.txt", "Some notes without any period.\n")
+    assert main(["ingest"]) == 2
+    assert "notes.txt" in capsys.readouterr().err
+    with pytest.raises(InputError, match="notes.txt"):
+        ingest()
+    ingest(period="2023/24-Q1")
+    rep = store.load("reports").set_index("file").loc[undated.relative_to(store_root).as_posix()]
+    assert (rep["report_period"], rep["period_from"], rep["rows_extracted"]) == (
+        "2023/24 Q1",
+        "--period",
+        0,
+    )
+
+
+def test_duplicate_content_is_refused(store_root: Path) -> None:
+    src = store_root / "data" / "raw" / "2022-23_Q2" / "2022-23_Q2_kpi_commentary.md"
+    shutil.copy(src, src.with_name("copy.md"))
+    with pytest.raises(InputError, match="same content"):
+        ingest()
+
+
+def test_reports_table_describes_every_document(store_root: Path) -> None:
+    reps = store.load("reports")
+    obs = store.load("observations")
+    assert len(reps) == len(ingest_mod.default_inputs())
+    per_file = obs.groupby("source_file").size()
+    for _, rep in reps.iterrows():
+        assert rep["rows_extracted"] == per_file.get(rep["file"], 0)
+        assert rep["warnings"] == (
+            rep["warnings_text"].count("\n") + 1 if rep["warnings_text"] else 0
+        )
+    # the executive summary has no KPI table but is still a report, with its headline
+    summary = reps[reps["report_period"] == "2024/25 Q2"].iloc[0]
+    assert summary["headline_rated"] == 41 and summary["title"]
+
+
+def test_a_pdf_report_is_ingested_with_its_pages(store_root: Path) -> None:
+    import pdf_factory
+
+    pdf = store_root / "data" / "raw" / "2022-23_Q2" / "2022-23_Q2_report.pdf"
+    built = pdf_factory.build_report(pdf)
+    result = ingest()
+    assert result.parsed == ["data/raw/2022-23_Q2/2022-23_Q2_report.pdf"]
+    rep = store.load("reports").set_index("file").loc[result.parsed[0]]
+    assert (rep["pages"], rep["readers"], rep["report_period"]) == (
+        built.pages,
+        "pdf",
+        "2022/23 Q2",
+    )
+    obs = store.load("observations")
+    from_pdf = obs[obs["source_file"] == result.parsed[0]]
+    assert len(from_pdf) == rep["rows_extracted"] == len(built.rows)
+    assert from_pdf["source_page"].notna().all() and (from_pdf["reader"] == "pdf").all()
+    # the same quarter from two documents: one current row per KPI and period
+    both = obs[obs["report_period"] == "2022/23 Q2"]
+    assert both.groupby(["kpi_id", "period"])["is_current"].sum().max() == 1
