@@ -1,0 +1,390 @@
+"""Direction of travel of a KPI series: latest change, change on a year earlier, and an OLS slope
+with its 95% confidence interval, read through the KPI's polarity.
+
+"Improving" needs evidence: with three or more points the slope's confidence interval must
+exclude zero; with two, the change must exceed a noise band. Annual cumulative indicators
+(library visits so far this year) are only compared like for like, quarter with the same
+quarter a year earlier, because Q2-to-Q1 growth of a running total says nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from kpi_lib.errors import UsageError
+from kpi_lib.periods import Period, parse_period
+
+ACCUMULATIONS = ("point", "rolling", "cumulative")
+
+# --- period labels ------------------------------------------------------------------------------
+_GRAIN = {
+    "fy_quarter": "quarter",
+    "month": "month",
+    "term": "term",
+    "fy_year": "year",
+    "academic_year": "year",
+}
+
+
+@lru_cache(maxsize=4096)
+def _parse(label: str) -> Period | None:
+    p = parse_period(label)
+    return p if p.parsed and p.end is not None else None
+
+
+def period_key(label: object) -> tuple[int, float] | None:
+    """(financial-year start, months into that year at the period's end): `2022/23 Q2` ->
+    (2022, 6); `2022-09` -> (2022, 6); `2021/22` -> (2021, 12); `2022 Summer term` -> (2022, 5).
+    Periods ending at the same point of the year compare like for like. None if unparsed."""
+    p = _parse(str(label))
+    if p is None or p.end is None:
+        return None
+    end = p.end
+    if end.month >= 4:
+        return end.year, float(end.month - 3)
+    return end.year - 1, float(end.month + 9)
+
+
+def grain_of(label: object) -> str:
+    """quarter | month | term | year | "" : how long the labelled period is. A 12-month range
+    (a rolling year such as `July 2018 to June 2019`) counts as a year."""
+    p = _parse(str(label))
+    if p is None:
+        return ""
+    if p.kind == "range" and p.start is not None and p.end is not None:
+        days = (p.end - p.start).days
+        return "year" if days >= 360 else "quarter" if 80 <= days <= 95 else ""
+    return _GRAIN.get(p.kind, "")
+
+
+# the store's period_type (kpi_lib.periods Period.kind) -> grain; a range is judged by its length
+_TYPE_GRAIN = {
+    "fy_quarter": "quarter",
+    "quarter": "quarter",
+    "month": "month",
+    "term": "term",
+    "fy_year": "year",
+    "financial_year": "year",
+    "academic_year": "year",
+    "calendar_year": "year",
+}
+
+
+def grain_of_row(row: pd.Series) -> str:
+    """Grain of an observation: from the store's period_type and dates, else from its label."""
+    ptype = str(row.get("period_type", "") or "")
+    if ptype in _TYPE_GRAIN:
+        return _TYPE_GRAIN[ptype]
+    start, end = row.get("period_start"), row.get("period_end")
+    if ptype == "range" and pd.notna(start) and pd.notna(end):
+        days = (pd.Timestamp(end) - pd.Timestamp(start)).days
+        return "year" if days >= 360 else "quarter" if 80 <= days <= 95 else ""
+    label = row.get("period", "")
+    return grain_of(label) if label else ""
+
+
+def quarter_of(label: object) -> int | None:
+    p = _parse(str(label))
+    if p is None or p.kind != "fy_quarter":
+        return None
+    key = period_key(label)
+    return None if key is None else int(key[1] // 3)
+
+
+# --- trend --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Trend:
+    """What a series did lately; `direction` is polarity-aware, `movement` is not."""
+
+    n_points: int
+    latest: float | None
+    latest_period: str
+    previous: float | None  # the comparison point for `change` (like for like if cumulative)
+    previous_period: str
+    change: float | None
+    change_pct: float | None
+    year_ago: float | None
+    year_ago_period: str
+    change_yoy: float | None
+    change_yoy_pct: float | None
+    slope: float | None  # per year for period labels, per index step for a numeric index
+    slope_low: float | None
+    slope_high: float | None
+    slope_points: int
+    movement: str  # rising | falling | flat | ""
+    direction: str  # improving | worsening | stable | "" (polarity unknown or too few points)
+    basis: str  # slope | change | "" : what the direction was judged on
+    reason: str
+
+
+def _positions(index: pd.Index) -> tuple[np.ndarray, str] | None:
+    """x positions of an index, in years where the index is dates or period labels."""
+    if isinstance(index, pd.DatetimeIndex):
+        days = (index - index.min()).days.to_numpy(dtype=float)
+        return days / 365.25, "year"
+    if pd.api.types.is_numeric_dtype(index):
+        return index.to_numpy(dtype=float), "step"
+    keys = [period_key(v) for v in index]
+    if any(k is None for k in keys):
+        return None
+    return np.array([k[0] + k[1] / 12.0 for k in keys]), "year"  # type: ignore[index]
+
+
+def _prepare(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    s = pd.to_numeric(series, errors="coerce").dropna()
+    pos = _positions(s.index)
+    if pos is None:  # unrecognised labels: keep the caller's order, unit steps
+        return s, np.arange(len(s), dtype=float)
+    x = pos[0]
+    order = np.argsort(x, kind="stable")
+    return s.iloc[order], x[order]
+
+
+def _year_ago(s: pd.Series, x: np.ndarray, per_year: int | None) -> int | None:
+    """Position of the point one year before the last one, if the series has it."""
+    last = s.index[-1]
+    if isinstance(s.index, pd.DatetimeIndex):
+        hits = np.nonzero(s.index == last - pd.DateOffset(years=1))[0]
+        return int(hits[-1]) if len(hits) else None
+    if pd.api.types.is_numeric_dtype(s.index):
+        if not per_year:
+            return None
+        hits = np.nonzero(np.isclose(x, x[-1] - per_year))[0]
+        return int(hits[-1]) if len(hits) else None
+    key = period_key(last)
+    if key is None:
+        return None
+    for i in range(len(s) - 2, -1, -1):
+        k = period_key(s.index[i])
+        if k is not None and k[0] == key[0] - 1 and k[1] == key[1]:
+            return i
+    return None
+
+
+def _pct(change: float, base: float) -> float | None:
+    return None if base == 0 else 100.0 * change / abs(base)
+
+
+def _same_subperiod(s: pd.Series, x: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """Like-for-like points of a cumulative series: those at the same point of the year as the
+    latest (every Q2, say)."""
+    frac = np.round((x - np.floor(x)) * 12.0, 6)
+    keep = frac == frac[-1]
+    return s[keep], x[keep]
+
+
+def trend(
+    series: pd.Series,
+    polarity: str = "High",
+    n: int = 8,
+    accumulation: str = "point",
+    noise: float = 0.02,
+    per_year: int | None = None,
+) -> Trend:
+    """Trend of one KPI series (values indexed by period label, date, or number).
+
+    `n` caps how many recent points the slope uses; `noise` is the relative change (2%) below
+    which a two-point change counts as stable; `per_year` says how many index steps make a year
+    for a numeric index (needed only for the change on a year earlier)."""
+    if accumulation not in ACCUMULATIONS:
+        raise UsageError(f"accumulation must be one of {', '.join(ACCUMULATIONS)}")
+    if n < 2:
+        raise UsageError("n must be at least 2")
+    pol = polarity if polarity in ("High", "Low") else ""
+    s, x = _prepare(series)
+    if s.empty:
+        return _empty(0, "no values")
+    latest, latest_period = float(s.iloc[-1]), str(s.index[-1])
+
+    ya = _year_ago(s, x, per_year)
+    year_ago = float(s.iloc[ya]) if ya is not None else None
+    change_yoy = None if year_ago is None else latest - year_ago
+
+    if accumulation == "cumulative":
+        prev_i = ya
+        fit_s, fit_x = _same_subperiod(s, x)
+    else:
+        prev_i = len(s) - 2 if len(s) >= 2 else None
+        fit_s, fit_x = s, x
+    previous = float(s.iloc[prev_i]) if prev_i is not None else None
+    change = None if previous is None else latest - previous
+
+    fit_s, fit_x = fit_s.iloc[-n:], fit_x[-n:]
+    slope = low = high = None
+    if len(fit_s) >= 3 and np.ptp(fit_x) > 0:
+        res = sm.OLS(fit_s.to_numpy(dtype=float), sm.add_constant(fit_x)).fit()
+        slope = float(res.params[1])
+        ci = res.conf_int(alpha=0.05)
+        low, high = float(ci[1][0]), float(ci[1][1])
+        if math.isnan(low):  # perfect fit: the interval collapses to the slope
+            low = high = slope
+
+    movement, basis, reason = _movement(slope, low, high, change, previous, noise, accumulation)
+    direction = ""
+    if movement == "flat":
+        direction = "stable"
+    elif movement and pol:
+        good = (movement == "rising") == (pol == "High")
+        direction = "improving" if good else "worsening"
+    elif movement:
+        reason += "; polarity unknown"
+    return Trend(
+        n_points=len(s),
+        latest=latest,
+        latest_period=latest_period,
+        previous=previous,
+        previous_period=str(s.index[prev_i]) if prev_i is not None else "",
+        change=change,
+        change_pct=None if change is None or previous is None else _pct(change, previous),
+        year_ago=year_ago,
+        year_ago_period=str(s.index[ya]) if ya is not None else "",
+        change_yoy=change_yoy,
+        change_yoy_pct=None
+        if change_yoy is None or year_ago is None
+        else _pct(change_yoy, year_ago),
+        slope=slope,
+        slope_low=low,
+        slope_high=high,
+        slope_points=len(fit_s) if slope is not None else 0,
+        movement=movement,
+        direction=direction,
+        basis=basis,
+        reason=reason,
+    )
+
+
+def _movement(
+    slope: float | None,
+    low: float | None,
+    high: float | None,
+    change: float | None,
+    previous: float | None,
+    noise: float,
+    accumulation: str,
+) -> tuple[str, str, str]:
+    if slope is not None and low is not None and high is not None:
+        if low <= 0 <= high:
+            return "flat", "slope", f"slope {slope:.4g}, 95% CI [{low:.4g}, {high:.4g}] includes 0"
+        word = "rising" if slope > 0 else "falling"
+        return word, "slope", f"slope {slope:.4g}, 95% CI [{low:.4g}, {high:.4g}] excludes 0"
+    if change is None or previous is None:
+        why = "no value a year earlier" if accumulation == "cumulative" else "fewer than 2 points"
+        return "", "", why
+    band = noise * abs(previous) if previous != 0 else 0.0
+    if abs(change) <= band:
+        return "flat", "change", f"change {change:.4g} within the {noise:.0%} noise band"
+    word = "rising" if change > 0 else "falling"
+    return word, "change", f"change {change:+.4g} beyond the {noise:.0%} noise band"
+
+
+def _empty(n: int, reason: str) -> Trend:
+    return Trend(
+        n,
+        None,
+        "",
+        None,
+        "",
+        None,
+        None,
+        None,
+        "",
+        None,
+        None,
+        None,
+        None,
+        None,
+        0,
+        "",
+        "",
+        "",
+        reason,
+    )
+
+
+# --- all KPIs -----------------------------------------------------------------------------------
+TREND_COLUMNS = [
+    "kpi_id",
+    "metric_name",
+    "polarity",
+    "accumulation",
+    "n_points",
+    "latest_period",
+    "latest",
+    "previous_period",
+    "previous",
+    "change",
+    "change_pct",
+    "year_ago_period",
+    "year_ago",
+    "change_yoy",
+    "change_yoy_pct",
+    "slope",
+    "slope_low",
+    "slope_high",
+    "slope_points",
+    "movement",
+    "direction",
+    "basis",
+    "reason",
+]
+
+
+def accumulation_of(metric_name: object, declared: object = "") -> str:
+    """The KPI's accumulation: as declared (catalog), else `cumulative` when its name says so."""
+    d = str(declared or "").strip().lower()
+    if d in ACCUMULATIONS:
+        return d
+    name = str(metric_name or "").lower()
+    if "cumulative" in name:
+        return "cumulative"
+    if "rolling" in name:
+        return "rolling"
+    return "point"
+
+
+def current_values(observations: pd.DataFrame) -> pd.DataFrame:
+    """One value per (kpi_id, period): the current one where the store flags it, else the value
+    from the latest report."""
+    obs = observations
+    if "is_current" in obs.columns:
+        obs = obs[obs["is_current"].fillna(False).astype(bool)]
+    obs = obs[pd.to_numeric(obs["value"], errors="coerce").notna()]
+    sort_cols = [c for c in ("kpi_id", "period", "report_period") if c in obs.columns]
+    obs = obs.sort_values(sort_cols, kind="stable")
+    return obs.drop_duplicates(["kpi_id", "period"], keep="last")
+
+
+def trend_table(observations: pd.DataFrame, n: int = 8, noise: float = 0.02) -> pd.DataFrame:
+    """Trend of every KPI in the observations table (columns as the store's).
+
+    Only points of the latest point's grain are used: a year's total and one quarter's value of
+    the same KPI are not points on one line. The polarity is the one the KPI is most often
+    printed with (narrative rows often print none)."""
+    obs = current_values(observations)
+    rows = []
+    for kpi_id, grp in obs.groupby("kpi_id", sort=True):
+        if "period_start" in grp.columns and grp["period_start"].notna().all():
+            grp = grp.sort_values(["period_start", "period"], kind="stable")
+        grains = grp.apply(grain_of_row, axis=1)
+        if grains.iloc[-1]:
+            grp = grp[grains == grains.iloc[-1]]
+        last = grp.iloc[-1]
+        printed = grp.get("polarity", pd.Series([""] * len(grp))).fillna("").astype(str)
+        printed = printed[printed.isin(["High", "Low"])]
+        polarity = printed.value_counts().sort_index().idxmax() if len(printed) else ""
+        acc = accumulation_of(last.get("metric_name", ""), last.get("accumulation", ""))
+        series = pd.Series(
+            pd.to_numeric(grp["value"]).to_numpy(dtype=float), index=grp["period"].astype(str)
+        )
+        t = trend(series, polarity=polarity, n=n, accumulation=acc, noise=noise)
+        row = {"kpi_id": kpi_id, "metric_name": last.get("metric_name", "")}
+        row.update({"polarity": polarity, "accumulation": acc})
+        row.update({k: getattr(t, k) for k in TREND_COLUMNS if hasattr(t, k)})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=TREND_COLUMNS)

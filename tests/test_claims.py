@@ -1,0 +1,246 @@
+"""Figures quoted in the commentary, checked against the tables above them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpi_lib.claims import check_claims, extract_claims, same_figure
+
+ROOT = Path(__file__).resolve().parents[1]
+MD = ROOT / "data" / "raw" / "2022-23_Q2" / "2022-23_Q2_kpi_commentary.md"
+GOLD = ROOT / "tests" / "fixtures" / "2022-23_Q2_kpis.csv"
+PERIOD = "2022/23 Q2"
+
+
+# --- building store-shaped frames from the report and the gold rows -----------------------------
+def gold() -> pd.DataFrame:
+    return pd.read_csv(GOLD, dtype=str, keep_default_na=False)
+
+
+def observations(extra: list[dict] | None = None) -> pd.DataFrame:
+    g = gold()
+    obs = g.rename(columns={"good_is": "polarity", "as_of_text": "period"}).assign(
+        kpi_id=g["metric_name"], report_period=PERIOD, is_current=True, unit=""
+    )
+    if extra:
+        obs = pd.concat([obs, pd.DataFrame(extra)], ignore_index=True)
+    return obs
+
+
+def commentary(lines: list[str]) -> pd.DataFrame:
+    """The text under each KPI table (up to the next table's header row), paired with the
+    table's rows: what the store's commentary table holds, one row per KPI."""
+    names = set(gold()["metric_name"])
+    tables: list[dict] = []
+    for i, line in enumerate(lines):
+        cells = line.split("\t")
+        if len(cells) < 5 or cells[3].strip() not in names:
+            continue
+        if tables and i - tables[-1]["last"] <= 1:
+            tables[-1]["last"] = i
+            tables[-1]["metrics"].append(cells[3].strip())
+        else:
+            tables.append({"first": i, "last": i, "metrics": [cells[3].strip()]})
+    rows = []
+    for k, t in enumerate(tables):
+        end = tables[k + 1]["first"] - 1 if k + 1 < len(tables) else len(lines)
+        text = "\n".join(lines[t["last"] + 1 : end])
+        for metric in t["metrics"]:
+            rows.append(
+                {
+                    "report_period": PERIOD,
+                    "kpi_id": metric,
+                    "kind": "commentary",
+                    "text": text,
+                    "source_file": MD.name,
+                    "source_line": t["last"] + 2,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def report_lines(*edits: tuple[str, str]) -> list[str]:
+    text = MD.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text.splitlines()
+
+
+@pytest.fixture(scope="module")
+def real() -> pd.DataFrame:
+    return check_claims(commentary(report_lines()), observations(), PERIOD)
+
+
+def status_of(result: pd.DataFrame, quote: str) -> pd.Series:
+    hits = result[result["claim_text"].str.contains(quote, regex=False)]
+    assert len(hits) == 1, (quote, hits)
+    return hits.iloc[0]
+
+
+# --- extraction -----------------------------------------------------------------------------------
+def test_change_claim_with_periods() -> None:
+    (c,) = extract_claims("The rate increased from 89.73% in quarter 1 to 93.45% in quarter 2.")
+    assert (c.kind, c.before, c.value, c.unit) == ("change", 89.73, 93.45, "%")
+    assert (c.before_period, c.period, c.direction) == ("quarter 1", "quarter 2", "up")
+    assert c.decimals == 2
+
+
+def test_value_with_a_rate_unit() -> None:
+    claims = extract_claims(
+        "It is still above the target range of 600-680 at 692.0 admissions per 100,000 population."
+    )
+    values = [c for c in claims if c.kind == "value"]
+    assert [(c.value, c.unit, c.role) for c in values] == [(692.0, "rate", "current")]
+
+
+def test_ratio_claim_and_its_arithmetic() -> None:
+    (c,) = extract_claims("At the end of September, 344 of the 644 (53.4%) were in EET.")
+    assert (c.kind, c.numerator, c.denominator, c.value, c.derived) == (
+        "ratio",
+        344,
+        644,
+        53.4,
+        False,
+    )
+    (d,) = extract_claims("303 of the 604 care leavers aged 18-20 were in EET.")
+    assert d.derived and d.value == pytest.approx(100 * 303 / 604)
+
+
+def test_gap_below_target() -> None:
+    (c,) = extract_claims("Performance is 2.8 below the target of 90.")
+    assert (c.kind, c.value, c.target) == ("vs_target", 2.8, 90)
+
+
+def test_numbers_that_are_not_claims_are_skipped() -> None:
+    text = (
+        "During 2020/21, there were 72 full closures of primary schools. Lancashire is ranked "
+        "110 of 150 authorities. The programme restarted on 27th January 2022 and visits take "
+        "14 days. Long term absence has reduced by 17.8% and there was a 4.4% increase (1,184)."
+    )
+    assert extract_claims(text) == []
+
+
+@pytest.mark.parametrize(
+    ("claimed", "cdec", "actual", "adec", "same"),
+    [
+        (85, 0, 85.4, 1, True),  # rounding
+        (85, 0, 85.6, 1, True),  # truncation
+        (85, 0, 86.0, 1, False),
+        (96.75, 2, 96.8, 1, True),  # the claim is finer than the table
+        (96.7, 1, 96.8, 1, False),
+        (50.1656, 4, 50.1, 1, True),  # 303/604, truncated in the table
+        (15.45, 2, 15.4, 1, True),
+    ],
+)
+def test_same_figure(claimed: float, cdec: int, actual: float, adec: int, same: bool) -> None:
+    assert same_figure(claimed, cdec, actual, adec) is same
+
+
+# --- the real 2022/23 Q2 commentary ---------------------------------------------------------------
+def test_figures_repeating_table_values_are_matched(real: pd.DataFrame) -> None:
+    health = status_of(real, "35.6%")
+    assert health["status"] == "matched"
+    assert "NHS Health Checks undertaken" in health["compared_with"]
+    assert status_of(real, "100%")["status"] == "matched"  # "above target at 100%" (NoWcards)
+    cqc = status_of(real, "81.9% against 90%")
+    assert cqc["status"] == "matched" and "Residential" in cqc["compared_with"]
+    assert status_of(real, "from Q1 (677.91) to Q2 (686.13)")["status"] == "matched"
+    assert status_of(real, "303 of the 604")["status"] == "matched"  # 50.17% vs 50.1
+    assert status_of(real, "target of 637.6")["status"] == "matched"
+
+
+def test_real_commentary_has_no_contradiction(real: pd.DataFrame) -> None:
+    assert set(real["status"]) <= {"matched", "not checkable"}
+    assert (real["reason"] != "").all()
+
+
+def test_other_quantities_are_not_checkable_not_wrong(real: pd.DataFrame) -> None:
+    assert status_of(real, "59.9%")["status"] == "not checkable"  # girls' attainment
+    assert status_of(real, "£887k")["status"] == "not checkable"  # Rosebud year to date
+    assert status_of(real, "60.4%")["status"] == "not checkable"  # Q1, not in the store
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "quote"),
+    [
+        ("only 35.6% received one", "only 36.6% received one", "36.6%"),
+        ("(81.9% against 90%)", "(83.9% against 90%)", "83.9% against 90%"),
+        ("to Q2 (686.13)", "to Q2 (696.13)", "(696.13)"),
+        ("to 5.4 per 10k in quarter 2", "to 5.6 per 10k in quarter 2", "5.6 per 10k"),
+        ("moderately reduced from 1852", "moderately increased from 1852", "from 1852"),
+        ("score of 19.3", "score of 19.8", "19.8"),
+    ],
+)
+def test_an_altered_figure_is_contradicted(old: str, new: str, quote: str) -> None:
+    result = check_claims(commentary(report_lines((old, new))), observations(), PERIOD)
+    row = status_of(result, quote)
+    assert row["status"] == "contradicted", row["reason"]
+    assert (result["status"] == "contradicted").sum() == 1
+
+
+def test_ratio_arithmetic_is_checked() -> None:
+    line = "- Overall, 44 of the 344 (12.8%) care leavers had a pathway plan review."
+    bad = "- Overall, 44 of the 344 (18.8%) care leavers had a pathway plan review."
+    anchor = "- Young people who are care leavers have told us"
+    for text, want in ((line, "matched"), (bad, "contradicted")):
+        result = check_claims(
+            commentary(report_lines((anchor, text + "\n" + anchor))), observations(), PERIOD
+        )
+        assert status_of(result, "44 of the 344")["status"] == want
+
+
+def test_earlier_values_in_the_store_are_checked() -> None:
+    safeguarding = gold()["metric_name"].str.startswith("Making Safeguarding Personal")
+    name = gold().loc[safeguarding, "metric_name"].iloc[0]
+    q1 = {
+        "kpi_id": name,
+        "metric_name": name,
+        "period": "2022/23 Q1",
+        "value": "68.1",
+        "report_period": "2022/23 Q1",
+        "is_current": True,
+        "target_text": "66.2",
+        "polarity": "High",
+        "unit": "",
+    }
+    held = check_claims(commentary(report_lines()), observations([q1]), PERIOD)
+    row = status_of(held, "(68.1% to 54.5%)")
+    assert row["status"] == "matched" and "2022/23 Q1 value 68.1" in row["reason"]
+    wrong = check_claims(
+        commentary(report_lines(("(68.1% to 54.5%)", "(66.1% to 54.5%)"))),
+        observations([q1]),
+        PERIOD,
+    )
+    assert status_of(wrong, "(66.1% to 54.5%)")["status"] == "contradicted"
+
+
+def test_kpi_claims_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kpi_lib.cli import main
+    from kpi_lib.ingest import ingest
+
+    monkeypatch.setenv("KPI_PROCESSED", str(tmp_path))
+    ingest([MD])
+    assert main(["claims", "--period", "2022-23_Q2", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    result = pd.read_json(io.StringIO(out), orient="records")
+    assert set(result["status"]) <= {"matched", "not checkable"}
+    assert status_of(result, "35.6%")["status"] == "matched"
+    assert "claims:" in err and "0 contradicted" in err
+
+
+def test_a_target_named_as_another_schemes_is_not_ours() -> None:
+    ours = ("have set a target of 637.6", "have set a target of 647.6")
+    result = check_claims(commentary(report_lines(ours)), observations(), PERIOD)
+    assert status_of(result, "target of 647.6")["status"] == "contradicted"
+    other = ("have set a target of 637.6,", "have set a target of 637.6. The 2017/18 Better "
+             "Care Fund target of 647.6 is also being achieved,")  # fmt: skip
+    result = check_claims(commentary(report_lines(other)), observations(), PERIOD)
+    assert status_of(result, "target of 647.6")["status"] == "not checkable"
+    assert status_of(result, "target of 637.6")["status"] == "matched"
