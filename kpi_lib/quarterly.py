@@ -1,0 +1,168 @@
+"""The tables behind the quarterly report notebook, assembled from the store and the analysis
+modules so that the notebook only calls and shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from kpi_lib import store
+from kpi_lib.periods import parse_report_period
+
+FLAG_ORDER = {"Red": 0, "Amber": 1, "Green": 2, "": 3}
+
+
+@dataclass
+class Quarterly:
+    period: str
+    rows: pd.DataFrame  # this report's observations (sections filtered)
+    headline: pd.DataFrame  # printed headline beside the one from extracted and recomputed RAG
+    rag: pd.DataFrame  # per KPI row: reported vs recomputed with the reason
+    disagreements: pd.DataFrame
+    movers: pd.DataFrame
+    off_track: pd.DataFrame  # red/amber KPIs with forecast and P(meet target)
+    claims: pd.DataFrame  # claims that do not check out
+    commentary: pd.DataFrame  # commentary of the off-track KPIs
+    histories: dict[str, pd.DataFrame] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+
+
+def _numeric_target(text: str, polarity: str) -> float | None:
+    from kpi_lib.targets import parse_target
+
+    rule = parse_target(text, polarity)
+    if rule.evaluable and rule.kind in ("threshold", "comparison"):
+        return rule.threshold
+    return None
+
+
+def history(kpi_id: str, obs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every current point of one KPI with its source, oldest first (for charts and tables)."""
+    obs = store.load("observations") if obs is None else obs
+    h = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].copy()
+    h["target_value"] = [
+        _numeric_target(t, p) for t, p in zip(h["target_text"], h["polarity"], strict=True)
+    ]
+    cols = [
+        "period",
+        "period_start",
+        "value",
+        "rag",
+        "target_text",
+        "target_value",
+        "report_period",
+        "source_file",
+        "source_page",
+        "source_line",
+    ]
+    return h.sort_values(["period_start", "period"], kind="stable")[cols].reset_index(drop=True)
+
+
+def kpi_forecast(kpi_id: str, horizon: int = 4, obs: pd.DataFrame | None = None):
+    """Forecast one KPI's quarterly series against its latest numeric target, with polarity."""
+    from kpi_lib.forecast import forecast, series_to_quarterly
+
+    obs = store.load("observations") if obs is None else obs
+    rows = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].sort_values("period_start")
+    s = series_to_quarterly(store.series(kpi_id)).dropna()
+    if s.empty:
+        return None
+    last = rows.iloc[-1]
+    polarity = last["polarity"] if last["polarity"] in ("High", "Low") else "High"
+    target = _numeric_target(last["target_text"], last["polarity"])
+    return forecast(s, horizon=horizon, target=target, polarity=polarity)
+
+
+def build(
+    period: str,
+    amber_tolerance: float = 0.05,
+    forecast_horizon: int = 4,
+    sections: list[str] | None = None,
+) -> Quarterly:
+    from kpi_lib.claims import check_claims
+    from kpi_lib.rag import rag_summary, rag_table
+    from kpi_lib.trends import trend_table
+
+    label = parse_report_period(period).label
+    obs = store.load("observations")
+    rows = obs[obs["report_period"] == label]
+    if sections:
+        wanted = {s.casefold() for s in sections}
+        rows = rows[rows["section"].str.casefold().isin(wanted)]
+    ids = set(rows["kpi_id"])
+
+    rag = rag_table(obs, amber_tolerance, report_period=label)
+    rag = rag[rag["kpi_id"].isin(ids)].reset_index(drop=True)
+    summ = rag_summary(rag)
+    printed = store.summary(label).set_index("measure")["reported"]
+    headline = summ.headline
+    if printed.notna().any():
+        printed_row = pd.DataFrame([{"source": "printed in the report", **printed.to_dict()}])
+        headline = pd.concat([printed_row, headline], ignore_index=True)
+
+    trends = trend_table(obs)
+    movers = trends[trends["kpi_id"].isin(ids) & trends["change_pct"].notna()].copy()
+    movers["abs_change_pct"] = movers["change_pct"].abs()
+    movers = movers.sort_values(["abs_change_pct", "kpi_id"], ascending=[False, True]).head(10)
+    movers = movers[
+        [
+            "kpi_id",
+            "metric_name",
+            "previous_period",
+            "previous",
+            "latest_period",
+            "latest",
+            "change_pct",
+            "direction",
+        ]
+    ].reset_index(drop=True)
+
+    flagged = rag[(rag["reported_rag"].isin(["Red", "Amber"]))].copy()
+    flagged["order"] = flagged["reported_rag"].map(FLAG_ORDER)
+    flagged = flagged.sort_values(["order", "kpi_id"]).drop_duplicates("kpi_id")
+    off = []
+    histories: dict[str, pd.DataFrame] = {}
+    for _, r in flagged.iterrows():
+        fc = kpi_forecast(r["kpi_id"], forecast_horizon, obs)
+        off.append(
+            {
+                "kpi_id": r["kpi_id"],
+                "metric_name": r["metric_name"],
+                "value": r["value"],
+                "target_text": r["target_text"],
+                "reported_rag": r["reported_rag"],
+                "computed_rag": r["computed_rag"],
+                "model": None if fc is None else fc.model,
+                "forecast_at_horizon": None if fc is None else float(fc.mean.iloc[-1]),
+                "lower80": None if fc is None else float(fc.lower.iloc[-1]),
+                "upper80": None if fc is None else float(fc.upper.iloc[-1]),
+                "p_meet_target": None if fc is None else fc.p_meet_target,
+                "insufficient_history": None if fc is None else fc.insufficient_history,
+            }
+        )
+        histories[r["kpi_id"]] = history(r["kpi_id"], obs)
+    off_track = pd.DataFrame(off)
+
+    claims = check_claims(store.load("commentary"), obs, label)
+    claims = claims[claims["kpi_id"].isin(ids) & (claims["status"] != "matched")]
+    claims = claims.sort_values(["status", "kpi_id", "source_line"]).reset_index(drop=True)
+
+    com = store.load("commentary")
+    com = com[(com["report_period"] == label) & com["kpi_id"].isin(set(flagged["kpi_id"]))]
+    com = com.sort_values(["source_line", "kpi_id"])[["kpi_id", "heading", "kind", "text"]]
+
+    units = dict(zip(rows["kpi_id"], rows["unit"].fillna(""), strict=True))
+    return Quarterly(
+        period=label,
+        rows=rows.reset_index(drop=True),
+        headline=headline,
+        rag=rag,
+        disagreements=summ.disagreements.reset_index(drop=True),
+        movers=movers,
+        off_track=off_track,
+        claims=claims,
+        commentary=com.reset_index(drop=True),
+        histories=histories,
+        units=units,
+    )
