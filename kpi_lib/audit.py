@@ -98,6 +98,8 @@ def rerun(m: dict[str, Any], scratch: Path) -> Path:
 
     out = scratch / "run"
     out.mkdir(parents=True)
+    plan = {nb["path"]: nb["parameters"] for nb in m["notebooks"]}
+    manifest.write_json(out / manifest.RUN_INFO, manifest.run_info(m["kind"], plan))
     with _private_store(scratch / "store"):
         ingest()
         for nb in m["notebooks"]:

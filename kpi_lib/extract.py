@@ -41,17 +41,26 @@ def extract_document(path: str | Path) -> Extraction:
     else:
         result = _read_text(path)
     if not result.rows:
-        raise NoTablesError(str(path), "no KPI tables found")
+        raise NoTablesError(str(path), "no KPI tables found" + _unread_hint(result))
     return result
 
 
+def _unread_hint(result: Extraction) -> str:
+    """Point at tab-separated tables no reader recognised: the likeliest reason for no rows."""
+    stray = [i for i in result.issues if i.kind == "unrecognised_table"]
+    if not stray:
+        return ""
+    first = stray[0].source_line
+    return f" ({len(stray)} tab-separated table(s) with no known header, first at line {first})"
+
+
 def _read_text(path: Path) -> Extraction:
-    from kpi_lib.readers import history_tables, narrative, text_tables
+    from kpi_lib.readers import history_tables, narrative, stray_tables, text_tables
     from kpi_lib.readers.textdoc import load_text
 
     doc = load_text(path)
     out = Extraction(source_file=str(path))
-    for reader in (text_tables.read, history_tables.read):
+    for reader in (text_tables.read, history_tables.read, stray_tables.read):
         part = reader(doc)
         out.rows.extend(part.rows)
         out.issues.extend(part.issues)

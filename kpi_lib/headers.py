@@ -101,7 +101,14 @@ def match_header(
         key, score = best_label(cells[i], vocab)
         if i + 1 < len(cells):
             merged_key, merged = best_label(norm(cells[i]) + norm(cells[i + 1]), vocab)
-            if merged >= THRESHOLD and merged > score and (score < THRESHOLD or key == merged_key):
+            # a cell that matches alone takes the next only when that is a word's tail
+            # ("Metric Na" + "me"), not the head of the next header ("As of Data" + "Me")
+            tail = cells[i][-1:].isalpha() and cells[i + 1][:1].islower()
+            if (
+                merged >= THRESHOLD
+                and merged > score
+                and (score < THRESHOLD or (key == merged_key and tail))
+            ):
                 _, next_score = best_label(cells[i + 1], vocab)
                 if next_score < THRESHOLD or merged > next_score:
                     if merged_key not in columns:

@@ -182,26 +182,36 @@ _MD = re.compile(r"^(#{1,6})\s+(.*)$")
 _MARKS = re.compile(r"[*_]{1,3}")
 
 
+def _wrap_heading(lines: list[str], header: int, rng: random.Random) -> None:
+    """Wrap the heading above lines[header] over two lines, in place."""
+    h = _heading_above(lines, header)
+    if h is None:
+        return
+    md = _MD.match(lines[h])
+    words = _MARKS.sub("", md.group(2) if md else lines[h]).split()
+    if len(words) < 2:
+        return
+    cut = rng.randint(1, len(words) - 1)
+    first, second = " ".join(words[:cut]), " ".join(words[cut:])
+    if md:
+        lines[h : h + 1] = [f"{md.group(1)} {first}", second]
+    else:
+        lines[h : h + 1] = [f"**{first}**", f"**{second}**"]
+
+
 def kpi_two_line_headings(text: str, seed: int = 0) -> str:
     """Each KPI heading wrapped over two lines: a markdown heading continues as plain text,
     a bold heading becomes two bold lines."""
     rng = random.Random(seed)
     lines = _lines(text)
     for i, _ in reversed(_tables(lines, KPI_HEADER_START)):
-        h = _heading_above(lines, i)
-        if h is None:
-            continue
-        md = _MD.match(lines[h])
-        words = _MARKS.sub("", md.group(2) if md else lines[h]).split()
-        if len(words) < 2:
-            continue
-        cut = rng.randint(1, len(words) - 1)
-        first, second = " ".join(words[:cut]), " ".join(words[cut:])
-        if md:
-            lines[h : h + 1] = [f"{md.group(1)} {first}", second]
-        else:
-            lines[h : h + 1] = [f"**{first}**", f"**{second}**"]
+        _wrap_heading(lines, i, rng)
     return "\n".join(lines)
+
+
+def _junk(rng: random.Random) -> list[str]:
+    junk = rng.sample(JUNK_LINES, rng.randint(1, 3))
+    return [x for j in junk for x in (j, "")]
 
 
 def kpi_junk_before_table(text: str, seed: int = 0) -> str:
@@ -209,8 +219,7 @@ def kpi_junk_before_table(text: str, seed: int = 0) -> str:
     rng = random.Random(seed)
     lines = _lines(text)
     for i, _ in reversed(_tables(lines, KPI_HEADER_START)):
-        junk = rng.sample(JUNK_LINES, rng.randint(1, 3))
-        lines[i:i] = [x for j in junk for x in (j, "")]
+        lines[i:i] = _junk(rng)
     return "\n".join(lines)
 
 
@@ -242,3 +251,92 @@ HISTORY_NOISES = {
     "split_directorate": history_split_directorate,
     "split_period": history_split_period,
 }
+
+
+# RAG glyphs of the real report, and the look-alikes OCR turns them into (DOMAIN.md)
+RAG_COLOUR = {"\u2713": "Green", "!": "Amber", "\u2717": "Red", "\u00d7": "Red"}
+GLYPH_VARIANTS = {
+    "Green": ["\u2713", "~"],
+    "Amber": ["!", "\u012f", "\u012f."],
+    "Red": ["\u2717", "\u00d7", "X"],
+}
+
+
+def _rag_cells(lines: list[str]) -> list[tuple[int, int, str]]:
+    """(line index, cell index, colour) of every non-empty RAG cell of every KPI table."""
+    found = []
+    for i, rows in _tables(lines, KPI_HEADER_START):
+        c = lines[i].split("\t").index("RAG Status")
+        for j in rows:
+            cells = lines[j].split("\t")
+            if c < len(cells) and cells[c].strip():
+                found.append((j, c, RAG_COLOUR[cells[c].strip()]))
+    return found
+
+
+def kpi_rag_glyphs(text: str, glyphs: dict[str, str]) -> str:
+    """Every RAG cell rewritten to `glyphs[colour]` (e.g. {"Green": "~", ...})."""
+    lines = _lines(text)
+    for j, c, colour in _rag_cells(lines):
+        cells = lines[j].split("\t")
+        cells[c] = glyphs[colour]
+        lines[j] = "\t".join(cells)
+    return "\n".join(lines)
+
+
+def _prose(line: str) -> bool:
+    text = line.strip()
+    return bool(text) and "\t" not in line and not text.startswith(("#", "*", "-"))
+
+
+def other_quarter(text: str, seed: int = 0) -> str:
+    """A plausible report from another quarter: each table gets a random mix of the noises
+    above (glyph look-alikes always; header typos, a split column, no Trends, a Ref column,
+    a stray leading column, a page break, junk above, a wrapped heading sometimes), and page
+    footers fall between paragraphs of prose."""
+    rng = random.Random(seed)
+    lines = _lines(text)
+    for i, rows in reversed(_tables(lines, KPI_HEADER_START)):
+        head = lines[i].split("\t")
+        body = [lines[j].split("\t") for j in rows]
+        names = list(head)
+        rag = names.index("RAG Status")
+        for cells in body:
+            if rag < len(cells) and cells[rag].strip():
+                colour = RAG_COLOUR[cells[rag].strip()]
+                cells[rag] = rng.choice(GLYPH_VARIANTS[colour])
+        if (
+            names[-1] == "Trends"
+            and rng.random() < 0.3
+            and all(len(c) == len(names) and not c[-1].strip() for c in body)
+        ):
+            head, body = head[:-1], [c[:-1] for c in body]
+        head = [
+            rng.choice(KPI_TYPOS[h]) if h in KPI_TYPOS and rng.random() < 0.4 else h for h in head
+        ]
+        if rng.random() < 0.4:
+            c = names.index(rng.choice(["Target", "Metric Name"]))
+            if rng.random() < 0.7:
+                head[c : c + 1] = split_cell(head[c], rng)
+            for cells in body:
+                cells[c : c + 1] = split_cell(cells[c], rng)
+        if rng.random() < 0.3:
+            head = ["Ref", *head]
+            body = [[f"R{seed}-{i}-{k}", *cells] for k, cells in enumerate(body)]
+        if rng.random() < 0.3:
+            stray = rng.choice(["", "|", "1", "\u2022"])
+            head, body = [stray, *head], [[stray, *cells] for cells in body]
+        lines[i] = "\t".join(head)
+        for j, cells in zip(rows, body, strict=True):
+            lines[j] = "\t".join(cells)
+        if len(rows) > 1 and rng.random() < 0.25:
+            at = rng.choice(rows[1:])
+            lines[at:at] = ["", f"Page {rng.randint(2, 40)} of 40", ""]
+        if rng.random() < 0.4:
+            lines[i:i] = _junk(rng)
+        if rng.random() < 0.3:
+            _wrap_heading(lines, i, rng)
+    for k in reversed(range(1, len(lines) - 1)):
+        if not lines[k] and _prose(lines[k - 1]) and _prose(lines[k + 1]) and rng.random() < 0.1:
+            lines[k : k + 1] = ["", rng.choice(JUNK_LINES[:3]), ""]
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kpi_lib.headers import best_label, join_split, match_header
@@ -21,10 +22,12 @@ from kpi_lib.readers.text_tables import (
     EXTRA,
     MIN_FIT,
     Column,
+    absorb_tails,
     align_cells,
     cells_of,
+    claimed,
     could_be_header,
-    table_rows,
+    find_tables,
 )
 from kpi_lib.readers.textdoc import TextDoc, strip_markup
 from kpi_lib.rows import Extraction, Issue, Row
@@ -133,6 +136,7 @@ def history_header(cells: list[str], period: ReportPeriod | None) -> HistoryLayo
     match = match_header(fixed, HISTORY_HEADER, required=("metric_name",), min_columns=3)
     if match is None or not {"frequency", "directorate"} & match.columns.keys():
         return None
+    match = absorb_tails(match, fixed)
     spans = [(min(idx), key, idx) for key, idx in match.columns.items()]
     periods: dict[str, str] = {}
     extra = sorted(match.extra)
@@ -204,30 +208,33 @@ def _document_period(lines: list[str]) -> ReportPeriod | None:
     return None
 
 
-def read(doc: TextDoc) -> Extraction:
-    """Every indicator x period of every history table in `doc`."""
-    out = Extraction(source_file=doc.name)
-    lines = doc.lines
+def _header_finder(lines: list[str]) -> tuple[Callable[[str], HistoryLayout | None], bool]:
+    """A test for history-table header lines of this document, and whether its period is known."""
     period = _document_period(lines)
-    sections = find_sections(lines)
 
     def header_of(line: str) -> HistoryLayout | None:
         cells = cells_of(line) if "\t" in line else []
         return history_header(cells, period) if could_be_header(cells) else None
 
-    i = 0
-    while i < len(lines):
-        layout = header_of(lines[i])
-        if layout is None:
-            i += 1
-            continue
+    return header_of, period is not None
+
+
+def table_lines(lines: list[str]) -> set[int]:
+    """Lines this reader reads (history headers and their rows), so nothing else is reported."""
+    return claimed(find_tables(lines, _header_finder(lines)[0]))
+
+
+def read(doc: TextDoc) -> Extraction:
+    """Every indicator x period of every history table in `doc`."""
+    out = Extraction(source_file=doc.name)
+    lines = doc.lines
+    header_of, dated = _header_finder(lines)
+    sections = find_sections(lines)
+    for i, layout, rows in find_tables(lines, header_of):
         out.tables += 1
-        last = i
-        for j in table_rows(lines, i, header_of):
+        for j in rows:
             _emit(doc, lines[j], j + 1, layout, sections.at(i), out)
-            last = j
-        i = last + 1
-    if period is None and out.tables:
+    if not dated and out.tables:
         out.issues.append(
             Issue("other", "report period not found: quarter columns have no year", doc.name)
         )

@@ -5,15 +5,20 @@ Headers are recognised by similarity (kpi_lib.headers), so OCR typos, split word
 leading column, a missing Trends column or a leading Ref column do not hide a table. Data
 cells are aligned to the header by scoring every way of grouping them (a split cell spans
 two, trailing cells may be missing), so a row either lands in the right columns or is
-reported as an `unparsed_row` Issue - never guessed, never dropped.
+reported as an `unparsed_row` Issue - never guessed, never dropped. A word cut in two
+("Maintain all statutory returns and pla" + "ns") is cheap to join and costly to leave
+apart, so the tail never lands in the next column. Tab rows no header claims are reported
+by kpi_lib.readers.stray_tables.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import TypeVar
 
 from kpi_lib.headers import HeaderMatch, best_label, join_split, match_header
 from kpi_lib.readers.headings import find_sections, is_blankish, is_junk, table_heading
@@ -23,10 +28,13 @@ from kpi_lib.values import collapse, headline_number, parse_number, rag_from_tex
 
 EXTRA = "_extra"
 SPLIT_PENALTY = 0.5  # per cell a column takes beyond (or short of) its header's width
+WORD_SPLIT_PENALTY = 0.15  # ... when the extra cell continues a word cut in two ("Ta" + "rget")
+ORPHAN_PENALTY = 0.3  # a column's text starts with a word's tail left in the previous column
 MISSING_PENALTY = 0.05  # per trailing column a row leaves out
 MIN_FIT = 0.5  # a row whose best alignment fits worse than this is reported, not guessed
 
 Fit = Callable[[str, str], float]
+H = TypeVar("H")
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,9 @@ def align_cells(
             if rest is None:
                 continue
             text = join_split(cells[p : p + k])
-            score = fit(col.key, text) - SPLIT_PENALTY * abs(k - col.width)
+            score = fit(col.key, text) - split_cost(cells[p : p + k], col.width)
+            if p > 0 and is_word_split(cells[p - 1], cells[p]):
+                score -= ORPHAN_PENALTY
             options.append((score + rest[0], (k, *rest[1])))
         return max(options, key=lambda o: o[0]) if options else None
 
@@ -89,6 +99,23 @@ def align_cells(
             out[col.key] = join_split(cells[p : p + k])
         p += k
     return out, found[0] / max(m, 1)
+
+
+def is_word_split(left: str, right: str) -> bool:
+    """Two cells that are one word cut in two, as OCR column boundaries cut them."""
+    return left[-1:].isalpha() and right[:1].islower()
+
+
+def split_cost(pieces: list[str], width: int) -> float:
+    """Penalty for a column taking `pieces` where its header spans `width` cells: each piece
+    beyond the width costs SPLIT_PENALTY, or less where it continues a cut word."""
+    if len(pieces) <= width:
+        return SPLIT_PENALTY * (width - len(pieces))
+    costs = sorted(
+        WORD_SPLIT_PENALTY if is_word_split(a, b) else SPLIT_PENALTY
+        for a, b in itertools.pairwise(pieces)
+    )
+    return sum(costs[: len(pieces) - width])
 
 
 _GOOD_IS = {"good_is": ("high", "low", "other", "not appropriate", "on target", "n a")}
@@ -137,25 +164,43 @@ def could_be_header(cells: list[str]) -> bool:
     return len(cells) >= 3 and max(len(c) for c in cells) <= MAX_HEADER_CELL
 
 
+def absorb_tails(match: HeaderMatch, cells: list[str]) -> HeaderMatch:
+    """Give a column the unmatched cell right after it when that cell is the tail of a split
+    word: a misread word cut in two ("Metric Na" + "rne") leaves the head matching alone and
+    the tail unmatched, which would otherwise become an extra column that steals data cells."""
+    columns = {k: list(v) for k, v in match.columns.items()}
+    owner = {idx[-1]: key for key, idx in columns.items()}
+    extra = []
+    for e in match.extra:
+        key = owner.get(e - 1)
+        if key is not None and is_word_split(cells[e - 1], cells[e]):
+            columns[key].append(e)
+            owner[e] = key
+        else:
+            extra.append(e)
+    return HeaderMatch(columns, match.ncells, extra, match.score)
+
+
 @lru_cache(maxsize=4096)
 def is_kpi_header(line: str) -> HeaderMatch | None:
     if "\t" not in line:
         return None
     cells = cells_of(line)
-    return match_header(cells) if could_be_header(cells) else None
+    match = match_header(cells) if could_be_header(cells) else None
+    return absorb_tails(match, cells) if match is not None else None
 
 
-def _is_tab_row(line: str) -> bool:
+def is_tab_row(line: str) -> bool:
     return "\t" in line and not is_blankish(line.replace("\t", " "))
 
 
 def _after_page_break(lines: list[str], j: int) -> int | None:
     """Index of the tab row that continues a table after a page break (junk lines), else None."""
     k, saw_junk = j, False
-    while k < len(lines) and not _is_tab_row(lines[k]) and is_junk(lines[k]):
+    while k < len(lines) and not is_tab_row(lines[k]) and is_junk(lines[k]):
         saw_junk = saw_junk or not is_blankish(lines[k].replace("\t", " "))
         k += 1
-    if saw_junk and k < len(lines) and _is_tab_row(lines[k]):
+    if saw_junk and k < len(lines) and is_tab_row(lines[k]):
         return k
     return None
 
@@ -165,7 +210,7 @@ def table_rows(lines: list[str], header: int, is_header: Callable[[str], object]
     until a non-tab line or the next header."""
     j = header + 1
     while j < len(lines):
-        if not _is_tab_row(lines[j]):
+        if not is_tab_row(lines[j]):
             k = _after_page_break(lines, j)
             if k is None:
                 return
@@ -229,23 +274,40 @@ def _parse_row(
     )
 
 
+def find_tables(
+    lines: list[str], header_of: Callable[[str], H | None]
+) -> Iterator[tuple[int, H, list[int]]]:
+    """(header index, what `header_of` made of it, data row indices) of each table, 0-based."""
+    i = 0
+    while i < len(lines):
+        match = header_of(lines[i])
+        if match is None:
+            i += 1
+            continue
+        rows = list(table_rows(lines, i, header_of))
+        yield i, match, rows
+        i = (rows[-1] if rows else i) + 1
+
+
+def claimed(tables: Iterator[tuple[int, object, list[int]]]) -> set[int]:
+    """0-based indices of the header and data lines of `tables`."""
+    return {k for i, _, rows in tables for k in (i, *rows)}
+
+
+def table_lines(lines: list[str]) -> set[int]:
+    """Lines this reader reads (KPI headers and their rows), so nothing else is reported."""
+    return claimed(find_tables(lines, is_kpi_header))
+
+
 def read(doc: TextDoc) -> Extraction:
     """Every row of every KPI table in `doc`, with its section and KPI heading."""
     out = Extraction(source_file=doc.name)
     lines = doc.lines
     sections = find_sections(lines)
-    i = 0
-    while i < len(lines):
-        match = is_kpi_header(lines[i])
-        if match is None:
-            i += 1
-            continue
+    for i, match, rows in find_tables(lines, is_kpi_header):
         out.tables += 1
         place = _Place(doc.name, sections.at(i), table_heading(lines, i))
         columns = layout(match)
-        last = i
-        for j in table_rows(lines, i, is_kpi_header):
+        for j in rows:
             _parse_row(lines[j], j + 1, columns, place, out)
-            last = j
-        i = last + 1
     return out
