@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT, make_root
 
 from kpi_lib.cli import main
 from kpi_lib.reports import deep_dive_plan, execute_plan, run_deep_dive, run_report
 from kpi_lib.run import NotebookError, run_notebook
-
-from .conftest import FIXTURES, ROOT, make_root
 
 DEEP_KPI = "care-home-admissions-65-plus"
 
