@@ -1,1 +1,65 @@
-"""KPI workbook helpers."""
+"""KPI workbook: one-line access for analysts in JupyterLab.
+
+    import kpi_lib as kpi
+    kpi.sql("select * from current limit 5")
+    kpi.series("sickness-absence-days-per-fte")
+    kpi.plot_kpi("sickness-absence-days-per-fte")
+    kpi.forecast_kpi("sickness-absence-days-per-fte").summary()
+
+Heavy modules are imported on first use so `import kpi_lib` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["forecast_kpi", "history", "plot_kpi", "series", "sql", "table"]
+
+
+def sql(query: str) -> pd.DataFrame:
+    """Run DuckDB SQL over the store's tables (observations, reports, commentary, current)."""
+    from kpi_lib.store import sql as _sql
+
+    return _sql(query)
+
+
+def table(name: str) -> pd.DataFrame:
+    """One of the store's tables as a DataFrame: observations, reports or commentary."""
+    from kpi_lib.store import load
+
+    return load(name)
+
+
+def series(kpi_id: str, current_only: bool = True) -> pd.Series:
+    """A KPI's values indexed by period label, oldest first."""
+    from kpi_lib.store import series as _series
+
+    return _series(kpi_id, current_only=current_only)
+
+
+def history(kpi_id: str) -> pd.DataFrame:
+    """A KPI's current points with target, RAG and the source of each."""
+    from kpi_lib.quarterly import history as _history
+
+    return _history(kpi_id)
+
+
+def plot_kpi(kpi_id: str) -> Any:
+    """A KPI's history coloured by reported RAG, against its numeric target."""
+    from kpi_lib.plots import kpi_history
+    from kpi_lib.store import load
+
+    obs = load("observations")
+    rows = obs[obs["kpi_id"] == kpi_id]
+    unit = str(rows["unit"].iloc[-1] or "") if len(rows) else ""
+    title = str(rows["metric_name"].iloc[-1]) if len(rows) else kpi_id
+    return kpi_history(history(kpi_id), title=title, unit=unit)
+
+
+def forecast_kpi(kpi_id: str, horizon: int = 4) -> Any:
+    """The backtested forecast of a KPI's quarterly series (a ForecastResult, or None)."""
+    from kpi_lib.quarterly import kpi_forecast
+
+    return kpi_forecast(kpi_id, horizon)
