@@ -169,3 +169,14 @@ def test_unknown_parameter_and_period_rejected_in_one_line(
             project / "outputs" / "never",
         )
     assert not (project / "outputs" / "never").exists()
+
+
+def test_batch_runs_periods_in_parallel_and_reports_each(project: Path) -> None:
+    from kpi_lib.batch import batch
+
+    table = batch(periods=["2019/20 Q3", "2021/22 Q4", "2030/31 Q1"], workers=2, progress=False)
+    status = dict(zip(table["key"], table["status"], strict=True))
+    assert status == {"2019/20 Q3": "ok", "2021/22 Q4": "ok", "2030/31 Q1": "failed"}
+    for folder in ("2019-20_Q3", "2021-22_Q4"):
+        assert (project / "outputs" / folder / "02_quarterly_report.html").exists()
+        assert (project / "outputs" / folder / "manifest.json").exists()
