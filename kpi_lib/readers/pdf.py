@@ -1,11 +1,361 @@
-"""Placeholder PDF reader."""
+"""PDF reader: KPI rows from the ruled tables of a Word-exported Corporate Performance Report.
+
+Pipeline: check the file -> scan pages (pdf_scan: pypdfium2 text objects for every page,
+pdfplumber tables only on pages with drawn rules; page ranges spread over processes for long
+documents) -> layout (pdf_layout: lines, running header/footer, headings) -> tables (pdf_tables:
+KPI header, page-break joins, cells, RAG) -> rows. Results are cached by the file's sha256
+(kpi_lib.pdfcache). `debug_page` draws what was found on one page, like pdfplumber's
+debug_tablefinder.
+
+Row provenance: `source_page` is 1-based; `source_line` is the 1-based number of the first
+printed line of the row among all text lines of its page (running header included), counted
+top to bottom - not the table row index.
+"""
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpi_lib.rows import Extraction
+import pypdfium2 as pdfium
+
+from kpi_lib import pdfcache
+from kpi_lib.errors import InputError
+from kpi_lib.readers.pdf_layout import (
+    Heading,
+    Line,
+    body_size,
+    classify_levels,
+    headings,
+    mark_furniture,
+    page_lines,
+)
+from kpi_lib.readers.pdf_scan import PageScan, ScanFailure, scan_range
+from kpi_lib.readers.pdf_settings import DEFAULT, PdfSettings
+from kpi_lib.readers.pdf_tables import PlacedTable, find_header, same_layout, table_rows
+from kpi_lib.rows import Extraction, Issue, Row
+
+__all__ = ["PdfSettings", "read_pdf", "analyse", "debug_page", "scan_pages"]
 
 
-def read_pdf(path: Path) -> Extraction:
-    return Extraction(source_file=str(path))
+# --- opening ---------------------------------------------------------------------------------
+def check_file(path: Path) -> None:
+    """Fail early, in one line, on files no PDF library should be handed."""
+    if not path.exists():
+        raise InputError(str(path), "no such file")
+    if not path.is_file():
+        raise InputError(str(path), "not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(str(path), "file is empty")
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+        fh.seek(max(0, size - 2048))
+        tail = fh.read()
+    if b"%PDF-" not in head:
+        raise InputError(str(path), "not a PDF (no %PDF- header)")
+    if b"%%EOF" not in tail:
+        raise InputError(str(path), "truncated or damaged PDF (no end-of-file marker)")
+
+
+def page_count(path: Path) -> int:
+    try:
+        doc = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message:
+            raise InputError(str(path), "encrypted PDF: it needs a password to open") from None
+        raise InputError(str(path), f"damaged PDF, cannot be opened ({exc})") from None
+    try:
+        return len(doc)
+    finally:
+        doc.close()
+
+
+# --- scanning --------------------------------------------------------------------------------
+def _workers(settings: PdfSettings, workers: int | None, pages: int) -> int:
+    wanted = workers if workers is not None else settings.workers
+    if wanted is None:
+        wanted = min(os.cpu_count() or 1, settings.max_workers)
+    if pages < settings.parallel_min_pages:
+        return 1
+    return max(1, min(wanted, pages))
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork on Linux: workers inherit the loaded modules instead of re-importing pandas/pdfplumber
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def scan_pages(
+    path: Path, settings: PdfSettings = DEFAULT, workers: int | None = None
+) -> list[PageScan]:
+    """Scan every page; with several workers, page ranges go to separate processes."""
+    n = page_count(path)
+    count = _workers(settings, workers, n)
+    numbers = list(range(1, n + 1))
+    if count <= 1:
+        parts = [scan_range(str(path), numbers, settings)]
+    else:
+        size = max(1, min(settings.chunk_pages, -(-n // count)))
+        chunks = [numbers[i : i + size] for i in range(0, n, size)]
+        gc.freeze()  # forked workers then copy fewer memory pages (no GC writes to old objects)
+        try:
+            with ProcessPoolExecutor(max_workers=count, mp_context=_context()) as pool:
+                parts = list(
+                    pool.map(
+                        scan_range, [str(path)] * len(chunks), chunks, [settings] * len(chunks)
+                    )
+                )
+        except (BrokenProcessPool, OSError):
+            # no processes to be had (limits, a killed worker): same result, one process
+            parts = [scan_range(str(path), numbers, settings)]
+        finally:
+            gc.unfreeze()
+    scans: list[PageScan] = []
+    for part in parts:
+        if isinstance(part, ScanFailure):
+            raise InputError(str(path), part.problem, page=part.page)
+        scans.extend(part)
+    return sorted(scans, key=lambda s: s.number)
+
+
+# --- analysis --------------------------------------------------------------------------------
+@dataclass
+class Analysis:
+    """Everything the reader found, kept for the debug view and tests."""
+
+    source: str
+    scans: list[PageScan]
+    lines: dict[int, list[Line]] = field(default_factory=dict)  # all printed lines per page
+    body: dict[int, list[Line]] = field(default_factory=dict)  # lines outside tables per page
+    headings: list[Heading] = field(default_factory=list)
+    tables: list[PlacedTable] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    def extraction(self) -> Extraction:
+        kpi_tables = sum(1 for t in self.tables if t.header is not None and t.continues is None)
+        return Extraction(self.source, self.rows, self.issues, kpi_tables, len(self.scans))
+
+    def line_of(self, page: int, top: float) -> int:
+        """1-based number of the first printed line at or below `top` on `page`."""
+        return 1 + sum(1 for ln in self.lines.get(page, []) if ln.baseline < top)
+
+
+def analyse(scans: list[PageScan], source: str, s: PdfSettings = DEFAULT) -> Analysis:
+    """Layout, headings, KPI tables and rows from page scans (pure: no file access)."""
+    a = Analysis(source, scans)
+    _check_text_layer(a)
+    for scan in scans:
+        a.lines[scan.number], a.body[scan.number] = page_lines(scan)
+    mark_furniture(a.body, {p.number: p.height for p in scans}, s)
+    _image_only_pages(a)
+    body = body_size([ln for lines in a.body.values() for ln in lines])
+    for scan in scans:
+        a.headings.extend(headings(a.body[scan.number], body, s))
+        for i, table in enumerate(sorted(scan.tables, key=lambda t: (t.bbox[1], t.bbox[0]))):
+            header, row = find_header(table, s)
+            a.tables.append(PlacedTable(scan.number, i, table, header, row))
+    events = _events(a)
+    _join_continuations(events, s)
+    _assign_headings(a, events, s)
+    _emit_rows(a, s)
+    return a
+
+
+def _check_text_layer(a: Analysis) -> None:
+    if a.scans and not any(p.bits for p in a.scans):
+        one = len(a.scans) == 1
+        where = "" if one else f" on any of its {len(a.scans)} pages"
+        raise InputError(
+            a.source,
+            f"no text layer{where} (a scanned image?); run OCR on it first",
+            page=1 if one else None,
+        )
+
+
+def _image_only_pages(a: Analysis) -> None:
+    """A page with images and no text but the running header/footer is a scan, or a table
+    pasted as a picture: its figures cannot be read, so say so."""
+    for p in a.scans:
+        if p.images and not p.tables and all(ln.furniture for ln in a.body[p.number]):
+            a.issues.append(
+                Issue(
+                    "scanned_page",
+                    "page holds only images, no text layer (a scan or a pasted picture); not read",
+                    a.source,
+                    p.number,
+                    None,
+                )
+            )
+
+
+def _events(a: Analysis) -> list[tuple[int, float, int, object]]:
+    """Headings, body lines and tables in reading order."""
+    events: list[tuple[int, float, int, object]] = []
+    for h in a.headings:
+        events.append((h.page, h.top, 0, h))
+    for page, lines in a.body.items():
+        events.extend((page, ln.top, 1, ln) for ln in lines if not ln.furniture)
+    for t in a.tables:
+        events.append((t.page, t.scan.bbox[1], 2, t))
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    return events
+
+
+def _join_continuations(events: list[tuple[int, float, int, object]], s: PdfSettings) -> None:
+    """A table opening page N+1 with nothing printed between it and a KPI table closing page N,
+    and with the same columns, continues that table."""
+    previous: PlacedTable | None = None
+    for _, _, kind, obj in events:
+        if kind == 1:
+            previous = None  # printed text in between: not a continuation
+        elif kind == 2:
+            assert isinstance(obj, PlacedTable)
+            if (
+                previous is not None
+                and previous.kpi is not None
+                and obj.page == previous.page + 1
+                and obj.index == 0
+                and same_layout(previous.scan, obj.scan, s.column_tolerance)
+            ):
+                obj.continues = previous
+            previous = obj
+
+
+def _assign_headings(
+    a: Analysis, events: list[tuple[int, float, int, object]], s: PdfSettings
+) -> None:
+    # the heading printed last before each KPI table tells the KPI-heading size
+    sizes: list[float] = []
+    last: Heading | None = None
+    for _, _, kind, obj in events:
+        if kind == 0:
+            last = obj  # type: ignore[assignment]
+        elif kind == 2:
+            t = obj
+            assert isinstance(t, PlacedTable)
+            if t.header is not None and t.continues is None and last is not None:
+                sizes.append(last.size)
+            last = None
+    classify_levels(a.headings, sizes, s)
+    section = heading = ""
+    for _, _, kind, obj in events:
+        if kind == 0:
+            assert isinstance(obj, Heading)
+            if obj.level == "section":
+                section, heading = obj.text, ""
+            else:
+                heading = obj.text
+        elif kind == 2:
+            assert isinstance(obj, PlacedTable)
+            root = obj
+            while root.continues is not None:
+                root = root.continues
+            obj.section, obj.heading = (
+                (root.section, root.heading) if root is not obj else (section, heading)
+            )
+
+
+def _emit_rows(a: Analysis, s: PdfSettings) -> None:
+    kpi_layouts = [t.scan for t in a.tables if t.header is not None]
+    for t in a.tables:
+        if t.kpi is not None:
+            rows, issues = table_rows(t, a.line_of, a.source, s)
+            a.rows.extend(rows)
+            a.issues.extend(issues)
+        elif any(same_layout(t.scan, k, s.column_tolerance) for k in kpi_layouts):
+            n = sum(1 for row in t.scan.rows if any(c.text.strip() for c in row))
+            a.issues.append(
+                Issue(
+                    "unparsed_table",
+                    f"table with the KPI columns but no header and no table to continue "
+                    f"({n} rows) was not read",
+                    a.source,
+                    t.page,
+                    a.line_of(t.page, t.scan.bbox[1]),
+                )
+            )
+
+
+# --- entry points ----------------------------------------------------------------------------
+def read_pdf(
+    path: Path,
+    settings: PdfSettings | None = None,
+    *,
+    workers: int | None = None,
+    cache: bool | None = None,
+) -> Extraction:
+    """Every KPI row of a report PDF, with warnings as Issues.
+
+    Raises InputError (one line, with the page where it applies) for files that cannot be read.
+    `cache=None` follows $KPI_CACHE (on by default); `workers=None` follows the settings.
+    """
+    path = Path(path)
+    s = settings or DEFAULT
+    check_file(path)
+    use_cache = pdfcache.enabled() if cache is None else cache
+    cache_key = pdfcache.key(path, s.fingerprint()) if use_cache else ""
+    if use_cache:
+        hit = pdfcache.load(cache_key, str(path))
+        if hit is not None:
+            return hit
+    result = analyse(scan_pages(path, s, workers), str(path), s).extraction()
+    if use_cache:
+        pdfcache.store(cache_key, result)
+    return result
+
+
+def debug_page(
+    path: Path,
+    page_no: int,
+    out_png: Path,
+    settings: PdfSettings | None = None,
+    resolution: int = 96,
+) -> Path:
+    """Draw on page `page_no` what the reader found: pdfplumber's table finder (red/blue),
+    KPI tables (green), other tables (grey), section headings (magenta), KPI headings (blue),
+    running header/footer (orange). Returns `out_png`."""
+    import pdfplumber
+    from PIL import ImageDraw
+
+    path, s = Path(path), settings or DEFAULT
+    check_file(path)
+    a = analyse(scan_pages(path, s, workers=1), str(path), s)
+    if not 1 <= page_no <= len(a.scans):
+        raise InputError(str(path), f"no page {page_no} (the document has {len(a.scans)})")
+    with pdfplumber.open(path, pages=[page_no]) as pdf:
+        im = pdf.pages[0].to_image(resolution=resolution)
+        im.debug_tablefinder(s.table_settings())
+        for t in (t for t in a.tables if t.page == page_no):
+            colour = (0, 160, 0) if t.kpi is not None else (128, 128, 128)
+            im.draw_rect(t.scan.bbox, fill=(*colour, 25), stroke=colour, stroke_width=3)
+        for h in (h for h in a.headings if h.page == page_no):
+            colour = (200, 0, 200) if h.level == "section" else (0, 0, 220)
+            box = (h.x0 - 2, h.top - 1, h.x1 + 2, h.bottom + 1)
+            im.draw_rect(box, fill=(*colour, 30), stroke=colour)
+        for ln in (ln for ln in a.body[page_no] if ln.furniture):
+            im.draw_rect(
+                (ln.x0, ln.top, ln.x1, ln.bottom), fill=(255, 140, 0, 40), stroke=(255, 140, 0)
+            )
+        draw = ImageDraw.Draw(im.annotated)
+        scale = resolution / 72
+        for t in (t for t in a.tables if t.page == page_no):
+            if t.kpi is None:
+                label = "not a KPI table"
+            else:
+                label = ("KPI, continued: " if t.continues else "KPI: ") + t.heading
+            label = label[:80]
+            x1, top = t.scan.bbox[2] * scale, t.scan.bbox[1] * scale
+            draw.text((x1 - draw.textlength(label), max(0, top - 11)), label, fill=(0, 120, 0))
+        im.save(out_png)
+    return Path(out_png)

@@ -1,0 +1,149 @@
+"""PDF reader speed against the floor: pypdfium2's plain text of every page.
+
+Builds a long report with the test factory (the 2022/23 Q2 gold repeated, plus prose-only
+pages), then times, in one run and on the same file:
+  floor        pypdfium2 text of every page (what any extraction must at least pay)
+  pdfplumber   find_tables + extract on every page (the naive reader)
+  read_pdf     cold (no cache) with 1 and 2 workers, and warm (cache hit)
+Each is the best of --runs runs (the machine is shared; the minimum is the least disturbed).
+Prints wall time, pages/s and CPU time (incl. worker processes), each against the floor;
+checks the rows are identical whatever the worker count; writes bench/results/bench_pdf.json.
+
+    .venv/bin/python bench/bench_pdf.py [--repeat 3] [--narrative 1] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pdfplumber  # noqa: E402
+import pypdfium2 as pdfium  # noqa: E402
+
+from kpi_lib.readers.pdf import read_pdf  # noqa: E402
+from tests.pdf_factory import Layout, build_report  # noqa: E402
+
+
+def floor(path: Path) -> None:
+    doc = pdfium.PdfDocument(str(path))
+    for i in range(len(doc)):
+        page = doc[i]
+        textpage = page.get_textpage()
+        textpage.get_text_bounded()
+        textpage.close()
+        page.close()
+    doc.close()
+
+
+def plumber_naive(path: Path) -> None:
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            for table in page.find_tables():
+                table.extract()
+            page.close()
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the worker processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def best(
+    fn: Callable[[], object], runs: int, before: Callable[[], None] | None = None
+) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of the fastest run."""
+    times = []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        c0, t0 = _cpu(), time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0, _cpu() - c0))
+    return min(times)
+
+
+def _ratio(base: float, secs: float) -> str:
+    ratio = base / max(secs, 1e-9)
+    return f"1/{1 / ratio:.0f}" if ratio < 1 else f"{ratio:.0f}x"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3, help="copies of the report body")
+    ap.add_argument("--narrative", type=int, default=1, help="prose-only pages per section")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "bench_pdf.json")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        report = build_report(
+            tmpdir / "report.pdf", Layout(repeat=args.repeat, narrative_pages=args.narrative)
+        )
+        path, pages = report.path, report.pages
+        os.environ["KPI_CACHE_DIR"] = str(tmpdir / "cache")
+
+        def clear_cache() -> None:
+            for f in (tmpdir / "cache").glob("*.json"):
+                f.unlink()
+
+        results: dict[str, tuple[float, float]] = {}
+        results["floor: pypdfium2 text"] = best(lambda: floor(path), args.runs)
+        results["pdfplumber find_tables, every page"] = best(lambda: plumber_naive(path), 1)
+        frames = {}
+        for w in (1, 2):
+            frames[w] = read_pdf(path, workers=w, cache=False).frame()
+            results[f"read_pdf cold, {w} worker{'s' * (w > 1)}"] = best(
+                lambda w=w: read_pdf(path, workers=w, cache=True), args.runs, clear_cache
+            )
+        read_pdf(path, cache=True)
+        results["read_pdf warm (cache hit)"] = best(lambda: read_pdf(path, cache=True), args.runs)
+        identical = frames[1].equals(frames[2])
+
+    base, base_cpu = results["floor: pypdfium2 text"]
+    load = os.getloadavg()[0]
+    print(
+        f"{pages} pages, {len(frames[1])} KPI rows; best of {args.runs} runs; "
+        f"cpus={os.cpu_count()}, load average {load:.1f}"
+    )
+    print(
+        f"{'variant':36} {'wall s':>7} {'pages/s':>8} {'vs floor':>9} {'cpu s':>7} {'vs floor':>9}"
+    )
+    for name, (secs, cpu) in results.items():
+        print(
+            f"{name:36} {secs:7.3f} {pages / secs:8.1f} {_ratio(base, secs):>9} "
+            f"{cpu:7.3f} {_ratio(base_cpu, cpu):>9}"
+        )
+    print(f"rows identical with 1 and 2 workers: {identical}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "pages": pages,
+                "rows": len(frames[1]),
+                "load_average": load,
+                "wall_seconds": {k: v[0] for k, v in results.items()},
+                "cpu_seconds": {k: v[1] for k, v in results.items()},
+                "identical": identical,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    return 0 if identical else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

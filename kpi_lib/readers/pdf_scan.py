@@ -1,0 +1,241 @@
+"""Per-page scanning: everything the reader needs from a page, as plain picklable data.
+
+Two passes per page. pypdfium2 (fast, C) gives every text object with its font and size and
+tells whether the page has drawn rules at all; only pages that do are handed to pdfplumber
+(slow, pure Python) for ruled tables, cell text and cell fill colours. A page range is scanned
+by `scan_range`, which worker processes call too, so results never depend on the worker count.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from kpi_lib.readers.pdf_settings import PdfSettings
+
+# pdfminer logs font quirks of damaged files as warnings; without a handler anywhere Python
+# would print them on stderr next to our one-line messages. Applications that configure
+# logging still receive them.
+logging.getLogger("pdfminer").addHandler(logging.NullHandler())
+
+BBox = tuple[float, float, float, float]  # x0, top, x1, bottom (top-left origin, pt)
+RGB = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class TextBit:
+    """One pdfium text object: usually a line or part of one."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    baseline: float
+    size: float
+    bold: bool
+
+
+@dataclass
+class CellScan:
+    text: str  # as pdfplumber extracted it, "\n" between printed lines
+    bbox: BBox | None  # None for the covered part of a merged cell
+    fill: RGB | None = None  # background colour painted over most of the cell
+
+
+@dataclass
+class TableScan:
+    bbox: BBox
+    columns: tuple[float, ...]  # x of every column boundary, left to right
+    rows: list[list[CellScan]]
+    row_tops: list[float]
+
+
+@dataclass
+class PageScan:
+    number: int  # 1-based
+    width: float
+    height: float
+    bits: list[TextBit] = field(default_factory=list)
+    tables: list[TableScan] = field(default_factory=list)
+    images: int = 0
+    ruled: bool = False  # had drawn rules, so pdfplumber looked for tables
+
+
+@dataclass
+class ScanFailure:
+    """A page we could not read; raised as InputError by the caller (exceptions with
+    dataclass fields do not survive pickling between processes)."""
+
+    problem: str
+    page: int | None = None
+
+
+def is_bold(fontname: str, weight: int = 0, render_mode: int = 0) -> bool:
+    """Bold by name ("...-Bold", "...,Bold", "...BoldMT"), by declared weight, or drawn
+    fill-and-stroke: how Word fakes bold for a font without a bold face."""
+    name = fontname.lower()
+    return (
+        "bold" in name
+        or "black" in name
+        or weight >= 600
+        or render_mode == pdfium_c.FPDF_TEXTRENDERMODE_FILL_STROKE
+    )
+
+
+def _pdfium_pass(page: pdfium.PdfPage, number: int, settings: PdfSettings) -> PageScan:
+    width, height = page.get_size()
+    top_y = page.get_mediabox()[3]
+    scan = PageScan(number=number, width=width, height=height)
+    textpage = page.get_textpage()
+    tall = wide = False
+    try:
+        for obj in page.get_objects(textpage=textpage):
+            if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                text = obj.extract()
+                if not text or not text.strip():
+                    continue
+                left, bottom, right, top = obj.get_bounds()
+                _, _, c, d, _, baseline = obj.get_matrix().get()
+                font = obj.get_font()
+                scan.bits.append(
+                    TextBit(
+                        text=text,
+                        x0=left,
+                        x1=right,
+                        top=top_y - top,
+                        bottom=top_y - bottom,
+                        baseline=top_y - baseline,
+                        # Tf size times the matrix scale: many producers set Tf 1 and
+                        # scale the text matrix (pdfium reports the Tf operand alone)
+                        size=round(obj.get_font_size() * math.hypot(c, d), 2),
+                        bold=is_bold(
+                            font.get_base_name(),
+                            font.get_weight(),
+                            pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw),
+                        ),
+                    )
+                )
+            elif obj.type == pdfium_c.FPDF_PAGEOBJ_PATH and not (tall and wide):
+                left, bottom, right, top = obj.get_bounds()
+                tall = tall or top - bottom >= settings.min_rule_extent
+                wide = wide or right - left >= settings.min_rule_extent
+            elif obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                scan.images += 1
+    finally:
+        textpage.close()
+    scan.ruled = tall and wide
+    return scan
+
+
+def _rgb(color: object) -> RGB | None:
+    """pdfplumber's non_stroking_color (gray, RGB or CMYK tuple) as RGB in 0..1."""
+    if not isinstance(color, tuple | list) or not all(isinstance(c, int | float) for c in color):
+        return None
+    if len(color) == 1:
+        return (float(color[0]),) * 3
+    if len(color) == 3:
+        return (float(color[0]), float(color[1]), float(color[2]))
+    if len(color) == 4:
+        c, m, y, k = (float(v) for v in color)
+        return ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k))
+    return None
+
+
+def _cell_fill(bbox: BBox, fills: list[tuple[BBox, RGB | None]], min_cover: float) -> RGB | None:
+    """The colour painted last over most of the cell (painter's order: later is on top)."""
+    x0, top, x1, bottom = bbox
+    area = max((x1 - x0) * (bottom - top), 1e-6)
+    found: RGB | None = None
+    for (rx0, rtop, rx1, rbottom), rgb in fills:
+        w = min(x1, rx1) - max(x0, rx0)
+        h = min(bottom, rbottom) - max(top, rtop)
+        if w > 0 and h > 0 and w * h / area >= min_cover:
+            found = rgb
+    return found
+
+
+def _columns(cells: list[BBox]) -> tuple[float, ...]:
+    xs = sorted({round(c[0], 1) for c in cells} | {round(c[2], 1) for c in cells})
+    out: list[float] = []
+    for x in xs:
+        if not out or x - out[-1] > 1.0:
+            out.append(x)
+    return tuple(out)
+
+
+def _plumber_pass(page: object, scan: PageScan, settings: PdfSettings) -> None:
+    """Ruled tables with cell text and fills, via pdfplumber's table finder."""
+    fills = [
+        ((r["x0"], r["top"], r["x1"], r["bottom"]), _rgb(r.get("non_stroking_color")))
+        for r in page.rects  # type: ignore[attr-defined]
+        if r.get("fill")
+    ]
+    for table in page.find_tables(settings.table_settings()):  # type: ignore[attr-defined]
+        texts = table.extract(
+            x_tolerance=settings.text_x_tolerance, y_tolerance=settings.text_y_tolerance
+        )
+        rows: list[list[CellScan]] = []
+        tops: list[float] = []
+        boxes: list[BBox] = []
+        for row, row_texts in zip(table.rows, texts, strict=True):
+            cells = []
+            for bbox, text in zip(row.cells, row_texts, strict=True):
+                fill = _cell_fill(bbox, fills, settings.min_fill_cover) if bbox else None
+                cells.append(CellScan(text=text or "", bbox=bbox, fill=fill))
+                if bbox:
+                    boxes.append(bbox)
+            rows.append(cells)
+            tops.append(row.bbox[1])
+        scan.tables.append(
+            TableScan(bbox=tuple(table.bbox), columns=_columns(boxes), rows=rows, row_tops=tops)
+        )
+
+
+def _what(page: int | None) -> str:
+    return "the page" if page is not None else "the PDF"
+
+
+def scan_range(
+    path: str, pages: list[int], settings: PdfSettings, password: str | None = None
+) -> list[PageScan] | ScanFailure:
+    """Scan the given 1-based pages; errors come back as a ScanFailure, never raised."""
+    import pdfplumber
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.psparser import PSException
+    from pdfplumber.utils.exceptions import PdfminerException
+
+    current: int | None = None
+    try:
+        doc = pdfium.PdfDocument(path, password=password)
+        try:
+            scans = []
+            for number in pages:
+                current = number
+                page = doc[number - 1]
+                try:
+                    scans.append(_pdfium_pass(page, number, settings))
+                finally:
+                    page.close()
+        finally:
+            doc.close()
+        ruled = [s for s in scans if s.ruled]
+        current = None
+        if ruled:
+            with pdfplumber.open(path, pages=[s.number for s in ruled], password=password) as pdf:
+                for scan, page in zip(ruled, pdf.pages, strict=True):
+                    current = scan.number
+                    _plumber_pass(page, scan, settings)
+                    page.close()
+        return scans
+    except pdfium.PdfiumError as exc:
+        return ScanFailure(f"cannot read {_what(current)} ({exc})", current)
+    except (PdfminerException, PDFSyntaxError, PSException) as exc:
+        return ScanFailure(f"cannot parse {_what(current)} ({exc or type(exc).__name__})", current)
+    except (ValueError, KeyError, TypeError, IndexError, AssertionError, OSError) as exc:
+        # pdfminer raises bare built-in errors on damaged content streams
+        return ScanFailure(f"cannot parse {_what(current)} ({type(exc).__name__}: {exc})", current)

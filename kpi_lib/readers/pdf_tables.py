@@ -1,0 +1,217 @@
+"""From scanned tables to KPI rows: header recognition, page-break joins, cell text and RAG.
+
+A KPI table is a ruled table whose first rows hold a KPI header (matched by similarity, so
+OCR-like noise does not hide it). A table that starts a page right after a KPI table ended the
+previous one, with the same column boundaries, continues it (its repeated header, if any, is
+dropped). RAG comes from the glyph in the RAG cell or, when the cell has none, from its fill
+colour; anything else becomes an Issue with its page and line, never a guess.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from kpi_lib.headers import HeaderMatch, match_header
+from kpi_lib.readers.pdf_layout import join_wrapped
+from kpi_lib.readers.pdf_scan import RGB, CellScan, TableScan
+from kpi_lib.readers.pdf_settings import PdfSettings
+from kpi_lib.rows import Issue, Row
+from kpi_lib.values import collapse, headline_number, parse_number, rag_from_text
+
+
+@dataclass
+class PlacedTable:
+    """A scanned table with its place in the document."""
+
+    page: int
+    index: int  # order on its page
+    scan: TableScan
+    header: HeaderMatch | None = None
+    header_row: int = -1  # index of the header row in scan.rows
+    continues: PlacedTable | None = None  # the KPI table this one continues, if any
+    section: str = ""
+    heading: str = ""
+
+    @property
+    def kpi(self) -> HeaderMatch | None:
+        """The header that applies: our own, or that of the table we continue."""
+        if self.header is not None:
+            return self.header
+        return self.continues.kpi if self.continues is not None else None
+
+
+def cell_text(cell: CellScan) -> str:
+    return join_wrapped(cell.text.split("\n"))
+
+
+# A header cell is a word or two: a longer cell cannot reach the similarity threshold against
+# any header label (ratio <= 2*12/(40+12) < 0.75), so cutting it short changes no match and
+# spares difflib from comparing whole metric names.
+_HEADER_CELL_CHARS = 40
+
+
+@lru_cache(maxsize=256)
+def _match(cells: tuple[str, ...]) -> HeaderMatch | None:
+    # every KPI table repeats the same header: match it once (results are never mutated)
+    return match_header(list(cells))
+
+
+def find_header(table: TableScan, settings: PdfSettings) -> tuple[HeaderMatch | None, int]:
+    """The KPI header among the first rows, and its row index."""
+    for i, row in enumerate(table.rows[: settings.header_rows]):
+        match = _match(tuple(cell_text(c)[:_HEADER_CELL_CHARS] for c in row))
+        if match is not None:
+            return match, i
+    return None, -1
+
+
+def same_layout(a: TableScan, b: TableScan, tolerance: float) -> bool:
+    return len(a.columns) == len(b.columns) and all(
+        abs(x - y) <= tolerance for x, y in zip(a.columns, b.columns, strict=True)
+    )
+
+
+def rag_from_fill(rgb: RGB | None, s: PdfSettings) -> str | None:
+    """Green/Amber/Red by the nearest hue; "" for no colour (white, grey, black); None when
+    the colour is saturated but far from every RAG hue."""
+    if rgb is None:
+        return ""
+    hue, sat, val = colorsys.rgb_to_hsv(*rgb)
+    if sat < s.min_fill_saturation or val < s.min_fill_value:
+        return ""
+    degrees = hue * 360
+    best, dist = "", 360.0
+    for name, ref in s.rag_hues:
+        d = abs(degrees - ref) % 360
+        d = min(d, 360 - d)
+        if d < dist:
+            best, dist = name, d
+    return best if dist <= s.rag_hue_tolerance else None
+
+
+def hex_colour(rgb: RGB) -> str:
+    return "#" + "".join(f"{round(max(0.0, min(1.0, v)) * 255):02X}" for v in rgb)
+
+
+def table_rows(
+    table: PlacedTable, place_of: Callable[[int, float], int], source: str, s: PdfSettings
+) -> tuple[list[Row], list[Issue]]:
+    """KPI rows of one table part (its own rows, header excluded).
+
+    `place_of(page, top)` gives the row's line number on its page.
+    """
+    header = table.kpi
+    assert header is not None
+    rows: list[Row] = []
+    issues: list[Issue] = []
+    start = table.header_row + 1 if table.header is not None else 0
+    for r_i in range(start, len(table.scan.rows)):
+        cells = table.scan.rows[r_i]
+        texts = [cell_text(c) for c in cells]
+        if not any(texts) and not any(c.fill for c in cells):
+            continue
+        line = place_of(table.page, table.scan.row_tops[r_i])
+        if len(cells) != header.ncells:
+            issues.append(
+                Issue(
+                    "unparsed_row",
+                    f"row has {len(cells)} cells but the header has {header.ncells}: "
+                    + " | ".join(texts),
+                    source,
+                    table.page,
+                    line,
+                )
+            )
+            continue
+        metric = header.cell(texts, "metric_name")
+        if not metric:
+            if any(texts):
+                issues.append(
+                    Issue(
+                        "unparsed_row",
+                        "row has no metric name: " + " | ".join(texts),
+                        source,
+                        table.page,
+                        line,
+                    )
+                )
+            continue
+        value_text = header.cell(texts, "value")
+        value = parse_number(value_text)
+        if value is None and value_text:
+            value = headline_number(value_text)
+            if value is None and any(ch.isdigit() for ch in value_text):
+                issues.append(
+                    Issue(
+                        "unparsed_cell",
+                        f"value {value_text!r} of {metric!r} is not a number",
+                        source,
+                        table.page,
+                        line,
+                    )
+                )
+        rag, issue = _rag(table, cells, texts, header, metric, source, line, s)
+        if issue is not None:
+            issues.append(issue)
+        rows.append(
+            Row(
+                metric_name=metric,
+                section=table.section,
+                heading=table.heading,
+                ref=header.cell(texts, "ref"),
+                target_text=header.cell(texts, "target"),
+                good_is=header.cell(texts, "good_is"),
+                as_of_text=header.cell(texts, "as_of_text"),
+                value=value,
+                value_text=value_text,
+                rag=rag,
+                source_file=source,
+                source_page=table.page,
+                source_line=line,
+                reader="pdf",
+            )
+        )
+    return rows, issues
+
+
+def _rag(
+    table: PlacedTable,
+    cells: list[CellScan],
+    texts: list[str],
+    header: HeaderMatch,
+    metric: str,
+    source: str,
+    line: int,
+    s: PdfSettings,
+) -> tuple[str, Issue | None]:
+    idx = header.columns.get("rag")
+    if not idx:
+        return "", None
+    glyph = collapse(header.cell(texts, "rag"))
+    if glyph:
+        rag = rag_from_text(glyph)
+        if rag is None:
+            return "", Issue(
+                "unknown_glyph",
+                f"RAG cell of {metric!r} holds {glyph!r}, not a known RAG glyph",
+                source,
+                table.page,
+                line,
+            )
+        return rag, None
+    fills = [cells[i].fill for i in idx if i < len(cells) and cells[i].fill is not None]
+    if not fills:
+        return "", None
+    rag = rag_from_fill(fills[-1], s)
+    if rag is None:
+        return "", Issue(
+            "unknown_colour",
+            f"RAG cell of {metric!r} is filled {hex_colour(fills[-1])}, not red, amber or green",
+            source,
+            table.page,
+            line,
+        )
+    return rag, None
