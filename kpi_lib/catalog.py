@@ -34,12 +34,17 @@ UNITS = (
 )
 FREQUENCIES = ("quarterly", "monthly", "annual")
 ACCUMULATIONS = ("point", "annual cumulative", "rolling 12 months")
+YEAR_BASES = ("financial", "academic")
 FIELDS = ("id", "title", "aliases", "polarity", "unit", "frequency", "accumulation", "section")
+# Optional fields and their defaults. year_basis: how a printed "2021/22" is read for this KPI
+# (academic = September to August, for attainment, school places, early years).
+OPTIONAL = {"year_basis": "financial"}
 _CHOICES = {
     "polarity": POLARITIES,
     "unit": UNITS,
     "frequency": FREQUENCIES,
     "accumulation": ACCUMULATIONS,
+    "year_basis": YEAR_BASES,
 }
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NEW_PREFIX = "new-"
@@ -64,6 +69,7 @@ class KpiEntry:
     frequency: str
     accumulation: str
     section: str
+    year_basis: str = "financial"
 
 
 @dataclass
@@ -169,7 +175,7 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
     values: dict[str, yaml.Node] = {}
     for key_node, value_node in node.value:
         key = str(key_node.value)
-        if key not in FIELDS:
+        if key not in FIELDS and key not in OPTIONAL:
             raise InputError(where, f"unknown field {key!r}", line=_line(key_node))
         if key in values:
             raise InputError(where, f"field {key!r} given twice", line=_line(key_node))
@@ -178,6 +184,8 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
     if missing:
         raise InputError(where, f"KPI entry lacks {', '.join(missing)}", line=_line(node))
     fields = {k: _scalar(values[k], k, where) for k in FIELDS if k != "aliases"}
+    for key, default in OPTIONAL.items():
+        fields[key] = _scalar(values[key], key, where) if key in values else default
     if not _ID.fullmatch(fields["id"]) or fields["id"].startswith(NEW_PREFIX):
         raise InputError(
             where,

@@ -13,6 +13,14 @@ Three properties the rest of the workbook relies on:
 Cross-file facts (catalogue ids, which version of a value is current, the de-cumulated
 quarterly value) are recomputed from the cached per-file results on every run: cheap, and
 a catalogue edit never needs a re-parse.
+
+An observation's period (see kpi_lib.periods): read from the value cell when it names one
+(`Jan to Dec 2019 12.28 days per FTE` under a history column `Current (Q3)`), else from the
+as-of text; a year is academic (September-August) for KPIs the catalogue marks `year_basis:
+academic`. `period` is the label the figure is filed under, so one KPI's series lines up across
+reports: a range ending on a quarter end (a rolling 12 months) is filed under that quarter,
+with `period_type` "range" and `period_start`/`period_end` the real range; `as_of_text` and
+`value_text` keep what was printed.
 """
 
 from __future__ import annotations
@@ -38,7 +46,13 @@ import pyarrow.parquet as pq
 from kpi_lib import schemas
 from kpi_lib.errors import InputError, KpiError, UsageError
 from kpi_lib.paths import processed_dir, project_root, raw_dir, relative
-from kpi_lib.periods import Period, parse_period, parse_report_period
+from kpi_lib.periods import (
+    Period,
+    filing_label,
+    parse_period,
+    parse_report_period,
+    period_in_value,
+)
 from kpi_lib.rows import Issue
 from kpi_lib.sources import SOURCES_NAME, Source, load_sources, source_for
 
@@ -211,15 +225,12 @@ def _first_heading(lines: list[str]) -> str:
 
 
 def _headline(lines: list[str]) -> dict[str, Any] | None:
-    """The printed headline, if it is believable: a total rated, or two status counts that
-    agree with the rest of it (a year and a percentage in a paragraph are not a headline)."""
+    """The printed headline (kpi_lib.headline decides what is one), with the ways its printed
+    numbers disagree: kept as printed, the disagreements become the report's warnings."""
     from kpi_lib.headline import extract_headline
 
     found = extract_headline(lines)
     if found is None:
-        return None
-    statuses = sum(v is not None for v in (found.green, found.amber, found.red))
-    if (found.rated is None and statuses < 2) or found.problems():
         return None
     return {
         "rated": found.rated,
@@ -229,6 +240,7 @@ def _headline(lines: list[str]) -> dict[str, Any] | None:
         "pct_green": found.pct_green,
         "source_line": found.source_line,
         "text": found.text,
+        "problems": found.problems(),
     }
 
 
@@ -410,8 +422,8 @@ def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFram
         for r in inp.result.rows:
             kpi_id, catalogued = resolve(r["metric_name"])
             entry = catalog.get(kpi_id) if catalogued else None
-            p = parse_period(r["as_of_text"] or "", context=inp.period)
             value = r["value"]
+            p = observation_period(r, inp.period, entry)
             recs.append(
                 {
                     "kpi_id": kpi_id,
@@ -421,7 +433,7 @@ def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFram
                     "heading": r["heading"] or "",
                     "ref": r["ref"] or "",
                     "report_period": inp.period.label,
-                    "period": p.label if p.parsed else p.text,
+                    "period": filing_label(p) if p.parsed else p.text,
                     "period_parsed": p.parsed,
                     "period_type": p.kind if p.parsed else "unknown",
                     "period_start": p.start,
@@ -455,6 +467,24 @@ def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFram
     df = df.drop(columns=[c for c in df.columns if c.startswith("_")])
     df = schemas.conform("observations", df)
     return _sorted("observations", df)
+
+
+def observation_period(row: dict[str, Any], report: Period, entry: Any) -> Period:
+    """The period a row's figure describes: the one its value cell names, else its as-of text,
+    read with the KPI's year basis (academic years for education KPIs) and the report's quarter
+    as context (a bare "Q2")."""
+    academic = entry.year_basis == "academic" if entry is not None else None
+    column = parse_period(row["as_of_text"] or "", context=report, academic=academic)
+    if row["value"] is None:
+        return column
+    own = period_in_value(
+        row["value_text"] or "", context=column if column.parsed else report, academic=academic
+    )
+    if own is None:
+        return column
+    if column.provisional and not own.provisional:
+        own = Period(own.text, own.label, own.kind, own.start, own.end, True, True)
+    return own
 
 
 def accumulation(entry: Any, metric_name: str) -> str:
@@ -579,6 +609,9 @@ def reports(inputs: list[Input]) -> pd.DataFrame:
                 f"SOURCES.csv says {inp.source.period}"
             )
         head = res.headline or {}
+        for problem in head.get("problems", []):  # printed numbers that disagree
+            issue = Issue("headline_mismatch", problem, inp.file, None, head.get("source_line"))
+            warnings.append(str(issue))
         recs.append(
             {
                 "file": inp.file,

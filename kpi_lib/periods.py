@@ -5,8 +5,10 @@ Conventions (see DOMAIN.md):
 - financial year April-March: 2023/24 Q1 = Apr-Jun 2023 ... Q4 = Jan-Mar 2024;
 - academic year September-August; terms Autumn = Sep-Dec, Spring = Jan-Apr, Summer = May-Aug of
   the calendar year printed with the term;
-- `YYYY/YY` is a financial year unless it says `AY` or the context period is academic (a term or
-  academic year): the text alone cannot tell an education KPI's year from a financial year;
+- `YYYY/YY` is a financial year unless it says `AY`, the caller says the KPI counts academic
+  years (`academic=True`: the catalogue's `year_basis: academic`), or the context period is
+  academic (a term or academic year): the text alone cannot tell an education KPI's year from a
+  financial year;
 - `Prov` only sets `provisional`; it is not part of the label, so provisional and final figures
   for the same period share a label.
 
@@ -15,6 +17,17 @@ Labels (round-trip: parse_period(p.label).label == p.label):
 `2022-09` month, `2018-04 to 2019-03` range (month spans and calendar years).
 Ambiguity: `YYYY-MM` with MM 01-12 is always a month, so a financial year 2000/01-2011/12 written
 with a dash (`2010-11`) reads as a month; the reports start in 2018 and print `/` years anyway.
+
+Filing a figure in a series (`filing_label`): a range that ends on a quarter end is filed under
+that quarter, so a rolling 12 months `April 2021 to March 2022` (sickness absence, care-home
+admissions) lines up with the quarterly figures of other reports as `2021/22 Q4`; the Period
+itself keeps the real range (start 2021-04-01, end 2022-03-31) and the printed text. A range
+ending mid-quarter (`Dec 2021 - Feb 2022`, a 3-month average) keeps its own label: filing it
+under a quarter would make it look like a revision of that quarter's figure.
+
+Value cells that name their own period (`period_in_value`): the 2019/20 history tables print
+`Jan to Dec 2019 12.28 days per FTE` or `69.5 (2017/18)` under a column headed by the quarter
+the figure was *reported* in; the period in the cell is the one the figure describes.
 """
 
 from __future__ import annotations
@@ -137,9 +150,12 @@ def _context_fy(context: Period | None) -> int | None:
     return s.year if s.month >= 4 else s.year - 1
 
 
-def _match(s: str, text: str, prov: bool, context: Period | None) -> Period | None:
+def _match(
+    s: str, text: str, prov: bool, context: Period | None, academic: bool | None
+) -> Period | None:
     """Try every printed form against the cleaned text `s` (lower case, one-space separated)."""
-    academic = context is not None and context.kind in _ACADEMIC_KINDS
+    if academic is None:
+        academic = context is not None and context.kind in _ACADEMIC_KINDS
     m = re.fullmatch(r"(?:ay|academic year)\s+(.*)", s)
     if m:
         s, academic = m.group(1), True
@@ -210,11 +226,13 @@ def _match(s: str, text: str, prov: bool, context: Period | None) -> Period | No
     return None
 
 
-def parse_period(text: str, context: Period | None = None) -> Period:
+def parse_period(text: str, context: Period | None = None, academic: bool | None = None) -> Period:
     """The period a printed as-of cell or column header names; parsed=False when unsure.
 
     `context` (usually the report's own period) resolves a bare `Q2` to that financial year and,
-    when it is an academic year or term, makes `YYYY/YY` an academic year. Never raises.
+    when it is an academic year or term, makes `YYYY/YY` an academic year. `academic` (the KPI's
+    year basis) decides that instead when given; a printed `AY`/`FY` prefix wins over both.
+    Never raises.
     """
     shown = collapse(text) if isinstance(text, str) else ""
     s = shown.lower()
@@ -226,7 +244,7 @@ def parse_period(text: str, context: Period | None = None) -> Period:
         cleaned = re.sub(r"\s+", " ", attempt).strip(" .,:;")
         if not cleaned:
             continue
-        found = _match(cleaned, shown, prov, context)
+        found = _match(cleaned, shown, prov, context, academic)
         if found is not None:
             return found
     return _unparsed(shown)
@@ -269,6 +287,64 @@ def quarter_ending(p: Period) -> Period | None:
         return None
     q = {6: 1, 9: 2, 12: 3, 3: 4}[end.month]
     return fy_quarter(end.year if q < 4 else end.year - 1, q)
+
+
+def filing_label(p: Period) -> str:
+    """The label a figure for period `p` is filed under in a KPI's series: a range ending on a
+    quarter end is filed under that quarter (see the module docstring), anything else under its
+    own label ("" when unparsed)."""
+    if p.kind == "range":
+        q = quarter_ending(p)
+        if q is not None:
+            return q.label
+    return p.label
+
+
+# A figure as printed in a value cell: "12.28", "3, 629,829", "£155,000", "77.5%".
+_FIGURE_START = re.compile(r"[£$]?\d")
+_PREFIX_WORDS = 7  # "April 2018 to March 2019" is 5 words
+
+
+def period_in_value(
+    text: str, context: Period | None = None, academic: bool | None = None
+) -> Period | None:
+    """The period a value cell names beside its figure, or None.
+
+    Looked for in parentheses ("69.5 (2017/18)", "89.9% (Dec 2018 - Feb19 average)"), before the
+    figure ("Jan to Dec 2019 12.28 days per FTE", "Q1 75.5%") and after it ("77.5% Mar 2019").
+    Each candidate must read wholly as a period; digits alone before a figure ("2019 12.3") are
+    too ambiguous to count. Two different periods in one cell give None (the column decides).
+    """
+    shown = collapse(text) if isinstance(text, str) else ""
+    if not shown:
+        return None
+    found: dict[str, Period] = {}
+
+    def _try(cand: str) -> bool:
+        p = parse_period(cand, context, academic)
+        if p.parsed:
+            found.setdefault(p.label, p)
+        return p.parsed
+
+    for m in _PARENS.finditer(shown):
+        _try(m.group(0)[1:-1])
+    words = _PARENS.sub(" ", shown).split()
+    figures = [i for i, w in enumerate(words) if _FIGURE_START.match(w)]
+    # before a figure: the words leading up to it must read wholly as a period; later figures
+    # first ("2018" in "Jan to Dec 2018 12 days" is part of the period, "12" is the figure)
+    for i in reversed(figures):
+        before = " ".join(words[max(0, i - _PREFIX_WORDS) : i])
+        if i > 0 and re.search(r"[A-Za-z/]", before) and _try(before):
+            break
+    # after the figure that opens the cell: "77.5% Mar 2019"
+    if figures and figures[0] == 0 and re.search(r"[A-Za-z]", " ".join(words[1:])):
+        _try(" ".join(words[1:]))
+    if len(found) != 1:
+        return None
+    (p,) = found.values()
+    if not p.provisional and _PROV.search(shown.lower()):
+        p = Period(p.text, p.label, p.kind, p.start, p.end, True, True)
+    return p
 
 
 # --- which quarter a whole document reports on ---------------------------------------------------

@@ -79,7 +79,8 @@ def series(
     column: str = "value",
     period_type: str | None = None,
 ) -> pd.Series:
-    """One KPI's values indexed by period label, in time order (periods without dates last).
+    """One KPI's values indexed by period label, in time order of the periods' ends (periods
+    without dates last).
 
     With current_only=False every version is kept (revisions repeat a label, oldest report
     first)."""
@@ -93,8 +94,9 @@ def series(
         rows = rows[rows["is_current"]]
     if period_type is not None:
         rows = rows[rows["period_type"] == period_type]
+    # by end: a rolling year filed under the quarter it ends in starts a year before it
     rows = rows.sort_values(
-        ["period_start", "period_end", "period", "report_period", "source_line"],
+        ["period_end", "period_start", "period", "report_period", "source_line"],
         na_position="last",
         kind="stable",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -191,6 +192,23 @@ def test_small_catalogue_loads(tmp_path: Path) -> None:
     assert cat.resolve("first  NAME") == "a-kpi" and cat.resolve("a kpi") == "a-kpi"
 
 
+def test_year_basis_is_optional_and_defaults_to_financial(tmp_path: Path) -> None:
+    (entry,) = load_catalog(_write(tmp_path, GOOD)).entries
+    assert entry.year_basis == "financial"
+    (entry,) = load_catalog(_write(tmp_path, GOOD + "  year_basis: academic\n")).entries
+    assert entry.year_basis == "academic"
+
+
+def test_education_kpis_count_academic_years(cat: Catalog) -> None:
+    """Attainment, EYFS, school places, exclusions and early years take-up print academic years
+    ("2021/22 Prov"); services and finance print financial years."""
+    academic = {e.id for e in cat.entries if e.year_basis == "academic"}
+    education = re.compile(r"^(?:ks\d|eyfs|school-places|school-exclusions|early-years)")
+    assert academic == {e.id for e in cat.entries if education.match(e.id)}
+    assert cat.get("sickness-absence-days-per-fte").year_basis == "financial"
+    assert cat.get("schools-eosv-academy-buy-in").year_basis == "financial"
+
+
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
@@ -204,6 +222,8 @@ def test_small_catalogue_loads(tmp_path: Path) -> None:
         (GOOD.replace("id: a-kpi", "id: New KPI"), 1, "slug"),
         (GOOD.replace("id: a-kpi", "id: new-thing"), 1, "slug"),
         (GOOD.replace("aliases: [First name]", "aliases: First name"), 3, "list"),
+        (GOOD + "  year_basis: calendar\n", 9, "year_basis 'calendar' is not one of"),
+        (GOOD + "  year_basis: academic\n  year_basis: academic\n", 10, "given twice"),
         ("id: a-kpi\n", 1, "list of KPI entries"),
     ],
 )

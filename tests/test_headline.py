@@ -164,3 +164,70 @@ def test_never_raises(lines: list[str]) -> None:
     if h is not None:
         assert 1 <= h.source_line <= len(lines)
         assert any(v is not None for v in (h.green, h.amber, h.red))
+
+
+# --- what counts as a headline: years are never counts, numbers must agree --------------------
+@pytest.mark.parametrize("path", sorted(RAW.glob("*/*.*")), ids=lambda p: p.parent.name)
+def test_every_bundled_report_gives_a_consistent_headline_or_none(path: Path) -> None:
+    if path.name == "SOURCES.csv":
+        pytest.skip("not a report")
+    h = extract_headline(path.read_text(encoding="utf-8").splitlines())
+    expected = {"2021-22_Q4": 31, "2024-25_Q2": 41}.get(path.parent.name)
+    if expected is None:  # the agenda pack ("green waste is up 6% ... 2019") and 2022/23 Q2
+        assert h is None
+        return
+    assert h is not None and h.rated == expected and h.problems() == []
+    parts = [v for v in (h.green, h.amber, h.red) if v is not None]
+    assert sum(parts) <= expected and all(v < 1000 for v in parts)
+
+
+def test_agenda_pack_green_waste_sentence_is_not_a_headline() -> None:
+    """The 2019/20 pack's recycling paragraph mentions green, 6% and 2019; next to KPI prose
+    it still gives no counts."""
+    line = next(
+        ln
+        for ln in _lines("2019-20_Q3/2019-20_Q3_committee_agenda_pack.txt")
+        if "green waste is up 6%" in ln
+    )
+    assert extract_headline([line]) is None
+    assert extract_headline([line, "The KPIs for Quarter 3 2019/20 are reported below."]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a day of the month, a year and a financial year are never counts
+        ("On 19 February 2020 cabinet noted 23 green KPIs and 5 red ones.", (None, 23, None, 5)),
+        ("On 19th February cabinet noted 23 green KPIs and 5 red ones.", (None, 23, None, 5)),
+        ("In 19/20 there were 12 green KPIs and 3 red ones.", (None, 12, None, 3)),
+        ("In Q3 2019/20, 12 KPIs are green, 3 are red.", (None, 12, None, 3)),
+        ("KPIs: 5 may be red and 12 are green.", (None, 12, None, 5)),  # "may" is not a month
+        ("In March 23 KPIs were green and 5 were red.", (None, 23, None, 5)),
+        ("KPIs (April 18): 12 green and 3 red.", (None, 12, None, 3)),  # April 2018
+        # the year (and a thousands figure) alone leave one status count: no headline
+        ("In 2019 green KPIs rose and in 2020 12 KPIs were red.", None),
+        ("The 2,019 green KPIs and 5 red KPIs", None),
+        # impossible together: more statuses than rated, percentages over 100
+        ("Of 20 rated KPIs, 30 are green and 5 are red.", None),
+        ("Q3 2019/20: of 12 KPIs 20 are green.", None),
+        ("KPIs: 80% (12) are green and 60% (9) are red.", None),
+    ],
+)
+def test_years_dates_and_impossible_numbers(text: str, expected: tuple | None) -> None:
+    h = extract_headline([text])
+    got = None if h is None else (h.rated, h.green, h.amber, h.red)
+    assert got == expected
+
+
+def test_rounded_percentages_may_add_up_to_just_over_100() -> None:
+    """34% + 34% + 33% printed for 1/1/1 of 3: rounding, not a contradiction."""
+    h = extract_headline(["Of 3 rated KPIs 34% (1) are green, 34% (1) amber and 33% (1) red."])
+    assert h is not None and (h.green, h.amber, h.red, h.problems()) == (1, 1, 1, [])
+
+
+def test_amber_and_red_percentages_are_checked_against_their_counts() -> None:
+    h = extract_headline(
+        ["Of 31 rated KPIs 39% (12) are green, 20% (5) are amber and 41% (14) are red."]
+    )
+    assert h is not None and (h.pct_green, h.pct_amber, h.pct_red) == (39.0, 20.0, 41.0)
+    assert h.problems() == ["20.0% amber but 5/31 = 16.1%", "41.0% red but 14/31 = 45.2%"]

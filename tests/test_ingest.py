@@ -18,6 +18,7 @@ from kpi_lib.catalog import load_catalog
 from kpi_lib.cli import main
 from kpi_lib.errors import InputError, StoreError
 from kpi_lib.ingest import ingest
+from kpi_lib.periods import parse_period
 
 SICKNESS = "Sickness Absence days per FTE"
 
@@ -292,3 +293,98 @@ def test_a_pdf_report_is_ingested_with_its_pages(store_root: Path) -> None:
     # the same quarter from two documents: one current row per KPI and period
     both = obs[obs["report_period"] == "2022/23 Q2"]
     assert both.groupby(["kpi_id", "period"])["is_current"].sum().max() == 1
+
+
+# --- periods: academic years, value cells ------------------------------------------------------
+def _current(obs: pd.DataFrame, kpi_id: str) -> pd.DataFrame:
+    return obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].set_index("period")
+
+
+def test_education_kpis_are_filed_under_academic_years(store_root: Path) -> None:
+    """`2021/22 Prov` for KS2 (2022/23 Q2 table) is September 2021 to August 2022, provisional;
+    KPIs with year_basis academic never get a financial year."""
+    catalog = load_catalog()
+    obs = store.load("observations")
+    ks2 = catalog.resolve("% Expected Standard in Reading, Writing & Maths at Key Stage 2")
+    row = obs[(obs["kpi_id"] == ks2) & (obs["report_period"] == "2022/23 Q2")].iloc[0]
+    assert (row["as_of_text"], row["period"], row["period_type"]) == (
+        "2021/22 Prov",
+        "AY 2021/22",
+        "academic_year",
+    )
+    assert (row["period_start"], row["period_end"]) == (
+        pd.Timestamp("2021-09-01"),
+        pd.Timestamp("2022-08-31"),
+    )
+    assert bool(row["provisional"])
+    academic = {e.id for e in catalog.entries if e.year_basis == "academic"}
+    mine = obs[obs["kpi_id"].isin(academic)]
+    assert {"academic_year", "term"} <= set(mine["period_type"])
+    assert "fy_year" not in set(mine["period_type"])
+    years = mine[mine["period_type"] == "academic_year"]
+    assert (years["period_start"].dt.month == 9).all() and (years["period_end"].dt.month == 8).all()
+    # a financial KPI printing "2021/22" keeps its financial year
+    eosv = obs[obs["kpi_id"] == "schools-eosv-academy-buy-in"].iloc[0]
+    assert (eosv["period"], eosv["period_type"]) == ("2021/22", "fy_year")
+
+
+def test_history_cells_naming_their_own_year_agree_across_reports(store_root: Path) -> None:
+    """The 2019/20 pack prints EYFS `69.5 (2017/18)` under its 2018/19 column and `69.2%
+    (2018/19)` under Q3; 2022/23 Q2 prints 69.2 for 2018/19. Filed by the year in the cell, the
+    two reports agree on AY 2018/19 instead of 69.2 looking like a revision of 69.5."""
+    kpi_id = load_catalog().resolve("% Good Level of Development at Early Years Foundation Stage")
+    obs = store.load("observations")
+    rows = obs[obs["kpi_id"] == kpi_id]
+    ay1819 = rows[rows["period"] == "AY 2018/19"]
+    assert sorted(ay1819["report_period"]) == ["2019/20 Q3", "2022/23 Q2"]
+    assert ay1819["value"].tolist() == [69.2, 69.2] and ay1819["revision_of_report"].eq("").all()
+    older = rows[rows["period"] == "AY 2017/18"].iloc[0]
+    assert (older["value"], older["as_of_text"], older["value_text"]) == (
+        69.5,
+        "2018/19",
+        "69.5 (2017/18)",
+    )
+
+
+def test_rolling_ranges_are_filed_under_the_quarter_they_end_in(store_root: Path) -> None:
+    """Each sickness figure is filed under the quarter its 12 months end in; the real range stays
+    in period_start/period_end and the printed text in as_of_text / value_text."""
+    kpi_id = load_catalog().resolve(SICKNESS)
+    obs = store.load("observations")
+    ranges = obs[(obs["kpi_id"] == kpi_id) & (obs["period_type"] == "range")]
+    assert len(ranges) >= 4
+    for _, r in ranges.iterrows():
+        months = (r["period_end"].year - r["period_start"].year) * 12
+        months += r["period_end"].month - r["period_start"].month + 1
+        assert months == 12  # a rolling year
+        quarter = parse_period(r["period"])
+        assert quarter.kind == "fy_quarter"
+        assert pd.Timestamp(quarter.end) == r["period_end"]
+    narrative = ranges[ranges["reader"] == "narrative"].iloc[0]
+    assert (narrative["period"], narrative["as_of_text"], narrative["value"]) == (
+        "2021/22 Q4",
+        "2021-04 to 2022-03",
+        13.86,
+    )
+    cell = ranges[ranges["value_text"].str.startswith("April 2018 to March 2019")].iloc[0]
+    assert (cell["period"], cell["as_of_text"]) == ("2018/19 Q4", "2019/20 Q1")
+
+
+HEADLINE_REPORT = """# Corporate Performance Report
+
+**2022/23 Quarter 3**
+
+There are 30 rated KPIs; 10 are green, 6 are amber and 4 are red.
+"""
+
+
+def test_a_printed_headline_that_disagrees_is_kept_with_a_warning(store_root: Path) -> None:
+    add_report(store_root, "2022-23_Q3", "summary.md", HEADLINE_REPORT)
+    ingest()
+    rep = store.load("reports").set_index("report_period").loc["2022/23 Q3"]
+    assert (rep["headline_rated"], rep["headline_green"], rep["headline_line"]) == (30, 10, 5)
+    assert rep["warnings"] == 1
+    assert rep["warnings_text"] == (
+        "data/raw/2022-23_Q3/summary.md: line 5: headline_mismatch: "
+        "green+amber+red = 20 but 30 rated"
+    )

@@ -15,8 +15,10 @@ from kpi_lib.errors import UsageError
 from kpi_lib.periods import (
     Period,
     detect_report_period,
+    filing_label,
     parse_period,
     parse_report_period,
+    period_in_value,
     quarter_ending,
     slug,
 )
@@ -137,6 +139,106 @@ def test_academic_context_reads_year_as_academic() -> None:
         True,
     )
     assert parse_period("FY 2021/22", term).kind == "fy_year"
+
+
+def test_academic_flag_overrides_the_context() -> None:
+    """The KPI's year basis (catalogue `year_basis`) decides; a printed AY/FY prefix wins."""
+    report = parse_report_period("2022/23 Q2")
+    p = parse_period("2021/22 Prov", report, academic=True)
+    assert (p.label, p.kind, p.start, p.end, p.provisional) == (
+        "AY 2021/22",
+        "academic_year",
+        D(2021, 9, 1),
+        D(2022, 8, 31),
+        True,
+    )
+    assert parse_period("2021/22", report).kind == "fy_year"  # default: financial
+    assert parse_period("2021/22", parse_period("2022 Summer term"), academic=False).kind == (
+        "fy_year"
+    )
+    assert parse_period("FY 2021/22", report, academic=True).kind == "fy_year"
+    assert parse_period("AY 2021/22", report, academic=False).kind == "academic_year"
+    # only years change: quarters, months and terms read the same
+    assert parse_period("2022/23 Q2", report, academic=True).kind == "fy_quarter"
+    assert parse_period("2022 09", report, academic=True).label == "2022-09"
+    assert parse_period("2022 Summer term mid", report, academic=True).kind == "term"
+
+
+# value cells of the 2019/20 history tables (data/raw/2019-20_Q3) -> (label, kind, provisional)
+VALUE_CELLS: dict[str, tuple[str, str, bool] | None] = {
+    "Jan to Dec 2018 12 days per FTE": ("2018-01 to 2018-12", "range", False),
+    "April 2018 to March 2019 11.96 days per FTE": ("2018-04 to 2019-03", "range", False),
+    "July 2018 to June 2019 11.86 days per FTE": ("2018-07 to 2019-06", "range", False),
+    "69.5 (2017/18)": ("2017/18", "fy_year", False),
+    "46.6 (2018/19 provisional)": ("2018/19", "fy_year", True),
+    "97.9% (April 18)": ("2018-04", "month", False),
+    "89.9% (Dec 2018 - Feb19 average)": ("2018-12 to 2019-02", "range", False),
+    "77.5% Mar 2019": ("2019-03", "month", False),
+    "Q1 66% (3m average)": ("2019/20 Q1", "fy_quarter", False),  # context: the Q1 column
+    "3, 629,829 (2018/19)": ("2018/19", "fy_year", False),
+    "255,572 e-books & audio only (2018/19)": ("2018/19", "fy_year", False),
+    # no period, or not one period: the column decides
+    "12.4 (this is November Data – figures reported one month in arrears)": None,
+    "73.6% Uptake (Full Year Position 52,226 of 70,987)": None,
+    "2,058 Cumulative 6,194": None,
+    "19.94 jobs - Target 25": None,
+    "£155,000 - 4 investments": None,
+    "Indicator measured from July 2019.": None,
+    "2019 12.3": None,  # bare digits before a figure: too ambiguous
+    "Jan to Dec 2019 12.28 (2018/19)": None,  # two different periods
+    "12.5": None,
+    "": None,
+}
+
+
+@pytest.mark.parametrize("text", sorted(VALUE_CELLS))
+def test_period_in_value_cell(text: str) -> None:
+    p = period_in_value(text, parse_report_period("2019/20 Q1"))
+    want = VALUE_CELLS[text]
+    assert (None if p is None else (p.label, p.kind, p.provisional)) == want
+
+
+def test_period_in_value_reads_years_with_the_kpi_basis() -> None:
+    p = period_in_value("69.5 (2017/18)", parse_period("2018/19"), academic=True)
+    assert p is not None and (p.label, p.start, p.end) == (
+        "AY 2017/18",
+        D(2017, 9, 1),
+        D(2018, 8, 31),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("April 2021 to March 2022", "2021/22 Q4"),  # rolling 12 months, 2021/22 Q4 report
+        ("2021-04 to 2022-03", "2021/22 Q4"),  # the narrative reader's as-of text
+        ("Jan to Dec 2019", "2019/20 Q3"),
+        ("July 2018 to June 2019", "2019/20 Q1"),
+        ("Dec 2021 - Feb 2022", "2021-12 to 2022-02"),  # ends mid-quarter: its own label
+        ("2022 09", "2022-09"),  # a month is not a range
+        ("2022/23 Q2", "2022/23 Q2"),
+        ("2021/22", "2021/22"),
+        ("2022 Summer term mid", "2022 Summer term"),
+        ("2019-18", ""),
+    ],
+)
+def test_filing_label(text: str, label: str) -> None:
+    assert filing_label(parse_period(text)) == label
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2015, 2030), st.integers(1, 12), st.integers(0, 23))
+def test_a_filed_range_ends_with_its_quarter(y: int, m: int, months: int) -> None:
+    end_index = y * 12 + m - 1 + months
+    text = f"{y}-{m:02d} to {end_index // 12}-{end_index % 12 + 1:02d}"
+    p = parse_period(text)
+    assert p.kind == "range"
+    label = filing_label(p)
+    q = parse_period(label)
+    if label == p.label:
+        assert quarter_ending(p) is None
+    else:
+        assert q.kind == "fy_quarter" and q.end == p.end
 
 
 REPORT_FORMS = ["2023/24 Q2", "2023-24_Q2", "2023/24-Q2", "2023-24 Q2", "Q2 2023/24"]

@@ -13,6 +13,8 @@ from kpi_lib import schemas, store
 from kpi_lib.catalog import load_catalog
 from kpi_lib.cli import main
 from kpi_lib.errors import StoreError, UsageError
+from kpi_lib.ingest import ingest
+from kpi_lib.periods import parse_period
 
 
 def run_json(capsys, *argv: str) -> list[dict]:
@@ -99,11 +101,50 @@ def test_series_is_in_time_order_and_current(store_root: Path) -> None:
     obs = store.load("observations")
     cur = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]]
     assert sorted(s.index) == sorted(cur["period"]) and s.index.is_unique
-    starts = cur.set_index("period").loc[list(s.index), "period_start"]
-    assert starts.dropna().is_monotonic_increasing
+    ends = cur.set_index("period").loc[list(s.index), "period_end"]
+    assert ends.dropna().is_monotonic_increasing  # time order: by when each period ends
     assert s["2022/23 Q2"] == 3.05 and s["2019/20 Q3"] == 12.28
     with pytest.raises(UsageError, match="unknown KPI"):
         store.series("no-such-kpi")
+
+
+def test_sickness_series_lines_up_three_reports(store_root: Path) -> None:
+    """Rolling 12-month sickness figures from the 2019/20 history cells ("Jan to Dec 2019"), the
+    2021/22 prose ("2021-04 to 2022-03") and the 2022/23 table, one point per quarter label."""
+    kpi_id = load_catalog().resolve("Sickness Absence days per FTE")
+    assert kpi_id == "sickness-absence-days-per-fte"  # the id data/catalog/kpis.yaml gives
+    s = store.series(kpi_id)
+    assert s.index.is_unique
+    obs = store.load("observations")
+    cur = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].set_index("period").loc[s.index]
+    assert set(cur["report_period"]) == {"2019/20 Q3", "2021/22 Q4", "2022/23 Q2"}
+    assert cur["period_end"].is_monotonic_increasing
+    labels = [parse_period(label) for label in s.index]
+    assert all(p.kind == "fy_quarter" for p in labels)  # comparable: all quarter labels
+    assert [p.end for p in labels] == sorted(p.end for p in labels)
+    assert s["2019/20 Q3"] == 12.28 and s["2021/22 Q4"] == 13.86 and s["2022/23 Q2"] == 3.05
+    quarterly = store.series("care-home-admissions-18-64")
+    assert quarterly.index.is_unique and quarterly["2021/22 Q4"] == 16.3
+
+
+ROLLING = """# Corporate Performance Report
+
+**2022/23 Quarter 4**
+
+Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status\tTrends
+8 days per FTE\tLow\tApril 2022 to March 2023\tSickness Absence days per FTE\t12.9\t!\t
+"""
+
+
+def test_series_orders_a_rolling_year_by_its_end(store_root: Path) -> None:
+    """A rolling year ending March 2023 starts before 2022/23 Q2 but comes after it."""
+    path = store_root / "data" / "raw" / "2022-23_Q4" / "rolling.md"
+    path.parent.mkdir()
+    path.write_text(ROLLING, encoding="utf-8")
+    ingest()
+    s = store.series("sickness-absence-days-per-fte")
+    assert list(s.index[-2:]) == ["2022/23 Q2", "2022/23 Q4"]
+    assert s["2022/23 Q4"] == 12.9 and s.index.is_unique
 
 
 def test_catalog_lists_every_kpi_with_counts(store_root: Path, capsys) -> None:
