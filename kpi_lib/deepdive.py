@@ -37,7 +37,7 @@ def build(kpi_id: str, forecast_horizon: int = 4, tolerance: float = 0.05) -> De
     rows = obs[obs["kpi_id"] == kpi_id]
     if rows.empty:
         raise UsageError(f"unknown KPI id '{kpi_id}': not in the store")
-    rows = rows.sort_values(["period_start", "period", "report_period"], kind="stable")
+    rows = rows.sort_values(["period_end", "period", "report_period"], kind="stable")
     latest = rows.iloc[-1]
     polarity = latest["polarity"] or ""
 

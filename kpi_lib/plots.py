@@ -41,7 +41,8 @@ def kpi_history(
 ) -> plt.Figure:
     """One KPI's values over time, points coloured by reported RAG, target as text labels.
 
-    `history` needs columns period_start, value, rag (and optional target_value).
+    `history` needs columns period_end, value, rag (and optional target_value); points sit
+    at the end of their period so a rolling year lines up with the quarter it ends in.
     """
     _style()
     own = ax is None
@@ -49,14 +50,14 @@ def kpi_history(
         fig, ax = plt.subplots(figsize=(7, 3.5))
     else:
         fig = ax.figure
-    h = history.sort_values("period_start")
-    ax.plot(h["period_start"], h["value"], color="#455a64", lw=1.2, zorder=1)
+    h = history.sort_values("period_end")
+    ax.plot(h["period_end"], h["value"], color="#455a64", lw=1.2, zorder=1)
     rag = h["rag"].replace("", "Unrated").fillna("Unrated")
     for status in RAG_ORDER:
         sel = rag == status
         if sel.any():
             ax.scatter(
-                h.loc[sel, "period_start"],
+                h.loc[sel, "period_end"],
                 h.loc[sel, "value"],
                 color=RAG_COLOURS[status],
                 label=status,
@@ -65,9 +66,9 @@ def kpi_history(
             )
     if "target_value" in h and h["target_value"].notna().any():
         ax.step(
-            h["period_start"],
+            h["period_end"],
             h["target_value"],
-            where="post",
+            where="mid",
             color="black",
             ls="--",
             lw=1,

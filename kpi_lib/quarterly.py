@@ -56,7 +56,9 @@ def history(kpi_id: str, obs: pd.DataFrame | None = None) -> pd.DataFrame:
         "source_page",
         "source_line",
     ]
-    return h.sort_values(["period_start", "period"], kind="stable")[cols].reset_index(drop=True)
+    return h.sort_values(["period_end", "period_start", "period"], kind="stable")[cols].reset_index(
+        drop=True
+    )
 
 
 def kpi_forecast(kpi_id: str, horizon: int = 4, obs: pd.DataFrame | None = None):
@@ -64,7 +66,7 @@ def kpi_forecast(kpi_id: str, horizon: int = 4, obs: pd.DataFrame | None = None)
     from kpi_lib.forecast import forecast, series_to_quarterly
 
     obs = store.load("observations") if obs is None else obs
-    rows = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].sort_values("period_start")
+    rows = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].sort_values("period_end")
     s = series_to_quarterly(store.series(kpi_id)).dropna()
     if s.empty:
         return None
