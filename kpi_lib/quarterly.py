@@ -47,6 +47,7 @@ def history(kpi_id: str, obs: pd.DataFrame | None = None) -> pd.DataFrame:
     cols = [
         "period",
         "period_start",
+        "period_end",
         "value",
         "rag",
         "target_text",
