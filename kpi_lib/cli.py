@@ -268,6 +268,52 @@ def _analysis_parsers(sub: argparse._SubParsersAction) -> None:
 BUILDERS.append(_analysis_parsers)
 
 
+# --- forecast --------------------------------------------------------------------------------
+def cmd_forecast(args: argparse.Namespace) -> int:
+    import json
+
+    from kpi_lib.forecast import forecast_from_store, period_to_fiscal
+
+    result, skipped = forecast_from_store(
+        args.kpi_id, args.horizon, target=args.target, year_end=args.year_end, seed=args.seed
+    )
+    if skipped:
+        print(f"kpi: warning: not quarterly, left out: {', '.join(skipped)}", file=sys.stderr)
+    for note in result.notes:
+        print(f"kpi: note: {note}", file=sys.stderr)
+    if args.format == "text":
+        print(result.summary())
+    elif args.format == "json":
+        d = {"kpi_id": args.kpi_id, **result.to_dict()}
+        for row in d["forecast"]:
+            row["label"] = period_to_fiscal(pd.Period(row["period"], freq="Q"))
+        sys.stdout.write(json.dumps(d, indent=1) + "\n")
+    else:
+        df = result.frame()
+        df.insert(0, "period", [period_to_fiscal(p) for p in df.index])
+        df.insert(0, "kpi_id", args.kpi_id)
+        df["model"] = result.model
+        df["insufficient_history"] = result.insufficient_history
+        emit(df.reset_index(drop=True), "csv")
+    return 0
+
+
+def _forecast_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("forecast", help="forecast one KPI's quarterly series with intervals")
+    p.add_argument("kpi_id")
+    p.add_argument("--horizon", type=int, default=4, help="quarters ahead (default 4)")
+    p.add_argument(
+        "--target", type=float, help="target to meet (default: the latest printed numeric one)"
+    )
+    p.add_argument("--year-end", help="quarter the target applies to, e.g. 2024/25 Q4")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--format", choices=["csv", "json", "text"], default="csv")
+    p.set_defaults(func=cmd_forecast)
+
+
+BUILDERS.append(_forecast_parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="Council KPI workbook")
     sub = parser.add_subparsers(dest="command", required=True)
