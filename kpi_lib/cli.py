@@ -16,7 +16,8 @@ Handler = Callable[[argparse.Namespace], int]
 def emit(df: pd.DataFrame, fmt: str) -> None:
     """Print a table as CSV or JSON records on stdout."""
     if fmt == "json":
-        sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=1) + "\n")
+        text = df.to_json(orient="records", force_ascii=False, indent=1, date_format="iso")
+        sys.stdout.write(text.replace("\\/", "/") + "\n")  # pandas escapes every "/"
     else:
         df.to_csv(sys.stdout, index=False, lineterminator="\n")
 
