@@ -18,20 +18,24 @@ def _style() -> None:
 def rag_by_section(obs: pd.DataFrame) -> plt.Figure:
     """Stacked counts of reported RAG per section, for one report period."""
     _style()
-    df = obs.assign(rag=obs["rag"].replace("", "Unrated").fillna("Unrated"))
-    counts = (
-        df.groupby(["section", "rag"]).size().unstack(fill_value=0).reindex(columns=RAG_ORDER)
-    ).fillna(0)
-    counts = counts.loc[sorted(counts.index)]
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(counts) + 1.5))
-    left = pd.Series(0, index=counts.index, dtype=float)
-    for rag in RAG_ORDER:
-        ax.barh(counts.index, counts[rag], left=left, color=RAG_COLOURS[rag], label=rag)
-        left += counts[rag]
+    df = obs.assign(status=obs["rag"].fillna("").replace("", "Unrated"))
+    df = df.sort_values("section")
+    fig, ax = plt.subplots(figsize=(8, 0.6 * max(1, df["section"].nunique()) + 1.5))
+    sns.histplot(
+        data=df,
+        y="section",
+        hue="status",
+        hue_order=RAG_ORDER,
+        palette=RAG_COLOURS,
+        multiple="stack",
+        discrete=True,
+        shrink=0.8,
+        ax=ax,
+        alpha=1,
+    )
     ax.set_xlabel("number of KPIs")
     ax.set_ylabel("section")
     ax.set_title("Reported RAG status by section")
-    ax.legend(title="RAG", loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -50,20 +54,22 @@ def kpi_history(
         fig, ax = plt.subplots(figsize=(7, 3.5))
     else:
         fig = ax.figure
-    h = history.sort_values("period_end")
-    ax.plot(h["period_end"], h["value"], color="#455a64", lw=1.2, zorder=1)
-    rag = h["rag"].replace("", "Unrated").fillna("Unrated")
-    for status in RAG_ORDER:
-        sel = rag == status
-        if sel.any():
-            ax.scatter(
-                h.loc[sel, "period_end"],
-                h.loc[sel, "value"],
-                color=RAG_COLOURS[status],
-                label=status,
-                zorder=2,
-                s=30,
-            )
+    h = history.sort_values("period_end").assign(
+        status=history["rag"].fillna("").replace("", "Unrated")
+    )
+    sns.lineplot(data=h, x="period_end", y="value", color="#455a64", lw=1.2, ax=ax, zorder=1)
+    sns.scatterplot(
+        data=h,
+        x="period_end",
+        y="value",
+        hue="status",
+        hue_order=[s for s in RAG_ORDER if s in set(h["status"])],
+        palette=RAG_COLOURS,
+        s=40,
+        zorder=2,
+        ax=ax,
+        legend=own,
+    )
     if "target_value" in h and h["target_value"].notna().any():
         ax.step(
             h["period_end"],
