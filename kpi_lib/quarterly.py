@@ -118,6 +118,7 @@ def build(
             "latest",
             "change_pct",
             "direction",
+            "reason",
         ]
     ].reset_index(drop=True)
 
