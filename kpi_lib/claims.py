@@ -16,22 +16,20 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi_lib.targets import TargetRule, norm_polarity, parse_target
+from kpi_lib.targets import FY_TEXT, TargetRule, fy_start, norm_polarity, parse_target
 from kpi_lib.trends import period_key
-from kpi_lib.values import collapse
+from kpi_lib.values import FIGURE, SCALE, collapse
 
 STATUSES = ("matched", "contradicted", "not checkable")
 NEAR = 0.05  # a differing figure within 5% of a held one is taken to claim that figure
 
-_N = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _UNIT = (
     r"(?:\s*(?:%|per\s?cent\b|percent\b|per\s+100,000\b|per\s+100k\b|per\s+10,?000\b|"
     r"per\s+10k\b|per\s+1,?000\b|admissions\s+per\s+100,000\b))?"
 )
-_FIG = rf"£?(?:{_N})(?:\s*(?:m|k|bn)\b)?{_UNIT}"
+_FIG = rf"£?(?:{FIGURE})(?:\s*(?:m|k|bn)\b)?{_UNIT}"
 _QLABEL = r"(?:q[1-4]|quarter\s+[1-4]|quarter\s+(?:one|two|three|four))"
-_FY = r"(?:\d{4}/\d{2}|\d{2}/\d{2}|\d{4}-\d{2})"
-_PERIOD = rf"(?:{_QLABEL}(?:\s+(?:of\s+)?{_FY})?|{_FY})"
+_PERIOD = rf"(?:{_QLABEL}(?:\s+(?:of\s+)?{FY_TEXT})?|{FY_TEXT})"
 _QWORD = {"one": 1, "two": 2, "three": 3, "four": 4}
 
 _CHANGE = re.compile(
@@ -52,12 +50,12 @@ _TARGET = re.compile(
     rf"|(?P<t2>{_FIG})\s+(?!days?\b|weeks?\b|hours?\b|months?\b)(?:\w+\s+)?target\b"
 )
 _RATIO = re.compile(
-    rf"(?i)(?<![\w.,])(?P<n>{_N})\s+of\s+(?:the\s+|all\s+)?(?P<m>{_N})\b(?![%.,]\d)"
-    rf"(?P<tail>[^.;()]{{0,60}}?)\(\s*(?P<p>{_N})\s*%\s*\)"
-    rf"|(?<![\w.,])(?P<n2>{_N})\s+of\s+(?:the\s+|all\s+)?(?P<m2>{_N})\b(?![%.,]\d)"
+    rf"(?i)(?<![\w.,])(?P<n>{FIGURE})\s+of\s+(?:the\s+|all\s+)?(?P<m>{FIGURE})\b(?![%.,]\d)"
+    rf"(?P<tail>[^.;()]{{0,60}}?)\(\s*(?P<p>{FIGURE})\s*%\s*\)"
+    rf"|(?<![\w.,])(?P<n2>{FIGURE})\s+of\s+(?:the\s+|all\s+)?(?P<m2>{FIGURE})\b(?![%.,]\d)"
 )
 _VALUE = re.compile(
-    rf"(?i)(?<![\w.,/£-])(?P<cur>£)?(?P<num>{_N})(?P<mult>\s*(?:m|k|bn)\b)?(?P<unit>{_UNIT})"
+    rf"(?i)(?<![\w.,/£-])(?P<cur>£)?(?P<num>{FIGURE})(?P<mult>\s*(?:m|k|bn)\b)?(?P<unit>{_UNIT})"
 )
 
 _CUE = re.compile(
@@ -121,8 +119,8 @@ def _num(text: str) -> tuple[float, int, str]:
     decimals = len(digits.split(".")[1]) if "." in digits else 0
     mult = (m.group("mult") or "").strip().lower()
     if mult:
-        value *= {"m": 1e6, "k": 1e3, "bn": 1e9}[mult]
-        decimals -= {"m": 6, "k": 3, "bn": 9}[mult]  # £7.989m is printed to the nearest £1,000
+        value *= SCALE[mult]
+        decimals -= round(math.log10(SCALE[mult]))  # £7.989m is printed to the nearest £1,000
     unit_text = (m.group("unit") or "").strip().lower()
     if unit_text.startswith(("%", "per cent", "percent")):
         unit = "%"
@@ -432,11 +430,8 @@ def _resolve(label: str, current: str) -> tuple[int, float] | None:
             return None
         fy, months = cur
         return (fy, months - 3) if months > 3 else (fy - 1, 12.0)
-    fy_m = re.search(_FY, lab)
-    fy = None
-    if fy_m:
-        head = re.split(r"[/-]", fy_m.group(0))[0]
-        fy = int(head) + (2000 if len(head) == 2 else 0)
+    fy_m = re.search(FY_TEXT, lab)
+    fy = fy_start(fy_m.group(0)) if fy_m else None
     q = re.search(r"q([1-4])|quarter\s+([1-4]|one|two|three|four)", lab)
     if q:
         n = q.group(1) or q.group(2)
@@ -539,7 +534,7 @@ def _check(claim: Claim, held: _Held) -> _Verdict:
 
 
 _OTHER_TARGET = re.compile(
-    rf"(?i)(?:{_FY}|\b(?:national|government|previous|former|old|original|fund|england|regional|"
+    rf"(?i)(?:{FY_TEXT}|\b(?:national|government|previous|former|old|original|fund|england|regional|"
     r"bank|grant|contract)\b)[^.;]{0,40}$"
 )
 

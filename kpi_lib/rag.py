@@ -15,7 +15,14 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from kpi_lib.errors import UsageError
-from kpi_lib.targets import TargetRule, fmt_number, norm_polarity, parse_target, with_benchmark
+from kpi_lib.targets import (
+    TargetRule,
+    fmt_number,
+    norm_polarity,
+    parse_target,
+    polarity_op,
+    with_benchmark,
+)
 from kpi_lib.trends import accumulation_of, grain_of, grain_of_row, period_key, quarter_of
 
 STATUSES = ("Green", "Amber", "Red")
@@ -270,8 +277,7 @@ def _vs_trajectory(
         later = [m for m in rule.trajectory if m.fy > fy]
         nxt = f" (next: {fmt_number(later[0].value)} by {later[0].label})" if later else ""
         return Evaluation("", f"no milestone for {fy}/{(fy + 1) % 100:02d}{nxt}")
-    op = {"High": ">=", "Low": "<="}.get(pol, "")
-    ev = _vs_threshold(value, hit[0].value, op, tolerance)
+    ev = _vs_threshold(value, hit[0].value, polarity_op(pol), tolerance)
     return replace(ev, reason=f"{ev.reason} (milestone by {hit[0].label})")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi_lib.errors import InputError
-from kpi_lib.values import collapse
+from kpi_lib.values import FIGURE, SCALE, collapse
 
 KINDS = (
     "threshold",  # one figure; polarity says which side is good
@@ -158,11 +158,12 @@ _UP = re.compile(r"(?i)\b(increas\w*|upward|rising|higher|growth)\b")
 _IMPROVE = re.compile(r"(?i)\bimprov\w*\b")
 
 _NUM = re.compile(
-    r"(?<![\w/.,])(?P<cur>£)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    rf"(?<![\w/.,])(?P<cur>£)?(?P<num>{FIGURE})"
     r"(?:\s*(?P<mult>(?i:million|m|k|bn))\b)?(?P<pct>\s*(?:%|percent\b|per cent\b))?"
 )
-_FY = r"(?:\d{4}/\d{2}|\d{2}/\d{2}|\d{4}-\d{2})"
-_YEAR_LABEL = re.compile(rf"\b{_FY}\b")
+# a financial year as targets and commentary print it: 2022/23, 22/23, 2022-23
+FY_TEXT = r"(?:\d{4}/\d{2}|\d{2}/\d{2}|\d{4}-\d{2})"
+_YEAR_LABEL = re.compile(rf"\b{FY_TEXT}\b")
 _CAL_YEAR_AFTER = re.compile(rf"(?i)\b(?:{_MONTH}|by|in|from|to|since|end|until)\s+(?:19|20)\d\d\b")
 _N_YEARS = re.compile(r"(?i)\b\d+\s*[- ]?\s*years?\b")
 _COVERING = re.compile(r"(?i)\bcovering\s+(?:circa\s+|about\s+|approx\.?\s+|c\.\s*)?[\d,]+\s+\w+")
@@ -174,7 +175,7 @@ _DATE_RANGE = re.compile(
     rf"(?P<m2>{_MONTH})\.?\s+(?P<y2>\d{{4}}|\d{{2}})\b"
 )
 _BY_YEAR = re.compile(
-    rf"(?i)\bby\s+(?:the\s+)?(?:end\s+(?:of\s+)?)?(?P<year>{_FY}|(?:19|20)\d\d)\b"
+    rf"(?i)\bby\s+(?:the\s+)?(?:end\s+(?:of\s+)?)?(?P<year>{FY_TEXT}|(?:19|20)\d\d)\b"
     r"(?:\s+year\s+end)?"
 )
 _OP_BEFORE = re.compile(
@@ -259,12 +260,12 @@ def _numbers(text: str) -> list[_Num]:
     for m in _NUM.finditer(text):
         value = float(m.group("num").replace(",", ""))
         mult = (m.group("mult") or "").lower()
-        value *= {"million": 1e6, "m": 1e6, "k": 1e3, "bn": 1e9}.get(mult, 1.0)
+        value *= SCALE.get(mult, 1.0)
         out.append(_Num(value, m.start(), m.end(), bool(m.group("pct")), bool(m.group("cur"))))
     return out
 
 
-def _fy_start(label: str) -> int:
+def fy_start(label: str) -> int:
     """Financial-year start of a printed year: 2022/23, 22/23, 2022-23 -> 2022; 2035 -> 2035."""
     head = re.split(r"[/-]", label)[0]
     year = int(head)
@@ -293,7 +294,7 @@ def _scope(text: str) -> tuple[str, bool]:
         return "quarterly", False
     if re.search(r"\bannual(?:ly)?\b|\byear end\b|\bfull year\b", t) or per_year:
         return "annual", per_year
-    if re.match(rf"\s*{_FY}\s+[£\d]", text):  # "2022/23 200,000": that year's total
+    if re.match(rf"\s*{FY_TEXT}\s+[£\d]", text):  # "2022/23 200,000": that year's total
         return "annual", True
     return "", False
 
@@ -308,7 +309,7 @@ def _unit(text: str, num: _Num | None) -> str:
         return "days"
     if _COUNT_WORDS.search(text) or re.search(r"\bper (?:year|annum|quarter)\b", t):
         return "count"
-    if re.match(rf"\s*{_FY}\s+\d", text):
+    if re.match(rf"\s*{FY_TEXT}\s+\d", text):
         return "count"
     return ""
 
@@ -332,7 +333,8 @@ def _op_near(text: str, num: _Num) -> str:
     return ""
 
 
-def _polarity_op(polarity: str) -> str:
+def polarity_op(polarity: str) -> str:
+    """The comparison a polarity makes of a bare target figure: High -> >=, Low -> <=."""
     return {"High": ">=", "Low": "<="}.get(polarity, "")
 
 
@@ -396,7 +398,7 @@ def parse_target(text: object, polarity: object = "") -> TargetRule:
     if op:
         return _finish(TargetRule("comparison", **base, threshold=num.value, op=op), t, num)
     return _finish(
-        TargetRule("threshold", **base, threshold=num.value, op=_polarity_op(pol)), t, num
+        TargetRule("threshold", **base, threshold=num.value, op=polarity_op(pol)), t, num
     )
 
 
@@ -502,7 +504,7 @@ def _parse_benchmark(text: str, pol: str) -> TargetRule | None:
         r"lower than|at or above|at or below|in line with|comparable with|maintain)\b",
         text,
     )
-    op = _polarity_op(pol)
+    op = polarity_op(pol)
     if lead:
         word = lead.group(1).lower()
         op = {
@@ -537,7 +539,7 @@ def _parse_trajectory(text: str) -> tuple[Milestone, ...]:
         if not nums:
             continue
         label = m.group("year")
-        out.append(Milestone(label, _fy_start(label), nums[-1].value))
+        out.append(Milestone(label, fy_start(label), nums[-1].value))
     return tuple(out)
 
 

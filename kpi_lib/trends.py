@@ -23,13 +23,23 @@ from kpi_lib.periods import Period, parse_period
 ACCUMULATIONS = ("point", "rolling", "cumulative")
 
 # --- period labels ------------------------------------------------------------------------------
-_GRAIN = {
+# Period.kind (or the store's period_type, which adds its own aliases) -> grain; a range is judged
+# by its length (_span_grain)
+_KIND_GRAIN = {
     "fy_quarter": "quarter",
+    "quarter": "quarter",
     "month": "month",
     "term": "term",
     "fy_year": "year",
+    "financial_year": "year",
     "academic_year": "year",
+    "calendar_year": "year",
 }
+
+
+def _span_grain(days: int) -> str:
+    """A range's grain from its length: a rolling year (`July 2018 to June 2019`) is a year."""
+    return "year" if days >= 360 else "quarter" if 80 <= days <= 95 else ""
 
 
 @lru_cache(maxsize=4096)
@@ -58,33 +68,18 @@ def grain_of(label: object) -> str:
     if p is None:
         return ""
     if p.kind == "range" and p.start is not None and p.end is not None:
-        days = (p.end - p.start).days
-        return "year" if days >= 360 else "quarter" if 80 <= days <= 95 else ""
-    return _GRAIN.get(p.kind, "")
-
-
-# the store's period_type (kpi_lib.periods Period.kind) -> grain; a range is judged by its length
-_TYPE_GRAIN = {
-    "fy_quarter": "quarter",
-    "quarter": "quarter",
-    "month": "month",
-    "term": "term",
-    "fy_year": "year",
-    "financial_year": "year",
-    "academic_year": "year",
-    "calendar_year": "year",
-}
+        return _span_grain((p.end - p.start).days)
+    return _KIND_GRAIN.get(p.kind, "")
 
 
 def grain_of_row(row: pd.Series) -> str:
     """Grain of an observation: from the store's period_type and dates, else from its label."""
     ptype = str(row.get("period_type", "") or "")
-    if ptype in _TYPE_GRAIN:
-        return _TYPE_GRAIN[ptype]
+    if ptype in _KIND_GRAIN:
+        return _KIND_GRAIN[ptype]
     start, end = row.get("period_start"), row.get("period_end")
     if ptype == "range" and pd.notna(start) and pd.notna(end):
-        days = (pd.Timestamp(end) - pd.Timestamp(start)).days
-        return "year" if days >= 360 else "quarter" if 80 <= days <= 95 else ""
+        return _span_grain((pd.Timestamp(end) - pd.Timestamp(start)).days)
     label = row.get("period", "")
     return grain_of(label) if label else ""
 

@@ -55,6 +55,20 @@ def rag_from_text(text: object) -> str | None:
     return _RAG_WORDS.get(cell.lower())
 
 
+# A figure as prose and target text print it (1,234.5 or 1234.5), for the tokenizers of targets and
+# commentary claims; a table cell is more forgiving (_NUMBER: "3, 629,829" from OCR).
+FIGURE = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# what a scale word after a figure multiplies it by (£7.989m, 12k, 1.2 billion); ints keep Decimal
+# arithmetic exact
+SCALE: dict[str, int] = {
+    "k": 1_000,
+    "thousand": 1_000,
+    "m": 1_000_000,
+    "million": 1_000_000,
+    "bn": 1_000_000_000,
+    "billion": 1_000_000_000,
+}
+
 _MONTHS = (
     "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|"
     "july|august|september|october|november|december"

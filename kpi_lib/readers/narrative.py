@@ -24,7 +24,7 @@ from kpi_lib.errors import InputError
 from kpi_lib.periods import Period, detect_report_period, parse_period
 from kpi_lib.readers.textdoc import TextDoc
 from kpi_lib.rows import Extraction, Issue, Row
-from kpi_lib.values import collapse
+from kpi_lib.values import SCALE, collapse
 
 READER = "narrative"
 SENTENCES = 3  # the figure is stated at the start of a KPI's commentary
@@ -49,8 +49,6 @@ _FIG = re.compile(
     r"(?P<pct>\s?(?:%|per ?cent\b))?(?!\w)",
     re.I,
 )
-_SCALE = {"k": 1_000, "m": 1_000_000, "bn": 1_000_000_000, "thousand": 1_000}
-_SCALE |= {"million": 1_000_000, "billion": 1_000_000_000}
 _RATE = re.compile(r"(?i)^\s*(?:[a-z]+\s+){0,2}?per\s+(?P<base>100,?000|10,?000|100k|10k)\b")
 _DURATION = re.compile(r"(?i)^\s*(?P<unit>days?|weeks?|months?|years?|hours?|minutes?)\b")
 _QUALIFIER = re.compile(r"(?i)\b(?:over|almost|around|approximately|about|nearly|circa)\s+$")
@@ -198,7 +196,7 @@ def _figures(sentence: str) -> list[_Figure]:
             unit = "count"
         value = Decimal((num + dec).replace(",", ""))
         if m["scale"]:
-            value *= _SCALE[m["scale"].strip().lower()]
+            value *= SCALE[m["scale"].strip().lower()]
         start = m.start()
         if q := _QUALIFIER.search(before):
             start = q.start()
