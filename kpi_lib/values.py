@@ -126,3 +126,16 @@ def strip_accents_lower(text: str) -> str:
     """Fold case and accents so header matching tolerates OCR look-alikes."""
     norm = unicodedata.normalize("NFKD", text)
     return "".join(c for c in norm if not unicodedata.combining(c)).lower()
+
+
+def value_cell(text: object) -> tuple[float | None, bool]:
+    """A Latest Value cell read as a number: clean, else its headline number.
+
+    The flag is True when the cell has digits but no number could be read, so the reader
+    reports it as an unparsed cell instead of leaving the value empty in silence.
+    """
+    cell = collapse(text)
+    value = parse_number(cell)
+    if value is None and cell:
+        value = headline_number(cell)
+    return value, value is None and any(ch.isdigit() for ch in cell)

@@ -167,3 +167,22 @@ def test_extract_dispatches_text_report(gold):
     df = extract(REPORT)
     assert match_rate(df, gold) == 1.0
     assert set(df["reader"]) == {"table"}
+
+
+def test_value_cell_with_note_gives_headline_number(text):
+    noisy, lineno = _replace_line(
+        text, "Customer Access Service answered", "\t85.40\t", "\t85.4% (3,400 of 3,981)\t"
+    )
+    result = read_text(noisy, "q2.md")
+    row = next(r for r in result.rows if r.source_line == lineno)
+    assert row.value == 85.4 and row.value_text == "85.4% (3,400 of 3,981)"
+    assert not result.issues
+
+
+def test_unreadable_value_cell_is_reported(text):
+    noisy, lineno = _replace_line(text, "Customer Access Service answered", "\t85.40\t", "\t8S.4\t")
+    result = read_text(noisy, "q2.md")
+    row = next(r for r in result.rows if r.source_line == lineno)
+    assert row.value is None and row.value_text == "8S.4"
+    issues = [i for i in result.issues if i.kind == "unparsed_cell"]
+    assert [(i.source_file, i.source_line) for i in issues] == [("q2.md", lineno)]

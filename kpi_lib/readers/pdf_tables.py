@@ -19,7 +19,7 @@ from kpi_lib.readers.pdf_layout import join_wrapped
 from kpi_lib.readers.pdf_scan import RGB, CellScan, TableScan
 from kpi_lib.readers.pdf_settings import PdfSettings
 from kpi_lib.rows import Issue, Row
-from kpi_lib.values import collapse, headline_number, parse_number, rag_from_text
+from kpi_lib.values import collapse, rag_from_text, value_cell
 
 
 @dataclass
@@ -140,19 +140,17 @@ def table_rows(
                 )
             continue
         value_text = header.cell(texts, "value")
-        value = parse_number(value_text)
-        if value is None and value_text:
-            value = headline_number(value_text)
-            if value is None and any(ch.isdigit() for ch in value_text):
-                issues.append(
-                    Issue(
-                        "unparsed_cell",
-                        f"value {value_text!r} of {metric!r} is not a number",
-                        source,
-                        table.page,
-                        line,
-                    )
+        value, unparsed = value_cell(value_text)
+        if unparsed:
+            issues.append(
+                Issue(
+                    "unparsed_cell",
+                    f"value {value_text!r} of {metric!r} is not a number",
+                    source,
+                    table.page,
+                    line,
                 )
+            )
         rag, issue = _rag(table, cells, texts, header, metric, source, line, s)
         if issue is not None:
             issues.append(issue)

@@ -24,7 +24,7 @@ from kpi_lib.headers import HeaderMatch, best_label, join_split, match_header
 from kpi_lib.readers.headings import find_sections, is_blankish, is_junk, table_heading
 from kpi_lib.readers.textdoc import TextDoc
 from kpi_lib.rows import Extraction, Issue, Row
-from kpi_lib.values import collapse, headline_number, parse_number, rag_from_text
+from kpi_lib.values import collapse, headline_number, parse_number, rag_from_text, value_cell
 
 EXTRA = "_extra"
 SPLIT_PENALTY = 0.5  # per cell a column takes beyond (or short of) its header's width
@@ -255,6 +255,17 @@ def _parse_row(
             )
         )
         rag = ""
+    value, unparsed = value_cell(got.get("value", ""))
+    if unparsed:
+        out.issues.append(
+            Issue(
+                "unparsed_cell",
+                f"value {got['value']!r} of {got['metric_name']!r} is not a number",
+                place.source_file,
+                None,
+                lineno,
+            )
+        )
     out.rows.append(
         Row(
             metric_name=got["metric_name"],
@@ -264,7 +275,7 @@ def _parse_row(
             target_text=got.get("target", ""),
             good_is=got.get("good_is", ""),
             as_of_text=got.get("as_of_text", ""),
-            value=parse_number(got.get("value", "")),
+            value=value,
             value_text=got.get("value", ""),
             rag=rag,
             source_file=place.source_file,
