@@ -13,12 +13,28 @@ from typing import Any
 
 import nbformat
 import papermill
+import zmq
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
+from traitlets import CaselessStrEnum
 
 from kpi_lib.errors import KpiError, UsageError
 from kpi_lib.paths import project_root, relative
 
 KERNEL = "kpi-workbook"
+
+
+class _EncryptedKernelManager(AsyncKernelManager):
+    """Kernels talk over loopback TCP; CurveZMQ keys keep that private (and quiet ipykernel's
+    warning about unencrypted transport on every run)."""
+
+    transport_encryption = CaselessStrEnum(
+        ["disabled", "auto", "required"],
+        default_value="auto" if zmq.has("curve") else "disabled",
+        config=True,
+    )
+
+
 DEFAULT_TIMEOUT = 600  # seconds per cell
 
 
@@ -95,6 +111,7 @@ def execute(
             progress_bar=False,
             execution_timeout=timeout,
             cwd=str(project_root()),
+            kernel_manager_class=_EncryptedKernelManager,
         )
     except papermill.PapermillExecutionError as exc:
         msg = f"{exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}".strip()
