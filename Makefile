@@ -30,7 +30,7 @@ format: setup
 	$(BIN)/ruff check --fix kpi_lib tests bench
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 bench: setup
 	$(BIN)/python bench/run_all.py
