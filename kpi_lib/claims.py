@@ -455,6 +455,18 @@ def _not_checkable(reason: str) -> _Verdict:
     return _Verdict("not checkable", "", None, reason, "")
 
 
+def _pair(main: _Verdict, other: _Verdict) -> _Verdict | None:
+    """Two figures quoted together (value and target, from and to): a contradiction in either
+    decides; a matched main figure carries both reasons. None: the caller decides."""
+    for verdict in (main, other):
+        if verdict.status == "contradicted":
+            return verdict
+    if main.status == "matched":
+        reason = f"{main.reason}; {other.reason}"
+        return _Verdict("matched", main.compared, main.compared_value, reason, main.kpi_id)
+    return None
+
+
 def _match(claim_value: float, dec: int, unit: str, facts: list[_Fact]) -> _Fact | None:
     """The first held figure equal to the claim: exactly if any, else allowing for rounding."""
     usable = [
@@ -553,12 +565,9 @@ def _check_vs_target(claim: Claim, held: _Held) -> _Verdict:
     values, targets = held.of("value"), held.of("target")
     v = _check_figure(claim.value, claim.decimals, claim.unit, values, values, "value")
     t = _check_figure(target, _decimals(target), claim.unit, targets, targets, "target")
-    for verdict in (v, t):
-        if verdict.status == "contradicted":
-            return verdict
-    if v.status == "matched":
-        reason = f"{v.reason}; {t.reason}"
-        return _Verdict("matched", v.compared, v.compared_value, reason, v.kpi_id)
+    decided = _pair(v, t)
+    if decided is not None:
+        return decided
     # "2.8 below the target of 90": the gap to the target rather than the value itself
     for f in values:
         if same_figure(claim.value, claim.decimals, abs(target - f.value), 2):
@@ -601,12 +610,9 @@ def _check_change(claim: Claim, held: _Held) -> _Verdict:
         )
     else:
         frm = _not_checkable(f"no {claim.before_period or 'earlier'} value held")
-    for verdict in (to, frm):
-        if verdict.status == "contradicted":
-            return verdict
-    if to.status == "matched":
-        reason = f"{to.reason}; {frm.reason}"
-        return _Verdict("matched", to.compared, to.compared_value, reason, to.kpi_id)
+    decided = _pair(to, frm)
+    if decided is not None:
+        return decided
     return frm if frm.status == "matched" else to
 
 

@@ -128,16 +128,19 @@ def test_history_headers_use_the_report_as_context() -> None:
     assert not parse_period("Q1 2019-18 (April-June)", ctx).parsed
 
 
+# "2021/22 Prov" read as an academic year
+AY_2021_22_PROV = ("AY 2021/22", "academic_year", D(2021, 9, 1), D(2022, 8, 31), True)
+
+
+def as_case(p: Period) -> tuple[str, str, date | None, date | None, bool]:
+    """A parsed period in the shape of CASES: (label, kind, start, end, provisional)."""
+    return (p.label, p.kind, p.start, p.end, p.provisional)
+
+
 def test_academic_context_reads_year_as_academic() -> None:
     term = parse_period("2022 Summer term mid")
     p = parse_period("2021/22 Prov", term)
-    assert (p.label, p.kind, p.start, p.end, p.provisional) == (
-        "AY 2021/22",
-        "academic_year",
-        D(2021, 9, 1),
-        D(2022, 8, 31),
-        True,
-    )
+    assert as_case(p) == AY_2021_22_PROV
     assert parse_period("FY 2021/22", term).kind == "fy_year"
 
 
@@ -145,13 +148,7 @@ def test_academic_flag_overrides_the_context() -> None:
     """The KPI's year basis (catalogue `year_basis`) decides; a printed AY/FY prefix wins."""
     report = parse_report_period("2022/23 Q2")
     p = parse_period("2021/22 Prov", report, academic=True)
-    assert (p.label, p.kind, p.start, p.end, p.provisional) == (
-        "AY 2021/22",
-        "academic_year",
-        D(2021, 9, 1),
-        D(2022, 8, 31),
-        True,
-    )
+    assert as_case(p) == AY_2021_22_PROV
     assert parse_period("2021/22", report).kind == "fy_year"  # default: financial
     assert parse_period("2021/22", parse_period("2022 Summer term"), academic=False).kind == (
         "fy_year"

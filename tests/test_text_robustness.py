@@ -22,12 +22,12 @@ from kpi_lib.extract import extract_document
 from kpi_lib.readers import stray_tables, text_tables
 from kpi_lib.readers.textdoc import TextDoc, load_text
 from tests import noise
+from tests.gold import KPI_2022_23_Q2, match_rate, read_gold
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data/raw"
 REPORT = RAW / "2022-23_Q2/2022-23_Q2_kpi_commentary.md"
 PACK = RAW / "2019-20_Q3/2019-20_Q3_committee_agenda_pack.txt"
-GOLD = ROOT / "tests/fixtures/2022-23_Q2_kpis.csv"
 FIELDS = ["metric_name", "value", "rag", "good_is", "target_text", "as_of_text"]
 GARBLED = "Tq\tGd\tAo\tMc\tLv\tRS\tTr"
 
@@ -44,25 +44,7 @@ def pack() -> str:
 
 @pytest.fixture(scope="module")
 def gold() -> pd.DataFrame:
-    return pd.read_csv(GOLD, dtype=str, keep_default_na=False)
-
-
-def _key(record: dict) -> tuple:
-    out = []
-    for f in FIELDS:
-        v = record[f]
-        if f == "value":
-            out.append(None if v is None or v == "" or pd.isna(v) else round(float(v), 9))
-        else:
-            out.append(" ".join(str(v).split()))
-    return tuple(out)
-
-
-def exact_rate(df: pd.DataFrame, gold: pd.DataFrame) -> float:
-    """Share of gold rows reproduced exactly on FIELDS; extra rows count against it."""
-    got = Counter(_key(r) for r in df.to_dict("records"))
-    want = Counter(_key(r) for r in gold.to_dict("records"))
-    return sum((got & want).values()) / max(len(gold), len(df))
+    return read_gold(KPI_2022_23_Q2)
 
 
 def extract_text(tmp_path: Path, content: str, name: str = "report.md"):
@@ -104,7 +86,9 @@ def test_garbled_header_table_is_reported_at_its_first_line(text, gold, tmp_path
     assert f"{len(rows) + 1} tab-separated rows" in stray[0].message
     assert "['Tq', 'Gd', 'Ao', 'Mc']" in stray[0].message
     assert len(result.rows) == len(gold) - len(rows)
-    assert exact_rate(result.frame(), gold) == pytest.approx((len(gold) - len(rows)) / len(gold))
+    assert match_rate(result.frame(), gold, FIELDS) == pytest.approx(
+        (len(gold) - len(rows)) / len(gold)
+    )
 
 
 def test_rows_with_no_header_at_all_are_reported(text, tmp_path):
@@ -345,7 +329,7 @@ def test_other_quarter_report(seed, text, gold, tmp_path, capsys):
 
     result = extract_text(tmp_path, noisy, f"other_{seed}.md")
     df = result.frame()
-    rate = exact_rate(df, gold)
+    rate = match_rate(df, gold, FIELDS)
     with capsys.disabled():
         print(f"\nother quarter seed {seed}: {rate:.1%} of {len(gold)} gold rows exact")
     assert rate >= 0.98
