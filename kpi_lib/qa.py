@@ -38,8 +38,23 @@ def extraction_qa(source_files: list[str]) -> QA:
             continue
         df = ex.frame()
         files.append((name, len(df), ex.tables, len(ex.issues), "ok"))
-        for (reader, heading), grp in df.groupby(["reader", "heading"], sort=True, dropna=False):
-            tables.append((name, reader, heading, len(grp), int(grp["value"].isna().sum())))
+        in_order = df.sort_values(
+            ["source_page", "source_line"], kind="stable", na_position="first"
+        )
+        by_table = in_order.groupby(["reader", "heading"], sort=False, dropna=False)
+        for (reader, heading), grp in by_table:
+            first = grp.iloc[0]
+            tables.append(
+                (
+                    name,
+                    reader,
+                    heading,
+                    first["source_page"],
+                    first["source_line"],
+                    len(grp),
+                    int(grp["value"].isna().sum()),
+                )
+            )
         for i in ex.issues:
             issues.append((name, i.kind, i.source_page, i.source_line, i.message))
         for metric in sorted(set(df["metric_name"])):
@@ -48,7 +63,10 @@ def extraction_qa(source_files: list[str]) -> QA:
                 new.append((name, metric, hints))
     return QA(
         pd.DataFrame(files, columns=["file", "rows", "tables", "warnings", "status"]),
-        pd.DataFrame(tables, columns=["file", "reader", "heading", "rows", "rows_without_value"]),
+        pd.DataFrame(
+            tables,
+            columns=["file", "reader", "heading", "page", "line", "rows", "rows_without_value"],
+        ),
         pd.DataFrame(issues, columns=["file", "kind", "page", "line", "message"]),
         pd.DataFrame(new, columns=["file", "metric_name", "suggested_matches"]),
     )
