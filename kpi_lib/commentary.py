@@ -11,9 +11,12 @@ block's topic ("Key Stage 4", "Street lighting fault repair. …") when one clea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from kpi_lib.readers.pdf_layout import join_wrapped
 from kpi_lib.readers.textdoc import strip_markup
 from kpi_lib.values import collapse
 
@@ -37,6 +40,7 @@ _STOPWORDS = frozenset(
 )
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?)])")
 BOLD_LEVEL = 7  # a bold-only line ranks below every markdown heading level
+STOP_LINE = "\x00stop"  # put in a flattened PDF where commentary must end (see pdf_comments)
 
 
 @dataclass
@@ -60,6 +64,7 @@ class Comment:
     text: str
     source_line: int
     metrics: list[str] = field(default_factory=list)
+    source_page: int | None = None  # PDFs: source_line is then the line within this page
 
 
 @dataclass
@@ -85,6 +90,8 @@ def kind_of(label: str) -> str:
 
 def classify(raw: str) -> _Line:
     """What one line is: a label opening a block, a heading, prose/bullet text, or blank."""
+    if raw == STOP_LINE:
+        return _Line("stop")
     line = raw.replace("\u00a0", " ").rstrip()
     if not line.strip():
         return _Line("blank")
@@ -420,3 +427,154 @@ def narrative_comments(lines: list[str], rows: Iterable[dict]) -> list[Comment]:
                 )
             )
     return out
+
+
+# --- PDFs ----------------------------------------------------------------------------------
+class PdfLine(Protocol):
+    """A printed line of a PDF as kpi_lib.readers.pdf.TextLine gives it."""
+
+    page: int
+    line: int
+    text: str
+    kind: str  # body | heading | furniture | table
+    top: float
+    x0: float
+    x1: float
+    size: float
+    heading: str
+    level: str
+    table: int | None
+
+
+_ROW_LINE = "\t\t"  # a KPI row in a flattened PDF: a tab row, as text reports print them
+_PARA_PITCH = 1.5  # font sizes from one baseline to the next: more opens a new paragraph
+_SENTENCE_END = (".", "!", "?", ":")
+# bullet glyphs Word exports (Symbol/Wingdings private-use ones included), read as "- "
+_PDF_BULLET = re.compile(
+    r"^[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u27a2\u00b7\uf0b7\uf0a7\uf0d8-]\s*"
+)
+_NUMBERED_ITEM = re.compile(r"^(?:\d{1,2}|[a-z])[.)]\s")
+
+
+def pdf_comments(lines: Sequence[PdfLine], rows: Iterable[dict]) -> list[Comment]:
+    """Every commentary block following a KPI table in a PDF report, with its page and line.
+
+    The PDF's printed lines are flattened into the shape of a text report, and read like one
+    (extract_comments): running headers/footers dropped, so a block or a paragraph broken over
+    a page is joined; a paragraph's wrapped lines joined into one line; headings as markdown;
+    each KPI row as one tab row. A table without KPI rows under its own heading ends the
+    commentary above it: its heading and text are about it, not about the KPI table.
+    `rows` are the PDF's extracted rows (dicts with source_page and source_line).
+    """
+    rows = [r for r in rows if r.get("source_page") is not None and r.get("source_line")]
+    flat, where, row_at = flatten_pdf(lines, rows)
+    moved = [r | {"source_line": row_at[(r["source_page"], r["source_line"])]} for r in rows]
+    out = extract_comments(flat, moved)
+    for c in out:
+        c.source_page, c.source_line = where[c.source_line - 1]
+    return out
+
+
+def flatten_pdf(
+    lines: Sequence[PdfLine], rows: list[dict]
+) -> tuple[list[str], list[tuple[int, int]], dict[tuple[int, int], int]]:
+    """(text-report lines, (page, line) each came from, 1-based flat line of each row's place)."""
+    keys = {(int(r["source_page"]), int(r["source_line"])) for r in rows}
+    with_rows = {t.table for t in lines if t.kind == "table" and (t.page, t.line) in keys}
+    body = _body_size(lines)
+    right: dict[int, float] = {}
+    for t in lines:
+        if t.kind == "body":
+            right[t.page] = max(right.get(t.page, 0.0), t.x1)
+    flat: list[str] = []
+    where: list[tuple[int, int]] = []
+    row_at: dict[tuple[int, int], int] = {}
+    last_heading = -1  # flat index of a heading nothing has followed yet
+    prev: PdfLine | None = None  # last line of the paragraph that may go on
+    gap_from: PdfLine | None = None  # last body line, for the vertical gap to the next one
+    seen_tables: set[int | None] = set()
+
+    def emit(text: str, at: tuple[int, int]) -> None:
+        flat.append(text)
+        where.append(at)
+
+    events = sorted(
+        [(page, line, 0, None) for page, line in keys]
+        + [(t.page, t.line, 1, t) for t in lines if t.kind != "furniture"],
+        key=lambda e: (e[0], e[1], e[2], e[3].top if e[3] else 0.0, e[3].x0 if e[3] else 0.0),
+    )
+    for page, line, _, t in events:
+        if t is None:  # a KPI row
+            row_at[(page, line)] = len(flat) + 1
+            emit(_ROW_LINE, (page, line))
+            prev = gap_from = None
+            last_heading = -1
+            continue
+        if t.kind == "table":
+            if (t.page, t.line) in keys or t.table in with_rows or t.table in seen_tables:
+                continue  # the KPI table's header and wrapped cell lines; a table seen already
+            seen_tables.add(t.table)
+            if last_heading >= 0:  # a table under its own heading: the commentary ends above
+                flat.insert(last_heading, STOP_LINE)
+                where.insert(last_heading, where[last_heading])
+            else:
+                emit("", (t.page, t.line))
+            prev = gap_from = None
+            last_heading = -1
+            continue
+        if t.kind == "heading":
+            if t.heading:
+                last_heading = len(flat)
+                emit(_render_heading(t, body), (t.page, t.line))
+            prev = gap_from = None
+            continue
+        last_heading = -1
+        text = _PDF_BULLET.sub("- ", t.text, count=1) if _PDF_BULLET.match(t.text) else t.text
+        starts = bool(_PDF_BULLET.match(t.text) or _NUMBERED_ITEM.match(text))
+        c = classify(text)
+        if prev is not None and not starts and c.kind == "text" and _wraps(prev, t, right):
+            flat[-1] = join_wrapped([flat[-1], text])
+        else:
+            if gap_from is not None and _gap(gap_from, t):
+                emit("", (t.page, t.line))
+            emit(text, (t.page, t.line))
+        bare_label = c.kind == "label" and not c.after
+        prev = None if bare_label or c.kind == "heading" else t
+        gap_from = t
+    return flat, where, row_at
+
+
+def _body_size(lines: Sequence[PdfLine]) -> float:
+    sizes: Counter[float] = Counter()
+    for t in lines:
+        if t.kind == "body":
+            sizes[round(t.size * 2) / 2] += len(t.text)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
+def _render_heading(t: PdfLine, body: float) -> str:
+    """Section headings as "##", larger KPI-level headings as "###", bold body-size lines as
+    "**…**": the bold level, so a bold line inside Issues/Actions reads as a sub-group."""
+    if t.level == "section":
+        return f"## {t.heading}"
+    if body and t.size >= body * 1.1:
+        return f"### {t.heading}"
+    return f"**{t.heading}**"
+
+
+def _wraps(prev: PdfLine, t: PdfLine, right: dict[int, float]) -> bool:
+    """Does `t` continue the paragraph `prev` ended on: the next line at the line pitch, the
+    previous one running to the right edge or not ending a sentence; across a page break,
+    only the latter (the footer and header in between are not part of the text)."""
+    ended = prev.text.rstrip().endswith(_SENTENCE_END)
+    if t.page != prev.page:
+        return t.page == prev.page + 1 and not ended
+    if t.top <= prev.top or t.top - prev.top > _PARA_PITCH * max(t.size, prev.size):
+        return False
+    short = prev.x1 < right.get(prev.page, prev.x1) - 4 * prev.size
+    return not (ended and short)
+
+
+def _gap(prev: PdfLine, t: PdfLine) -> bool:
+    """A blank line in a text report: more than the line pitch between them, or a new page."""
+    return t.page != prev.page or t.top - prev.top > _PARA_PITCH * max(t.size, prev.size)

@@ -13,6 +13,8 @@ from kpi_lib.rows import Extraction
 class NoTablesError(InputError):
     """The document was readable but held no KPI rows."""
 
+    extraction: Extraction | None = None  # what was read: its issues say why there are no rows
+
 
 def is_pdf(path: Path) -> bool:
     with path.open("rb") as fh:
@@ -41,7 +43,9 @@ def extract_document(path: str | Path) -> Extraction:
     else:
         result = _read_text(path)
     if not result.rows:
-        raise NoTablesError(str(path), "no KPI tables found" + _unread_hint(result))
+        error = NoTablesError(str(path), "no KPI tables found" + _unread_hint(result))
+        error.extraction = result
+        raise error
     return result
 
 

@@ -149,17 +149,23 @@ def sha256_bytes(data: bytes) -> str:
 
 def parse_file(path: Path, data: bytes) -> FileResult:
     """Read one report: KPI rows (none is fine: an executive summary has no tables), its
-    warnings, the quarter it names, its headline and the commentary under its tables."""
-    from kpi_lib.commentary import extract_comments, narrative_comments
+    warnings (kept when there are no rows: they say why), the quarter it names, its headline
+    and the commentary under its tables."""
+    from kpi_lib.commentary import extract_comments, narrative_comments, pdf_comments
     from kpi_lib.extract import NoTablesError, extract_document, is_pdf
     from kpi_lib.periods import detect_report_period
+    from kpi_lib.readers.pdf import read_pdf_text
     from kpi_lib.rows import Extraction
 
     pdf = is_pdf(path)
+    printed: list[Any] = []  # a PDF's printed lines, numbered as its rows' source_line
     try:
-        extraction = extract_document(path)
-    except NoTablesError:
-        extraction = Extraction(source_file=str(path))
+        if pdf:  # rows and text from one pass over the file
+            extraction, printed = read_pdf_text(path)
+        else:
+            extraction = extract_document(path)
+    except NoTablesError as exc:
+        extraction = exc.extraction or Extraction(source_file=str(path))
     except KpiError:
         raise
     except Exception as exc:  # a reader tripping over a damaged file still names the file
@@ -168,12 +174,14 @@ def parse_file(path: Path, data: bytes) -> FileResult:
     # where the file lies is not part of what it says: paths are filled in per run
     rows = [asdict(r) | {"source_file": ""} for r in extraction.rows]
     detected = detect_report_period(lines)
-    comments = []
-    if not pdf:
-        table_rows = [r for r in rows if r["reader"] != "narrative"]
+    table_rows = [r for r in rows if r["reader"] != "narrative"]
+    if pdf:
+        found = pdf_comments(printed, table_rows)
+    else:
         prose_rows = [r for r in rows if r["reader"] == "narrative"]
         found = extract_comments(lines, table_rows) + narrative_comments(lines, prose_rows)
-        comments = [asdict(c) for c in sorted(found, key=lambda c: c.source_line)]
+    found.sort(key=lambda c: (c.source_page or 0, c.source_line))
+    comments = [asdict(c) for c in found]
     return FileResult(
         sha256=sha256_bytes(data),
         bytes=len(data),
@@ -674,7 +682,7 @@ def commentary(inputs: list[Input], resolve: Any) -> pd.DataFrame:
                         "label": c["label"],
                         "text": c["text"],
                         "source_file": inp.file,
-                        "source_page": None,
+                        "source_page": c.get("source_page"),
                         "source_line": c["source_line"],
                     }
                 )

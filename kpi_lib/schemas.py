@@ -129,7 +129,7 @@ TABLES: dict[str, list[Col]] = {
 KEYS: dict[str, list[str]] = {
     "observations": ["kpi_id", "period", "source_file", "source_line"],
     "reports": ["sha256"],
-    "commentary": ["kpi_id", "source_file", "source_line", "kind"],
+    "commentary": ["kpi_id", "source_file", "source_page", "source_line", "kind"],
 }
 
 # Rows are written in this order, so the same inputs give byte-identical files.
@@ -143,7 +143,7 @@ SORT: dict[str, list[str]] = {
         "source_line",
     ],
     "reports": ["report_period", "file"],
-    "commentary": ["report_period", "source_file", "source_line", "kind", "kpi_id"],
+    "commentary": ["report_period", "source_file", "source_page", "source_line", "kind", "kpi_id"],
 }
 
 # (start column, end column) pairs that must be ordered where both are present.

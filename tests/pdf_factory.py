@@ -132,6 +132,7 @@ class Layout:
     odd_glyph: str = ""  # printed instead of the first rated row's glyph: an unknown glyph
     odd_fill: str = ""  # hex fill of the first colour-only row instead of its RAG colour
     image_page: bool = False  # a page holding only a picture (a scan pasted into the report)
+    commentary_bullets: int = 0  # "Actions:" as this many wrapped bullet points, not a paragraph
 
 
 @dataclass
@@ -146,6 +147,9 @@ class BuiltReport:
     odd_glyph_metric: str = ""  # the row printed with Layout.odd_glyph
     odd_fill_metric: str = ""  # the row filled with Layout.odd_fill
     pages: int = 0
+    # commentary printed after each KPI table, in print order: (heading, label, text) with one
+    # line per paragraph or bullet, as a reader should give it back
+    commentary: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def load_gold(path: Path = GOLD_2022_Q2) -> list[dict[str, str]]:
@@ -252,6 +256,15 @@ def _styles(layout: Layout) -> dict[str, ParagraphStyle]:
             "label", fontName=bold, fontSize=10, leading=13, spaceBefore=4, spaceAfter=2
         ),
         "cell": ParagraphStyle("cell", fontName=regular, fontSize=8, leading=10),
+        "bullet": ParagraphStyle(
+            "bullet",
+            fontName=regular,
+            fontSize=10,
+            leading=13,
+            spaceAfter=2,
+            leftIndent=14,
+            bulletIndent=3,
+        ),
         "head": ParagraphStyle("head", fontName=bold, fontSize=8, leading=10),
         "glyph": ParagraphStyle(
             "glyph", fontName=glyph_font(), fontSize=10, leading=12, alignment=1
@@ -397,23 +410,36 @@ def _turnover_table(st: dict[str, ParagraphStyle]) -> Table:
     )
 
 
-def _commentary(rows: list[dict[str, str]], st: dict[str, ParagraphStyle]) -> list[Flowable]:
+def _commentary(
+    rows: list[dict[str, str]],
+    st: dict[str, ParagraphStyle],
+    layout: Layout = Layout(),
+    built: BuiltReport | None = None,
+    heading: str = "",
+) -> list[Flowable]:
     first = rows[0]
-    return [
-        _p("Issues:", st["label"]),
-        _p(
-            f"Performance for {first['metric_name'].lower()} is reported against a target of "
-            f"{first['target_text'] or 'no set level'}; the latest position is described in the "
-            "dashboard with the trend over time and comparison with statistical neighbours.",
-            st["body"],
-        ),
-        _p("Actions:", st["label"]),
-        _p(
+    issues = (
+        f"Performance for {first['metric_name'].lower()} is reported against a target of "
+        f"{first['target_text'] or 'no set level'}; the latest position is described in the "
+        "dashboard with the trend over time and comparison with statistical neighbours."
+    )
+    out = [_p("Issues:", st["label"]), _p(issues, st["body"]), _p("Actions:", st["label"])]
+    if layout.commentary_bullets:
+        actions = [
+            f"Action {n}: the service will review {first['metric_name'].lower()} with the "
+            "performance team and report any change to the next quarterly meeting."
+            for n in range(1, layout.commentary_bullets + 1)
+        ]
+        out += [Paragraph(escape(a), st["bullet"], bulletText="\u2022") for a in actions]
+    else:
+        actions = [
             "Service managers will continue to review the indicator monthly and report any "
-            "change in the position to the next quarterly meeting.",
-            st["body"],
-        ),
-    ]
+            "change in the position to the next quarterly meeting."
+        ]
+        out.append(_p(actions[0], st["body"]))
+    if built is not None:
+        built.commentary += [(heading, "Issues", issues), (heading, "Actions", "\n".join(actions))]
+    return out
 
 
 def _narrative_page(section: str, n: int, st: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -499,7 +525,7 @@ def _story(gold: list[dict[str, str]], layout: Layout, built: BuiltReport) -> li
                 long_tables += 1
             story.append(_p(heading, st["kpi"]))
             story.append(table)
-            story += _commentary(rows, st)
+            story += _commentary(rows, st, layout, built, heading)
             built.rows.extend(rows)
             if layout.turnover_table and rep == 0 and g_i == 2:
                 story.append(_p("Workforce: staff turnover by directorate", st["kpi"]))

@@ -3,6 +3,7 @@ paragraphs, and the commentary table of the store."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,68 @@ def test_prose_reports_give_each_figure_its_section_text(store_root: Path) -> No
     assert row["kind"] == "commentary" and row["heading"].startswith("Sickness absence")
     assert "13.86 days lost per Full Time Equivalent" in row["text"]
     assert "Mental Health (34.30%)" not in row["text"]  # cells of the layout table are skipped
+
+
+# --- PDFs -------------------------------------------------------------------------------------
+def _page_breaks(lines) -> list[tuple[str, str]]:
+    """(last line of a page, first line of the next) for body text running over a page break."""
+    content = [t for t in lines if t.kind != "furniture"]
+    return [
+        (a.text, b.text)
+        for a, b in zip(content, content[1:], strict=False)
+        if a.page != b.page and a.kind == b.kind == "body"
+    ]
+
+
+def test_pdf_report_commentary_is_stored_with_pages(store_root: Path) -> None:
+    """Issues/Actions after each KPI table of a Word-style PDF reach the store: tied to the
+    table's KPIs, placed by page and line, joined over page breaks, without page furniture."""
+    import pdf_factory
+
+    from kpi_lib.ingest import ingest
+    from kpi_lib.readers.pdf import read_pdf_text
+
+    pdf = store_root / "data" / "raw" / "2022-23_Q2" / "2022-23_Q2_report.pdf"
+    built = pdf_factory.build_report(pdf, pdf_factory.variant(commentary_bullets=3))
+    # the layout must put commentary across page breaks for this test to mean anything:
+    # a label ending one page, a sentence broken mid-way, a bullet list going on
+    _, lines = read_pdf_text(pdf)
+    breaks = _page_breaks(lines)
+    assert any(a in ("Issues:", "Actions:") for a, _ in breaks), breaks
+    assert any(not a.endswith((".", ":")) for a, _ in breaks), breaks
+    assert any(b.startswith("\u2022") for _, b in breaks), breaks
+
+    ingest()
+    file = "data/raw/2022-23_Q2/2022-23_Q2_report.pdf"
+    every = store.load("commentary")
+    mine = every[every["source_file"] == file]
+    blocks = mine.drop_duplicates(["source_page", "source_line", "kind"])
+    got = [(r["heading"], r["label"], r["text"]) for _, r in blocks.iterrows()]
+    assert got == built.commentary  # every block, in print order, text as written
+    assert set(blocks["kind"]) == {"issues", "actions"}
+    assert mine["source_page"].notna().all()
+    assert len(set(blocks["source_page"])) > 5
+
+    # page and line name the printed label that opens the block
+    printed = {(t.page, t.line): t.text for t in lines}
+    for _, r in blocks.iterrows():
+        assert printed[(r["source_page"], r["source_line"])] == r["label"] + ":"
+
+    # never the running header, the footer, or the text of the non-KPI table after a block
+    furniture = {t.text for t in lines if t.kind == "furniture"}
+    assert pdf_factory.RUNNING_HEADER in furniture
+    for text in mine["text"]:
+        assert pdf_factory.RUNNING_HEADER not in text
+        assert not re.search(r"Page \d+ of \d+", text)
+        assert "Turnover is within" not in text and "Adult Services" not in text
+    assert not mine["heading"].str.contains("turnover").any()
+
+    # each block is about the KPIs of the table it follows
+    obs = store.load("observations")
+    obs = obs[obs["source_file"] == file]
+    want = obs.groupby("heading")["kpi_id"].agg(set)
+    for (heading, kind), group in mine.groupby(["heading", "kind"]):
+        assert set(group["kpi_id"]) == want[heading], (heading, kind)
+    assert len(mine) == 2 * sum(len(ids) for ids in want)
+    rep = store.load("reports").set_index("file").loc[file]
+    assert rep["commentary_blocks"] == len(built.commentary)

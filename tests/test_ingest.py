@@ -388,3 +388,33 @@ def test_a_printed_headline_that_disagrees_is_kept_with_a_warning(store_root: Pa
         "data/raw/2022-23_Q3/summary.md: line 5: headline_mismatch: "
         "green+amber+red = 20 but 30 rated"
     )
+
+
+GARBLED = """# Corporate Performance Report
+
+**2022/23 Quarter 3**
+
+There are 30 rated KPIs; 20 are green, 6 are amber and 4 are red.
+
+**Sickness absence**
+
+Tqrgt\tGd\tAz ov\tMtrc Nm\tLt Vl\tRG St
+8 days per FTE\tLow\t2022/23 Q3\tSickness Absence days per FTE\t4.62\t!
+"""
+
+
+def test_a_report_without_kpi_rows_keeps_its_warnings(store_root: Path) -> None:
+    """A report whose only table has a header no reader recognises yields no rows, but is still
+    a report (with its headline), and the reason why it has no rows is its warning."""
+    add_report(store_root, "2022-23_Q3", "garbled.md", GARBLED)
+    result = ingest()
+    file = "data/raw/2022-23_Q3/garbled.md"
+    assert result.parsed == [file] and result.warnings[file] == 1
+    rep = store.load("reports").set_index("file").loc[file]
+    assert (rep["rows_extracted"], rep["headline_rated"], rep["warnings"]) == (0, 30, 1)
+    table_line = GARBLED.splitlines().index("Tqrgt\tGd\tAz ov\tMtrc Nm\tLt Vl\tRG St") + 1
+    assert rep["warnings_text"].startswith(f"{file}: line {table_line}: unrecognised_table: ")
+    assert "2 tab-separated rows" in rep["warnings_text"]
+    # reused from the cache, the warning is still there
+    again = ingest()
+    assert again.reused and again.warnings[file] == 1

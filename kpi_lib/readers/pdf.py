@@ -33,6 +33,7 @@ from kpi_lib.readers.pdf_layout import (
     body_size,
     classify_levels,
     headings,
+    lines_inside,
     mark_furniture,
     page_lines,
 )
@@ -41,7 +42,15 @@ from kpi_lib.readers.pdf_settings import DEFAULT, PdfSettings
 from kpi_lib.readers.pdf_tables import PlacedTable, find_header, same_layout, table_rows
 from kpi_lib.rows import Extraction, Issue, Row
 
-__all__ = ["PdfSettings", "read_pdf", "analyse", "debug_page", "scan_pages"]
+__all__ = [
+    "PdfSettings",
+    "TextLine",
+    "read_pdf",
+    "read_pdf_text",
+    "analyse",
+    "debug_page",
+    "scan_pages",
+]
 
 
 # --- opening ---------------------------------------------------------------------------------
@@ -149,6 +158,73 @@ class Analysis:
     def line_of(self, page: int, top: float) -> int:
         """1-based number of the first printed line at or below `top` on `page`."""
         return 1 + sum(1 for ln in self.lines.get(page, []) if ln.baseline < top)
+
+    def text_lines(self) -> list[TextLine]:
+        """Every printed line of the document in reading order, numbered as rows' source_line
+        and saying what it is: what the text around the tables (commentary) is read from."""
+        root: dict[int, int] = {}  # id(table) -> number of the table it is part of
+        for n, t in enumerate(self.tables):
+            first = t
+            while first.continues is not None:
+                first = first.continues
+            root[id(t)] = root.get(id(first), n)
+        out: list[TextLine] = []
+        for page in sorted(self.lines):
+            for ln in self.body.get(page, []):
+                out.append(self._body_line(ln))
+            scan = next((p for p in self.scans if p.number == page), None)
+            for t in (t for t in self.tables if t.page == page):
+                for ln in lines_inside(scan, t.scan.bbox) if scan else []:
+                    out.append(
+                        _text_line(
+                            ln,
+                            self.line_of(page, ln.top),
+                            "table",
+                            table=root[id(t)],
+                            kpi_table=t.kpi is not None,
+                        )
+                    )
+        out.sort(key=lambda t: (t.page, t.line, t.top, t.x0))
+        return out
+
+    def _body_line(self, ln: Line) -> TextLine:
+        number = self.line_of(ln.page, ln.top)
+        if ln.furniture:
+            return _text_line(ln, number, "furniture")
+        for h in self.headings:
+            if h.page == ln.page and h.top - 0.01 <= ln.top and ln.bottom <= h.bottom + 0.01:
+                first = abs(ln.top - h.top) <= 0.01
+                return _text_line(
+                    ln, number, "heading", heading=h.text if first else "", level=h.level
+                )
+        return _text_line(ln, number, "body")
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One printed line. `line` is numbered as rows' source_line: 1-based among all text lines
+    of its page (running header included), top to bottom."""
+
+    page: int
+    line: int
+    text: str
+    kind: str  # body | heading | furniture (running header/footer, margins) | table
+    top: float
+    bottom: float
+    x0: float
+    x1: float
+    size: float
+    bold: bool
+    heading: str = ""  # heading: the whole (wrapped) heading on its first line, "" on the rest
+    level: str = ""  # heading: "section" or "kpi"
+    table: int | None = None  # table: one number per table; a continuation shares its table's
+    kpi_table: bool = False  # table: it has (or continues) the KPI columns
+
+
+def _text_line(ln: Line, number: int, kind: str, **extra: object) -> TextLine:
+    return TextLine(
+        ln.page, number, ln.text, kind, ln.top, ln.bottom, ln.x0, ln.x1, ln.size, ln.bold, **extra
+    )
 
 
 def analyse(scans: list[PageScan], source: str, s: PdfSettings = DEFAULT) -> Analysis:
@@ -313,6 +389,19 @@ def read_pdf(
     if use_cache:
         pdfcache.store(cache_key, result)
     return result
+
+
+def read_pdf_text(
+    path: Path, settings: PdfSettings | None = None, *, workers: int | None = None
+) -> tuple[Extraction, list[TextLine]]:
+    """read_pdf's rows and warnings with every printed line (Analysis.text_lines), from one pass
+    over the file, for callers that read the text around the tables too. Not cached here:
+    `kpi ingest` caches what it derives from a file."""
+    path = Path(path)
+    s = settings or DEFAULT
+    check_file(path)
+    a = analyse(scan_pages(path, s, workers), str(path), s)
+    return a.extraction(), a.text_lines()
 
 
 def debug_page(

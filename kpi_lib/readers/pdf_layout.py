@@ -97,6 +97,11 @@ def page_lines(scan: PageScan) -> tuple[list[Line], list[Line]]:
     return group_lines(scan.bits, scan.number), group_lines(outside, scan.number)
 
 
+def lines_inside(scan: PageScan, box: BBox) -> list[Line]:
+    """The printed lines of the text inside one box (a table's), as page_lines groups them."""
+    return group_lines([b for b in scan.bits if _inside(b, [box])], scan.number)
+
+
 _DIGITS = re.compile(r"\d+")
 
 
