@@ -96,7 +96,7 @@ def build(kpi_id: str, forecast_horizon: int = 4, tolerance: float = 0.05) -> De
         targets=targets,
         rag_history=rag_history,
         trend=trend_df,
-        forecast=kpi_forecast(kpi_id, forecast_horizon, obs),
+        forecast=kpi_forecast(kpi_id, forecast_horizon),
         commentary=com[["report_period", "kind", "text", "source_file", "source_line"]].reset_index(
             drop=True
         ),

@@ -434,7 +434,7 @@ def forecast_from_store(
         raise UsageError(f"forecast: {kpi_id} has no quarterly values to forecast")
     obs = store.load("observations")
     rows = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]]
-    rows = rows.sort_values(["period_start", "period"], kind="stable", na_position="first")
+    rows = rows.sort_values(["period_end", "period"], kind="stable", na_position="first")
     try:
         polarity = load_catalog().get(kpi_id).polarity
     except KpiError:  # no catalogue, or a "new-" KPI: the polarity printed last

@@ -62,19 +62,16 @@ def history(kpi_id: str, obs: pd.DataFrame | None = None) -> pd.DataFrame:
     )
 
 
-def kpi_forecast(kpi_id: str, horizon: int = 4, obs: pd.DataFrame | None = None):
-    """Forecast one KPI's quarterly series against its latest numeric target, with polarity."""
-    from kpi_lib.forecast import forecast, series_to_quarterly
+def kpi_forecast(kpi_id: str, horizon: int = 4):
+    """The stored KPI's forecast (catalogue polarity, latest numeric target), or None when it
+    has no quarterly values."""
+    from kpi_lib.errors import UsageError
+    from kpi_lib.forecast import forecast_from_store
 
-    obs = store.load("observations") if obs is None else obs
-    rows = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].sort_values("period_end")
-    s = series_to_quarterly(store.series(kpi_id)).dropna()
-    if s.empty:
+    try:
+        return forecast_from_store(kpi_id, horizon)[0]
+    except UsageError:
         return None
-    last = rows.iloc[-1]
-    polarity = last["polarity"] if last["polarity"] in ("High", "Low") else "High"
-    target = _numeric_target(last["target_text"], last["polarity"])
-    return forecast(s, horizon=horizon, target=target, polarity=polarity)
 
 
 def build(
@@ -128,7 +125,7 @@ def build(
     off = []
     histories: dict[str, pd.DataFrame] = {}
     for _, r in flagged.iterrows():
-        fc = kpi_forecast(r["kpi_id"], forecast_horizon, obs)
+        fc = kpi_forecast(r["kpi_id"], forecast_horizon)
         off.append(
             {
                 "kpi_id": r["kpi_id"],
