@@ -24,10 +24,22 @@ class DeepDive:
     rag_history: pd.DataFrame  # reported vs recomputed per current point
     trend: pd.DataFrame  # one-row table
     forecast: Any  # kpi_lib.forecast.ForecastResult | None
+    quarterly: pd.Series  # the quarterly series the forecast was fitted to
     commentary: pd.DataFrame
+
+    def forecast_table(self) -> pd.DataFrame:
+        """The forecast with financial-year labels, one row per future quarter."""
+        from kpi_lib.forecast import period_to_fiscal
+
+        if self.forecast is None:
+            return pd.DataFrame()
+        df = self.forecast.frame()
+        df.insert(0, "period", [period_to_fiscal(p) for p in df.index])
+        return df.reset_index(drop=True)
 
 
 def build(kpi_id: str, forecast_horizon: int = 4, tolerance: float = 0.05) -> DeepDive:
+    from kpi_lib.forecast import series_to_quarterly
     from kpi_lib.quarterly import history, kpi_forecast
     from kpi_lib.rag import evaluate
     from kpi_lib.targets import parse_target
@@ -97,6 +109,7 @@ def build(kpi_id: str, forecast_horizon: int = 4, tolerance: float = 0.05) -> De
         rag_history=rag_history,
         trend=trend_df,
         forecast=kpi_forecast(kpi_id, forecast_horizon),
+        quarterly=series_to_quarterly(store.series(kpi_id)).dropna(),
         commentary=com[["report_period", "kind", "text", "source_file", "source_line"]].reset_index(
             drop=True
         ),

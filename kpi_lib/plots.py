@@ -104,24 +104,26 @@ def small_multiples(histories: dict[str, pd.DataFrame], units: dict[str, str], c
     return fig
 
 
-def forecast_fan(history: pd.Series, result, target: float | None = None, title: str = ""):
-    """History, forecast mean, 80% and 95% intervals, and the target if any.
+def forecast_fan(history: pd.Series, result, title: str = "", unit: str = "") -> plt.Figure:
+    """History, forecast mean, 80% and 95% intervals, and the result's target if any.
 
     `history` and `result.mean` are indexed by pandas Periods.
     """
     _style()
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    x_hist = history.index.to_timestamp()
-    ax.plot(x_hist, history.values, color="#455a64", marker="o", ms=3, label="observed")
-    x_f = result.mean.index.to_timestamp()
+    x_hist = history.index.to_timestamp(how="end")
+    sns.lineplot(x=x_hist, y=history.values, color="#455a64", marker="o", label="observed", ax=ax)
+    x_f = result.mean.index.to_timestamp(how="end")
     ax.fill_between(x_f, result.lower95, result.upper95, color="#90caf9", alpha=0.4, label="95%")
     ax.fill_between(x_f, result.lower, result.upper, color="#42a5f5", alpha=0.5, label="80%")
-    ax.plot(x_f, result.mean.values, color="#0d47a1", marker="o", ms=3, label=result.model)
-    if target is not None:
-        ax.axhline(target, color="black", ls="--", lw=1, label="target")
+    label = result.model + (" (insufficient history)" if result.insufficient_history else "")
+    sns.lineplot(x=x_f, y=result.mean.values, color="#0d47a1", marker="o", label=label, ax=ax)
+    if result.target is not None:
+        ax.axhline(result.target, color="black", ls="--", lw=1, label="target")
     ax.set_title(title[:80], fontsize=10)
     ax.set_xlabel("period")
-    ax.set_ylabel("value")
+    ax.set_ylabel(unit or "value")
+    ax.tick_params(axis="x", labelrotation=30, labelsize=7)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
