@@ -13,7 +13,7 @@ import pytest
 from conftest import snapshot
 
 from kpi_lib import ingest as ingest_mod
-from kpi_lib import store
+from kpi_lib import store, storewrite
 from kpi_lib.catalog import load_catalog
 from kpi_lib.cli import main
 from kpi_lib.errors import InputError, StoreError
@@ -143,10 +143,10 @@ def test_failure_during_the_swap_restores_the_previous_store(
             raise OSError("disk full")
         return real(src, dst)
 
-    monkeypatch.setattr(ingest_mod.os, "replace", flaky)
+    monkeypatch.setattr(storewrite.os, "replace", flaky)
     with pytest.raises(OSError, match="disk full"):
         ingest()
-    monkeypatch.setattr(ingest_mod.os, "replace", real)
+    monkeypatch.setattr(storewrite.os, "replace", real)
     assert snapshot(processed) == before
     assert staging_dirs(store_root) == []
 

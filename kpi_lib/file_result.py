@@ -1,0 +1,142 @@
+"""What one report yields on its own: its KPI rows, warnings, the quarter it names, its headline
+and its commentary.
+
+Nothing here looks at any other file, so the result depends only on the file's bytes and the
+code that reads it; that is what lets kpi_lib.ingest_cache keep it keyed by sha256. Where the
+file lies is not part of what it says: source paths are left blank and filled in per run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kpi_lib.errors import InputError, KpiError
+
+
+@dataclass
+class FileResult:
+    """Everything read from one file that does not depend on any other file."""
+
+    sha256: str
+    bytes: int
+    pdf: bool
+    rows: list[dict[str, Any]]
+    issues: list[dict[str, Any]]
+    tables: int = 0
+    pages: int | None = None
+    period: str = ""  # the quarter the document names itself ("" if it does not)
+    title: str = ""  # its first heading
+    headline: dict[str, Any] | None = None
+    comments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_file(path: Path, data: bytes) -> FileResult:
+    """Read one report: KPI rows (none is fine: an executive summary has no tables), its
+    warnings (kept when there are no rows: they say why), the quarter it names, its headline
+    and the commentary under its tables."""
+    from kpi_lib.commentary import extract_comments, narrative_comments, pdf_comments
+    from kpi_lib.extract import NoTablesError, extract_document, is_pdf
+    from kpi_lib.periods import detect_report_period
+    from kpi_lib.readers.pdf import read_pdf_text
+    from kpi_lib.rows import Extraction
+
+    pdf = is_pdf(path)
+    printed: list[Any] = []  # a PDF's printed lines, numbered as its rows' source_line
+    try:
+        if pdf:  # rows and text from one pass over the file
+            extraction, printed = read_pdf_text(path)
+        else:
+            extraction = extract_document(path)
+    except NoTablesError as exc:
+        extraction = exc.extraction or Extraction(source_file=str(path))
+    except KpiError:
+        raise
+    except Exception as exc:  # a reader tripping over a damaged file still names the file
+        raise InputError(str(path), f"cannot read: {type(exc).__name__}: {exc}") from None
+    lines, pages = _pdf_lines(path) if pdf else (_text_lines(path), None)
+    # where the file lies is not part of what it says: paths are filled in per run
+    rows = [asdict(r) | {"source_file": ""} for r in extraction.rows]
+    detected = detect_report_period(lines)
+    table_rows = [r for r in rows if r["reader"] != "narrative"]
+    if pdf:
+        found = pdf_comments(printed, table_rows)
+    else:
+        prose_rows = [r for r in rows if r["reader"] == "narrative"]
+        found = extract_comments(lines, table_rows) + narrative_comments(lines, prose_rows)
+    found.sort(key=lambda c: (c.source_page or 0, c.source_line))
+    comments = [asdict(c) for c in found]
+    return FileResult(
+        sha256=sha256_bytes(data),
+        bytes=len(data),
+        pdf=pdf,
+        rows=rows,
+        issues=[asdict(i) | {"source_file": ""} for i in extraction.issues],
+        tables=extraction.tables,
+        pages=extraction.pages if extraction.pages is not None else pages,
+        period=detected.label if detected is not None else "",
+        title=_first_heading(lines),
+        headline=_headline(lines),
+        comments=comments,
+    )
+
+
+def _text_lines(path: Path) -> list[str]:
+    from kpi_lib.readers.textdoc import load_text
+
+    return load_text(path).lines
+
+
+def _pdf_lines(path: Path) -> tuple[list[str], int | None]:
+    """The PDF's text, for the headline and the quarter it names (not for table rows)."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        raise InputError(str(path), f"cannot read the PDF's text: {exc}") from None
+    try:
+        lines: list[str] = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            text = page.get_textpage().get_text_range()
+            lines.extend(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        return lines, len(pdf)
+    finally:
+        pdf.close()
+
+
+def _first_heading(lines: list[str]) -> str:
+    from kpi_lib.readers.textdoc import strip_markup
+
+    for line in lines:
+        text = strip_markup(line)
+        if text:
+            return text[:200]
+    return ""
+
+
+def _headline(lines: list[str]) -> dict[str, Any] | None:
+    """The printed headline (kpi_lib.headline decides what is one), with the ways its printed
+    numbers disagree: kept as printed, the disagreements become the report's warnings."""
+    from kpi_lib.headline import extract_headline
+
+    found = extract_headline(lines)
+    if found is None:
+        return None
+    return {
+        "rated": found.rated,
+        "green": found.green,
+        "amber": found.amber,
+        "red": found.red,
+        "pct_green": found.pct_green,
+        "source_line": found.source_line,
+        "text": found.text,
+        "problems": found.problems(),
+    }

@@ -1,0 +1,219 @@
+"""The observations table: one row per KPI figure, built from every file's extracted rows.
+
+This is where cross-file facts are settled (the catalogue id, which version of a value is
+current, the de-cumulated quarterly value); they are recomputed from the cached per-file results
+on every run: cheap, and a catalogue edit never needs a re-parse.
+
+An observation's period (see kpi_lib.periods): read from the value cell when it names one
+(`Jan to Dec 2019 12.28 days per FTE` under a history column `Current (Q3)`), else from the
+as-of text; a year is academic (September-August) for KPIs the catalogue marks `year_basis:
+academic`. `period` is the label the figure is filed under, so one KPI's series lines up across
+reports: a range ending on a quarter end (a rolling 12 months) is filed under that quarter,
+with `period_type` "range" and `period_start`/`period_end` the real range; `as_of_text` and
+`value_text` keep what was printed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from kpi_lib import schemas
+from kpi_lib.ingest_inputs import Input
+from kpi_lib.periods import Period, filing_label, parse_period, period_in_value
+from kpi_lib.store_format import sort_rows
+
+_CUMULATIVE_CELL = re.compile(r"cumulative\s*:?\s*(?P<n>[-\d,]*\.?\d+)", re.I)
+
+
+def polarity(good_is: str) -> str:
+    """Map "Good Is" as printed to High / Low / Other / ""."""
+    g = (good_is or "").strip().lower()
+    if not g:
+        return ""
+    if g.startswith("high"):
+        return "High"
+    if g.startswith("low"):
+        return "Low"
+    return "Other"  # "Other", "Not Appropriate", "On target"...
+
+
+def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFrame:
+    """One row per extracted row of every file; `resolve` maps a printed KPI name to
+    (kpi_id, catalogued)."""
+    recs: list[dict[str, Any]] = []
+    for inp in inputs:
+        assert inp.period is not None
+        for r in inp.result.rows:
+            kpi_id, catalogued = resolve(r["metric_name"])
+            entry = catalog.get(kpi_id) if catalogued else None
+            value = r["value"]
+            p = observation_period(r, inp.period, entry)
+            recs.append(
+                {
+                    "kpi_id": kpi_id,
+                    "catalogued": catalogued,
+                    "metric_name": r["metric_name"],
+                    "section": r["section"] or "",
+                    "heading": r["heading"] or "",
+                    "ref": r["ref"] or "",
+                    "report_period": inp.period.label,
+                    "period": filing_label(p) if p.parsed else p.text,
+                    "period_parsed": p.parsed,
+                    "period_type": p.kind if p.parsed else "unknown",
+                    "period_start": p.start,
+                    "period_end": p.end,
+                    "provisional": p.provisional,
+                    "as_of_text": r["as_of_text"] or "",
+                    "value": float(value) if value is not None else math.nan,
+                    "value_text": r["value_text"] or "",
+                    "value_quarter": math.nan,
+                    "unit": str(getattr(entry, "unit", "") or "") if entry else "",
+                    "target_text": r["target_text"] or "",
+                    "polarity": polarity(r["good_is"]),
+                    "rag": r["rag"] or "",
+                    "source_file": inp.file,
+                    "source_sha256": inp.result.sha256,
+                    "source_page": r["source_page"],
+                    "source_line": r["source_line"],
+                    "reader": r["reader"] or "",
+                    "is_current": False,
+                    "revision_of_value": math.nan,
+                    "revision_of_report": "",
+                    "_report_start": inp.period.start,
+                    "_accumulation": accumulation(entry, r["metric_name"]),
+                }
+            )
+    if not recs:
+        return schemas.empty("observations")
+    df = pd.DataFrame(recs)
+    df = _mark_versions(df)
+    df = _quarter_values(df)
+    df = df.drop(columns=[c for c in df.columns if c.startswith("_")])
+    df = schemas.conform("observations", df)
+    return sort_rows("observations", df)
+
+
+def observation_period(row: dict[str, Any], report: Period, entry: Any) -> Period:
+    """The period a row's figure describes: the one its value cell names, else its as-of text,
+    read with the KPI's year basis (academic years for education KPIs) and the report's quarter
+    as context (a bare "Q2")."""
+    academic = entry.year_basis == "academic" if entry is not None else None
+    column = parse_period(row["as_of_text"] or "", context=report, academic=academic)
+    if row["value"] is None:
+        return column
+    own = period_in_value(
+        row["value_text"] or "", context=column if column.parsed else report, academic=academic
+    )
+    if own is None:
+        return column
+    if column.provisional and not own.provisional:
+        own = Period(own.text, own.label, own.kind, own.start, own.end, True, True)
+    return own
+
+
+def accumulation(entry: Any, metric_name: str) -> str:
+    """point | annual cumulative | rolling 12 months: the catalogue's, else read off the name."""
+    if entry is not None and getattr(entry, "accumulation", ""):
+        return str(entry.accumulation)
+    return "annual cumulative" if "cumulative" in metric_name.lower() else "point"
+
+
+def _mark_versions(df: pd.DataFrame) -> pd.DataFrame:
+    """Per KPI and period, the row from the latest report is current; every row records the
+    value it replaced when the report before it printed a different one."""
+    df = df.copy()
+    # a row without a period is taken to be about its own report's quarter, never another's
+    key = df["period"].where(df["period"] != "", "\x00" + df["report_period"])
+    df["_key"] = key
+    df["_order"] = list(
+        zip(
+            df["_report_start"].map(lambda d: d or date.min),
+            df["report_period"],
+            df["source_file"],
+            df["source_line"].map(lambda v: -1 if v is None else int(v)),
+            strict=True,
+        )
+    )
+    for _, idx in df.groupby(["kpi_id", "_key"], sort=False).groups.items():
+        group = df.loc[idx].sort_values("_order")
+        reports = list(dict.fromkeys(group["report_period"]))
+        latest = group[group["report_period"] == reports[-1]]
+        df.loc[latest.index[0], "is_current"] = True
+        first_of = {rp: group[group["report_period"] == rp].iloc[0] for rp in reports}
+        for i, rp in enumerate(reports[1:], start=1):
+            before = first_of[reports[i - 1]]
+            for row_idx in group.index[group["report_period"] == rp]:
+                if not _same(df.at[row_idx, "value"], before["value"]):
+                    df.at[row_idx, "revision_of_value"] = before["value"]
+                    df.at[row_idx, "revision_of_report"] = reports[i - 1]
+    return df.drop(columns=["_key", "_order"])
+
+
+def _same(a: float, b: float) -> bool:
+    if pd.isna(a) and pd.isna(b):
+        return True
+    return not (pd.isna(a) or pd.isna(b)) and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _quarter_values(df: pd.DataFrame) -> pd.DataFrame:
+    """value_quarter: the quarter's own value.
+
+    Point KPIs: the value itself. Annual cumulative KPIs: this quarter's running total minus
+    the previous quarter's of the same financial year (Q1 is its own total); a report that
+    prints each quarter's own figure with the running total beside it ("841,582 Cumulative
+    2,638,886") gives it directly. Null where it cannot be derived: rolling 12-month figures,
+    a missing previous quarter, a yearly period."""
+    df = df.copy()
+    df["value_quarter"] = df["value"].where(df["_accumulation"] == "point")
+    cum = df[df["_accumulation"] == "annual cumulative"]
+    if cum.empty:
+        return df
+    own_style = set()  # (kpi, file) printing quarters' own values
+    running: dict[int, float] = {}
+    for idx, row in cum.iterrows():
+        m = _CUMULATIVE_CELL.search(row["value_text"])
+        if m:
+            total = _number(m["n"])
+            if total is not None and not _same(total, row["value"]):
+                own_style.add((row["kpi_id"], row["source_file"]))
+            running[idx] = total if total is not None else math.nan
+        else:
+            running[idx] = row["value"]
+    totals: dict[tuple[str, str, str], float] = {}  # (kpi, period, file) -> running total
+    current: dict[tuple[str, str], float] = {}
+    for idx, row in cum.iterrows():
+        if (row["kpi_id"], row["source_file"]) in own_style:
+            if not _CUMULATIVE_CELL.search(row["value_text"]):
+                running[idx] = math.nan  # a quarter's own figure, not a running total
+        totals[(row["kpi_id"], row["period"], row["source_file"])] = running[idx]
+        if row["is_current"]:
+            current[(row["kpi_id"], row["period"])] = running[idx]
+    for idx, row in cum.iterrows():
+        if row["period_type"] != "fy_quarter":
+            continue
+        if (row["kpi_id"], row["source_file"]) in own_style:
+            df.at[idx, "value_quarter"] = row["value"]
+            continue
+        q = int(row["period"][-1])
+        if q == 1:
+            df.at[idx, "value_quarter"] = running[idx]
+            continue
+        prev = f"{row['period'][:-1]}{q - 1}"
+        before = totals.get((row["kpi_id"], prev, row["source_file"]))
+        if before is None or pd.isna(before):
+            before = current.get((row["kpi_id"], prev))
+        if before is not None and not pd.isna(before) and not pd.isna(running[idx]):
+            df.at[idx, "value_quarter"] = running[idx] - before
+    return df
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
