@@ -39,7 +39,15 @@ from kpi_lib.readers.pdf_layout import (
 )
 from kpi_lib.readers.pdf_scan import PageScan, ScanFailure, scan_range
 from kpi_lib.readers.pdf_settings import DEFAULT, PdfSettings
-from kpi_lib.readers.pdf_tables import PlacedTable, find_header, same_layout, table_rows
+from kpi_lib.readers.pdf_tables import (
+    PlacedTable,
+    body_start,
+    find_header,
+    keeps_break_blanks,
+    same_layout,
+    split_row_rest,
+    table_rows,
+)
 from kpi_lib.rows import Extraction, Issue, Row
 
 __all__ = [
@@ -150,6 +158,7 @@ class Analysis:
     tables: list[PlacedTable] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    blank_breaks: bool = False  # the producer keeps the blank at a line break (keeps_break_blanks)
 
     def extraction(self) -> Extraction:
         kpi_tables = sum(1 for t in self.tables if t.header is not None and t.continues is None)
@@ -243,6 +252,8 @@ def analyse(scans: list[PageScan], source: str, s: PdfSettings = DEFAULT) -> Ana
             a.tables.append(PlacedTable(scan.number, i, table, header, row))
     events = _events(a)
     _join_continuations(events, s)
+    a.blank_breaks = keeps_break_blanks([t.scan for t in a.tables], s.blank_breaks_share)
+    _rejoin_split_rows(a, s)
     _assign_headings(a, events, s)
     _emit_rows(a, s)
     return a
@@ -308,6 +319,22 @@ def _join_continuations(events: list[tuple[int, float, int, object]], s: PdfSett
             previous = obj
 
 
+def _rejoin_split_rows(a: Analysis, s: PdfSettings) -> None:
+    """A continuation whose first row is the rest of the row that ended the page before (a row
+    broken across the page) hands that row back to it."""
+    for t in a.tables:
+        prev = t.continues
+        if prev is None:
+            continue
+        first, last = body_start(t), len(prev.scan.rows) - 1
+        if first >= len(t.scan.rows) or last < body_start(prev):
+            continue
+        if prev.rest_taken and last == body_start(prev):
+            continue  # its only row is itself the rest of a row: a row over three pages
+        if split_row_rest(prev.scan.rows[last], t.scan.rows[first], s, a.blank_breaks):
+            prev.rest, t.rest_taken = t.scan.rows[first], True
+
+
 def _assign_headings(
     a: Analysis, events: list[tuple[int, float, int, object]], s: PdfSettings
 ) -> None:
@@ -346,7 +373,7 @@ def _emit_rows(a: Analysis, s: PdfSettings) -> None:
     kpi_layouts = [t.scan for t in a.tables if t.header is not None]
     for t in a.tables:
         if t.kpi is not None:
-            rows, issues = table_rows(t, a.line_of, a.source, s)
+            rows, issues = table_rows(t, a.line_of, a.source, s, a.blank_breaks)
             a.rows.extend(rows)
             a.issues.extend(issues)
         elif any(same_layout(t.scan, k, s.column_tolerance) for k in kpi_layouts):

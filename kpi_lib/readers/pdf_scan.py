@@ -40,11 +40,23 @@ class TextBit:
     bold: bool
 
 
+# How a printed line of a cell ends, which tells how it joins the next line (join_wrapped).
+END_BLANK = " "  # the PDF holds a blank after its last word: the line was broken at a space
+END_FULL = "|"  # no blank; it runs to the right edge (within a character) of a left-aligned cell
+END_SHORT = "<"  # no blank; it stops short of the right edge of a left-aligned cell
+END_UNKNOWN = ""  # no blank, and the cell is centred or right-aligned: no telling
+
+
 @dataclass
 class CellScan:
-    text: str  # as pdfplumber extracted it, "\n" between printed lines
+    text: str  # as pdfplumber's table.extract gives it, "\n" between printed lines
     bbox: BBox | None  # None for the covered part of a merged cell
     fill: RGB | None = None  # background colour painted over most of the cell
+    ends: tuple[str, ...] = ()  # per printed line: one of the END_* marks above
+    gap_below: float | None = None  # pt from the last line's bottom to the cell's bottom
+    size: float = 0.0  # largest font size in the cell
+    room: float | None = None  # pt left after the last line (left-aligned cells only)
+    lead: float = 0.0  # width of the first word (pt)
 
 
 @dataclass
@@ -168,6 +180,65 @@ def _columns(cells: list[BBox]) -> tuple[float, ...]:
     return tuple(out)
 
 
+def _in_box(char: dict, box: BBox) -> bool:
+    # pdfplumber's own test (Table.extract): the char's middle, right/bottom edges exclusive
+    h_mid, v_mid = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+    return box[0] <= h_mid < box[2] and box[1] <= v_mid < box[3]
+
+
+def _cell_scan(chars: list[dict], bbox: BBox, settings: PdfSettings) -> CellScan:
+    """The cell's text exactly as pdfplumber's table.extract gives it, plus how each printed
+    line ends (END_*): with a blank, flush with the right edge, or short of it.
+
+    Word processors break a line at a space and some (LibreOffice, Word in places) keep that
+    blank in the PDF, while a word too wide for the column is split with nothing to show for
+    it. The text alone cannot tell "e- downloads" from "e-downloads", "Standards -Estimate"
+    from "Standards - Estimate" or "1,366,425.0"+"0" from two numbers, so the reader keeps
+    these traces for join_wrapped.
+    """
+    from pdfplumber.utils.clustering import cluster_objects
+    from pdfplumber.utils.text import WordExtractor
+
+    if not chars:
+        return CellScan(text="", bbox=bbox)
+    tol_x, tol_y = settings.text_x_tolerance, settings.text_y_tolerance
+    words = WordExtractor(x_tolerance=tol_x, y_tolerance=tol_y).extract_words(chars)
+    lines = cluster_objects(words, lambda w: w["top"], tol_y)
+    if not lines:
+        return CellScan(text="", bbox=bbox)
+    blanks = [c for c in chars if not c["text"].strip()]
+    size = max(float(c.get("size") or 0.0) for c in chars)
+    starts = [min(w["x0"] for w in line) for line in lines]
+    lasts = [max(line, key=lambda w: w["x1"]) for line in lines]
+    # left-aligned: every line starts at the left padding, and they do not all end together
+    left = max(starts) - min(starts) <= 1.0 and (
+        len(lines) == 1 or max(w["x1"] for w in lasts) - min(w["x1"] for w in lasts) > 1.0
+    )
+    right_edge = bbox[2] - (min(starts) - bbox[0])  # padding taken as equal on both sides
+    ends: list[str] = []
+    for line_last in lasts:
+        if any(
+            c["x0"] >= line_last["x1"] - 0.5 and abs(c["top"] - line_last["top"]) <= tol_y
+            for c in blanks
+        ):
+            ends.append(END_BLANK)
+        elif not left:
+            ends.append(END_UNKNOWN)
+        elif right_edge - line_last["x1"] <= settings.split_word_slack * size:
+            ends.append(END_FULL)
+        else:
+            ends.append(END_SHORT)
+    return CellScan(
+        text="\n".join(" ".join(w["text"] for w in line) for line in lines),
+        bbox=bbox,
+        ends=tuple(ends),
+        gap_below=bbox[3] - max(w["bottom"] for w in lines[-1]),
+        size=size,
+        room=right_edge - lasts[-1]["x1"] if left else None,
+        lead=lines[0][0]["x1"] - lines[0][0]["x0"],
+    )
+
+
 def _plumber_pass(page: object, scan: PageScan, settings: PdfSettings) -> None:
     """Ruled tables with cell text and fills, via pdfplumber's table finder."""
     fills = [
@@ -175,20 +246,22 @@ def _plumber_pass(page: object, scan: PageScan, settings: PdfSettings) -> None:
         for r in page.rects  # type: ignore[attr-defined]
         if r.get("fill")
     ]
+    page_chars = page.chars  # type: ignore[attr-defined]
     for table in page.find_tables(settings.table_settings()):  # type: ignore[attr-defined]
-        texts = table.extract(
-            x_tolerance=settings.text_x_tolerance, y_tolerance=settings.text_y_tolerance
-        )
         rows: list[list[CellScan]] = []
         tops: list[float] = []
         boxes: list[BBox] = []
-        for row, row_texts in zip(table.rows, texts, strict=True):
+        for row in table.rows:
+            row_chars = [c for c in page_chars if _in_box(c, row.bbox)]
             cells = []
-            for bbox, text in zip(row.cells, row_texts, strict=True):
-                fill = _cell_fill(bbox, fills, settings.min_fill_cover) if bbox else None
-                cells.append(CellScan(text=text or "", bbox=bbox, fill=fill))
-                if bbox:
-                    boxes.append(bbox)
+            for bbox in row.cells:
+                if bbox is None:
+                    cells.append(CellScan(text="", bbox=None))
+                    continue
+                cell = _cell_scan([c for c in row_chars if _in_box(c, bbox)], bbox, settings)
+                cell.fill = _cell_fill(bbox, fills, settings.min_fill_cover)
+                cells.append(cell)
+                boxes.append(bbox)
             rows.append(cells)
             tops.append(row.bbox[1])
         scan.tables.append(

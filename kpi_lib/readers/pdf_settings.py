@@ -43,6 +43,18 @@ class PdfSettings:
     # -- tables -----------------------------------------------------------------------------
     header_rows: int = 2  # the KPI header is looked for in the first n rows of a table
     column_tolerance: float = 3.0  # pt: same column boundaries => same layout (continuation)
+    # a cell line whose one word ends within this many font sizes of the right edge (beyond
+    # the cell's left padding) was a word too long for the column, split mid-word
+    split_word_slack: float = 0.8
+    # a continuation's first row is the rest of the row split at the page break when each of
+    # its filled cells continues a cell of that row ending this many font sizes (or less)
+    # above the row's bottom; see pdf_tables.split_row_rest
+    split_row_reach: float = 0.6
+    split_row_space: float = 0.4  # font sizes allowed for the blank before a word that fits
+    # the document keeps the blank at a line break (LibreOffice, some Word exports) when at
+    # least this share of wrapped cell lines end with one; then a line ending in a hyphen
+    # and no blank was broken inside a word, whatever stands before the hyphen
+    blank_breaks_share: float = 0.5
 
     # -- RAG by fill colour -----------------------------------------------------------------
     rag_hues: tuple[tuple[str, float], ...] = (("Red", 0.0), ("Amber", 42.0), ("Green", 120.0))

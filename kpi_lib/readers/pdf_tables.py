@@ -3,8 +3,9 @@
 A KPI table is a ruled table whose first rows hold a KPI header (matched by similarity, so
 OCR-like noise does not hide it). A table that starts a page right after a KPI table ended the
 previous one, with the same column boundaries, continues it (its repeated header, if any, is
-dropped). RAG comes from the glyph in the RAG cell or, when the cell has none, from its fill
-colour; anything else becomes an Issue with its page and line, never a guess.
+dropped); a row the word processor broke across the page is put back together. RAG comes from
+the glyph in the RAG cell or, when the cell has none, from its fill colour; anything else
+becomes an Issue with its page and line, never a guess.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from functools import lru_cache
 
 from kpi_lib.headers import HeaderMatch, match_header
 from kpi_lib.readers.pdf_layout import join_wrapped
-from kpi_lib.readers.pdf_scan import RGB, CellScan, TableScan
+from kpi_lib.readers.pdf_scan import END_BLANK, END_SHORT, RGB, CellScan, TableScan
 from kpi_lib.readers.pdf_settings import PdfSettings
 from kpi_lib.rows import Issue, Row
 from kpi_lib.values import collapse, rag_from_text, value_cell
@@ -34,6 +35,8 @@ class PlacedTable:
     continues: PlacedTable | None = None  # the KPI table this one continues, if any
     section: str = ""
     heading: str = ""
+    rest: list[CellScan] | None = None  # the rest of our last row, printed on the next page
+    rest_taken: bool = False  # our first row is the rest of the previous part's last row
 
     @property
     def kpi(self) -> HeaderMatch | None:
@@ -43,8 +46,83 @@ class PlacedTable:
         return self.continues.kpi if self.continues is not None else None
 
 
-def cell_text(cell: CellScan) -> str:
-    return join_wrapped(cell.text.split("\n"))
+def cell_text(cell: CellScan, blank_breaks: bool = False) -> str:
+    return join_wrapped(cell.text.split("\n"), cell.ends, blank_breaks)
+
+
+def keeps_break_blanks(tables: list[TableScan], share: float) -> bool:
+    """Whether the producer keeps the blank where it broke a line at a space (LibreOffice does,
+    reportlab does not): true when at least `share` of the cell lines that wrap without a
+    hyphen end with one."""
+    wrapped = blank = 0
+    for table in tables:
+        for row in table.rows:
+            for cell in row:
+                lines = cell.text.split("\n")
+                for line, end in zip(lines[:-1], cell.ends, strict=False):
+                    if not line.endswith(("-", "\u2010", "\u00ad")):
+                        wrapped += 1
+                        blank += end == END_BLANK
+    return wrapped > 0 and blank >= share * wrapped
+
+
+def body_start(table: PlacedTable) -> int:
+    """Index of the first row after the header (or the first row, for a part without one)."""
+    return table.header_row + 1 if table.header is not None else 0
+
+
+def split_row_rest(
+    last: list[CellScan], first: list[CellScan], s: PdfSettings, blank_breaks: bool = False
+) -> bool:
+    """Whether `first` (a continuation's first row) is the rest of `last` (the row that ended
+    the page before), broken across the page as Word and Writer do by default.
+
+    The rest holds text only in cells still running when the page ended: never in a column
+    empty in the row, not in all its filled columns (the short ones - Good Is, RAG, a date -
+    ended on the first page), and only where the row's cell reaches the row's bottom and its
+    last line could not take the rest's first word (a line wraps only when the next word does
+    not fit) - nor, in a document that keeps the blank at a line break, ends short of the edge
+    with neither blank nor hyphen. A real next row repeats the row's short cells, so it fails.
+    """
+    if len(last) != len(first):
+        return False
+    filled = {i for i, c in enumerate(last) if c.text.strip()}
+    rest = {i for i, c in enumerate(first) if c.text.strip()}
+    if not rest or not rest < filled:
+        return False
+    gaps = [last[i].gap_below for i in filled]
+    if any(g is None for g in gaps):
+        return False
+    floor = min(g for g in gaps if g is not None)
+    for i in rest:
+        top, more = last[i], first[i]
+        size = top.size or 10.0
+        if (top.gap_below or 0.0) - floor > s.split_row_reach * size:
+            return False  # the cell ended above the row's bottom: its text was complete
+        if top.room is not None and top.room >= more.lead + s.split_row_space * size:
+            return False  # the next word would have fitted on the line: no wrap there
+        end = top.ends[-1] if top.ends else ""
+        hyphen = top.text.endswith(("-", "\u2010", "\u00ad"))
+        if blank_breaks and end == END_SHORT and not hyphen:
+            return False  # the line ends short, with no blank: the paragraph ended
+    return True
+
+
+def _joined(top: CellScan, rest: CellScan) -> CellScan:
+    """One cell of a row broken across pages: the lines of both parts, the first part's fill."""
+    if not rest.text:
+        return top
+    if not top.text:
+        fill = top.fill if top.fill is not None else rest.fill
+        return CellScan(rest.text, top.bbox, fill, rest.ends, rest.gap_below, rest.size)
+    return CellScan(
+        top.text + "\n" + rest.text,
+        top.bbox,
+        top.fill if top.fill is not None else rest.fill,
+        top.ends + rest.ends,
+        rest.gap_below,
+        max(top.size, rest.size),
+    )
 
 
 # A header cell is a word or two: a longer cell cannot reach the similarity threshold against
@@ -97,20 +175,28 @@ def hex_colour(rgb: RGB) -> str:
 
 
 def table_rows(
-    table: PlacedTable, place_of: Callable[[int, float], int], source: str, s: PdfSettings
+    table: PlacedTable,
+    place_of: Callable[[int, float], int],
+    source: str,
+    s: PdfSettings,
+    blank_breaks: bool = False,
 ) -> tuple[list[Row], list[Issue]]:
     """KPI rows of one table part (its own rows, header excluded).
 
-    `place_of(page, top)` gives the row's line number on its page.
+    `place_of(page, top)` gives the row's line number on its page; `blank_breaks` is
+    keeps_break_blanks for the document.
     """
     header = table.kpi
     assert header is not None
     rows: list[Row] = []
     issues: list[Issue] = []
-    start = table.header_row + 1 if table.header is not None else 0
+    start = body_start(table) + (1 if table.rest_taken else 0)
+    last = len(table.scan.rows) - 1
     for r_i in range(start, len(table.scan.rows)):
         cells = table.scan.rows[r_i]
-        texts = [cell_text(c) for c in cells]
+        if r_i == last and table.rest is not None:
+            cells = [_joined(a, b) for a, b in zip(cells, table.rest, strict=True)]
+        texts = [cell_text(c, blank_breaks) for c in cells]
         if not any(texts) and not any(c.fill for c in cells):
             continue
         line = place_of(table.page, table.scan.row_tops[r_i])
