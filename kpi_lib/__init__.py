@@ -51,11 +51,10 @@ def plot_kpi(kpi_id: str) -> Any:
     from kpi_lib.plots import kpi_history
     from kpi_lib.store import load
 
+    h = history(kpi_id)  # raises for an unknown id
     obs = load("observations")
-    rows = obs[obs["kpi_id"] == kpi_id]
-    unit = str(rows["unit"].iloc[-1] or "") if len(rows) else ""
-    title = str(rows["metric_name"].iloc[-1]) if len(rows) else kpi_id
-    return kpi_history(history(kpi_id), title=title, unit=unit)
+    last = obs[obs["kpi_id"] == kpi_id].iloc[-1]
+    return kpi_history(h, title=str(last["metric_name"]), unit=str(last["unit"]))
 
 
 def forecast_kpi(kpi_id: str, horizon: int = 4) -> Any:

@@ -13,8 +13,9 @@ from typing import Any
 import pandas as pd
 
 from kpi_lib import manifest
+from kpi_lib.errors import UsageError
 from kpi_lib.paths import project_root
-from kpi_lib.run import run_notebook
+from kpi_lib.run import NotebookError, run_notebook
 
 MAX_CELLS = 10  # differing cells listed per table
 
@@ -25,6 +26,7 @@ class AuditResult:
     inputs_changed: list[str] = field(default_factory=list)
     results_changed: list[str] = field(default_factory=list)
     checked: int = 0
+    kept: str = ""  # the re-run folder, when asked to keep it
 
     @property
     def ok(self) -> bool:
@@ -35,6 +37,8 @@ class AuditResult:
         out = [f"audit {head}: {self.manifest} ({self.checked} result files compared)"]
         out += [f"input changed: {line}" for line in self.inputs_changed]
         out += [f"result differs: {line}" for line in self.results_changed]
+        if self.kept:
+            out.append(f"re-run kept at {self.kept}")
         return out
 
     def frame(self) -> pd.DataFrame:
@@ -57,13 +61,31 @@ def compare_inputs(recorded: list[dict[str, str]]) -> list[str]:
     return out
 
 
+def compare_notebooks(recorded: list[dict[str, Any]]) -> list[str]:
+    """Notebooks are inputs too: an edited one re-runs into different results for a reason the
+    result diff alone would not name. A missing one cannot be re-run at all."""
+    out = []
+    for nb in recorded:
+        path = project_root() / nb["path"]
+        if not path.is_file():
+            raise UsageError(f"{nb['path']}: the manifest's notebook is missing: cannot re-run")
+        then, now = str(nb.get("sha256", "")), manifest.sha256_file(path)
+        if then != now:
+            out.append(f"{nb['path']}: sha256 was {then[:12]}, now {now[:12]}")
+    return out
+
+
 def diff_tables(name: str, published: Path, rerun: Path) -> list[str]:
     """Cell-level differences between two CSV result tables."""
     if not published.exists() or not rerun.exists():
         which = "published copy" if not published.exists() else "re-run"
         return [f"{name}: missing in the {which}"]
-    a = pd.read_csv(published, dtype=str, keep_default_na=False)
-    b = pd.read_csv(rerun, dtype=str, keep_default_na=False)
+    try:
+        a = pd.read_csv(published, dtype=str, keep_default_na=False)
+        b = pd.read_csv(rerun, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return [f"{name}: cannot compare cells, not a readable CSV: {first}"]
     if list(a.columns) != list(b.columns) or a.shape != b.shape:
         return [f"{name}: shape/columns differ: published {a.shape}, re-run {b.shape}"]
     out = []
@@ -113,8 +135,13 @@ def audit(manifest_path: str | Path, keep: bool = False) -> AuditResult:
     m = manifest.read_manifest(path)
     published_dir = path.parent
     result = AuditResult(str(path))
-    result.inputs_changed = compare_inputs(m["inputs"])
     recorded = {**m["results"].get("tables", {}), **m["results"].get("figures", {})}
+    if recorded and not any((published_dir / name).is_file() for name in recorded):
+        raise UsageError(
+            f"{path}: none of the {len(recorded)} result files it lists is in {published_dir}: "
+            "audit the manifest inside its output folder"
+        )
+    result.inputs_changed = compare_notebooks(m["notebooks"]) + compare_inputs(m["inputs"])
     scratch = Path(tempfile.mkdtemp(prefix="kpi-audit-"))
     try:
         rerun_dir = rerun(m, scratch)
@@ -129,9 +156,13 @@ def audit(manifest_path: str | Path, keep: bool = False) -> AuditResult:
                 recorded.get(name),
                 fresh_all.get(name),
             )
+    except NotebookError as exc:  # its copy is in scratch: point at it only if it stays
+        kept = exc.kept if keep else ""
+        raise NotebookError(exc.notebook, exc.message, cell=exc.cell, kept=kept) from None
     finally:
         if not keep:
             shutil.rmtree(scratch, ignore_errors=True)
+    result.kept = str(scratch) if keep else ""
     return result
 
 

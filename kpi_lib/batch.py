@@ -8,11 +8,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import pandas as pd
 from tqdm.auto import tqdm
 
-from kpi_lib.errors import KpiError
+from kpi_lib.errors import KpiError, UsageError
 
 
 def _job(kind: str, key: str, with_code: bool) -> tuple[str, str, str, float, str]:
-    """Run one job; errors come back as text because custom exceptions may not pickle."""
+    """Run one job; every error comes back as text (custom exceptions may not pickle, and one
+    job's crash must not lose the others' results)."""
     from kpi_lib.reports import run_deep_dive, run_report
 
     start = time.perf_counter()
@@ -22,19 +23,18 @@ def _job(kind: str, key: str, with_code: bool) -> tuple[str, str, str, float, st
         return kind, key, "ok", time.perf_counter() - start, detail
     except KpiError as exc:
         return kind, key, "failed", time.perf_counter() - start, str(exc)
+    except Exception as exc:  # noqa: BLE001 - reported in the table like any other failure
+        return kind, key, "failed", time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
 
 
-def report_periods() -> list[str]:
-    from kpi_lib import store
+def _canonical(period: str) -> str:
+    """One label per period, so `2022-23_Q2` and `2022/23 Q2` never race for one folder."""
+    from kpi_lib.periods import parse_report_period
 
-    q = "select distinct report_period from observations order by 1"
-    return store.sql(q)["report_period"].tolist()
-
-
-def kpi_ids() -> list[str]:
-    from kpi_lib import store
-
-    return store.sql("select distinct kpi_id from observations order by 1")["kpi_id"].tolist()
+    try:
+        return parse_report_period(period).label
+    except UsageError:
+        return period  # fails in its job, with the parser's message
 
 
 def batch(
@@ -45,11 +45,16 @@ def batch(
     progress: bool = True,
 ) -> pd.DataFrame:
     """One row per job (kind, key, status, seconds, detail), sorted; failures do not stop others."""
-    jobs = [("report", p) for p in (periods or report_periods())]
+    from kpi_lib.reports import kpi_ids, report_periods
+
+    if workers < 1:
+        raise UsageError(f"workers must be at least 1, got {workers}")
+    wanted = periods or report_periods()
+    jobs = [("report", p) for p in dict.fromkeys(_canonical(p) for p in wanted)]
     if deep_dives:
         jobs += [("deep-dive", k) for k in kpi_ids()]
     rows = []
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_job, kind, key, with_code) for kind, key in jobs]
         for fut in tqdm(as_completed(futures), total=len(futures), disable=not progress):
             rows.append(fut.result())

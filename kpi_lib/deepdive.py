@@ -72,10 +72,9 @@ def build(kpi_id: str, forecast_horizon: int = 4, tolerance: float = 0.05) -> De
     targets = rows.drop_duplicates(["report_period", "target_text"])[
         ["report_period", "target_text", "polarity"]
     ].copy()
-    targets["rule"] = [
-        parse_target(t, p).describe() or parse_target(t, p).reason
-        for t, p in zip(targets["target_text"], targets["polarity"], strict=True)
-    ]
+    pairs = zip(targets["target_text"], targets["polarity"], strict=True)
+    rules = [parse_target(t, p) for t, p in pairs]
+    targets["rule"] = [r.describe() or r.reason for r in rules]
     targets = targets.reset_index(drop=True)
 
     cur = rows[rows["is_current"]]
@@ -93,7 +92,8 @@ def build(kpi_id: str, forecast_horizon: int = 4, tolerance: float = 0.05) -> De
         computed, columns=["period", "reported_rag", "computed_rag", "reason"]
     )
 
-    t = trend(store.series(kpi_id), polarity=polarity if polarity in ("High", "Low") else "High")
+    series = store.series(kpi_id)
+    t = trend(series, polarity=polarity if polarity in ("High", "Low") else "High")
     trend_df = pd.DataFrame([vars(t)])
 
     com = store.load("commentary")
@@ -109,7 +109,7 @@ def build(kpi_id: str, forecast_horizon: int = 4, tolerance: float = 0.05) -> De
         rag_history=rag_history,
         trend=trend_df,
         forecast=kpi_forecast(kpi_id, forecast_horizon),
-        quarterly=series_to_quarterly(store.series(kpi_id)).dropna(),
+        quarterly=series_to_quarterly(series).dropna(),
         commentary=com[["report_period", "kind", "text", "source_file", "source_line"]].reset_index(
             drop=True
         ),

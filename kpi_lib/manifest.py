@@ -53,9 +53,12 @@ def git_state() -> dict[str, Any]:
     """The commit the code came from; `dirty` when the working tree differs from it."""
 
     def git(*args: str) -> str:
-        res = subprocess.run(
-            ["git", *args], cwd=project_root(), capture_output=True, text=True, check=False
-        )
+        try:
+            res = subprocess.run(
+                ["git", *args], cwd=project_root(), capture_output=True, text=True, check=False
+            )
+        except OSError:  # no git on this machine: the run is still valid, its commit unknown
+            return ""
         return res.stdout.strip() if res.returncode == 0 else ""
 
     commit = git("rev-parse", "HEAD")
@@ -100,17 +103,41 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
+    """A manifest checked for what an audit reads, so a wrong file is one line, not a KeyError."""
     from kpi_lib.errors import InputError
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(str(path), "no such manifest") from None
+    except IsADirectoryError:
+        raise InputError(str(path), f"is a folder: give its {MANIFEST}") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(str(path), f"not a valid manifest: {exc}") from None
-    if not isinstance(data, dict) or "notebooks" not in data or "results" not in data:
-        raise InputError(str(path), "not a kpi manifest (no notebooks/results)")
+    if not _well_formed(data):
+        raise InputError(str(path), "not a kpi manifest (needs kind, notebooks, inputs, results)")
     return data
+
+
+def _well_formed(data: Any) -> bool:
+    """The shape an audit reads (a wrong JSON file must not surface as a KeyError)."""
+
+    def has_text(d: Any, *keys: str) -> bool:
+        return isinstance(d, dict) and all(isinstance(d.get(k), str) for k in keys)
+
+    if not has_text(data, "kind"):
+        return False
+    inputs, results, notebooks = data.get("inputs"), data.get("results"), data.get("notebooks")
+    return (
+        isinstance(inputs, list)
+        and all(has_text(i, "path", "sha256") for i in inputs)
+        and isinstance(results, dict)
+        and all(isinstance(v, dict) for v in results.values())
+        and isinstance(notebooks, list)
+        and all(has_text(n, "path") and isinstance(n.get("parameters"), dict) for n in notebooks)
+    )
 
 
 def finish(out_dir: Path) -> dict[str, Any]:

@@ -54,10 +54,21 @@ def kpi_history(
         fig, ax = plt.subplots(figsize=(7, 3.5))
     else:
         fig = ax.figure
-    h = history.sort_values("period_end").assign(
-        status=history["rag"].fillna("").replace("", "Unrated")
+    h = history.assign(status=history["rag"].fillna("").replace("", "Unrated"))
+    h = h.sort_values("period_end", kind="stable")
+    # estimator=None: periods sharing an end date (a month and its quarter) are drawn as
+    # printed, not averaged under a bootstrapped band that differs from run to run
+    sns.lineplot(
+        data=h,
+        x="period_end",
+        y="value",
+        estimator=None,
+        errorbar=None,
+        color="#455a64",
+        lw=1.2,
+        ax=ax,
+        zorder=1,
     )
-    sns.lineplot(data=h, x="period_end", y="value", color="#455a64", lw=1.2, ax=ax, zorder=1)
     sns.scatterplot(
         data=h,
         x="period_end",

@@ -11,6 +11,21 @@ from kpi_lib import store
 from kpi_lib.periods import parse_report_period
 
 FLAG_ORDER = {"Red": 0, "Amber": 1, "Green": 2, "": 3}
+# kept as a header even when nothing is off track, so the saved table is never a bare '""'
+OFF_TRACK_COLUMNS = [
+    "kpi_id",
+    "metric_name",
+    "value",
+    "target_text",
+    "reported_rag",
+    "computed_rag",
+    "model",
+    "forecast_at_horizon",
+    "lower80",
+    "upper80",
+    "p_meet_target",
+    "insufficient_history",
+]
 
 
 @dataclass
@@ -39,8 +54,13 @@ def _numeric_target(text: str, polarity: str) -> float | None:
 
 def history(kpi_id: str, obs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every current point of one KPI with its source, oldest first (for charts and tables)."""
+    from kpi_lib.errors import UsageError
+
     obs = store.load("observations") if obs is None else obs
-    h = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].copy()
+    mine = obs[obs["kpi_id"] == kpi_id]
+    if mine.empty:  # an empty history would read as "no data yet", not as a typo
+        raise UsageError(f"unknown KPI id '{kpi_id}': not in the store")
+    h = mine[mine["is_current"]].copy()
     h["target_value"] = [
         _numeric_target(t, p) for t, p in zip(h["target_text"], h["polarity"], strict=True)
     ]
@@ -64,14 +84,16 @@ def history(kpi_id: str, obs: pd.DataFrame | None = None) -> pd.DataFrame:
 
 def kpi_forecast(kpi_id: str, horizon: int = 4):
     """The stored KPI's forecast (catalogue polarity, latest numeric target), or None when it
-    has no quarterly values."""
+    has no quarterly values. Only that case is None: an unknown id or a bad horizon raises, so
+    a typo never reads as "nothing to forecast"."""
     from kpi_lib.errors import UsageError
-    from kpi_lib.forecast import forecast_from_store
+    from kpi_lib.forecast import forecast_from_store, series_to_quarterly
 
-    try:
-        return forecast_from_store(kpi_id, horizon)[0]
-    except UsageError:
+    if int(horizon) < 1:
+        raise UsageError(f"forecast horizon must be at least 1, got {horizon}")
+    if series_to_quarterly(store.series(kpi_id)).dropna().empty:
         return None
+    return forecast_from_store(kpi_id, horizon)[0]
 
 
 def build(
@@ -127,23 +149,23 @@ def build(
     for _, r in flagged.iterrows():
         fc = kpi_forecast(r["kpi_id"], forecast_horizon)
         off.append(
-            {
-                "kpi_id": r["kpi_id"],
-                "metric_name": r["metric_name"],
-                "value": r["value"],
-                "target_text": r["target_text"],
-                "reported_rag": r["reported_rag"],
-                "computed_rag": r["computed_rag"],
-                "model": None if fc is None else fc.model,
-                "forecast_at_horizon": None if fc is None else float(fc.mean.iloc[-1]),
-                "lower80": None if fc is None else float(fc.lower.iloc[-1]),
-                "upper80": None if fc is None else float(fc.upper.iloc[-1]),
-                "p_meet_target": None if fc is None else fc.p_meet_target,
-                "insufficient_history": None if fc is None else fc.insufficient_history,
-            }
+            (
+                r["kpi_id"],
+                r["metric_name"],
+                r["value"],
+                r["target_text"],
+                r["reported_rag"],
+                r["computed_rag"],
+                None if fc is None else fc.model,
+                None if fc is None else float(fc.mean.iloc[-1]),
+                None if fc is None else float(fc.lower.iloc[-1]),
+                None if fc is None else float(fc.upper.iloc[-1]),
+                None if fc is None else fc.p_meet_target,
+                None if fc is None else fc.insufficient_history,
+            )
         )
         histories[r["kpi_id"]] = history(r["kpi_id"], obs)
-    off_track = pd.DataFrame(off)
+    off_track = pd.DataFrame(off, columns=OFF_TRACK_COLUMNS)
 
     claims = check_claims(store.load("commentary"), obs, label)
     claims = claims[claims["kpi_id"].isin(ids) & (claims["status"] != "matched")]

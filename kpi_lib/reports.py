@@ -3,6 +3,7 @@ last good output, and every run leaves a manifest an auditor can re-run."""
 
 from __future__ import annotations
 
+import difflib
 import os
 import shutil
 from dataclasses import dataclass
@@ -11,13 +12,20 @@ from typing import Any
 
 from kpi_lib import manifest
 from kpi_lib.errors import UsageError
-from kpi_lib.paths import outputs_dir, project_root, raw_dir, relative
-from kpi_lib.run import DEFAULT_TIMEOUT, NotebookError, check_parameters, run_notebook
+from kpi_lib.paths import outputs_dir, project_root, relative
+from kpi_lib.run import (
+    DEFAULT_TIMEOUT,
+    NotebookError,
+    check_parameters,
+    check_timeout,
+    run_notebook,
+)
 
 INGEST_NB = "notebooks/01_ingest_quarter.ipynb"
 QUARTERLY_NB = "notebooks/02_quarterly_report.ipynb"
 DEEP_DIVE_NB = "notebooks/03_kpi_deep_dive.ipynb"
 AUDIT_NB = "notebooks/04_audit.ipynb"
+MAX_HORIZON = 40  # quarters: ten years is already beyond what a short KPI series can say
 
 Plan = dict[str, dict[str, Any]]
 
@@ -30,25 +38,62 @@ class RunResult:
     seconds: float
 
 
-def latest_period() -> str:
-    """The latest report period that has KPI rows in the store."""
+def report_periods() -> list[str]:
+    """Report periods with KPI rows in the store, oldest first (labels sort by time)."""
     from kpi_lib import store
 
-    df = store.sql(
-        "select report_period, min(period_start) as s from observations "
-        "group by report_period order by report_period"
-    )
-    if df.empty:
+    q = "select distinct report_period from observations order by 1"
+    return store.sql(q)["report_period"].tolist()
+
+
+def kpi_ids() -> list[str]:
+    from kpi_lib import store
+
+    return store.sql("select distinct kpi_id from observations order by 1")["kpi_id"].tolist()
+
+
+def latest_period() -> str:
+    """The latest report period that has KPI rows in the store."""
+    periods = report_periods()
+    if not periods:
         raise UsageError("the store has no KPI observations: run `kpi ingest`")
-    return str(df["report_period"].iloc[-1])
+    return periods[-1]
 
 
 def period_sources(label: str) -> list[str]:
-    """The raw files of one report period (data/raw/<YYYY-YY>_Q<n>/), relative to the root."""
-    from kpi_lib.periods import parse_report_period, slug
+    """The files the store holds for one report period (what notebook 01 re-extracts)."""
+    from kpi_lib import store
 
-    folder = raw_dir() / slug(parse_report_period(label))
-    return sorted(relative(p) for p in folder.glob("*") if p.is_file())
+    reps = store.load("reports")
+    return sorted(str(f) for f in reps.loc[reps["report_period"] == label, "file"])
+
+
+def check_store_current() -> None:
+    """A run's manifest lists data/raw as its inputs and an audit re-ingests exactly those, so
+    a store built from anything else (a raw file changed or added since `kpi ingest`, a report
+    ingested from outside data/raw) would publish figures its manifest cannot reproduce."""
+    from kpi_lib import store
+    from kpi_lib.ingest_inputs import default_inputs
+    from kpi_lib.manifest import sha256_file
+
+    reps = store.load("reports")
+    stored = dict(zip(reps["file"].astype(str), reps["sha256"].astype(str), strict=True))
+    raw = {relative(p): sha256_file(p) for p in default_inputs()}
+    if stored == raw:
+        return
+    changed = sorted(f for f in raw.keys() & stored.keys() if raw[f] != stored[f])
+    parts = {
+        "changed since ingest": changed,
+        "not ingested": sorted(raw.keys() - stored.keys()),
+        "not in data/raw": sorted(stored.keys() - raw.keys()),
+    }
+    what = "; ".join(f"{k}: {', '.join(v)}" for k, v in parts.items() if v)
+    raise UsageError(f"the store does not match data/raw ({what}): run `kpi ingest`")
+
+
+def check_horizon(horizon: int) -> None:
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise UsageError(f"forecast horizon must be 1 to {MAX_HORIZON} quarters, got {horizon}")
 
 
 def quarterly_plan(
@@ -57,22 +102,40 @@ def quarterly_plan(
     forecast_horizon: int = 4,
     sections: list[str] | None = None,
 ) -> tuple[str, Plan]:
+    """Checks every parameter against the store before a kernel starts: a mistake inside a
+    notebook would cost a run and surface as a notebook error (or, for a bad horizon, not at
+    all: the forecasts would just be empty)."""
+    from kpi_lib import store
     from kpi_lib.periods import parse_report_period, slug
 
-    label = parse_report_period(period).label if period else latest_period()
+    p = parse_report_period(period or latest_period())
+    obs = store.load("observations")
+    mine = obs[obs["report_period"] == p.label]
+    if mine.empty:
+        have = ", ".join(sorted(obs["report_period"].unique())) or "none"
+        raise UsageError(f"no KPI rows for {p.label} in the store (periods with KPI rows: {have})")
+    if not 0 <= amber_tolerance < 1:
+        raise UsageError(f"amber tolerance must be in [0, 1), got {amber_tolerance}")
+    check_horizon(forecast_horizon)
+    known = sorted(set(mine["section"].astype(str)))
+    unknown = [s for s in sections or [] if s.casefold() not in {k.casefold() for k in known}]
+    if unknown:
+        wanted = ", ".join(map(repr, unknown))
+        raise UsageError(f"no section {wanted} in {p.label} (sections: {'; '.join(known)})")
     plan: Plan = {
-        INGEST_NB: {"period": label, "source_files": period_sources(label)},
+        INGEST_NB: {"period": p.label, "source_files": period_sources(p.label)},
         QUARTERLY_NB: {
-            "period": label,
+            "period": p.label,
             "amber_tolerance": amber_tolerance,
             "forecast_horizon": forecast_horizon,
             "sections": list(sections or []),
         },
     }
-    return slug(parse_report_period(label)), plan
+    return slug(p), plan
 
 
 def deep_dive_plan(kpi_id: str, forecast_horizon: int = 4) -> tuple[str, Plan]:
+    check_horizon(forecast_horizon)
     return f"kpi/{kpi_id}", {DEEP_DIVE_NB: {"kpi_id": kpi_id, "forecast_horizon": forecast_horizon}}
 
 
@@ -85,6 +148,7 @@ def execute_plan(
 ) -> RunResult:
     """Run every notebook of `plan` into a staging folder, then swap it into `final_dir`."""
     root = project_root()
+    check_timeout(timeout)
     for nb, params in plan.items():  # all parameters checked before anything executes
         check_parameters(root / nb, {**params, "output_dir": ""})
     staging = final_dir.parent / f".staging-{final_dir.name}-{os.getpid()}"
@@ -131,23 +195,22 @@ def _swap(staging: Path, final_dir: Path) -> None:
 def run_report(period: str | None = None, with_code: bool = False, **kw: Any) -> RunResult:
     timeout = kw.pop("timeout", DEFAULT_TIMEOUT)
     name, plan = quarterly_plan(period, **kw)
+    check_store_current()
     return execute_plan("quarterly", plan, outputs_dir() / name, with_code, timeout)
 
 
 def run_deep_dive(kpi_id: str, with_code: bool = False, **kw: Any) -> RunResult:
-    from kpi_lib.catalog import load_catalog
-
     timeout = kw.pop("timeout", DEFAULT_TIMEOUT)
-    known = set(_store_kpis())
+    known = kpi_ids()
     if kpi_id not in known:
-        hint = load_catalog().suggest(kpi_id, n=3) if known else []
-        extra = f"; did you mean {', '.join(k for k, _ in hint)}?" if hint else ""
-        raise UsageError(f"unknown KPI id '{kpi_id}'{extra}")
+        raise UsageError(f"unknown KPI id {kpi_id!r}{_did_you_mean(kpi_id, known)}")
     name, plan = deep_dive_plan(kpi_id, **kw)
+    check_store_current()
     return execute_plan("deep-dive", plan, outputs_dir() / name, with_code, timeout)
 
 
-def _store_kpis() -> list[str]:
-    from kpi_lib import store
-
-    return store.sql("select distinct kpi_id from observations order by 1")["kpi_id"].tolist()
+def _did_you_mean(kpi_id: str, known: list[str]) -> str:
+    """Close ids in the store, read the way people mistype them (case, spaces for hyphens)."""
+    typed = "-".join(kpi_id.replace("_", " ").casefold().split())
+    close = difflib.get_close_matches(typed, known, n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""

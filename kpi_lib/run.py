@@ -75,6 +75,12 @@ def check_parameters(notebook: Path, params: dict[str, Any]) -> None:
         )
 
 
+def check_timeout(timeout: int) -> None:
+    """nbclient reads 0 or a negative limit as "no limit": a typo would let a cell hang."""
+    if timeout < 1:
+        raise UsageError(f"timeout must be at least 1 second per cell, got {timeout}")
+
+
 def _first_error(nb_path: Path) -> tuple[int | None, str]:
     """The first cell with an error output in an executed notebook, as (index, 'Ename: value')."""
     try:
@@ -99,6 +105,7 @@ def execute(
     from jupyter_client.kernelspec import NoSuchKernel
 
     check_parameters(notebook, params)
+    check_timeout(timeout)
     out_ipynb.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     name = relative(notebook)

@@ -1,0 +1,273 @@
+"""Review fixes in the report runner, audit, batch and analyst API: a user's mistake is refused
+in one line before any kernel starts, audits name what changed, figures stay reproducible."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from kpi_lib.cli import main
+from kpi_lib.errors import InputError, UsageError
+
+matplotlib.use("Agg")
+
+KPI = "care-home-admissions-65-plus"
+TINY = ROOT / "tests" / "fixtures" / "notebooks" / "tiny.ipynb"
+Q2 = "data/raw/2022-23_Q2/2022-23_Q2_kpi_commentary.md"
+
+
+def one_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    """Run the CLI; it must fail with exactly one `kpi: error:` line and no output."""
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kpi: error: "), captured.err
+    return lines[0]
+
+
+@pytest.fixture
+def with_notebooks(store_root: Path) -> Path:
+    shutil.copytree(ROOT / "notebooks", store_root / "notebooks")
+    return store_root
+
+
+# --- report / deep-dive parameters are checked before a kernel starts ------------------------
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["report", "--horizon", "0"], "horizon must be 1 to 40"),
+        (["report", "--period", "2022-23_Q2", "--horizon", "-2"], "horizon must be 1 to 40"),
+        (["report", "--horizon", "100000"], "horizon must be 1 to 40"),
+        (["report", "--tolerance", "2"], "amber tolerance must be in [0, 1)"),
+        (["report", "--timeout", "0"], "timeout must be at least 1"),
+        (["report", "--period", "2030/31 Q1"], "no KPI rows for 2030/31 Q1"),
+        (["report", "--period", "2024-25_Q2"], "no KPI rows for 2024/25 Q2"),  # headline only
+        (["report", "--section", "No such section"], "no section 'No such section'"),
+        (["deep-dive", KPI, "--horizon", "0"], "horizon must be 1 to 40"),
+        (["deep-dive", KPI, "--timeout", "-5"], "timeout must be at least 1"),
+        (["batch", "--workers", "0"], "workers must be at least 1"),
+    ],
+)
+def test_bad_report_parameters_refused_before_any_output(
+    with_notebooks: Path, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    assert says in one_error(capsys, argv)
+    assert not (with_notebooks / "outputs").exists(), "nothing may run or be written"
+
+
+def test_section_names_match_case_insensitively(store_root: Path) -> None:
+    from kpi_lib.reports import QUARTERLY_NB, quarterly_plan
+
+    _, plan = quarterly_plan("2022/23 Q2", sections=["caring FOR the vulnerable"])
+    assert plan[QUARTERLY_NB]["sections"] == ["caring FOR the vulnerable"]
+
+
+def test_mistyped_kpi_id_suggests_the_id(
+    store_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for typed in ("care home admissions 65 plus", "care-home-admisions-65-plus"):
+        line = one_error(capsys, ["deep-dive", typed])
+        assert f"unknown KPI id '{typed}'; did you mean {KPI}" in line
+
+
+def test_report_refuses_a_store_out_of_date_with_raw(
+    with_notebooks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = with_notebooks / Q2
+    raw.write_bytes(raw.read_bytes() + b"\nA late correction.\n")
+    (with_notebooks / "data" / "raw" / "2025-26_Q1").mkdir()
+    (with_notebooks / "data" / "raw" / "2025-26_Q1" / "new.txt").write_text("new\n")
+    for argv in (["report"], ["deep-dive", KPI]):
+        line = one_error(capsys, argv)
+        assert f"changed since ingest: {Q2}" in line
+        assert "not ingested: data/raw/2025-26_Q1/new.txt" in line and "kpi ingest" in line
+    assert not (with_notebooks / "outputs").exists()
+
+
+def test_ingest_notebook_gets_the_stored_files_not_hidden_ones(store_root: Path) -> None:
+    from kpi_lib.reports import INGEST_NB, quarterly_plan
+
+    (store_root / "data" / "raw" / "2022-23_Q2" / ".DS_Store").write_bytes(b"\0\1")
+    _, plan = quarterly_plan("2022/23 Q2")
+    assert plan[INGEST_NB]["source_files"] == [Q2]
+
+
+# --- runner ----------------------------------------------------------------------------------
+def test_zero_timeout_is_refused_not_read_as_no_limit(tmp_path: Path) -> None:
+    from kpi_lib.run import execute
+
+    with pytest.raises(UsageError, match="timeout"):
+        execute(TINY, tmp_path / "out" / "tiny.ipynb", {"value": 1}, timeout=0)
+    assert not (tmp_path / "out").exists()
+
+
+# --- batch -----------------------------------------------------------------------------------
+def test_batch_runs_one_job_per_period_however_written(store_root: Path) -> None:
+    from kpi_lib.batch import batch
+
+    table = batch(periods=["2030-31_Q1", "2030/31 Q1", "2030/31-Q1"], progress=False)
+    assert table["key"].tolist() == ["2030/31 Q1"]
+    assert table["status"].tolist() == ["failed"]
+    assert "no KPI rows for 2030/31 Q1" in table["detail"].iloc[0]
+
+
+def test_batch_reports_an_unexpected_crash_as_a_failed_row(with_notebooks: Path) -> None:
+    from kpi_lib.batch import batch
+
+    (with_notebooks / "outputs").write_text("not a folder\n")  # every run fails with OSError
+    table = batch(periods=["2022/23 Q2", "2021/22 Q4"], progress=False)
+    assert table["status"].tolist() == ["failed", "failed"]
+    assert all("Error" in d for d in table["detail"])
+
+
+# --- analyst API and quarterly tables --------------------------------------------------------
+def test_forecast_is_none_only_without_quarterly_values(store_root: Path) -> None:
+    import kpi_lib as kpi
+
+    with pytest.raises(UsageError, match="horizon"):
+        kpi.forecast_kpi(KPI, horizon=0)
+    with pytest.raises(UsageError, match="unknown KPI id 'no-such-kpi'"):
+        kpi.forecast_kpi("no-such-kpi")
+    assert kpi.forecast_kpi("new-boost-erdf-support") is None  # a yearly-only KPI
+
+
+def test_history_and_plot_of_an_unknown_kpi_raise(store_root: Path) -> None:
+    import kpi_lib as kpi
+
+    for call in (kpi.history, kpi.plot_kpi):
+        with pytest.raises(UsageError, match="unknown KPI id 'no-such-kpi'"):
+            call("no-such-kpi")
+
+
+def test_off_track_table_keeps_its_header_when_nothing_is_off_track(
+    store_root: Path, tmp_path: Path
+) -> None:
+    from kpi_lib.outputs import save_table
+    from kpi_lib.quarterly import OFF_TRACK_COLUMNS, build
+
+    q = build("2019/20 Q3")  # no red or amber status printed in that report
+    assert q.off_track.empty
+    save_table(q.off_track, "off_track", tmp_path)
+    back = pd.read_csv(tmp_path / "tables" / "off_track.csv")
+    assert list(back.columns) == OFF_TRACK_COLUMNS
+
+
+def _png(fig: matplotlib.figure.Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+
+def test_history_chart_with_shared_end_dates_is_reproducible(store_root: Path) -> None:
+    import kpi_lib as kpi
+    from kpi_lib.plots import kpi_history
+
+    h = kpi.history(KPI)
+    # four figures per end date (say a month and the quarter it ends), index labels repeated
+    many = pd.concat([h, h.assign(value=h["value"] * 1.1), h.assign(value=h["value"] * 0.7)])
+    many = pd.concat([many, h.assign(value=h["value"] * 1.3)])
+    first = kpi_history(many)
+    assert len(first.axes[0].lines[0].get_xdata()) == len(many)  # drawn as printed
+    assert {_png(kpi_history(many)) for _ in range(3)} == {_png(first)}
+
+
+# --- manifest and audit ----------------------------------------------------------------------
+def test_manifest_that_is_a_folder_or_wrong_json_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kpi_lib.manifest import read_manifest
+
+    assert "is a folder" in one_error(capsys, ["audit", str(tmp_path)])
+    for bad in ({"notebooks": [], "results": {}}, {"kind": "x", "notebooks": 3, "inputs": []}):
+        path = tmp_path / "manifest.json"
+        path.write_text(json.dumps({**bad, "results": {}}))
+        with pytest.raises(InputError, match="not a kpi manifest"):
+            read_manifest(path)
+        assert "not a kpi manifest" in one_error(capsys, ["audit", str(path)])
+
+
+def test_manifest_written_without_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpi_lib.manifest import git_state
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine without git
+    assert git_state() == {"commit": "unknown", "dirty": False}
+
+
+def test_diff_of_an_emptied_published_table_is_a_line(tmp_path: Path) -> None:
+    from kpi_lib.audit import diff_tables
+
+    (tmp_path / "pub.csv").write_text("\n")
+    (tmp_path / "new.csv").write_text("a,b\n1,2\n")
+    lines = diff_tables("tables/t.csv", tmp_path / "pub.csv", tmp_path / "new.csv")
+    assert len(lines) == 1 and "not a readable CSV" in lines[0]
+
+
+@pytest.fixture
+def published(kpi_root: Path) -> Path:
+    """The tiny notebook run into outputs/tiny/ of a project with the bundled raw data."""
+    from kpi_lib.reports import execute_plan
+
+    (kpi_root / "notebooks").mkdir()
+    shutil.copy(TINY, kpi_root / "notebooks" / "tiny.ipynb")
+    execute_plan("test", {"notebooks/tiny.ipynb": {"value": 3}}, kpi_root / "outputs" / "tiny")
+    return kpi_root / "outputs" / "tiny" / "manifest.json"
+
+
+def _edit_notebook(path: Path, find: str, replace: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert find in text
+    path.write_text(text.replace(find, replace), encoding="utf-8")
+
+
+def test_audit_names_an_edited_notebook_and_where_it_kept_the_rerun(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kpi_lib.audit import audit
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # a kept re-run lands here
+    nb = published.parents[2] / "notebooks" / "tiny.ipynb"
+    _edit_notebook(nb, "A tiny notebook the runner", "An edited notebook the runner")
+    result = audit(published, keep=True)
+    assert not result.ok
+    assert result.inputs_changed[0].startswith("notebooks/tiny.ipynb: sha256 was ")
+    assert result.results_changed == []  # same tables: only the notebook differs
+    assert Path(result.kept).parent == tmp_path and (Path(result.kept) / "run").is_dir()
+    assert f"re-run kept at {result.kept}" in result.lines()
+
+
+def test_audit_failures_are_one_line_and_point_only_at_kept_files(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kpi_lib.audit import audit
+    from kpi_lib.run import NotebookError
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    nb = published.parents[2] / "notebooks" / "tiny.ipynb"
+
+    elsewhere = tmp_path / "elsewhere" / "manifest.json"
+    elsewhere.parent.mkdir()
+    shutil.copy(published, elsewhere)
+    with pytest.raises(UsageError, match="audit the manifest inside its output folder"):
+        audit(elsewhere)
+
+    _edit_notebook(nb, "time.sleep(sleep)", "raise RuntimeError('edited after publication')")
+    with pytest.raises(NotebookError, match="edited after publication") as err:
+        audit(published)
+    assert "kept at" not in str(err.value)  # the scratch copy is gone: never point at it
+    assert not list(scratch.iterdir())
+
+    nb.unlink()
+    with pytest.raises(UsageError, match="notebooks/tiny.ipynb: the manifest's notebook is"):
+        audit(published)
+    assert not list(scratch.iterdir())
