@@ -234,9 +234,9 @@ class Backtest:
         """MASE per model and horizon plus the overall mean of the horizons, best first."""
         rows = []
         for rank, (name, fc) in enumerate(self.forecasts.items()):
-            scaled = np.abs(self.actuals() - fc) / self.scales[:, None]
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
+                scaled = np.abs(self.actuals() - fc) / self.scales[:, None]
                 per_h = np.nanmean(scaled, axis=0)
             row = {"model": name, "order": rank}
             row.update({f"h{h + 1}": per_h[h] for h in range(self.horizon)})

@@ -77,8 +77,10 @@ _CHANGE_AMOUNT = re.compile(
 )
 _BY_AMOUNT = re.compile(r"(?i)\bby\s*$")
 _APPROX = re.compile(r"(?i)(?:\bc\.|\bcirca|\baround|\babout|\bover|\balmost|\bnearly|\bup to)\s*$")
-_UP_WORDS = re.compile(r"(?i)\b(increase\w*|rise|rose|risen|grew|grown|up)\b")
+# "up to 12 weeks" is a limit, not a rise
+_UP_WORDS = re.compile(r"(?i)\b(increase\w*|rise|rose|risen|grew|grown|up(?!\s+to\b))\b")
 _DOWN_WORDS = re.compile(r"(?i)\b(decrease\w*|reduc\w*|dropped|drop|fell|fallen|declin\w*|down)\b")
+_CLAUSE = re.compile(r"(?i)[,;:(]|\b(?:and|but|however|while|whilst|although|though)\b")
 _LINK_WORDS = frozenset(
     "in at for and is was which compared ranks than this with to from against on by as during "
     "but so while whilst when where it".split()
@@ -200,10 +202,12 @@ def extract_claims(text: str) -> list[Claim]:
 def _changes(scan: _Scan) -> list[Claim]:
     """`from X (in P1) to Y (in P2)`, `Q1 (X) to Q2 (Y)`, `(X% to Y%)`."""
     s, out = scan.s, []
-    direction = _direction(s)
     for m in list(_CHANGE.finditer(s)) + list(_PAREN_CHANGE.finditer(s)):
         if not scan.free(m.start(), m.end()):
             continue
+        # the wording of this change: its own clause ("Demand is up, but waits went from 10 to
+        # 8" says nothing of the waits' direction)
+        direction = _direction(_CLAUSE.split(s[: m.start()])[-1])
         x, xd, xu = _num(m.group("x"))
         y, yd, yu = _num(m.group("y"))
         gd = m.groupdict()

@@ -23,6 +23,7 @@ intervals and `p_meet_target` are read from the same simulated paths.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -153,9 +154,10 @@ def _num(x: float | None) -> float | None:
 def seasonal_period(freq: Any) -> int:
     """Q -> 4, M -> 12, A/Y -> 1, from a pandas frequency or its string."""
     code = str(getattr(freq, "freqstr", freq)).upper()
-    for prefix, m in (("Q", 4), ("M", 12), ("A", 1), ("Y", 1)):
-        if code.startswith(prefix):
-            return m
+    # the whole code, so a minute ("MIN") is not a month: Q, Q-DEC, QE, QS-APR, M, ME, Y-DEC
+    m = re.fullmatch(r"(Q|M|A|Y)[SE]?(?:-[A-Z]{3})?", code)
+    if m:
+        return {"Q": 4, "M": 12}.get(m.group(1), 1)
     raise UsageError(f"forecast: unsupported frequency {code!r} (use quarterly, monthly, annual)")
 
 
@@ -198,13 +200,26 @@ def _prepare(series: pd.Series) -> tuple[pd.Series, np.ndarray, list[str]]:
 def _target_step(last: pd.Period, horizon: int, year_end: Any) -> int:
     if year_end is None:
         return horizon
-    end = year_end if isinstance(year_end, pd.Period) else pd.Period(year_end, freq=last.freq)
+    try:
+        end = year_end if isinstance(year_end, pd.Period) else pd.Period(year_end, freq=last.freq)
+    except (ValueError, TypeError) as exc:  # pandas' DateParseError is a ValueError
+        raise UsageError(f"forecast: year_end {year_end!r} is not a period ({exc})") from None
     if end.freqstr != last.freqstr:
         end = end.asfreq(last.freq, how="end")
     step = (end - last).n
     if step < 1:
         raise UsageError(f"forecast: year_end {end} is not after the last observation {last}")
     return step
+
+
+def _count(value: Any, name: str, least: int) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = least - 1
+    if n < least:
+        raise UsageError(f"forecast: {name} must be a whole number of at least {least}")
+    return n
 
 
 def _polarity(polarity: str) -> str:
@@ -325,11 +340,10 @@ def forecast(
 ) -> ForecastResult:
     """Forecast `horizon` periods ahead. See the module docstring for the method;
     `keep_paths=True` stores the simulated paths (n_paths x steps) on the result."""
-    if int(horizon) < 1:
-        raise UsageError("forecast: horizon must be at least 1")
-    if int(n_paths) < 100:
-        raise UsageError("forecast: n_paths must be at least 100")
-    horizon, n_paths = int(horizon), int(n_paths)
+    horizon, n_paths = _count(horizon, "horizon", 1), _count(n_paths, "n_paths", 100)
+    n_origins = _count(n_origins, "n_origins", 1)
+    if target is not None and not math.isfinite(target):
+        raise UsageError(f"forecast: target must be a finite number, not {target!r}")
     values, observed, notes = _prepare(series)
     pol = _polarity(polarity) if target is not None else str(polarity)
     y = values.to_numpy()

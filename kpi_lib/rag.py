@@ -92,11 +92,22 @@ def _vs_range(value: float, low: float, high: float, pol: str, tolerance: float)
 
 
 def _vs_bands(rule: TargetRule, value: float) -> Evaluation:
+    """The band holding the value. A value between two printed bands (94.95 with `Amber: 90 -
+    94.9, Green: >= 95`) has not met the better band's edge, so it takes the worse one."""
     hits = [b for b in rule.bands if b.contains(value)]
     if len({b.status for b in hits}) > 1:
         return Evaluation("", f"{fmt_number(value)} falls in overlapping bands")
     if hits:
         return Evaluation(hits[0].status, f"{fmt_number(value)} in the {hits[0].status} band")
+    below = [b for b in rule.bands if b.high is not None and b.high <= value]
+    above = [b for b in rule.bands if b.low is not None and b.low >= value]
+    if below and above:
+        lo = max(below, key=lambda b: b.high)  # type: ignore[arg-type,return-value]
+        hi = min(above, key=lambda b: b.low)  # type: ignore[arg-type,return-value]
+        worse = max(lo.status, hi.status, key=STATUSES.index)
+        return Evaluation(
+            worse, f"{fmt_number(value)} between the {lo.status} and {hi.status} bands"
+        )
     rest = [b for b in rule.bands if b.rest]
     if len(rest) == 1:
         return Evaluation(rest[0].status, f"{fmt_number(value)} outside the other bands")
@@ -197,7 +208,7 @@ def evaluate(
         rule = parse_target(rule.text, pol)
     if not rule.evaluable:
         return Evaluation("", rule.reason or f"{rule.kind} target is not evaluable")
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or pd.isna(value):  # also pd.NA and numpy NaN of any width
         return Evaluation("", "no value")
     value = float(value)
     if _units_clash(rule.unit, value_unit):
@@ -205,8 +216,9 @@ def evaluate(
 
     g = grain or (grain_of(period) if period else "")
     scale, note = 1.0, ""
-    if cumulative and not rule.period_scope and rule.unit != "%":
-        # an annual cumulative indicator's target is the year's total
+    if cumulative and not rule.period_scope and rule.unit != "%" and rule.kind != "trend":
+        # an annual cumulative indicator's target figure is the year's total (a trend rule has
+        # no figure: it compares like for like, see _vs_trend)
         rule = replace(rule, period_scope="annual", accumulates=True)
     if rule.accumulates and rule.period_scope in ("annual", "multi-year"):
         blocked, scale, note = _scope_check(rule, g, period, cumulative, prorate)

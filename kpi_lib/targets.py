@@ -155,10 +155,10 @@ _TREND_WORDS = re.compile(
 )
 _DOWN = re.compile(r"(?i)\b(reduc\w*|decreas\w*|downward|falling|lower)\b")
 _UP = re.compile(r"(?i)\b(increas\w*|upward|rising|higher|growth)\b")
-_IMPROVE = re.compile(r"(?i)\bimprov\w*\b")
 
+# a printed sign only where it cannot be a range dash (3.2-4.3): -5%, > -2, (-10 to -5)
 _NUM = re.compile(
-    rf"(?<![\w/.,])(?P<cur>£)?(?P<num>{FIGURE})"
+    rf"(?<![\w/.,])(?P<sign>[-\u2212](?=£?\d))?(?P<cur>£)?(?P<num>{FIGURE})"
     r"(?:\s*(?P<mult>(?i:million|m|k|bn))\b)?(?P<pct>\s*(?:%|percent\b|per cent\b))?"
 )
 # a financial year as targets and commentary print it: 2022/23, 22/23, 2022-23
@@ -170,6 +170,12 @@ _COVERING = re.compile(r"(?i)\bcovering\s+(?:circa\s+|about\s+|approx\.?\s+|c\.\
 _PREVIOUS = re.compile(r"(?i)\bprevious\s+(?:\w+\s+)?target\s*:?\s*[\d.,]+\s*%?")
 _NEW_TARGET = re.compile(r"(?i)\bnew\b[^0-9]{0,30}?\btarget\s*:?\s*(?=[£\d])")
 _PARENS = re.compile(r"\([^()]*\)")
+_PER_N = re.compile(r"(?i)\bper\s+[\d,]+\s*(?:k\b)?")  # a rate's base: 5.4 per 10,000
+# a required size of change, not a level: "Reduce by 5%", "5% reduction", "an increase of 10"
+_CHANGE_SIZE = re.compile(
+    r"(?i)\b(?:reduc\w*|decreas\w*|increas\w*|improv\w*|rise|fall|cut)\s+(?:of|by)\s+[-£\d]"
+    r"|\d\s*(?:%|per ?cent)?\s*(?:reduction|decrease|increase|improvement|rise|fall|cut)\b"
+)
 _DATE_RANGE = re.compile(
     rf"(?i)\b(?P<m1>{_MONTH})\.?\s+(?P<y1>\d{{4}}|\d{{2}})\s*(?:-|–|to)\s*"
     rf"(?P<m2>{_MONTH})\.?\s+(?P<y2>\d{{4}}|\d{{2}})\b"
@@ -259,6 +265,7 @@ def _numbers(text: str) -> list[_Num]:
     out = []
     for m in _NUM.finditer(text):
         value = float(m.group("num").replace(",", ""))
+        value = -value if m.group("sign") else value
         mult = (m.group("mult") or "").lower()
         value *= SCALE.get(mult, 1.0)
         out.append(_Num(value, m.start(), m.end(), bool(m.group("pct")), bool(m.group("cur"))))
@@ -318,7 +325,7 @@ def _clean_for_numbers(text: str, keep_parens: bool = False) -> str:
     """Blank out figures that are not the target: years, periods, N-year spans, notes in
     parentheses (kept for benchmarks, which print their value there: "(13.5%)")."""
     t = text if keep_parens else _PARENS.sub(lambda m: " " * len(m.group()), text)
-    for pat in (_DATE_RANGE, _PREVIOUS, _COVERING, _N_YEARS, _CAL_YEAR_AFTER, _YEAR_LABEL):
+    for pat in (_DATE_RANGE, _PREVIOUS, _COVERING, _N_YEARS, _CAL_YEAR_AFTER, _YEAR_LABEL, _PER_N):
         t = pat.sub(lambda m: " " * len(m.group()), t)
     return t
 
@@ -331,6 +338,16 @@ def _op_near(text: str, num: _Num) -> str:
     if after:
         return _OP_WORDS[after.group("op").lower()]
     return ""
+
+
+def _is_range(text: str, a: _Num, b: _Num) -> bool:
+    """Two figures joined as a range: 3.2-4.3, 80% to 90%, £5m - £10m, between 80 and 90."""
+    joint = text[a.end : b.start]
+    if re.fullmatch(r"\s*(?:-|to)\s*", joint):
+        return True
+    return bool(
+        re.fullmatch(r"(?i)\s*and\s*", joint) and re.search(r"(?i)\bbetween\s*$", text[: a.start])
+    )
 
 
 def polarity_op(polarity: str) -> str:
@@ -366,7 +383,7 @@ def parse_target(text: object, polarity: object = "") -> TargetRule:
     nums = _numbers(cleaned)
     if _TREND_WORDS.search(t) and not nums:
         return _trend_rule(t, pol, base)
-    if nums and re.search(r"(?i)year[- ]on[- ]year|\btrend\b", t):
+    if nums and (re.search(r"(?i)year[- ]on[- ]year|\btrend\b", t) or _CHANGE_SIZE.search(cleaned)):
         rule = _trend_rule(t, pol, base)
         return replace(
             rule,
@@ -380,10 +397,7 @@ def parse_target(text: object, polarity: object = "") -> TargetRule:
     if not nums:
         return TargetRule("words", **base, reason=f"no comparable figure: {raw!r}")
 
-    rng = re.search(
-        r"(?<![\w.,])(£?\d[\d,]*(?:\.\d+)?)\s*%?\s*(?:-|to)\s*(£?\d[\d,]*(?:\.\d+)?)\s*%?", cleaned
-    )
-    if rng and len(nums) == 2:
+    if len(nums) == 2 and _is_range(cleaned, *nums):
         low, high = sorted((nums[0].value, nums[1].value))
         return _finish(TargetRule("range", **base, low=low, high=high), t, nums[1])
 
@@ -437,14 +451,7 @@ def _finish(rule: TargetRule, text: str, num: _Num | None = None) -> TargetRule:
 
 def _trend_rule(text: str, pol: str, base: dict[str, str]) -> TargetRule:
     basis = "year" if re.search(r"(?i)year[- ]on[- ]year|annual", text) else "last"
-    if _DOWN.search(text):
-        direction = "down"
-    elif _UP.search(text):
-        direction = "up"
-    elif _IMPROVE.search(text):
-        direction = "improve"
-    else:
-        direction = "improve"
+    direction = "down" if _DOWN.search(text) else "up" if _UP.search(text) else "improve"
     rule = TargetRule("trend", **base, direction=direction, basis=basis)
     if direction == "improve" and not pol:
         return replace(rule, reason="improving trend but polarity unknown")
@@ -468,7 +475,7 @@ def _band(status: str, seg: str) -> Band:
     nums = _numbers(seg)
     if not nums:
         return Band(status, rest=True)
-    if len(nums) >= 2 and re.search(r"-|\bto\b", seg[nums[0].end : nums[1].start]):
+    if len(nums) >= 2 and _is_range(seg, nums[0], nums[1]):
         return Band(status, low=nums[0].value, high=nums[1].value)
     op = _op_near(seg, nums[0])
     v = nums[0].value
@@ -554,7 +561,10 @@ def load_benchmarks(path: str | Path) -> pd.DataFrame:
     p = Path(path)
     if not p.is_file():
         raise InputError(str(p), "no such benchmarks file")
-    df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    try:
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(str(p), f"not a readable UTF-8 CSV ({exc})") from None
     missing = [c for c in BENCHMARK_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(str(p), f"missing column(s): {', '.join(missing)}", line=1)

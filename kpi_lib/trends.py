@@ -118,60 +118,75 @@ class Trend:
     reason: str
 
 
-def _positions(index: pd.Index) -> tuple[np.ndarray, str] | None:
-    """x positions of an index, in years where the index is dates or period labels."""
+@dataclass(frozen=True)
+class _Points:
+    """A series in time order, one value per position. `x` is in years for dates and period
+    labels (index steps for a numeric index); `stamp` counts `year` steps a year (months, or
+    `per_year` index steps) and places like-for-like points; None when the labels are not
+    periods."""
+
+    s: pd.Series
+    x: np.ndarray
+    stamp: np.ndarray | None
+    year: float
+    merged: int  # values dropped because a later one has the same position
+
+
+def _positions(
+    index: pd.Index, per_year: int | None
+) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """(x, stamp, steps of the stamp in a year) for an index; see _Points."""
+    if isinstance(index, pd.PeriodIndex):
+        end, long = index.end_time, (index.end_time - index.start_time).days >= 27
+        if len(index) and long.all():  # months, quarters, years: 2021Q1 is a year after 2020Q1
+            months = (end.year * 12 + end.month).to_numpy(dtype=float)
+            return months / 12.0, months, 12.0
+        index = end  # weeks, days: placed by their dates
     if isinstance(index, pd.DatetimeIndex):
         days = (index - index.min()).days.to_numpy(dtype=float)
-        return days / 365.25, "year"
+        return days / 365.25, (index.year * 12 + index.month).to_numpy(dtype=float), 12.0
     if pd.api.types.is_numeric_dtype(index):
-        return index.to_numpy(dtype=float), "step"
+        x = index.to_numpy(dtype=float)
+        return x, (x if per_year else None), float(per_year or 1)
     keys = [period_key(v) for v in index]
-    if any(k is None for k in keys):
-        return None
-    return np.array([k[0] + k[1] / 12.0 for k in keys]), "year"  # type: ignore[index]
+    if any(k is None for k in keys):  # unrecognised labels: the caller's order, unit steps
+        return pd.factorize(index)[0].astype(float), None, 1.0
+    months = np.array([k[0] * 12 + k[1] for k in keys])  # type: ignore[index]
+    return months / 12.0, months, 12.0
 
 
-def _prepare(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    s = pd.to_numeric(series, errors="coerce").dropna()
-    pos = _positions(s.index)
-    if pos is None:  # unrecognised labels: keep the caller's order, unit steps
-        return s, np.arange(len(s), dtype=float)
-    x = pos[0]
-    order = np.argsort(x, kind="stable")
-    return s.iloc[order], x[order]
+def _prepare(series: pd.Series, per_year: int | None) -> _Points:
+    s = pd.to_numeric(series, errors="coerce").astype(float)
+    x, stamp, year = _positions(s.index, per_year)
+    ok = np.isfinite(s.to_numpy()) & np.isfinite(x)  # NaN and infinite values are not values
+    order = np.argsort(x[ok], kind="stable")
+    s, x = s[ok].iloc[order], x[ok][order]
+    stamp = None if stamp is None else stamp[ok][order]
+    last = np.diff(x, append=np.inf) != 0  # of equal positions, the one given last
+    return _Points(
+        s[last], x[last], None if stamp is None else stamp[last], year, int((~last).sum())
+    )
 
 
-def _year_ago(s: pd.Series, x: np.ndarray, per_year: int | None) -> int | None:
+def _year_ago(p: _Points) -> int | None:
     """Position of the point one year before the last one, if the series has it."""
-    last = s.index[-1]
-    if isinstance(s.index, pd.DatetimeIndex):
-        hits = np.nonzero(s.index == last - pd.DateOffset(years=1))[0]
-        return int(hits[-1]) if len(hits) else None
-    if pd.api.types.is_numeric_dtype(s.index):
-        if not per_year:
-            return None
-        hits = np.nonzero(np.isclose(x, x[-1] - per_year))[0]
-        return int(hits[-1]) if len(hits) else None
-    key = period_key(last)
-    if key is None:
+    if p.stamp is None:
         return None
-    for i in range(len(s) - 2, -1, -1):
-        k = period_key(s.index[i])
-        if k is not None and k[0] == key[0] - 1 and k[1] == key[1]:
-            return i
-    return None
+    hits = np.flatnonzero(np.isclose(p.stamp, p.stamp[-1] - p.year))
+    return int(hits[-1]) if len(hits) else None
 
 
 def _pct(change: float, base: float) -> float | None:
     return None if base == 0 else 100.0 * change / abs(base)
 
 
-def _same_subperiod(s: pd.Series, x: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+def _same_subperiod(p: _Points) -> np.ndarray:
     """Like-for-like points of a cumulative series: those at the same point of the year as the
-    latest (every Q2, say)."""
-    frac = np.round((x - np.floor(x)) * 12.0, 6)
-    keep = frac == frac[-1]
-    return s[keep], x[keep]
+    latest (every Q2, say); only the latest when the positions in the year are unknown."""
+    if p.stamp is None:
+        return np.arange(len(p.x)) == len(p.x) - 1
+    years = (p.stamp[-1] - p.stamp) / p.year
+    return np.isclose(years, np.round(years))
 
 
 def trend(
@@ -182,7 +197,9 @@ def trend(
     noise: float = 0.02,
     per_year: int | None = None,
 ) -> Trend:
-    """Trend of one KPI series (values indexed by period label, date, or number).
+    """Trend of one KPI series (values indexed by period label, Period, date, or number).
+    NaN and infinite values are skipped; of two values for one period the later is kept (and
+    the reason says so).
 
     `n` caps how many recent points the slope uses; `noise` is the relative change (2%) below
     which a two-point change counts as stable; `per_year` says how many index steps make a year
@@ -192,18 +209,20 @@ def trend(
     if n < 2:
         raise UsageError("n must be at least 2")
     pol = polarity if polarity in ("High", "Low") else ""
-    s, x = _prepare(series)
+    p = _prepare(series, per_year)
+    s, x = p.s, p.x
     if s.empty:
         return _empty(0, "no values")
     latest, latest_period = float(s.iloc[-1]), str(s.index[-1])
 
-    ya = _year_ago(s, x, per_year)
+    ya = _year_ago(p)
     year_ago = float(s.iloc[ya]) if ya is not None else None
     change_yoy = None if year_ago is None else latest - year_ago
 
     if accumulation == "cumulative":
         prev_i = ya
-        fit_s, fit_x = _same_subperiod(s, x)
+        keep = _same_subperiod(p)
+        fit_s, fit_x = s[keep], x[keep]
     else:
         prev_i = len(s) - 2 if len(s) >= 2 else None
         fit_s, fit_x = s, x
@@ -212,11 +231,15 @@ def trend(
 
     fit_s, fit_x = fit_s.iloc[-n:], fit_x[-n:]
     slope = low = high = None
-    if len(fit_s) >= 3 and np.ptp(fit_x) > 0:
-        res = sm.OLS(fit_s.to_numpy(dtype=float), sm.add_constant(fit_x)).fit()
-        slope = float(res.params[1])
+    if len(fit_s) >= 3 and np.ptp(fit_x) > 0 and np.ptp(fit_s.to_numpy()) == 0:
+        slope = low = high = 0.0  # equal values: flat, whatever rounding noise OLS would add
+    elif len(fit_s) >= 3 and np.ptp(fit_x) > 0:
+        # fitted on values scaled to at most 1, so huge figures do not overflow the sums
+        k = float(np.max(np.abs(fit_s.to_numpy())))
+        res = sm.OLS(fit_s.to_numpy(dtype=float) / k, sm.add_constant(fit_x)).fit()
+        slope = float(res.params[1]) * k
         ci = res.conf_int(alpha=0.05)
-        low, high = float(ci[1][0]), float(ci[1][1])
+        low, high = float(ci[1][0]) * k, float(ci[1][1]) * k
         if math.isnan(low):  # perfect fit: the interval collapses to the slope
             low = high = slope
 
@@ -229,6 +252,8 @@ def trend(
         direction = "improving" if good else "worsening"
     elif movement:
         reason += "; polarity unknown"
+    if p.merged:
+        reason += f"; {p.merged} value(s) for a repeated period left out (the last one kept)"
     return Trend(
         n_points=len(s),
         latest=latest,
@@ -355,6 +380,16 @@ def current_values(observations: pd.DataFrame) -> pd.DataFrame:
     return obs.drop_duplicates(["kpi_id", "period"], keep="last")
 
 
+def _end_month(row: pd.Series) -> float:
+    """When an observation's period ends, in months (period_key's scale): the store's date,
+    else the label's; -inf when neither is known (such rows sort first)."""
+    end = pd.to_datetime(row.get("period_end"), errors="coerce")
+    if pd.notna(end):
+        return float(end.year * 12 + end.month - 3)
+    key = period_key(row.get("period", ""))
+    return -math.inf if key is None else key[0] * 12 + key[1]
+
+
 def trend_table(observations: pd.DataFrame, n: int = 8, noise: float = 0.02) -> pd.DataFrame:
     """Trend of every KPI in the observations table (columns as the store's).
 
@@ -364,8 +399,8 @@ def trend_table(observations: pd.DataFrame, n: int = 8, noise: float = 0.02) -> 
     obs = current_values(observations)
     rows = []
     for kpi_id, grp in obs.groupby("kpi_id", sort=True):
-        if "period_start" in grp.columns and grp["period_start"].notna().all():
-            grp = grp.sort_values(["period_start", "period"], kind="stable")
+        ends = grp.apply(_end_month, axis=1).to_numpy(dtype=float)
+        grp = grp.iloc[np.argsort(ends, kind="stable")]
         grains = grp.apply(grain_of_row, axis=1)
         if grains.iloc[-1]:
             grp = grp[grains == grains.iloc[-1]]

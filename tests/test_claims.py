@@ -90,6 +90,33 @@ def test_change_claim_with_periods() -> None:
     assert c.decimals == 2
 
 
+@pytest.mark.parametrize(
+    ("sentence", "direction"),
+    [
+        ("Although demand is up, waiting times went from 10 to 8 days.", ""),  # another clause
+        ("Waits of up to 12 weeks went from 50% to 40%.", ""),  # a limit, not a rise
+        ("It is up from 50% to 60%.", "up"),
+        ("Performance has dropped since the last quarter (68.1% to 54.5%).", "down"),
+    ],
+)
+def test_a_change_is_worded_by_its_own_clause(sentence: str, direction: str) -> None:
+    (c,) = [c for c in extract_claims(sentence) if c.kind == "change"]
+    assert c.direction == direction
+
+
+def test_a_direction_word_elsewhere_in_the_sentence_contradicts_nothing() -> None:
+    com = pd.DataFrame(
+        [{"report_period": PERIOD, "kpi_id": "k", "source_file": "f", "source_line": 1,
+          "text": "Although demand is up, the rate went from 10% to 8%."}]
+    )  # fmt: skip
+    obs = pd.DataFrame(
+        [{"report_period": PERIOD, "kpi_id": "k", "metric_name": "Rate %", "period": PERIOD,
+          "value": 8.0, "target_text": "", "polarity": "Low"}]
+    )  # fmt: skip
+    result = check_claims(com, obs, PERIOD)
+    assert list(result["status"]) == ["matched"]
+
+
 def test_value_with_a_rate_unit() -> None:
     claims = extract_claims(
         "It is still above the target range of 600-680 at 692.0 admissions per 100,000 population."

@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from statsmodels.tsa.arima.model import ARIMA
 from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
@@ -275,11 +277,48 @@ def test_mostly_missing_series_is_insufficient() -> None:
         lambda: forecast(
             pd.Series([1.0, 2.0], index=pd.PeriodIndex(["2020Q1", "2020Q1"], freq="Q"))
         ),
+        lambda: forecast(quarterly(np.arange(10.0)), target=1.0, year_end="not a period"),
+        lambda: forecast(quarterly(np.arange(10.0)), horizon="four"),
+        lambda: forecast(quarterly(np.arange(10.0)), target=float("nan")),
+        lambda: forecast(quarterly(np.arange(10.0)), n_origins=0),
+        # minutes are not months
+        lambda: forecast(
+            pd.Series(np.arange(10.0), pd.period_range("2020", periods=10, freq="min"))
+        ),
     ],
 )
 def test_bad_input_is_a_usage_error(call) -> None:
     with pytest.raises(UsageError):
         call()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.floats(-1e6, 1e6), st.sampled_from([0.0, 5.0, np.nan])), min_size=1,
+        max_size=40,
+    ),
+    freq=st.sampled_from(["Q", "M", "Y"]),
+    horizon=st.integers(1, 12),
+    target=st.one_of(st.none(), st.floats(-10.0, 10.0)),
+)  # fmt: skip
+def test_forecast_never_raises_and_its_intervals_are_ordered(
+    values: list[float], freq: str, horizon: int, target: float | None
+) -> None:
+    s = pd.Series(values, index=pd.period_range("2015-01", periods=len(values), freq=freq))
+    if s.isna().all():
+        with pytest.raises(UsageError):
+            forecast(s)
+        return
+    r = forecast(s, horizon=horizon, target=target, n_paths=100)
+    f = r.frame()
+    assert len(f) == horizon and np.isfinite(f.to_numpy()).all()
+    assert f.index[0] == s.dropna().index[-1] + 1  # a trailing NaN period is forecast
+    tol = 1e-9 * (1.0 + float(np.abs(f.to_numpy()).max()))
+    for inner, outer in (("lower95", "lower"), ("lower", "mean"), ("mean", "upper"),
+                         ("upper", "upper95")):  # fmt: skip
+        assert (f[inner] <= f[outer] + tol).all(), (inner, outer, f)
+    assert target is None or 0.0 <= r.p_meet_target <= 1.0  # type: ignore[operator]
 
 
 # --- frequencies and seasonality ---------------------------------------------------------------

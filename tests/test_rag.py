@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kpi_lib.errors import UsageError
 from kpi_lib.rag import evaluate, rag_summary, rag_table
@@ -155,6 +158,68 @@ def test_improving_trend_reads_polarity() -> None:
     rule = parse_target("An improving trend", "Low")
     assert evaluate(rule, 9.0, history=history, period="2022/23 Q2").status == "Green"
     assert evaluate(rule, 11.0, history=history, period="2022/23 Q2").status == "Red"
+
+
+@pytest.mark.parametrize(
+    ("text", "pol", "value", "status"),
+    [
+        # between printed bands (94.9 | 95): the better band's edge is not met
+        ("Green: >= 95% Amber: 90% - 94.9% Red: < 90%", "High", 94.95, "Amber"),
+        ("Green: >= 95% Amber: 90% - 94.9% Red: …", "High", 94.95, "Amber"),  # not "the rest"
+        ("Red: 0-79.9 Amber: 80-89.9 Green: 90-100", "High", 79.95, "Red"),
+        ("Green: <= 5% Amber: 5.1% - 10% Red: > 10%", "Low", 5.05, "Amber"),
+        ("Green: <= 5% Amber: 5.1% - 10% Red: > 10%", "Low", 10.05, "Red"),
+        ("Red: >10% Amber: 5-10% Green: <5%", "Low", 4.99, "Green"),
+    ],
+)
+def test_values_between_printed_bands(text: str, pol: str, value: float, status: str) -> None:
+    assert ev(text, value, pol)[0] == status
+
+
+def test_a_value_beyond_every_bounded_band_is_not_rated() -> None:
+    status, reason = ev("Red: 0-79.9 Amber: 80-89.9 Green: 90-100", 100.5)
+    assert status == "" and "no band" in reason
+
+
+@pytest.mark.parametrize("missing", [np.float32("nan"), np.nan, pd.NA, None])
+def test_missing_values_of_any_kind_are_not_rated(missing: object) -> None:
+    assert ev("90%", missing) == ("", "no value")  # type: ignore[arg-type]
+
+
+def test_trend_rule_of_a_cumulative_indicator_compares_like_for_like() -> None:
+    # a running total: Q2 compared with Q2 a year earlier, not blocked as an "annual total"
+    history = pd.Series({"2021/22 Q2": 400.0, "2022/23 Q1": 450.0})
+    rule = parse_target("Year on year increase", "High")
+    ev_up = evaluate(rule, 500.0, period="2022/23 Q2", cumulative=True, history=history)
+    assert ev_up.status == "Green" and "2021/22 Q2" in ev_up.reason
+    ev_down = evaluate(rule, 300.0, period="2022/23 Q2", cumulative=True, history=history)
+    assert ev_down.status == "Red"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    text=st.sampled_from(
+        ["90%", "<700", "0", "-5", "3.2-4.3", "Between 80% and 90%", "Upward trend",
+         "Red: <4,500,000 Amber: 4,500,000 - 4,999,999 Green: …", "2% by end 2022/23",
+         "Green: <= 5% Amber: 5.1% - 10% Red: > 10%", "2022/23 2 Million Visits", "Quartile 2",
+         "To be agreed", "£1.2m", "1,000 jobs target (Jan 2019 - Dec 2022)", "N/A", "95%+"]
+    ),
+    pol=st.sampled_from(["High", "Low", "Other"]),
+    value=st.floats(allow_nan=False, allow_infinity=False),
+    period=st.sampled_from([None, "2022/23 Q2", "2022/23 Q4", "2021/22", "2022 09", "junk"]),
+    cumulative=st.booleans(),
+    prorate=st.booleans(),
+)  # fmt: skip
+def test_evaluate_never_raises_for_a_finite_value(
+    text: str, pol: str, value: float, period: str | None, cumulative: bool, prorate: bool
+) -> None:
+    history = pd.Series({"2021/22 Q2": 1.0, "2022/23 Q1": 0.0})
+    rule = parse_target(text, pol)
+    result = evaluate(
+        rule, value, history=history, period=period, cumulative=cumulative, prorate=prorate
+    )
+    assert result.status in ("", "Green", "Amber", "Red")
+    assert result.status or result.reason
 
 
 # --- the 2022/23 Q2 report ----------------------------------------------------------------------

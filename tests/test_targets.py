@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kpi_lib.errors import InputError
 from kpi_lib.targets import KINDS, load_benchmarks, norm_polarity, parse_target, with_benchmark
@@ -284,3 +286,62 @@ def test_benchmark_csv_errors_name_the_file(tmp_path: Path) -> None:
     bad.write_text("kpi_id,period,benchmark,value\nx,2022/23,quartile 2,high\n", encoding="utf-8")
     with pytest.raises(InputError, match="line 2"):
         load_benchmarks(bad)
+
+
+# --- review: forms the samples do not print, and robustness ------------------------------------
+@pytest.mark.parametrize(
+    ("text", "kind", "fields"),
+    [
+        ("-5", "threshold", {"threshold": -5, "op": ">="}),
+        ("-2.5%", "threshold", {"threshold": -2.5, "unit": "%"}),
+        ("> -5", "comparison", {"threshold": -5, "op": ">"}),
+        ("-10 to -5", "range", {"low": -10, "high": -5}),
+        ("3.2-4.3", "range", {"low": 3.2, "high": 4.3}),  # a range dash is not a sign
+        ("Between 80% and 90%", "range", {"low": 80, "high": 90, "unit": "%"}),
+        ("£5m - £10m", "range", {"low": 5_000_000, "high": 10_000_000, "unit": "£"}),
+        ("1.5 per 1,000", "threshold", {"threshold": 1.5}),  # the rate's base is no figure
+        ("Under 500 per 100,000 population", "comparison", {"threshold": 500, "op": "<"}),
+    ],
+)
+def test_signs_ranges_and_rates(text: str, kind: str, fields: dict) -> None:
+    _check(text, "High", kind, True, fields)
+
+
+@pytest.mark.parametrize("text", ["Reduce by 5%", "10% reduction", "An increase of 10 per year"])
+def test_a_required_size_of_change_is_not_a_level(text: str) -> None:
+    # "10% reduction" met by a value of 8%? No: it asks for a change, which is not supported
+    rule = parse_target(text, "Low")
+    assert rule.kind == "trend" and not rule.evaluable and "size of change" in rule.reason
+
+
+@pytest.mark.parametrize("text", ["Reduce to 5%", "Reduce by 2025/26 to 5%"])
+def test_a_level_reached_by_a_change_word_is_still_a_level(text: str) -> None:
+    _check(text, "Low", "threshold", True, {"threshold": 5, "op": "<="})
+
+
+@pytest.mark.parametrize("content", [b"", b"kpi_id,period,benchmark,value\nx,2022/23,q,\xff1\n"])
+def test_unreadable_benchmarks_file_is_an_input_error(tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "bench.csv"
+    bad.write_bytes(content)
+    with pytest.raises(InputError, match="bench.csv"):
+        load_benchmarks(bad)
+
+
+PRINTED = st.sampled_from(
+    ["0", "-", "5", "95", "1,000", "£1.2m", "%", "+", "<", ">=", "≤", "-", "–", " to ", " and ",
+     "between ", "Red: ", "Amber: ", "Green: ", "…", " by end ", "2022/23", "Jan 2019", " (",
+     ")", "Quartile 2", " national average", "year on year", " reduction", "N/A", " per 1,000",
+     " per year", "Annual", "Quarterly", " or more", " days", " jobs", "k", "m", " "]
+)  # fmt: skip
+TARGET_TEXT = st.one_of(st.text(max_size=40), st.lists(PRINTED, max_size=12).map("".join))
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=TARGET_TEXT, pol=st.sampled_from(["High", "Low", "Other", ""]))
+def test_parse_target_never_raises_and_explains_what_it_cannot_evaluate(
+    text: str, pol: str
+) -> None:
+    rule = parse_target(text, pol)
+    assert rule.kind in KINDS
+    assert rule.evaluable or rule.reason
+    rule.describe()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kpi_lib.errors import UsageError
 from kpi_lib.trends import grain_of, period_key, trend, trend_table
@@ -180,3 +182,78 @@ def test_trend_table_keeps_one_grain_and_the_printed_polarity() -> None:
     assert t["n_points"] == 4  # the 2018/19 year's total is not a quarter
     assert t["polarity"] == "High"
     assert t["direction"] == "worsening"
+
+
+# --- review: awkward series ------------------------------------------------------------------
+def test_a_repeated_period_keeps_its_last_value_and_says_so() -> None:
+    labels = ["2021/22 Q1", "2021/22 Q2", "2021/22 Q3", "2021/22 Q3"]  # Q3 revised
+    t = trend(pd.Series([1.0, 2.0, 9.0, 3.0], index=labels))
+    assert (t.n_points, t.latest, t.previous_period) == (3, 3.0, "2021/22 Q2")
+    assert "repeated period" in t.reason
+    dates = pd.to_datetime(["2020-03-31", "2020-03-31"])
+    one = trend(pd.Series([1.0, 2.0], index=dates))
+    assert (one.n_points, one.latest, one.previous) == (1, 2.0, None)  # no change with itself
+
+
+@pytest.mark.parametrize(
+    ("freq", "per_year"), [("Q", 4), ("M", 12), ("Y", 1)]
+)  # a PeriodIndex, as forecasts use
+def test_period_index_is_placed_in_years(freq: str, per_year: int) -> None:
+    s = pd.Series(np.arange(14.0), index=pd.period_range("2019-01", periods=14, freq=freq))
+    t = trend(s)
+    assert t.slope == pytest.approx(per_year)  # +1 a period
+    assert t.year_ago == 13.0 - per_year and t.change_yoy == per_year
+
+
+def test_month_end_dates_find_the_year_before_across_a_leap_day() -> None:
+    s = pd.Series(np.arange(14.0), index=pd.date_range("2020-01-31", periods=14, freq="ME"))
+    t = trend(s)
+    assert t.latest_period.startswith("2021-02-28") and t.year_ago_period.startswith("2020-02-29")
+
+
+def test_cumulative_series_without_known_periods_fits_no_running_totals() -> None:
+    ytd = [100.0, 200.0, 300.0, 400.0] * 3
+    numbered = trend(pd.Series(ytd), accumulation="cumulative", per_year=4)
+    assert numbered.previous == 400.0 and numbered.slope_points == 3
+    assert numbered.slope == pytest.approx(0.0, abs=1e-9)
+    unknown = trend(pd.Series(ytd, index=[f"p{i}" for i in range(12)]), accumulation="cumulative")
+    assert unknown.slope is None and unknown.previous is None
+
+
+def test_huge_and_infinite_values() -> None:
+    s = pd.Series(1e300 * np.arange(1.0, 6.0), index=quarters(2020, 5))
+    t = trend(s)
+    assert t.movement == "rising" and t.slope == pytest.approx(4e300)
+    with_inf = trend(pd.Series([1.0, np.inf, 3.0], index=quarters(2020, 3)))
+    assert (with_inf.n_points, with_inf.previous) == (2, 1.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    pairs=st.lists(
+        st.tuples(st.sampled_from(quarters(2019, 12) + ["2022 09", "2021/22", "junk"]),
+                  st.floats(allow_nan=True, allow_infinity=True)),
+        max_size=16,
+    ),
+    accumulation=st.sampled_from(["point", "rolling", "cumulative"]),
+)  # fmt: skip
+def test_trend_never_raises(pairs: list[tuple[str, float]], accumulation: str) -> None:
+    s = pd.Series([v for _, v in pairs], index=[label for label, _ in pairs], dtype=float)
+    t = trend(s, "Low", accumulation=accumulation)
+    assert t.latest is None or np.isfinite(t.latest)
+
+
+@settings(max_examples=50, deadline=None)
+@given(level=st.floats(-1e12, 1e12), n=st.integers(2, 30))
+def test_all_equal_values_are_flat(level: float, n: int) -> None:
+    assert trend(pd.Series([level] * n, index=quarters(2015, n))).direction == "stable"
+
+
+def test_trend_table_takes_the_grain_of_the_latest_period_in_time() -> None:
+    base = {"kpi_id": "k", "metric_name": "K", "polarity": "High", "is_current": True}
+    rows = [{**base, "period": p, "report_period": p, "value": float(i)}
+            for i, p in enumerate(quarters(2021, 5))]  # fmt: skip
+    # a month after the last quarter (2022/23 Q1), though "2022 07" sorts before it as text
+    rows.append({**base, "period": "2022 07", "report_period": "2022/23 Q2", "value": 7.0})
+    t = trend_table(pd.DataFrame(rows)).iloc[0]
+    assert (t["latest_period"], t["n_points"]) == ("2022 07", 1)
