@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from kpi_lib.errors import KpiError
+from kpi_lib.errors import KpiError, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -274,6 +274,10 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     import json
 
     from kpi_lib.forecast import forecast_from_store, period_to_fiscal
+    from kpi_lib.reports import MAX_HORIZON
+
+    if not 1 <= args.horizon <= MAX_HORIZON:
+        raise UsageError(f"--horizon must be 1 to {MAX_HORIZON} quarters, got {args.horizon}")
 
     result, skipped = forecast_from_store(
         args.kpi_id, args.horizon, target=args.target, year_end=args.year_end, seed=args.seed

@@ -66,6 +66,8 @@ def choose_inputs(paths: list[str | Path] | None) -> list[Path]:
             for f in sorted(path.rglob("*")):
                 if f.is_file() and f.name != SOURCES_NAME and not f.name.startswith("."):
                     chosen[f.resolve()] = None
+        elif path.name == SOURCES_NAME:
+            raise InputError(str(p), "is the sources list, not a report: name the report files")
         else:
             chosen[path.resolve()] = None
     return sorted(chosen)

@@ -10,6 +10,9 @@ import pandas as pd
 # PNG text chunks otherwise carry the matplotlib version string; nothing time-dependent remains.
 PNG_METADATA = {"Software": None}
 DPI = 100
+# 12 significant digits: exact for any figure a report prints (pounds to the penny up to
+# £9,999,999,999.99) while hiding last-bit floating-point noise that would break an audit.
+FLOATS = "%.12g"
 
 
 def save_table(df: pd.DataFrame, name: str, output_dir: str | Path | None) -> pd.DataFrame:
@@ -17,7 +20,7 @@ def save_table(df: pd.DataFrame, name: str, output_dir: str | Path | None) -> pd
     if output_dir:
         folder = Path(output_dir) / "tables"
         folder.mkdir(parents=True, exist_ok=True)
-        df.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
+        df.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n", float_format=FLOATS)
     return df
 
 

@@ -63,9 +63,14 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 def sql(query: str) -> pd.DataFrame:
     """Run one SQL query against the store; a DuckDB error becomes a one-line UsageError."""
+    if not query.strip():
+        raise UsageError("sql: empty query")
     con = connect()
     try:
-        return con.execute(query).df()
+        result = con.execute(query)
+        if result is None or result.description is None:  # a comment or ';' alone
+            raise UsageError("sql: the query returns no table")
+        return result.df()
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"sql: {first}") from None

@@ -90,3 +90,12 @@ def test_rerun_is_byte_identical(project: Path) -> None:
     first = manifest.read_manifest(final / "manifest.json")["results"]
     execute_plan("test", {"notebooks/tiny.ipynb": {"value": 5}}, final)
     assert manifest.read_manifest(final / "manifest.json")["results"] == first
+
+
+def test_tables_keep_every_printed_digit(tmp_path: Path) -> None:
+    from kpi_lib.outputs import save_table
+
+    df = pd.DataFrame({"value": [9_999_999_999.99, 0.1 + 0.2, 3.05]})
+    save_table(df, "t", tmp_path)
+    text = (tmp_path / "tables" / "t.csv").read_text().split()
+    assert text == ["value", "9999999999.99", "0.3", "3.05"]  # and no float noise
