@@ -16,6 +16,17 @@ import pandas as pd
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 KPI_2022_23_Q2 = FIXTURES / "2022-23_Q2_kpis.csv"
 HISTORY_2019_20_Q3 = FIXTURES / "2019-20_Q3_kpis.csv"
+# Every field of the KPI-table gold: what the text and PDF readers are held to.
+KPI_FIELDS = (
+    "metric_name",
+    "value",
+    "rag",
+    "good_is",
+    "target_text",
+    "as_of_text",
+    "section",
+    "heading",
+)
 
 
 def read_gold(path: Path) -> pd.DataFrame:

@@ -19,20 +19,11 @@ import pytest
 from kpi_lib.readers.pdf import analyse, read_pdf, scan_pages
 from kpi_lib.readers.pdf_layout import join_wrapped
 from kpi_lib.rows import Extraction
-from tests.gold import KPI_2022_23_Q2, key, match_rate, read_gold
+from tests.gold import KPI_2022_23_Q2, KPI_FIELDS, key, match_rate, read_gold
 
 WRITER = Path(__file__).resolve().parent / "fixtures" / "writer"
 VARIANTS = ("writer_dejavu", "writer_carlito_ref", "writer_serif_narrow")
-FIELDS = (
-    "metric_name",
-    "value",
-    "rag",
-    "good_is",
-    "target_text",
-    "as_of_text",
-    "section",
-    "heading",
-)
+FIELDS = KPI_FIELDS
 
 
 @pytest.fixture(scope="module")

@@ -13,21 +13,12 @@ from kpi_lib.readers import text_tables
 from kpi_lib.readers.headings import find_sections, is_junk, table_heading
 from kpi_lib.readers.textdoc import TextDoc
 from tests import noise
-from tests.gold import KPI_2022_23_Q2, keys, match_rate, read_gold
+from tests.gold import KPI_2022_23_Q2, KPI_FIELDS, keys, match_rate, read_gold
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "data/raw/2022-23_Q2/2022-23_Q2_kpi_commentary.md"
 HISTORY_REPORT = ROOT / "data/raw/2019-20_Q3/2019-20_Q3_committee_agenda_pack.txt"
-FIELDS = [
-    "metric_name",
-    "value",
-    "rag",
-    "good_is",
-    "target_text",
-    "as_of_text",
-    "section",
-    "heading",
-]
+FIELDS = KPI_FIELDS
 
 
 @pytest.fixture(scope="module")
