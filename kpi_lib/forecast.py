@@ -45,6 +45,7 @@ SHORT_INFLATION = 1.5  # widening of the short-series scale (few differences, no
 # sigma is at least this share of the in-sample (seasonal) naive MAE: a backtest that fits
 # exactly (a run of equal or evenly spaced values) must not give a zero-width interval.
 SIGMA_FLOOR = 0.25
+FLAT_SIGMA = 0.01  # a history with no change at all still gets an interval: 1% of its level
 QUANTILES = {"lower95": 0.025, "lower": 0.10, "upper": 0.90, "upper95": 0.975}
 
 
@@ -320,8 +321,9 @@ def _select_and_fit(
     if sigma < floor:
         notes.append(f"backtest errors near zero: sigma raised to {floor:.4g}")
         sigma = floor
-    if sigma == 0:
-        notes.append("backtest errors and changes all zero: zero-width intervals")
+    if sigma == 0:  # a perfectly flat history: the past says nothing about the spread
+        sigma = FLAT_SIGMA * float(np.max(np.abs(y))) or 1.0
+        notes.append(f"history perfectly flat: sigma set to {sigma:.4g} (1% of its level)")
     return model, mean, psi, sigma, df, table
 
 

@@ -477,3 +477,11 @@ def test_cli_forecast_reads_store_catalogue_and_target(
 def test_result_type_is_exported() -> None:
     r = forecast(quarterly([1.0, 2.0, 3.0]))
     assert isinstance(r, ForecastResult) and r.to_dict()["insufficient_history"] is True
+
+
+def test_long_flat_series_is_never_a_confident_line() -> None:
+    res = forecast(quarterly([100.0] * 12), horizon=4, target=90.0, polarity="High")
+    assert not res.insufficient_history
+    assert (res.upper - res.lower > 0).all() and (res.upper95 > res.upper).all()
+    assert res.p_meet_target is not None and res.p_meet_target > 0.99  # 10 points of headroom
+    assert any("flat" in n for n in res.notes)
