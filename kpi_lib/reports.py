@@ -151,6 +151,7 @@ def execute_plan(
     check_timeout(timeout)
     for nb, params in plan.items():  # all parameters checked before anything executes
         check_parameters(root / nb, {**params, "output_dir": ""})
+    _remove_abandoned(final_dir)
     staging = final_dir.parent / f".staging-{final_dir.name}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -181,6 +182,26 @@ def execute_plan(
         raise
     _swap(staging, final_dir)
     return RunResult(kind, final_dir, html, seconds)
+
+
+def _remove_abandoned(final_dir: Path) -> None:
+    """Staging and old folders left by a killed run (their process is gone) are removed."""
+    for leftover in final_dir.parent.glob(f".*-{final_dir.name}-*"):
+        prefix, _, pid = leftover.name.rpartition("-")
+        if prefix not in (f".staging-{final_dir.name}", f".old-{final_dir.name}"):
+            continue
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def _swap(staging: Path, final_dir: Path) -> None:

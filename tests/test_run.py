@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -99,3 +100,15 @@ def test_tables_keep_every_printed_digit(tmp_path: Path) -> None:
     save_table(df, "t", tmp_path)
     text = (tmp_path / "tables" / "t.csv").read_text().split()
     assert text == ["value", "9999999999.99", "0.3", "3.05"]  # and no float noise
+
+
+def test_folders_of_a_killed_run_are_cleaned_up(project: Path) -> None:
+    final = project / "outputs" / "tiny"
+    final.parent.mkdir(parents=True)
+    dead = final.parent / ".staging-tiny-999999999"  # no such process
+    live = final.parent / f".staging-tiny-{os.getppid()}"  # a running process: kept
+    other = final.parent / ".staging-tinyx-999999999"  # another output's: not ours
+    for d in (dead, live, other):
+        d.mkdir()
+    execute_plan("test", {"notebooks/tiny.ipynb": {"value": 1}}, final)
+    assert not dead.exists() and live.exists() and other.exists()
