@@ -135,9 +135,6 @@ def _report_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_audit)
 
 
-BUILDERS.append(_report_parsers)
-
-
 # --- store: ingest, sql, summary, catalog ------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
     from kpi_lib.ingest import describe, ingest
@@ -317,6 +314,7 @@ def _forecast_parser(sub: argparse._SubParsersAction) -> None:
 
 
 BUILDERS.append(_forecast_parser)
+BUILDERS.append(_report_parsers)  # last: the commands that run notebooks
 
 
 def build_parser() -> argparse.ArgumentParser:
