@@ -10,6 +10,11 @@ RAG_COLOURS = {"Green": "#2e7d32", "Amber": "#f9a825", "Red": "#c62828", "Unrate
 RAG_ORDER = ["Green", "Amber", "Red", "Unrated"]
 
 
+def _status(rag: pd.Series) -> pd.Series:
+    """A RAG column as charts label it: an empty status is drawn as Unrated."""
+    return rag.fillna("").replace("", "Unrated")
+
+
 def _style() -> None:
     sns.set_theme(style="whitegrid", context="notebook")
     plt.rcParams["svg.hashsalt"] = "kpi"  # stable ids if anyone saves SVG
@@ -18,7 +23,7 @@ def _style() -> None:
 def rag_by_section(obs: pd.DataFrame) -> plt.Figure:
     """Stacked counts of reported RAG per section, for one report period."""
     _style()
-    df = obs.assign(status=obs["rag"].fillna("").replace("", "Unrated"))
+    df = obs.assign(status=_status(obs["rag"]))
     df = df.sort_values("section")
     fig, ax = plt.subplots(figsize=(8, 0.6 * max(1, df["section"].nunique()) + 1.5))
     sns.histplot(
@@ -54,7 +59,7 @@ def kpi_history(
         fig, ax = plt.subplots(figsize=(7, 3.5))
     else:
         fig = ax.figure
-    h = history.assign(status=history["rag"].fillna("").replace("", "Unrated"))
+    h = history.assign(status=_status(history["rag"]))
     h = h.sort_values("period_end", kind="stable")
     # estimator=None: periods sharing an end date (a month and its quarter) are drawn as
     # printed, not averaged under a bootstrapped band that differs from run to run
