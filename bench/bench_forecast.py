@@ -3,7 +3,7 @@
 Generates --n seeded synthetic quarterly series of 20-40 points (a mix of level, trend,
 seasonal and random walk, the generator of tests/test_forecast.py), holds out the last 4
 points of each, and times:
-  ours       kpi_lib.forecast.forecast_many: rolling-origin backtest of 6-7 models, selection,
+  ours       analysis.forecast.forecast_many: rolling-origin backtest of 6-7 models, selection,
              combination, calibrated simulated intervals (--workers processes)
   baseline   ExponentialSmoothing(trend="add", damped_trend=True).fit().forecast(4) per
              series, one process: the cheapest "fit one model" loop
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from statsmodels.tsa.holtwinters import ExponentialSmoothing  # noqa: E402
 
-from kpi_lib.forecast import forecast_many, series_to_quarterly  # noqa: E402
+from kpi_lib.analysis.forecast import forecast_many, series_to_quarterly  # noqa: E402
 from tests.test_forecast import KINDS, make_series, quarterly  # noqa: E402
 
 

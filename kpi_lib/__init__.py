@@ -41,14 +41,14 @@ def series(kpi_id: str, current_only: bool = True) -> pd.Series:
 
 def history(kpi_id: str) -> pd.DataFrame:
     """A KPI's current points with target, RAG and the source of each."""
-    from kpi_lib.quarterly import history as _history
+    from kpi_lib.report.quarterly import history as _history
 
     return _history(kpi_id)
 
 
 def plot_kpi(kpi_id: str) -> Any:
     """A KPI's history coloured by reported RAG, against its numeric target."""
-    from kpi_lib.plots import kpi_history
+    from kpi_lib.report.plots import kpi_history
     from kpi_lib.store import load
 
     h = history(kpi_id)  # raises for an unknown id
@@ -59,6 +59,6 @@ def plot_kpi(kpi_id: str) -> Any:
 
 def forecast_kpi(kpi_id: str, horizon: int = 4) -> Any:
     """The backtested forecast of a KPI's quarterly series (a ForecastResult, or None)."""
-    from kpi_lib.quarterly import kpi_forecast
+    from kpi_lib.report.quarterly import kpi_forecast
 
     return kpi_forecast(kpi_id, horizon)

@@ -28,7 +28,7 @@ def add_format(p: argparse.ArgumentParser, default: str = "csv") -> None:
 
 # --- extract ---------------------------------------------------------------------------------
 def cmd_extract(args: argparse.Namespace) -> int:
-    from kpi_lib.extract import extract_document
+    from kpi_lib.readers.extract import extract_document
 
     result = extract_document(args.file)
     for issue in result.issues:
@@ -53,7 +53,7 @@ BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 # --- reports -------------------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
-    from kpi_lib.reports import run_report
+    from kpi_lib.report.runs import run_report
 
     res = run_report(
         args.period,
@@ -69,7 +69,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_deep_dive(args: argparse.Namespace) -> int:
-    from kpi_lib.reports import run_deep_dive
+    from kpi_lib.report.runs import run_deep_dive
 
     res = run_deep_dive(
         args.kpi_id, with_code=args.with_code, forecast_horizon=args.horizon, timeout=args.timeout
@@ -80,7 +80,7 @@ def cmd_deep_dive(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from kpi_lib.batch import batch
+    from kpi_lib.report.batch import batch
 
     table = batch(
         periods=args.period or None,
@@ -95,7 +95,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from kpi_lib.audit import audit
+    from kpi_lib.report.audit import audit
 
     result = audit(args.manifest, keep=args.keep)
     for line in result.lines():
@@ -137,7 +137,7 @@ def _report_parsers(sub: argparse._SubParsersAction) -> None:
 
 # --- store: ingest, sql, summary, catalog ------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from kpi_lib.ingest import describe, ingest
+    from kpi_lib.store.ingest import describe, ingest
 
     result = ingest(args.paths or None, period=args.period, rebuild=args.rebuild)
     for line in describe(result):
@@ -208,9 +208,9 @@ def _report_rows(period: str) -> tuple[str, pd.DataFrame]:
 
 
 def cmd_rag(args: argparse.Namespace) -> int:
+    from kpi_lib.analysis.rag import rag_summary, rag_table
+    from kpi_lib.analysis.targets import load_benchmarks
     from kpi_lib.errors import UsageError
-    from kpi_lib.rag import rag_summary, rag_table
-    from kpi_lib.targets import load_benchmarks
 
     if not 0 <= args.tolerance < 1:
         raise UsageError(f"--tolerance must be in [0, 1), got {args.tolerance}")
@@ -231,7 +231,7 @@ def cmd_rag(args: argparse.Namespace) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from kpi_lib.claims import check_claims
+    from kpi_lib.analysis.claims import check_claims
     from kpi_lib.store import load
 
     label, obs = _report_rows(args.period)
@@ -270,8 +270,8 @@ BUILDERS.append(_analysis_parsers)
 def cmd_forecast(args: argparse.Namespace) -> int:
     import json
 
-    from kpi_lib.forecast import forecast_from_store, period_to_fiscal
-    from kpi_lib.reports import MAX_HORIZON
+    from kpi_lib.analysis.forecast import forecast_from_store, period_to_fiscal
+    from kpi_lib.report.runs import MAX_HORIZON
 
     if not 1 <= args.horizon <= MAX_HORIZON:
         raise UsageError(f"--horizon must be 1 to {MAX_HORIZON} quarters, got {args.horizon}")

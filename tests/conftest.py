@@ -42,7 +42,7 @@ def _ingested_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     root = make_root(tmp_path_factory.mktemp("ingested") / "project")
     with pytest.MonkeyPatch.context() as mp:
         _use(mp, root)
-        from kpi_lib.ingest import ingest
+        from kpi_lib.store.ingest import ingest
 
         ingest()
     yield root

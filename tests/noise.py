@@ -56,7 +56,7 @@ def _tables(lines: list[str], start: str) -> list[tuple[int, list[int]]]:
 
 
 def split_points(text: str) -> list[int]:
-    """Places where a word can be cut so that kpi_lib.headers.join_split restores it."""
+    """Places where a word can be cut so that kpi_lib.readers.headers.join_split restores it."""
     return [k for k in range(1, len(text)) if text[k - 1].isalpha() and text[k].islower()]
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_lib.catalog import Catalog, KpiEntry, load_catalog, new_kpi_id, normalise_name
 from kpi_lib.errors import InputError, UsageError
+from kpi_lib.store.catalog import Catalog, KpiEntry, load_catalog, new_kpi_id, normalise_name
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_lib.claims import check_claims, extract_claims, same_figure
+from kpi_lib.analysis.claims import check_claims, extract_claims, same_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 MD = ROOT / "data" / "raw" / "2022-23_Q2" / "2022-23_Q2_kpi_commentary.md"
@@ -250,7 +250,7 @@ def test_kpi_claims_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from kpi_lib.cli import main
-    from kpi_lib.ingest import ingest
+    from kpi_lib.store.ingest import ingest
 
     monkeypatch.setenv("KPI_PROCESSED", str(tmp_path))
     ingest([MD])

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kpi_lib import store
-from kpi_lib.catalog import load_catalog
-from kpi_lib.commentary import classify, extract_comments, lead_phrase, match_metrics
+from kpi_lib.readers.commentary import classify, extract_comments, lead_phrase, match_metrics
+from kpi_lib.store.catalog import load_catalog
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ from kpi_lib.commentary import classify, extract_comments, lead_phrase, match_me
     ],
 )
 def test_label_variants(line: str, kind: str) -> None:
-    from kpi_lib.commentary import kind_of
+    from kpi_lib.readers.commentary import kind_of
 
     c = classify(line)
     assert c.kind == "label" and kind_of(c.label) == kind
@@ -198,8 +198,8 @@ def test_pdf_report_commentary_is_stored_with_pages(store_root: Path) -> None:
     table's KPIs, placed by page and line, joined over page breaks, without page furniture."""
     import pdf_factory
 
-    from kpi_lib.ingest import ingest
     from kpi_lib.readers.pdf import read_pdf_text
+    from kpi_lib.store.ingest import ingest
 
     pdf = store_root / "data" / "raw" / "2022-23_Q2" / "2022-23_Q2_report.pdf"
     built = pdf_factory.build_report(pdf, pdf_factory.variant(commentary_bullets=3))

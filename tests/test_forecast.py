@@ -19,11 +19,8 @@ from statsmodels.tsa.arima.model import ARIMA
 from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-from kpi_lib import schemas
-from kpi_lib.backtest import fit_model, hw_mean, is_seasonal, quiet_fits
-from kpi_lib.cli import main
-from kpi_lib.errors import UsageError
-from kpi_lib.forecast import (
+from kpi_lib.analysis.backtest import fit_model, hw_mean, is_seasonal, quiet_fits
+from kpi_lib.analysis.forecast import (
     ForecastResult,
     fiscal_to_period,
     forecast,
@@ -31,6 +28,9 @@ from kpi_lib.forecast import (
     period_to_fiscal,
     series_to_quarterly,
 )
+from kpi_lib.cli import main
+from kpi_lib.errors import UsageError
+from kpi_lib.store import schemas
 
 ROOT = Path(__file__).resolve().parents[1]
 H = 4

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_lib.headline import Headline, extract_headline
+from kpi_lib.readers.headline import Headline, extract_headline
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
 

@@ -12,13 +12,14 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import snapshot
 
-from kpi_lib import ingest as ingest_mod
-from kpi_lib import store, storewrite
-from kpi_lib.catalog import load_catalog
+from kpi_lib import store
 from kpi_lib.cli import main
 from kpi_lib.errors import InputError, StoreError
-from kpi_lib.ingest import ingest
 from kpi_lib.periods import parse_period
+from kpi_lib.store import ingest as ingest_mod
+from kpi_lib.store import write as storewrite
+from kpi_lib.store.catalog import load_catalog
+from kpi_lib.store.ingest import ingest
 
 SICKNESS = "Sickness Absence days per FTE"
 

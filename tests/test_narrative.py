@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_lib.catalog import Catalog, KpiEntry, load_catalog
 from kpi_lib.readers.narrative import read
+from kpi_lib.readers.rows import Extraction
 from kpi_lib.readers.textdoc import TextDoc, load_text
-from kpi_lib.rows import Extraction
+from kpi_lib.store.catalog import Catalog, KpiEntry, load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"

@@ -13,7 +13,7 @@ from kpi_lib.readers.pdf import PdfSettings, analyse, debug_page, read_pdf, scan
 from kpi_lib.readers.pdf_layout import join_wrapped
 from kpi_lib.readers.pdf_scan import scan_range
 from kpi_lib.readers.pdf_tables import rag_from_fill
-from kpi_lib.rows import Extraction
+from kpi_lib.readers.rows import Extraction
 from tests.pdf_factory import (
     LEGEND,
     NOISY_HEADER,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kpi_lib.qa import extraction_qa
+from kpi_lib.report.qa import extraction_qa
 
 REL = "data/raw/2022-23_Q2/2022-23_Q2_kpi_commentary.md"
 

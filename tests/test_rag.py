@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kpi_lib.analysis.rag import evaluate, rag_summary, rag_table
+from kpi_lib.analysis.targets import parse_target
 from kpi_lib.errors import UsageError
-from kpi_lib.rag import evaluate, rag_summary, rag_table
-from kpi_lib.targets import parse_target
 
 FIX = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 
@@ -373,7 +373,7 @@ def test_history_tables_give_the_latest_period_per_metric() -> None:
 
 
 def test_benchmarks_table_fills_quartile_targets(tmp_path: Path) -> None:
-    from kpi_lib.targets import load_benchmarks
+    from kpi_lib.analysis.targets import load_benchmarks
 
     path = tmp_path / "b.csv"
     path.write_text("kpi_id,period,benchmark,value\nk,2022/23,quartile 2,97.0\n", encoding="utf-8")
@@ -397,7 +397,7 @@ def test_benchmarks_table_fills_quartile_targets(tmp_path: Path) -> None:
 # --- the command ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from kpi_lib.ingest import ingest
+    from kpi_lib.store.ingest import ingest
 
     mp = pytest.MonkeyPatch()
     mp.setenv("KPI_PROCESSED", str(tmp_path_factory.mktemp("store")))

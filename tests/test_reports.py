@@ -14,8 +14,8 @@ import pytest
 from conftest import FIXTURES, ROOT, make_root
 
 from kpi_lib.cli import main
-from kpi_lib.reports import deep_dive_plan, execute_plan, run_deep_dive, run_report
-from kpi_lib.run import NotebookError, run_notebook
+from kpi_lib.report.run import NotebookError, run_notebook
+from kpi_lib.report.runs import deep_dive_plan, execute_plan, run_deep_dive, run_report
 
 DEEP_KPI = "care-home-admissions-65-plus"
 
@@ -28,7 +28,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KPI_ROOT", str(root))
         mp.delenv("KPI_PROCESSED", raising=False)
-        from kpi_lib.ingest import ingest
+        from kpi_lib.store.ingest import ingest
 
         ingest()
         run_report()
@@ -70,7 +70,7 @@ def test_latest_report_html_has_headline_charts_and_no_errors(project: Path) -> 
 
 
 def test_manifest_records_inputs_parameters_and_results(project: Path) -> None:
-    from kpi_lib.manifest import sha256_file
+    from kpi_lib.report.manifest import sha256_file
 
     m = json.loads((project / "outputs" / "2022-23_Q2" / "manifest.json").read_text())
     inputs = {i["path"]: i["sha256"] for i in m["inputs"]}
@@ -105,7 +105,7 @@ def test_audit_notebook_passes_on_fresh_output(project: Path) -> None:
 
 
 def test_audit_names_changed_input_and_edited_cell(project: Path) -> None:
-    from kpi_lib.audit import audit
+    from kpi_lib.report.audit import audit
 
     out = project / "outputs" / "2022-23_Q2"
     table = out / "tables" / "headline.csv"
@@ -172,7 +172,7 @@ def test_unknown_parameter_and_period_rejected_in_one_line(
 
 
 def test_batch_runs_periods_in_parallel_and_reports_each(project: Path) -> None:
-    from kpi_lib.batch import batch
+    from kpi_lib.report.batch import batch
 
     table = batch(periods=["2019/20 Q3", "2021/22 Q4", "2030/31 Q1"], workers=2, progress=False)
     status = dict(zip(table["key"], table["status"], strict=True))

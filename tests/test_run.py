@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_lib import manifest
 from kpi_lib.errors import UsageError
-from kpi_lib.reports import execute_plan
-from kpi_lib.run import NotebookError, check_parameters, declared_parameters, run_notebook
+from kpi_lib.report import manifest
+from kpi_lib.report.run import NotebookError, check_parameters, declared_parameters, run_notebook
+from kpi_lib.report.runs import execute_plan
 
 TINY = Path(__file__).parent / "fixtures" / "notebooks" / "tiny.ipynb"
 
@@ -94,7 +94,7 @@ def test_rerun_is_byte_identical(project: Path) -> None:
 
 
 def test_tables_keep_every_printed_digit(tmp_path: Path) -> None:
-    from kpi_lib.outputs import save_table
+    from kpi_lib.report.outputs import save_table
 
     df = pd.DataFrame({"value": [9_999_999_999.99, 0.1 + 0.2, 3.05]})
     save_table(df, "t", tmp_path)

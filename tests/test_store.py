@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 from conftest import FIXTURES
 
-from kpi_lib import schemas, store
-from kpi_lib.catalog import load_catalog
+from kpi_lib import store
 from kpi_lib.cli import main
 from kpi_lib.errors import StoreError, UsageError
-from kpi_lib.ingest import ingest
 from kpi_lib.periods import parse_period
+from kpi_lib.store import schemas
+from kpi_lib.store.catalog import load_catalog
+from kpi_lib.store.ingest import ingest
 
 
 def run_json(capsys, *argv: str) -> list[dict]:

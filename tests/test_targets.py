@@ -9,8 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kpi_lib.analysis.targets import (
+    KINDS,
+    load_benchmarks,
+    norm_polarity,
+    parse_target,
+    with_benchmark,
+)
 from kpi_lib.errors import InputError
-from kpi_lib.targets import KINDS, load_benchmarks, norm_polarity, parse_target, with_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures"

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from kpi_lib.cli import main
 from kpi_lib.errors import InputError
-from kpi_lib.extract import extract_document
 from kpi_lib.readers import stray_tables, text_tables
+from kpi_lib.readers.extract import extract_document
 from kpi_lib.readers.textdoc import TextDoc, load_text
 from tests import noise
 from tests.gold import KPI_2022_23_Q2, match_rate, read_gold

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_lib.extract import extract
 from kpi_lib.readers import text_tables
+from kpi_lib.readers.extract import extract
 from kpi_lib.readers.headings import find_sections, is_junk, table_heading
 from kpi_lib.readers.textdoc import TextDoc
 from tests import noise

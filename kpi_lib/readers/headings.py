@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from kpi_lib.headers import norm, similarity
+from kpi_lib.readers.headers import norm, similarity
 from kpi_lib.readers.textdoc import strip_markup
 
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*\S)\s*$")

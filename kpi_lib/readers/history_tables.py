@@ -16,8 +16,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kpi_lib.headers import best_label, join_split, match_header
+from kpi_lib.readers.headers import best_label, join_split, match_header
 from kpi_lib.readers.headings import find_sections
+from kpi_lib.readers.rows import Extraction, Issue, Row
 from kpi_lib.readers.text_tables import (
     EXTRA,
     MIN_FIT,
@@ -30,7 +31,6 @@ from kpi_lib.readers.text_tables import (
     find_tables,
 )
 from kpi_lib.readers.textdoc import TextDoc, strip_markup
-from kpi_lib.rows import Extraction, Issue, Row
 from kpi_lib.values import collapse, headline_number
 
 HISTORY_HEADER: dict[str, tuple[str, ...]] = {

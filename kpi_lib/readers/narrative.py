@@ -19,11 +19,11 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from kpi_lib.catalog import Catalog, load_catalog
 from kpi_lib.errors import InputError
 from kpi_lib.periods import Period, detect_report_period, parse_period
+from kpi_lib.readers.rows import Extraction, Issue, Row
 from kpi_lib.readers.textdoc import TextDoc
-from kpi_lib.rows import Extraction, Issue, Row
+from kpi_lib.store.catalog import Catalog, load_catalog
 from kpi_lib.values import SCALE, collapse
 
 READER = "narrative"

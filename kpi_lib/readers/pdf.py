@@ -4,7 +4,7 @@ Pipeline: check the file -> scan pages (pdf_scan: pypdfium2 text objects for eve
 pdfplumber tables only on pages with drawn rules; page ranges spread over processes for long
 documents) -> layout (pdf_layout: lines, running header/footer, headings) -> tables (pdf_tables:
 KPI header, page-break joins, cells, RAG) -> rows. Results are cached by the file's sha256
-(kpi_lib.pdfcache). `debug_page` draws what was found on one page, like pdfplumber's
+(kpi_lib.readers.pdf_cache). `debug_page` draws what was found on one page, like pdfplumber's
 debug_tablefinder.
 
 Row provenance: `source_page` is 1-based; `source_line` is the 1-based number of the first
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from kpi_lib import pdfcache
 from kpi_lib.errors import InputError
+from kpi_lib.readers import pdf_cache as pdfcache
 from kpi_lib.readers.pdf_layout import (
     Heading,
     Line,
@@ -48,7 +48,7 @@ from kpi_lib.readers.pdf_tables import (
     split_row_rest,
     table_rows,
 )
-from kpi_lib.rows import Extraction, Issue, Row
+from kpi_lib.readers.rows import Extraction, Issue, Row
 
 __all__ = [
     "PdfSettings",

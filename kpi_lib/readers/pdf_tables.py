@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kpi_lib.headers import HeaderMatch, match_header
+from kpi_lib.readers.headers import HeaderMatch, match_header
 from kpi_lib.readers.pdf_layout import join_wrapped
 from kpi_lib.readers.pdf_scan import END_BLANK, END_SHORT, RGB, CellScan, TableScan
 from kpi_lib.readers.pdf_settings import PdfSettings
-from kpi_lib.rows import Issue, Row
+from kpi_lib.readers.rows import Issue, Row
 from kpi_lib.values import collapse, rag_from_text, value_cell
 
 

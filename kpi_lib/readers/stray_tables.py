@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kpi_lib.headers import best_label
 from kpi_lib.readers import history_tables, text_tables
+from kpi_lib.readers.headers import best_label
+from kpi_lib.readers.rows import Extraction, Issue
 from kpi_lib.readers.textdoc import TextDoc
-from kpi_lib.rows import Extraction, Issue
 from kpi_lib.values import parse_number, rag_from_text
 
 MIN_CELLS = 4

@@ -1,7 +1,7 @@
 """KPI tables in a text report: a tab-separated `Target | Good Is | As of Date | Metric Name |
 Latest Value | RAG Status | Trends` header and one row per metric until the first non-tab line.
 
-Headers are recognised by similarity (kpi_lib.headers), so OCR typos, split words, a stray
+Headers are recognised by similarity (kpi_lib.readers.headers), so OCR typos, split words, a stray
 leading column, a missing Trends column or a leading Ref column do not hide a table. Data
 cells are aligned to the header by scoring every way of grouping them (a split cell spans
 two, trailing cells may be missing), so a row either lands in the right columns or is
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TypeVar
 
-from kpi_lib.headers import HeaderMatch, best_label, join_split, match_header
+from kpi_lib.readers.headers import HeaderMatch, best_label, join_split, match_header
 from kpi_lib.readers.headings import find_sections, is_blankish, is_junk, table_heading
+from kpi_lib.readers.rows import Extraction, Issue, Row
 from kpi_lib.readers.textdoc import TextDoc
-from kpi_lib.rows import Extraction, Issue, Row
 from kpi_lib.values import collapse, headline_number, parse_number, rag_from_text, value_cell
 
 EXTRA = "_extra"

@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from kpi_lib import manifest
 from kpi_lib.errors import UsageError
 from kpi_lib.paths import project_root
-from kpi_lib.run import NotebookError, run_notebook
+from kpi_lib.report import manifest
+from kpi_lib.report.run import NotebookError, run_notebook
 
 MAX_CELLS = 10  # differing cells listed per table
 
@@ -116,7 +116,7 @@ def _private_store(folder: Path):
 
 def rerun(m: dict[str, Any], scratch: Path) -> Path:
     """Rebuild the store from data/raw and execute the recorded notebooks with their parameters."""
-    from kpi_lib.ingest import ingest
+    from kpi_lib.store.ingest import ingest
 
     out = scratch / "run"
     out.mkdir(parents=True)

@@ -2,7 +2,7 @@
 and its commentary.
 
 Nothing here looks at any other file, so the result depends only on the file's bytes and the
-code that reads it; that is what lets kpi_lib.ingest_cache keep it keyed by sha256. Where the
+code that reads it; that is what lets kpi_lib.store.cache keep it keyed by sha256. Where the
 file lies is not part of what it says: source paths are left blank and filled in per run.
 """
 
@@ -41,11 +41,11 @@ def parse_file(path: Path, data: bytes) -> FileResult:
     """Read one report: KPI rows (none is fine: an executive summary has no tables), its
     warnings (kept when there are no rows: they say why), the quarter it names, its headline
     and the commentary under its tables."""
-    from kpi_lib.commentary import extract_comments, narrative_comments, pdf_comments
-    from kpi_lib.extract import NoTablesError, extract_document, is_pdf
     from kpi_lib.periods import detect_report_period
+    from kpi_lib.readers.commentary import extract_comments, narrative_comments, pdf_comments
+    from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
     from kpi_lib.readers.pdf import read_pdf_text
-    from kpi_lib.rows import Extraction
+    from kpi_lib.readers.rows import Extraction
 
     pdf = is_pdf(path)
     printed: list[Any] = []  # a PDF's printed lines, numbered as its rows' source_line
@@ -123,9 +123,9 @@ def _first_heading(lines: list[str]) -> str:
 
 
 def _headline(lines: list[str]) -> dict[str, Any] | None:
-    """The printed headline (kpi_lib.headline decides what is one), with the ways its printed
+    """The printed headline (readers.headline decides what is one), with the ways its printed
     numbers disagree: kept as printed, the disagreements become the report's warnings."""
-    from kpi_lib.headline import extract_headline
+    from kpi_lib.readers.headline import extract_headline
 
     found = extract_headline(lines)
     if found is None:

@@ -1,7 +1,7 @@
 """The atomic store write: validate every table, build the new store in a staging folder beside
 data/processed, then swap it in whole.
 
-A failure at any point (a table failing kpi_lib.schemas, a full disk, a crash between the two
+A failure at any point (a table failing kpi_lib.store.schemas, a full disk, a crash between the two
 renames) leaves the previous store byte for byte as it was; the next run's `recover` puts back
 a store a crash left aside. The store is its Parquet tables plus one subfolder of per-file cache
 entries: entries still wanted are carried over (hard-linked), stale ones dropped.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi_lib import schemas
-from kpi_lib.store_format import to_parquet
+from kpi_lib.store import schemas
+from kpi_lib.store.parquet import to_parquet
 
 
 def write(

@@ -14,7 +14,7 @@ from kpi_lib.errors import KpiError, UsageError
 def _job(kind: str, key: str, with_code: bool) -> tuple[str, str, str, float, str]:
     """Run one job; every error comes back as text (custom exceptions may not pickle, and one
     job's crash must not lose the others' results)."""
-    from kpi_lib.reports import run_deep_dive, run_report
+    from kpi_lib.report.runs import run_deep_dive, run_report
 
     start = time.perf_counter()
     try:
@@ -45,7 +45,7 @@ def batch(
     progress: bool = True,
 ) -> pd.DataFrame:
     """One row per job (kind, key, status, seconds, detail), sorted; failures do not stop others."""
-    from kpi_lib.reports import kpi_ids, report_periods
+    from kpi_lib.report.runs import kpi_ids, report_periods
 
     if workers < 1:
         raise UsageError(f"workers must be at least 1, got {workers}")

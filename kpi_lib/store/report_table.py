@@ -11,12 +11,12 @@ from typing import Any
 
 import pandas as pd
 
-from kpi_lib import schemas
 from kpi_lib.errors import UsageError
-from kpi_lib.ingest_inputs import Input
 from kpi_lib.periods import parse_report_period
-from kpi_lib.rows import Issue
-from kpi_lib.store_format import sort_rows
+from kpi_lib.readers.rows import Issue
+from kpi_lib.store import schemas
+from kpi_lib.store.inputs import Input
+from kpi_lib.store.parquet import sort_rows
 
 
 def reports(inputs: list[Input]) -> pd.DataFrame:

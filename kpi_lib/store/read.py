@@ -1,6 +1,6 @@
 """Reading the processed store (data/processed/*.parquet): whole tables, SQL, one KPI's series.
 
-The store is rebuilt by `kpi ingest` (kpi_lib.ingest); this module never writes.
+The store is rebuilt by `kpi ingest` (kpi_lib.store.ingest); this module never writes.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pandas as pd
 import pyarrow
 import pyarrow.parquet as pq
 
-from kpi_lib import schemas
 from kpi_lib.errors import StoreError, UsageError
 from kpi_lib.paths import processed_dir
+from kpi_lib.store import schemas
 
 TABLES = ("observations", "reports", "commentary")
 NO_STORE = "no store: run `kpi ingest`"
@@ -38,7 +38,7 @@ def _require() -> None:
 
 
 def load(table: str) -> pd.DataFrame:
-    """One table with the dtypes of kpi_lib.schemas (dates as datetime64, text as string)."""
+    """One table with the dtypes of kpi_lib.store.schemas (dates as datetime64, text as string)."""
     path = table_path(table)
     _require()
     try:
@@ -165,7 +165,7 @@ def _plain(value: object) -> object:
 def catalog_listing() -> pd.DataFrame:
     """Every catalogued KPI (and every uncatalogued id in the store): unit, how many periods
     have a current value, the first and last of them, and how many reports mention it."""
-    from kpi_lib.catalog import load_catalog
+    from kpi_lib.store.catalog import load_catalog
 
     catalog = load_catalog()
     try:
@@ -200,7 +200,7 @@ def catalog_listing() -> pd.DataFrame:
 def catalog_suggestions(n: int = 3) -> pd.DataFrame:
     """Metric names in the store that the catalogue does not know, with its closest entries,
     for a person to confirm by adding an alias to data/catalog/kpis.yaml."""
-    from kpi_lib.catalog import load_catalog
+    from kpi_lib.store.catalog import load_catalog
 
     catalog = load_catalog()
     obs = load("observations")

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
-from kpi_lib.rows import Extraction, Issue, Row
+from kpi_lib.readers.rows import Extraction, Issue, Row
 
 _CODE_MODULES = (
     "readers/pdf.py",
@@ -24,10 +24,10 @@ _CODE_MODULES = (
     "readers/pdf_layout.py",
     "readers/pdf_tables.py",
     "readers/pdf_settings.py",
-    "headers.py",
+    "readers/headers.py",
     "values.py",
-    "rows.py",
-    "pdfcache.py",
+    "readers/rows.py",
+    "readers/pdf_cache.py",
 )
 
 
@@ -47,7 +47,7 @@ def cache_dir() -> Path:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """Hash of the reader's source: any edit invalidates cached results."""
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     for rel in _CODE_MODULES:
         p = root / rel

@@ -23,13 +23,13 @@ class DeepDive:
     targets: pd.DataFrame  # target text per report, parsed rule
     rag_history: pd.DataFrame  # reported vs recomputed per current point
     trend: pd.DataFrame  # one-row table
-    forecast: Any  # kpi_lib.forecast.ForecastResult | None
+    forecast: Any  # kpi_lib.analysis.forecast.ForecastResult | None
     quarterly: pd.Series  # the quarterly series the forecast was fitted to
     commentary: pd.DataFrame
 
     def forecast_table(self) -> pd.DataFrame:
         """The forecast with financial-year labels, one row per future quarter."""
-        from kpi_lib.forecast import period_to_fiscal
+        from kpi_lib.analysis.forecast import period_to_fiscal
 
         if self.forecast is None:
             return pd.DataFrame()
@@ -39,11 +39,11 @@ class DeepDive:
 
 
 def build(kpi_id: str, forecast_horizon: int = 4, tolerance: float = 0.05) -> DeepDive:
-    from kpi_lib.forecast import series_to_quarterly
-    from kpi_lib.quarterly import history, kpi_forecast
-    from kpi_lib.rag import evaluate
-    from kpi_lib.targets import parse_target
-    from kpi_lib.trends import trend
+    from kpi_lib.analysis.forecast import series_to_quarterly
+    from kpi_lib.analysis.rag import evaluate
+    from kpi_lib.analysis.targets import parse_target
+    from kpi_lib.analysis.trends import trend
+    from kpi_lib.report.quarterly import history, kpi_forecast
 
     obs = store.load("observations")
     rows = obs[obs["kpi_id"] == kpi_id]

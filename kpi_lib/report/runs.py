@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kpi_lib import manifest
 from kpi_lib.errors import UsageError
 from kpi_lib.paths import outputs_dir, project_root, relative
-from kpi_lib.run import (
+from kpi_lib.report import manifest
+from kpi_lib.report.run import (
     DEFAULT_TIMEOUT,
     NotebookError,
     check_parameters,
@@ -73,8 +73,8 @@ def check_store_current() -> None:
     a store built from anything else (a raw file changed or added since `kpi ingest`, a report
     ingested from outside data/raw) would publish figures its manifest cannot reproduce."""
     from kpi_lib import store
-    from kpi_lib.ingest_inputs import default_inputs
-    from kpi_lib.manifest import sha256_file
+    from kpi_lib.report.manifest import sha256_file
+    from kpi_lib.store.inputs import default_inputs
 
     reps = store.load("reports")
     stored = dict(zip(reps["file"].astype(str), reps["sha256"].astype(str), strict=True))

@@ -13,7 +13,7 @@ Input handling (documented behaviour):
   observed changes (`insufficient_history=True`); `n_obs` counts observed points only.
 
 Intervals: every candidate is a linear innovations model with psi weights
-(kpi_lib.backtest); the one-step scale sigma is estimated from the chosen model's backtest
+(kpi_lib.analysis.backtest); the one-step scale sigma is estimated from the chosen model's backtest
 errors, each standardised by its horizon's psi variance, and shocks are multivariate
 Student-t with two fewer degrees of freedom than backtest origins (a short, noisy backtest
 gives wider intervals; see _calibrate for the measured coverage). The 80% and 95%
@@ -33,7 +33,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpi_lib.backtest import FIT_ERRORS, MODELS, fit_model, is_seasonal, quiet_fits, run_backtest
+from kpi_lib.analysis.backtest import (
+    FIT_ERRORS,
+    MODELS,
+    fit_model,
+    is_seasonal,
+    quiet_fits,
+    run_backtest,
+)
 from kpi_lib.errors import KpiError, UsageError
 from kpi_lib.periods import fy_quarter, parse_period, quarter_ending
 
@@ -440,9 +447,9 @@ def forecast_from_store(
     catalogue's polarity and, unless `target` is given, the latest printed numeric target.
     Returns the result and the period labels left out as not quarterly."""
     from kpi_lib import store
-    from kpi_lib.catalog import load_catalog
+    from kpi_lib.analysis.targets import parse_target
     from kpi_lib.periods import parse_report_period
-    from kpi_lib.targets import parse_target
+    from kpi_lib.store.catalog import load_catalog
 
     quarterly = series_to_quarterly(store.series(kpi_id, current_only=True))
     skipped = list(quarterly.attrs.get("skipped", []))

@@ -4,7 +4,7 @@ Three properties the rest of the workbook relies on:
 - incremental: what one file yields (rows, warnings, headline, commentary, its own period) is
   cached under data/processed/_cache/<sha256>.json, keyed by the file's bytes and a hash of the
   code that reads it; an unchanged file is never parsed again, a new quarter parses one file;
-- validated then atomic: every table passes kpi_lib.schemas before anything is written, and the
+- validated then atomic: every table passes store.schemas before anything is written, and the
   new store is built in a temporary folder beside data/processed and swapped in whole, so a
   failure at any point leaves the previous store byte for byte as it was;
 - idempotent: rows are sorted, nothing time-dependent is stored, Parquet options are fixed, so
@@ -26,17 +26,17 @@ from typing import Any
 
 import pandas as pd
 
-from kpi_lib import storewrite
-from kpi_lib.commentary_rows import commentary
 from kpi_lib.errors import InputError
-from kpi_lib.file_result import parse_file, sha256_bytes
-from kpi_lib.ingest_cache import CACHE_DIR, cache_bytes, load_cached
-from kpi_lib.ingest_inputs import Input, choose_inputs, default_inputs, report_period
-from kpi_lib.observations import observations
 from kpi_lib.paths import processed_dir, relative
 from kpi_lib.periods import parse_report_period
-from kpi_lib.report_rows import reports
-from kpi_lib.sources import load_sources, source_for
+from kpi_lib.readers.document import parse_file, sha256_bytes
+from kpi_lib.store import write as storewrite
+from kpi_lib.store.cache import CACHE_DIR, cache_bytes, load_cached
+from kpi_lib.store.commentary_table import commentary
+from kpi_lib.store.inputs import Input, choose_inputs, default_inputs, report_period
+from kpi_lib.store.observations import observations
+from kpi_lib.store.report_table import reports
+from kpi_lib.store.sources import load_sources, source_for
 
 __all__ = ["TABLES", "IngestResult", "build_tables", "default_inputs", "describe", "ingest"]
 
@@ -103,7 +103,7 @@ def ingest(
 def build_tables(inputs: list[Input]) -> dict[str, pd.DataFrame]:
     """Every table from the per-file results; one catalogue and one name resolver for all, so
     observations and commentary file a KPI under the same id."""
-    from kpi_lib.catalog import load_catalog
+    from kpi_lib.store.catalog import load_catalog
 
     catalog = load_catalog()
     resolve = _resolver(catalog)
@@ -115,7 +115,7 @@ def build_tables(inputs: list[Input]) -> dict[str, pd.DataFrame]:
 
 
 def _resolver(catalog: Any) -> Any:
-    from kpi_lib.catalog import new_kpi_id
+    from kpi_lib.store.catalog import new_kpi_id
 
     @cache
     def resolve(name: str) -> tuple[str, bool]:

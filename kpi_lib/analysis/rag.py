@@ -14,8 +14,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from kpi_lib.errors import UsageError
-from kpi_lib.targets import (
+from kpi_lib.analysis.targets import (
     TargetRule,
     fmt_number,
     norm_polarity,
@@ -23,7 +22,8 @@ from kpi_lib.targets import (
     polarity_op,
     with_benchmark,
 )
-from kpi_lib.trends import accumulation_of, grain_of, grain_of_row, period_key, quarter_of
+from kpi_lib.analysis.trends import accumulation_of, grain_of, grain_of_row, period_key, quarter_of
+from kpi_lib.errors import UsageError
 
 STATUSES = ("Green", "Amber", "Red")
 

@@ -44,7 +44,7 @@ class Quarterly:
 
 
 def _numeric_target(text: str, polarity: str) -> float | None:
-    from kpi_lib.targets import parse_target
+    from kpi_lib.analysis.targets import parse_target
 
     rule = parse_target(text, polarity)
     if rule.evaluable and rule.kind in ("threshold", "comparison"):
@@ -86,8 +86,8 @@ def kpi_forecast(kpi_id: str, horizon: int = 4):
     """The stored KPI's forecast (catalogue polarity, latest numeric target), or None when it
     has no quarterly values. Only that case is None: an unknown id or a bad horizon raises, so
     a typo never reads as "nothing to forecast"."""
+    from kpi_lib.analysis.forecast import forecast_from_store, series_to_quarterly
     from kpi_lib.errors import UsageError
-    from kpi_lib.forecast import forecast_from_store, series_to_quarterly
 
     if int(horizon) < 1:
         raise UsageError(f"forecast horizon must be at least 1, got {horizon}")
@@ -102,9 +102,9 @@ def build(
     forecast_horizon: int = 4,
     sections: list[str] | None = None,
 ) -> Quarterly:
-    from kpi_lib.claims import check_claims
-    from kpi_lib.rag import rag_summary, rag_table
-    from kpi_lib.trends import trend_table
+    from kpi_lib.analysis.claims import check_claims
+    from kpi_lib.analysis.rag import rag_summary, rag_table
+    from kpi_lib.analysis.trends import trend_table
 
     label = parse_report_period(period).label
     obs = store.load("observations")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi_lib.errors import InputError
-from kpi_lib.rows import Extraction
+from kpi_lib.readers.rows import Extraction
 
 
 class NoTablesError(InputError):
@@ -78,5 +78,5 @@ def _read_text(path: Path) -> Extraction:
 
 
 def extract(path: str | Path) -> pd.DataFrame:
-    """One row per KPI data row in `path`, columns as kpi_lib.rows.COLUMNS."""
+    """One row per KPI data row in `path`, columns as kpi_lib.readers.rows.COLUMNS."""
     return extract_document(path).frame()

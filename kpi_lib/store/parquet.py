@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow
 import pyarrow.parquet as pq
 
-from kpi_lib import schemas
+from kpi_lib.store import schemas
 
 PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "zstd",

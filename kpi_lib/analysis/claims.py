@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi_lib.targets import FY_TEXT, TargetRule, fy_start, norm_polarity, parse_target
-from kpi_lib.trends import period_key
+from kpi_lib.analysis.targets import FY_TEXT, TargetRule, fy_start, norm_polarity, parse_target
+from kpi_lib.analysis.trends import period_key
 from kpi_lib.values import FIGURE, SCALE, collapse
 
 STATUSES = ("matched", "contradicted", "not checkable")

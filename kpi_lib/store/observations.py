@@ -22,10 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from kpi_lib import schemas
-from kpi_lib.ingest_inputs import Input
 from kpi_lib.periods import Period, filing_label, parse_period, period_in_value
-from kpi_lib.store_format import sort_rows
+from kpi_lib.store import schemas
+from kpi_lib.store.inputs import Input
+from kpi_lib.store.parquet import sort_rows
 
 _CUMULATIVE_CELL = re.compile(r"cumulative\s*:?\s*(?P<n>[-\d,]*\.?\d+)", re.I)
 

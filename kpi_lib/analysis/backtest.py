@@ -1,7 +1,7 @@
 """Candidate forecasting models and their rolling-origin backtest, scored by MASE.
 
 Every candidate is a linear innovations model, so besides its point forecast it reports
-psi weights (the weight of a shock j steps back in the h-step error). kpi_lib.forecast
+psi weights (the weight of a shock j steps back in the h-step error). kpi_lib.analysis.forecast
 turns those into simulated paths whose scale is calibrated on the backtest errors.
 """
 

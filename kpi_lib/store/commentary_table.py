@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from kpi_lib import schemas
-from kpi_lib.ingest_inputs import Input
-from kpi_lib.store_format import sort_rows
+from kpi_lib.store import schemas
+from kpi_lib.store.inputs import Input
+from kpi_lib.store.parquet import sort_rows
 
 
 def commentary(inputs: list[Input], resolve: Any) -> pd.DataFrame:
