@@ -5,6 +5,7 @@
     kpi.series("sickness-absence-days-per-fte")
     kpi.plot_kpi("sickness-absence-days-per-fte")
     kpi.forecast_kpi("sickness-absence-days-per-fte").summary()
+    kpi.kpi("sickness-absence-days-per-fte").rag_history()
 
 Heavy modules are imported on first use so `import kpi_lib` stays fast.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["forecast_kpi", "history", "plot_kpi", "series", "sql", "table"]
+__all__ = ["forecast_kpi", "history", "kpi", "plot_kpi", "series", "sql", "table"]
 
 
 def sql(query: str) -> pd.DataFrame:
@@ -39,26 +40,30 @@ def series(kpi_id: str, current_only: bool = True) -> pd.Series:
     return _series(kpi_id, current_only=current_only)
 
 
+def kpi(kpi_id: str) -> Any:
+    """One KPI over a fresh read of the store: .series(), .history(), .targets(),
+    .rag_history(), .trend(), .forecast(), .commentary() (a kpi_lib.analysis.kpi.Kpi)."""
+    from kpi_lib.analysis.kpi import Kpi
+    from kpi_lib.store.snapshot import Store
+
+    return Kpi(Store.load(), kpi_id)
+
+
 def history(kpi_id: str) -> pd.DataFrame:
     """A KPI's current points with target, RAG and the source of each."""
-    from kpi_lib.report.quarterly import history as _history
-
-    return _history(kpi_id)
+    return kpi(kpi_id).history()
 
 
 def plot_kpi(kpi_id: str) -> Any:
     """A KPI's history coloured by reported RAG, against its numeric target."""
     from kpi_lib.report.plots import kpi_history
-    from kpi_lib.store import load
 
-    h = history(kpi_id)  # raises for an unknown id
-    obs = load("observations")
-    last = obs[obs["kpi_id"] == kpi_id].iloc[-1]
-    return kpi_history(h, title=str(last["metric_name"]), unit=str(last["unit"]))
+    one = kpi(kpi_id)  # raises for an unknown id
+    return kpi_history(one.history(), title=one.title, unit=one.unit)
 
 
-def forecast_kpi(kpi_id: str, horizon: int = 4) -> Any:
+def forecast_kpi(kpi_id: str, horizon: int | None = None) -> Any:
     """The backtested forecast of a KPI's quarterly series (a ForecastResult, or None)."""
-    from kpi_lib.report.quarterly import kpi_forecast
+    from kpi_lib.analysis.defaults import FORECAST_HORIZON
 
-    return kpi_forecast(kpi_id, horizon)
+    return kpi(kpi_id).forecast_or_none(FORECAST_HORIZON if horizon is None else horizon)

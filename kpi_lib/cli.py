@@ -8,6 +8,12 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from kpi_lib.analysis.defaults import (
+    AMBER_TOLERANCE,
+    FORECAST_HORIZON,
+    check_horizon,
+    check_tolerance,
+)
 from kpi_lib.errors import KpiError, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -110,15 +116,19 @@ def _report_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("report", help="run the quarterly report notebooks into outputs/<period>/")
     p.add_argument("--period", help="e.g. 2022/23 Q2 (default: latest with KPI data)")
-    p.add_argument("--tolerance", type=float, default=0.05, help="amber tolerance (relative)")
-    p.add_argument("--horizon", type=int, default=4, help="forecast horizon in quarters")
+    p.add_argument(
+        "--tolerance", type=float, default=AMBER_TOLERANCE, help="amber tolerance (relative)"
+    )
+    p.add_argument(
+        "--horizon", type=int, default=FORECAST_HORIZON, help="forecast horizon in quarters"
+    )
     p.add_argument("--section", action="append", help="limit to a section (repeatable)")
     common(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("deep-dive", help="run the KPI deep-dive notebook into outputs/kpi/<id>/")
     p.add_argument("kpi_id")
-    p.add_argument("--horizon", type=int, default=4)
+    p.add_argument("--horizon", type=int, default=FORECAST_HORIZON)
     common(p)
     p.set_defaults(func=cmd_deep_dive)
 
@@ -196,7 +206,6 @@ BUILDERS.append(_store_parsers)
 def _report_rows(period: str) -> tuple[str, pd.DataFrame]:
     """The canonical report period and the store's observations, with a one-line error when
     the store holds no rows for it."""
-    from kpi_lib.errors import UsageError
     from kpi_lib.periods import parse_report_period
     from kpi_lib.store import load
 
@@ -210,10 +219,8 @@ def _report_rows(period: str) -> tuple[str, pd.DataFrame]:
 def cmd_rag(args: argparse.Namespace) -> int:
     from kpi_lib.analysis.rag import rag_summary, rag_table
     from kpi_lib.analysis.targets import load_benchmarks
-    from kpi_lib.errors import UsageError
 
-    if not 0 <= args.tolerance < 1:
-        raise UsageError(f"--tolerance must be in [0, 1), got {args.tolerance}")
+    check_tolerance(args.tolerance, "--tolerance")
     label, obs = _report_rows(args.period)
     bench = load_benchmarks(args.benchmarks) if args.benchmarks else None
     table = rag_table(
@@ -247,7 +254,10 @@ def _analysis_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rag", help="recompute each KPI's RAG from its printed target")
     p.add_argument("--period", required=True, help="report period, e.g. 2022/23 Q2")
     p.add_argument(
-        "--tolerance", type=float, default=0.05, help="amber band, relative (default 0.05)"
+        "--tolerance",
+        type=float,
+        default=AMBER_TOLERANCE,
+        help=f"amber band, relative (default {AMBER_TOLERANCE})",
     )
     p.add_argument("--benchmarks", help="CSV of benchmark values: kpi_id,period,benchmark,value")
     p.add_argument(
@@ -270,14 +280,14 @@ BUILDERS.append(_analysis_parsers)
 def cmd_forecast(args: argparse.Namespace) -> int:
     import json
 
-    from kpi_lib.analysis.forecast import forecast_from_store, period_to_fiscal
-    from kpi_lib.report.runs import MAX_HORIZON
+    from kpi_lib.analysis.kpi import Kpi
+    from kpi_lib.periods import period_to_fiscal
+    from kpi_lib.store.snapshot import Store
 
-    if not 1 <= args.horizon <= MAX_HORIZON:
-        raise UsageError(f"--horizon must be 1 to {MAX_HORIZON} quarters, got {args.horizon}")
+    check_horizon(args.horizon, "--horizon")
 
-    result, skipped = forecast_from_store(
-        args.kpi_id, args.horizon, target=args.target, year_end=args.year_end, seed=args.seed
+    result, skipped = Kpi(Store.load(), args.kpi_id).forecast(
+        args.horizon, target=args.target, year_end=args.year_end, seed=args.seed
     )
     if skipped:
         print(f"kpi: warning: not quarterly, left out: {', '.join(skipped)}", file=sys.stderr)
@@ -303,7 +313,12 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 def _forecast_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("forecast", help="forecast one KPI's quarterly series with intervals")
     p.add_argument("kpi_id")
-    p.add_argument("--horizon", type=int, default=4, help="quarters ahead (default 4)")
+    p.add_argument(
+        "--horizon",
+        type=int,
+        default=FORECAST_HORIZON,
+        help=f"quarters ahead (default {FORECAST_HORIZON})",
+    )
     p.add_argument(
         "--target", type=float, help="target to meet (default: the latest printed numeric one)"
     )

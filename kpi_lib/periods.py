@@ -37,9 +37,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+
+import pandas as pd
 
 from kpi_lib.errors import UsageError
-from kpi_lib.values import collapse
+from kpi_lib.values import MONTH_PATTERN, MONTHS, collapse
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,6 @@ class Period:
     provisional: bool
     parsed: bool  # False -> kept and flagged, never dropped
 
-
-_MONTHS: dict[str, int] = {}
-for _i in range(1, 13):
-    _MONTHS[calendar.month_name[_i].lower()] = _i
-    _MONTHS[calendar.month_abbr[_i].lower()] = _i
-_MONTHS["sept"] = 9
-_MON = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + ")"
 
 _TERMS = {"autumn": (9, 12), "spring": (1, 4), "summer": (5, 8)}
 _ACADEMIC_KINDS = ("academic_year", "term")
@@ -82,7 +78,7 @@ def _unparsed(text: str) -> Period:
 
 def _fy_years(y1s: str, y2s: str) -> int | None:
     """Start year of a financial/academic year printed as y1/y2, None unless consecutive."""
-    y1 = int(y1s) if len(y1s) == 4 else 2000 + int(y1s)
+    y1 = year4(y1s)
     if len(y2s) == 4:
         ok = int(y2s) == y1 + 1
     else:
@@ -98,8 +94,10 @@ def _month_end(y: int, m: int) -> date:
     return date(y, m, calendar.monthrange(y, m)[1])
 
 
-def _year4(ys: str) -> int:
-    return int(ys) if len(ys) == 4 else 2000 + int(ys)
+def year4(year: str | int) -> int:
+    """A printed year as four digits: 23 -> 2023, "2023" -> 2023."""
+    y = int(year)
+    return y + 2000 if y < 100 else y
 
 
 def fy_quarter(y1: int, q: int, text: str = "", provisional: bool = False) -> Period:
@@ -196,24 +194,24 @@ def _match(
     m = re.fullmatch(r"(?P<y>\d{4})[ -](?P<m>\d{1,2})", s)
     if m:
         return _month(int(m["y"]), int(m["m"]), text, prov)
-    m = re.fullmatch(rf"(?P<mon>{_MON})\.?\s*-?\s*{_YEAR_WORD}", s)
+    m = re.fullmatch(rf"(?P<mon>{MONTH_PATTERN})\.?\s*-?\s*{_YEAR_WORD}", s)
     if m:
-        return _month(_year4(m["yw"]), _MONTHS[m["mon"]], text, prov)
-    m = re.fullmatch(rf"(?P<y>\d{{4}})\s+(?P<mon>{_MON})", s)
+        return _month(year4(m["yw"]), MONTHS[m["mon"]], text, prov)
+    m = re.fullmatch(rf"(?P<y>\d{{4}})\s+(?P<mon>{MONTH_PATTERN})", s)
     if m:
-        return _month(int(m["y"]), _MONTHS[m["mon"]], text, prov)
+        return _month(int(m["y"]), MONTHS[m["mon"]], text, prov)
 
     m = re.fullmatch(r"(?P<y1>\d{4})-(?P<m1>\d{2}) to (?P<y2>\d{4})-(?P<m2>\d{2})", s)
     if m:
         return _range(int(m["y1"]), int(m["m1"]), int(m["y2"]), int(m["m2"]), text, prov)
     m = re.fullmatch(
-        rf"(?P<a>{_MON})\.?\s*(?P<ya>\d{{4}}|\d{{2}})?\s*(?:to|-)\s*(?P<b>{_MON})\.?\s*"
+        rf"(?P<a>{MONTH_PATTERN})\.?\s*(?P<ya>\d{{4}}|\d{{2}})?\s*(?:to|-)\s*(?P<b>{MONTH_PATTERN})\.?\s*"
         rf"(?P<yb>\d{{4}}|\d{{2}})",
         s,
     )
     if m:
-        m1, m2, y2 = _MONTHS[m["a"]], _MONTHS[m["b"]], _year4(m["yb"])
-        y1 = _year4(m["ya"]) if m["ya"] else (y2 if m1 <= m2 else y2 - 1)
+        m1, m2, y2 = MONTHS[m["a"]], MONTHS[m["b"]], year4(m["yb"])
+        y1 = year4(m["ya"]) if m["ya"] else (y2 if m1 <= m2 else y2 - 1)
         return _range(y1, m1, y2, m2, text, prov)
     m = re.fullmatch(r"(?:19|20)\d\d", s)
     if m:
@@ -357,7 +355,7 @@ _MENTIONS = (
 )
 _CURRENT_Q = re.compile(r"(?i)\bcurrent\s*(?:performance\s*)?\(?\s*q(?P<q>[1-4])\s*\)?")
 _DATE = re.compile(
-    rf"(?i)\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon>{_MON})\.?,?\s+(?P<y>(?:19|20)\d\d)\b"
+    rf"(?i)\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon>{MONTH_PATTERN})\.?,?\s+(?P<y>(?:19|20)\d\d)\b"
 )
 _TITLE_LEN = 100
 
@@ -414,7 +412,7 @@ def _from_current_column(lines: list[str]) -> Period | None:
             q = int(m["q"])
         if when is None and (d := _DATE.search(raw)):
             try:
-                when = date(int(d["y"]), _MONTHS[d["mon"].lower()], int(d["d"]))
+                when = date(int(d["y"]), MONTHS[d["mon"].lower()], int(d["d"]))
             except ValueError:
                 continue
     if q is None or when is None:
@@ -425,3 +423,123 @@ def _from_current_column(lines: list[str]) -> Period | None:
         if p.end is not None and p.end <= when:
             return p
     return None
+
+
+# --- printed years -------------------------------------------------------------------------------
+def fy_start(label: str) -> int:
+    """Financial-year start of a printed year: 2022/23, 22/23, 2022-23 -> 2022; 2035 -> 2035."""
+    return year4(re.split(r"[/-]", label)[0])
+
+
+# --- grains and positions in the year ------------------------------------------------------------
+# Period.kind (or the store's period_type, which adds its own aliases) -> grain; a range is judged
+# by its length (_span_grain)
+_KIND_GRAIN = {
+    "fy_quarter": "quarter",
+    "quarter": "quarter",
+    "month": "month",
+    "term": "term",
+    "fy_year": "year",
+    "financial_year": "year",
+    "academic_year": "year",
+    "calendar_year": "year",
+}
+
+
+def _span_grain(days: int) -> str:
+    """A range's grain from its length: a rolling year (`July 2018 to June 2019`) is a year."""
+    return "year" if days >= 360 else "quarter" if 80 <= days <= 95 else ""
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(label: str) -> Period | None:
+    p = parse_period(label)
+    return p if p.parsed and p.end is not None else None
+
+
+def period_key(label: object) -> tuple[int, float] | None:
+    """(financial-year start, months into that year at the period's end): `2022/23 Q2` ->
+    (2022, 6); `2022-09` -> (2022, 6); `2021/22` -> (2021, 12); `2022 Summer term` -> (2022, 5).
+    Periods ending at the same point of the year compare like for like. None if unparsed."""
+    p = _parse_cached(str(label))
+    if p is None or p.end is None:
+        return None
+    end = p.end
+    if end.month >= 4:
+        return end.year, float(end.month - 3)
+    return end.year - 1, float(end.month + 9)
+
+
+def grain_of(label: object) -> str:
+    """quarter | month | term | year | "" : how long the labelled period is. A 12-month range
+    (a rolling year such as `July 2018 to June 2019`) counts as a year."""
+    p = _parse_cached(str(label))
+    if p is None:
+        return ""
+    if p.kind == "range" and p.start is not None and p.end is not None:
+        return _span_grain((p.end - p.start).days)
+    return _KIND_GRAIN.get(p.kind, "")
+
+
+def grain_of_row(row: pd.Series) -> str:
+    """Grain of an observation: from the store's period_type and dates, else from its label."""
+    ptype = str(row.get("period_type", "") or "")
+    if ptype in _KIND_GRAIN:
+        return _KIND_GRAIN[ptype]
+    start, end = row.get("period_start"), row.get("period_end")
+    if ptype == "range" and pd.notna(start) and pd.notna(end):
+        return _span_grain((pd.Timestamp(end) - pd.Timestamp(start)).days)
+    label = row.get("period", "")
+    return grain_of(label) if label else ""
+
+
+def quarter_of(label: object) -> int | None:
+    p = _parse_cached(str(label))
+    if p is None or p.kind != "fy_quarter":
+        return None
+    key = period_key(label)
+    return None if key is None else int(key[1] // 3)
+
+
+# --- financial-year quarters as pandas Periods ----------------------------------------------
+def fiscal_to_period(label: str) -> pd.Period | None:
+    """'2022/23 Q2' (also '2022-23_Q2', '2022/23-Q2') -> Period('2022Q3'): financial-year
+    quarter 1 is April-June. A range ending on a quarter end ('2021-04 to 2022-03', a
+    rolling 12 months) files under that quarter, as kpi_lib.periods.filing_label does. None
+    for anything else (a year, a month, a term...)."""
+    p = parse_period(str(label))
+    if p.kind == "range":  # a rolling 12 months ending on a quarter end files there
+        p = quarter_ending(p) or p
+    if p.kind != "fy_quarter" or p.start is None:
+        return None
+    return pd.Period(p.start, freq="Q")
+
+
+def period_to_fiscal(period: pd.Period) -> str:
+    """Period('2022Q3') -> '2022/23 Q2'."""
+    start = period.year if period.quarter >= 2 else period.year - 1
+    return fy_quarter(start, (period.quarter - 2) % 4 + 1).label
+
+
+def series_to_quarterly(series: pd.Series) -> pd.Series:
+    """Store series (indexed by period labels) -> quarterly PeriodIndex, sorted. Labels
+    that are not financial-year quarters (years, months, terms) are left out and listed in
+    `result.attrs['skipped']`; two labels for the same quarter are an error."""
+    if isinstance(series.index, pd.PeriodIndex):
+        return series.astype(float)
+    periods, keep, skipped = [], [], []
+    for label, value in series.items():
+        p = fiscal_to_period(str(label))
+        if p is None:
+            skipped.append(str(label))
+        else:
+            periods.append(p)
+            keep.append(value)
+    values = pd.to_numeric(pd.Series(keep, dtype=object), errors="coerce").to_numpy(float)
+    out = pd.Series(values, index=pd.PeriodIndex(periods, freq="Q"), name=series.name)
+    if out.index.has_duplicates:
+        dups = sorted({period_to_fiscal(p) for p in out.index[out.index.duplicated()]})
+        raise UsageError(f"forecast: two values for the same quarter: {', '.join(dups)}")
+    out = out.sort_index()
+    out.attrs["skipped"] = skipped
+    return out

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 
 _WS = re.compile(r"\s+")
+
+
+# The one month table: full names, three-letter abbreviations and 'sept' -> month number.
+MONTHS: dict[str, int] = {}
+for _i in range(1, 13):
+    MONTHS[calendar.month_name[_i].lower()] = _i
+    MONTHS[calendar.month_abbr[_i].lower()] = _i
+MONTHS["sept"] = 9
+# A regex alternation of every month name (longest first, so "june" wins over "jun").
+MONTH_PATTERN = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + ")"
 
 
 def collapse(text: object) -> str:
@@ -13,6 +24,19 @@ def collapse(text: object) -> str:
     if text is None:
         return ""
     return _WS.sub(" ", str(text).replace("\u00a0", " ")).strip()
+
+
+def polarity(good_is: object) -> str:
+    """ "Good Is" as printed -> High / Low / Other / "". The one normaliser: OCR clips "High" to
+    "Hig", and "Not Appropriate", "On target" and the like say no direction (Other)."""
+    g = collapse(good_is).lower()
+    if not g:
+        return ""
+    if g.startswith("hig"):
+        return "High"
+    if g.startswith("low"):
+        return "Low"
+    return "Other"
 
 
 # RAG glyphs as text extraction and OCR render them; see DOMAIN.md.
@@ -69,17 +93,13 @@ SCALE: dict[str, int] = {
     "billion": 1_000_000_000,
 }
 
-_MONTHS = (
-    "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|"
-    "july|august|september|october|november|december"
-)
 _NUMBER = re.compile(
     r"(?<![\w/.])(?P<sign>[-\u2212])?(?P<cur>£)?\s?"
     r"(?P<num>\d{1,3}(?:,\s?\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?![\w/]|\.\d)"
 )
-_PERIODISH = re.compile(rf"(?i)\b(?:q[1-4]|{_MONTHS})\b\.?\s*$")
-_FOLLOWED_BY_PERIOD = re.compile(rf"(?i)^\s*(?:to|-|–)\s*(?:{_MONTHS}|\d{{4}})")
+_PERIODISH = re.compile(rf"(?i)\b(?:q[1-4]|{MONTH_PATTERN})\b\.?\s*$")
+_FOLLOWED_BY_PERIOD = re.compile(rf"(?i)^\s*(?:to|-|–)\s*(?:{MONTH_PATTERN}|\d{{4}})")
 _PARENS = re.compile(r"\([^()]*\)")
 
 

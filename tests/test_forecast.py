@@ -20,16 +20,10 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 from kpi_lib.analysis.backtest import fit_model, hw_mean, is_seasonal, quiet_fits
-from kpi_lib.analysis.forecast import (
-    ForecastResult,
-    fiscal_to_period,
-    forecast,
-    forecast_many,
-    period_to_fiscal,
-    series_to_quarterly,
-)
+from kpi_lib.analysis.forecast import ForecastResult, forecast, forecast_many
 from kpi_lib.cli import main
 from kpi_lib.errors import UsageError
+from kpi_lib.periods import fiscal_to_period, period_to_fiscal, series_to_quarterly
 from kpi_lib.store import schemas
 
 ROOT = Path(__file__).resolve().parents[1]

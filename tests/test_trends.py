@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_lib.analysis.trends import grain_of, period_key, trend, trend_table
+from kpi_lib.analysis.trends import trend, trend_table
 from kpi_lib.errors import UsageError
+from kpi_lib.periods import grain_of, period_key
 
 
 def quarters(start_fy: int, n: int) -> list[str]:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi_lib.analysis.targets import FY_TEXT, TargetRule, fy_start, norm_polarity, parse_target
-from kpi_lib.analysis.trends import period_key
-from kpi_lib.values import FIGURE, SCALE, collapse
+from kpi_lib.analysis.targets import FY_TEXT, TargetRule, norm_polarity, parse_target
+from kpi_lib.periods import fy_start, period_key
+from kpi_lib.values import FIGURE, MONTH_PATTERN, SCALE, collapse
 
 STATUSES = ("matched", "contradicted", "not checkable")
 NEAR = 0.05  # a differing figure within 5% of a held one is taken to claim that figure
@@ -167,7 +167,7 @@ def _skip_number(sentence: str, start: int, end: int) -> bool:
         r"(?i)(?:\bq|quarter\s|month\s|year\s|years\s|stage\s|ks|aged?\s|attainment\s)$", before
     ):
         return True
-    if re.search(r"(?i)^\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\s+\d{4}", after):
+    if re.search(rf"(?i)^\s*{MONTH_PATTERN}\.?\s+\d{{4}}", after):
         return True
     if _DURATION.match(after) or _RANK.search(before):
         return True

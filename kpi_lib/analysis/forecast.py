@@ -41,8 +41,8 @@ from kpi_lib.analysis.backtest import (
     quiet_fits,
     run_backtest,
 )
-from kpi_lib.errors import KpiError, UsageError
-from kpi_lib.periods import fy_quarter, parse_period, quarter_ending
+from kpi_lib.errors import UsageError
+from kpi_lib.values import polarity
 
 MIN_HISTORY = 8  # fewer points than this: naive forecast flagged insufficient_history
 # more interpolated periods than this share of the span: too gappy to fit (naive, wide)
@@ -230,11 +230,13 @@ def _count(value: Any, name: str, least: int) -> int:
     return n
 
 
-def _polarity(polarity: str) -> str:
-    p = str(polarity).strip().capitalize()
+def _polarity(good_is: str) -> str:
+    """High or Low (as kpi_lib.values.polarity reads it), else a one-line error: a target is
+    met on one side only."""
+    p = polarity(good_is)
     if p not in ("High", "Low"):
         raise UsageError(
-            f"forecast: polarity must be High or Low to meet a target, not {polarity!r}"
+            f"forecast: polarity must be High or Low to meet a target, not {good_is!r}"
         )
     return p
 
@@ -433,93 +435,3 @@ def forecast_many(
     chunk = max(1, len(items) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return dict(pool.map(run, items, chunksize=chunk))
-
-
-# --- a KPI from the store --------------------------------------------------------------------
-def forecast_from_store(
-    kpi_id: str,
-    horizon: int = 4,
-    target: float | None = None,
-    year_end: str | None = None,
-    seed: int = 0,
-) -> tuple[ForecastResult, list[str]]:
-    """Forecast a stored KPI's quarterly values (what `kpi forecast` prints), with the
-    catalogue's polarity and, unless `target` is given, the latest printed numeric target.
-    Returns the result and the period labels left out as not quarterly."""
-    from kpi_lib import store
-    from kpi_lib.analysis.targets import parse_target
-    from kpi_lib.periods import parse_report_period
-    from kpi_lib.store.catalog import load_catalog
-
-    quarterly = series_to_quarterly(store.series(kpi_id, current_only=True))
-    skipped = list(quarterly.attrs.get("skipped", []))
-    if quarterly.dropna().empty:
-        raise UsageError(f"forecast: {kpi_id} has no quarterly values to forecast")
-    obs = store.load("observations")
-    rows = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]]
-    rows = rows.sort_values(["period_end", "period"], kind="stable", na_position="first")
-    try:
-        polarity = load_catalog().get(kpi_id).polarity
-    except KpiError:  # no catalogue, or a "new-" KPI: the polarity printed last
-        polarity = str(rows["polarity"].iloc[-1]) if len(rows) else ""
-    notes = []
-    if target is None:
-        for text in reversed(rows["target_text"].tolist()):
-            if isinstance(text, str) and text.strip():
-                rule = parse_target(text, polarity)
-                if rule.evaluable and rule.kind in ("threshold", "comparison"):
-                    target = rule.threshold
-                break
-    if target is not None and polarity not in ("High", "Low"):
-        notes.append(f"polarity {polarity!r} is neither High nor Low: target {target:g} ignored")
-        target = None
-    end = None
-    if year_end is not None:
-        end = pd.Period(parse_report_period(year_end).start, freq="Q")
-    result = forecast(quarterly, horizon, target, polarity or "High", seed=seed, year_end=end)
-    result.notes.extend(notes)
-    return result, skipped
-
-
-# --- period labels -----------------------------------------------------------------------------
-def fiscal_to_period(label: str) -> pd.Period | None:
-    """'2022/23 Q2' (also '2022-23_Q2', '2022/23-Q2') -> Period('2022Q3'): financial-year
-    quarter 1 is April-June. A range ending on a quarter end ('2021-04 to 2022-03', a
-    rolling 12 months) files under that quarter, as kpi_lib.periods.filing_label does. None
-    for anything else (a year, a month, a term...)."""
-    p = parse_period(str(label))
-    if p.kind == "range":  # a rolling 12 months ending on a quarter end files there
-        p = quarter_ending(p) or p
-    if p.kind != "fy_quarter" or p.start is None:
-        return None
-    return pd.Period(p.start, freq="Q")
-
-
-def period_to_fiscal(period: pd.Period) -> str:
-    """Period('2022Q3') -> '2022/23 Q2'."""
-    start = period.year if period.quarter >= 2 else period.year - 1
-    return fy_quarter(start, (period.quarter - 2) % 4 + 1).label
-
-
-def series_to_quarterly(series: pd.Series) -> pd.Series:
-    """Store series (indexed by period labels) -> quarterly PeriodIndex, sorted. Labels
-    that are not financial-year quarters (years, months, terms) are left out and listed in
-    `result.attrs['skipped']`; two labels for the same quarter are an error."""
-    if isinstance(series.index, pd.PeriodIndex):
-        return series.astype(float)
-    periods, keep, skipped = [], [], []
-    for label, value in series.items():
-        p = fiscal_to_period(str(label))
-        if p is None:
-            skipped.append(str(label))
-        else:
-            periods.append(p)
-            keep.append(value)
-    values = pd.to_numeric(pd.Series(keep, dtype=object), errors="coerce").to_numpy(float)
-    out = pd.Series(values, index=pd.PeriodIndex(periods, freq="Q"), name=series.name)
-    if out.index.has_duplicates:
-        dups = sorted({period_to_fiscal(p) for p in out.index[out.index.duplicated()]})
-        raise UsageError(f"forecast: two values for the same quarter: {', '.join(dups)}")
-    out = out.sort_index()
-    out.attrs["skipped"] = skipped
-    return out

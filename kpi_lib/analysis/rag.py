@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from kpi_lib.analysis.defaults import AMBER_TOLERANCE, check_tolerance
 from kpi_lib.analysis.targets import (
     TargetRule,
     fmt_number,
@@ -22,8 +23,8 @@ from kpi_lib.analysis.targets import (
     polarity_op,
     with_benchmark,
 )
-from kpi_lib.analysis.trends import accumulation_of, grain_of, grain_of_row, period_key, quarter_of
-from kpi_lib.errors import UsageError
+from kpi_lib.analysis.trends import accumulation_of
+from kpi_lib.periods import grain_of, grain_of_row, period_key, quarter_of
 
 STATUSES = ("Green", "Amber", "Red")
 
@@ -184,7 +185,7 @@ def evaluate(
     rule: TargetRule,
     value: float | None,
     polarity: str | None = None,
-    tolerance: float = 0.05,
+    tolerance: float = AMBER_TOLERANCE,
     history: pd.Series | None = None,
     period: str | None = None,
     *,
@@ -201,8 +202,7 @@ def evaluate(
     count target against a percentage value; `cumulative` marks a year-to-date indicator, which
     is comparable with an annual target at Q4, or pro-rated when `prorate` is set (said so in
     the reason)."""
-    if tolerance < 0 or tolerance >= 1:
-        raise UsageError(f"tolerance must be in [0, 1), got {tolerance}")
+    check_tolerance(tolerance)
     pol = norm_polarity(polarity) if polarity is not None else rule.polarity
     if pol != rule.polarity:  # a different polarity: read the text again with it
         rule = parse_target(rule.text, pol)
@@ -328,9 +328,22 @@ def _value_unit(row: pd.Series) -> str:
     return "%" if name.rstrip().endswith("%") or name.lstrip().startswith("%") else ""
 
 
+def _prepared(observations: pd.DataFrame) -> pd.DataFrame:
+    """Observations with the columns judging reads, from the store or the gold fixture's
+    columns (good_is, as_of_text)."""
+    obs = observations.copy()
+    obs["polarity"] = _col(obs, "polarity", "good_is").fillna("").astype(str)
+    obs["period"] = _col(obs, "period", "as_of_text").fillna("").astype(str)
+    obs["report_period"] = _col(obs, "report_period").fillna("").astype(str)
+    if "kpi_id" not in obs.columns:
+        obs["kpi_id"] = obs["metric_name"]
+    obs["value"] = pd.to_numeric(obs["value"], errors="coerce")
+    return obs
+
+
 def rag_table(
     observations: pd.DataFrame,
-    tolerance: float = 0.05,
+    tolerance: float = AMBER_TOLERANCE,
     *,
     report_period: str | None = None,
     benchmarks: pd.DataFrame | None = None,
@@ -342,23 +355,28 @@ def rag_table(
     Rows of `report_period` only when given; of multi-period (history) tables, the latest
     period of each metric in each report. Earlier values of the same KPI serve as the history
     for trend rules."""
-    obs = observations.copy()
-    obs["polarity"] = _col(obs, "polarity", "good_is").fillna("").astype(str)
-    obs["period"] = _col(obs, "period", "as_of_text").fillna("").astype(str)
-    obs["report_period"] = _col(obs, "report_period").fillna("").astype(str)
-    if "kpi_id" not in obs.columns:
-        obs["kpi_id"] = obs["metric_name"]
-    obs["value"] = pd.to_numeric(obs["value"], errors="coerce")
-    history_pool = obs
+    obs = _prepared(observations)
     rows = obs if report_period is None else obs[obs["report_period"] == report_period]
-    rows = _latest_per_metric(rows)
+    return judge_rows(_latest_per_metric(rows), obs, tolerance, benchmarks, prorate)
 
+
+def judge_rows(
+    rows: pd.DataFrame,
+    pool: pd.DataFrame,
+    tolerance: float = AMBER_TOLERANCE,
+    benchmarks: pd.DataFrame | None = None,
+    prorate: bool = False,
+) -> pd.DataFrame:
+    """The one way a printed point is judged: `kpi rag`, the quarterly report and the deep dive
+    all come here, so the same point always gets the same status. `pool` holds every
+    observation, the history that trend rules compare with."""
+    rows, pool = _prepared(rows), _prepared(pool)
     out = []
     for _, row in rows.iterrows():
         pol = norm_polarity(row["polarity"])
         rule = parse_target(row.get("target_text", ""), pol)
         rule = with_benchmark(rule, benchmarks, str(row["kpi_id"]), row["period"])
-        hist = _history(history_pool, row)
+        hist = _history(pool, row)
         ev = evaluate(
             rule,
             None if pd.isna(row["value"]) else float(row["value"]),

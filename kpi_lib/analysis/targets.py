@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from kpi_lib.errors import InputError
-from kpi_lib.values import FIGURE, SCALE, collapse
+from kpi_lib.periods import fy_start, year4
+from kpi_lib.values import FIGURE, MONTH_PATTERN, MONTHS, SCALE, collapse, polarity
 
 KINDS = (
     "threshold",  # one figure; polarity says which side is good
@@ -123,15 +124,6 @@ def _band_text(b: Band) -> str:
 
 
 # --- vocabulary ---------------------------------------------------------------------------------
-_MONTH = (
-    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
-_MONTH_NUM = {
-    m: i + 1
-    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct"])
-}
-_MONTH_NUM.update({"nov": 11, "dec": 12})
 
 _WORDS_ONLY = re.compile(
     r"(?i)\b(?:to be (?:agreed|confirmed|set|determined)|tbc|tba|not appropriate|not applicable|"
@@ -164,7 +156,9 @@ _NUM = re.compile(
 # a financial year as targets and commentary print it: 2022/23, 22/23, 2022-23
 FY_TEXT = r"(?:\d{4}/\d{2}|\d{2}/\d{2}|\d{4}-\d{2})"
 _YEAR_LABEL = re.compile(rf"\b{FY_TEXT}\b")
-_CAL_YEAR_AFTER = re.compile(rf"(?i)\b(?:{_MONTH}|by|in|from|to|since|end|until)\s+(?:19|20)\d\d\b")
+_CAL_YEAR_AFTER = re.compile(
+    rf"(?i)\b(?:{MONTH_PATTERN}|by|in|from|to|since|end|until)\s+(?:19|20)\d\d\b"
+)
 _N_YEARS = re.compile(r"(?i)\b\d+\s*[- ]?\s*years?\b")
 _COVERING = re.compile(r"(?i)\bcovering\s+(?:circa\s+|about\s+|approx\.?\s+|c\.\s*)?[\d,]+\s+\w+")
 _PREVIOUS = re.compile(r"(?i)\bprevious\s+(?:\w+\s+)?target\s*:?\s*[\d.,]+\s*%?")
@@ -177,8 +171,8 @@ _CHANGE_SIZE = re.compile(
     r"|\d\s*(?:%|per ?cent)?\s*(?:reduction|decrease|increase|improvement|rise|fall|cut)\b"
 )
 _DATE_RANGE = re.compile(
-    rf"(?i)\b(?P<m1>{_MONTH})\.?\s+(?P<y1>\d{{4}}|\d{{2}})\s*(?:-|–|to)\s*"
-    rf"(?P<m2>{_MONTH})\.?\s+(?P<y2>\d{{4}}|\d{{2}})\b"
+    rf"(?i)\b(?P<m1>{MONTH_PATTERN})\.?\s+(?P<y1>\d{{4}}|\d{{2}})\s*(?:-|–|to)\s*"
+    rf"(?P<m2>{MONTH_PATTERN})\.?\s+(?P<y2>\d{{4}}|\d{{2}})\b"
 )
 _BY_YEAR = re.compile(
     rf"(?i)\bby\s+(?:the\s+)?(?:end\s+(?:of\s+)?)?(?P<year>{FY_TEXT}|(?:19|20)\d\d)\b"
@@ -242,14 +236,10 @@ _COUNT_WORDS = re.compile(
 )
 
 
-def norm_polarity(polarity: object) -> str:
-    """'High'/'Low' as printed (any case, OCR-clipped 'Hig'), else '' (Other, Not Appropriate)."""
-    p = collapse(polarity).lower()
-    if p.startswith("hig"):
-        return "High"
-    if p.startswith("low"):
-        return "Low"
-    return ""
+def norm_polarity(good_is: object) -> str:
+    """The direction a target reads in: High or Low, else "" (Other, Not Appropriate)."""
+    p = polarity(good_is)
+    return p if p in ("High", "Low") else ""
 
 
 @dataclass(frozen=True)
@@ -272,18 +262,9 @@ def _numbers(text: str) -> list[_Num]:
     return out
 
 
-def fy_start(label: str) -> int:
-    """Financial-year start of a printed year: 2022/23, 22/23, 2022-23 -> 2022; 2035 -> 2035."""
-    head = re.split(r"[/-]", label)[0]
-    year = int(head)
-    return year + 2000 if year < 100 else year
-
-
 def _months_spanned(m: re.Match[str]) -> int:
     def ym(mon: str, yr: str) -> int:
-        y = int(yr)
-        y = y + 2000 if y < 100 else y
-        return y * 12 + _MONTH_NUM[mon[:3].lower()]
+        return year4(yr) * 12 + MONTHS[mon.lower()]
 
     return ym(m.group("m2"), m.group("y2")) - ym(m.group("m1"), m.group("y1")) + 1
 
@@ -414,6 +395,15 @@ def parse_target(text: object, polarity: object = "") -> TargetRule:
     return _finish(
         TargetRule("threshold", **base, threshold=num.value, op=polarity_op(pol)), t, num
     )
+
+
+def numeric_target(text: object, polarity: object = "") -> float | None:
+    """The one figure a target text sets (a threshold or a comparison), else None: the line a
+    chart draws and the level a forecast is asked to reach."""
+    rule = parse_target(text, polarity)
+    if rule.evaluable and rule.kind in ("threshold", "comparison"):
+        return rule.threshold
+    return None
 
 
 def _finish(rule: TargetRule, text: str, num: _Num | None = None) -> TargetRule:

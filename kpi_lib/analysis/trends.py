@@ -11,85 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
 from kpi_lib.errors import UsageError
-from kpi_lib.periods import Period, parse_period
+from kpi_lib.periods import grain_of_row, period_key
 
 ACCUMULATIONS = ("point", "rolling", "cumulative")
-
-# --- period labels ------------------------------------------------------------------------------
-# Period.kind (or the store's period_type, which adds its own aliases) -> grain; a range is judged
-# by its length (_span_grain)
-_KIND_GRAIN = {
-    "fy_quarter": "quarter",
-    "quarter": "quarter",
-    "month": "month",
-    "term": "term",
-    "fy_year": "year",
-    "financial_year": "year",
-    "academic_year": "year",
-    "calendar_year": "year",
-}
-
-
-def _span_grain(days: int) -> str:
-    """A range's grain from its length: a rolling year (`July 2018 to June 2019`) is a year."""
-    return "year" if days >= 360 else "quarter" if 80 <= days <= 95 else ""
-
-
-@lru_cache(maxsize=4096)
-def _parse(label: str) -> Period | None:
-    p = parse_period(label)
-    return p if p.parsed and p.end is not None else None
-
-
-def period_key(label: object) -> tuple[int, float] | None:
-    """(financial-year start, months into that year at the period's end): `2022/23 Q2` ->
-    (2022, 6); `2022-09` -> (2022, 6); `2021/22` -> (2021, 12); `2022 Summer term` -> (2022, 5).
-    Periods ending at the same point of the year compare like for like. None if unparsed."""
-    p = _parse(str(label))
-    if p is None or p.end is None:
-        return None
-    end = p.end
-    if end.month >= 4:
-        return end.year, float(end.month - 3)
-    return end.year - 1, float(end.month + 9)
-
-
-def grain_of(label: object) -> str:
-    """quarter | month | term | year | "" : how long the labelled period is. A 12-month range
-    (a rolling year such as `July 2018 to June 2019`) counts as a year."""
-    p = _parse(str(label))
-    if p is None:
-        return ""
-    if p.kind == "range" and p.start is not None and p.end is not None:
-        return _span_grain((p.end - p.start).days)
-    return _KIND_GRAIN.get(p.kind, "")
-
-
-def grain_of_row(row: pd.Series) -> str:
-    """Grain of an observation: from the store's period_type and dates, else from its label."""
-    ptype = str(row.get("period_type", "") or "")
-    if ptype in _KIND_GRAIN:
-        return _KIND_GRAIN[ptype]
-    start, end = row.get("period_start"), row.get("period_end")
-    if ptype == "range" and pd.notna(start) and pd.notna(end):
-        return _span_grain((pd.Timestamp(end) - pd.Timestamp(start)).days)
-    label = row.get("period", "")
-    return grain_of(label) if label else ""
-
-
-def quarter_of(label: object) -> int | None:
-    p = _parse(str(label))
-    if p is None or p.kind != "fy_quarter":
-        return None
-    key = period_key(label)
-    return None if key is None else int(key[1] // 3)
 
 
 # --- trend --------------------------------------------------------------------------------------

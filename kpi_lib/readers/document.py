@@ -8,11 +8,11 @@ file lies is not part of what it says: source paths are left blank and filled in
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError, KpiError
 
 
@@ -31,10 +31,6 @@ class FileResult:
     title: str = ""  # its first heading
     headline: dict[str, Any] | None = None
     comments: list[dict[str, Any]] = field(default_factory=list)
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def parse_file(path: Path, data: bytes) -> FileResult:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kpi_lib.values import collapse
+from kpi_lib.values import MONTHS, collapse
 
 # Status words, most specific first: "significantly below" before "below", "not on track"
 # before "on track".
@@ -56,10 +56,8 @@ _COUNT_PCT = re.compile(rf"(?i){_NOT_AFTER}\b(?P<count>\d{{1,3}})\s*\(\s*{_PCT}\
 _PCT_ONLY = re.compile(rf"(?i){_PCT}")
 _COUNT_ONLY = re.compile(rf"(?i){_NOT_AFTER}(?P<count>{_NUM})\b(?![.,]?\d|\s*(?:%|per\s?cent))")
 # Years, financial years, quarters and dates: blanked out before anything is counted.
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)  # "may" only beside a year or an ordinal: "5 may be red" is a count
+# "may" only beside a year or an ordinal: "5 may be red" is a count
+_MONTH = "(?:" + "|".join(sorted((m for m in MONTHS if m != "may"), key=len, reverse=True)) + ")"
 _DATES = re.compile(
     r"(?i)\b(?:19|20)\d\d\s*[/-]\s*(?:\d{4}|\d{2})\b"  # 2019/20, 2019-2020
     r"|\b(?:19|20)\d\d\b"  # 2019

@@ -24,7 +24,7 @@ from kpi_lib.periods import Period, detect_report_period, parse_period
 from kpi_lib.readers.rows import Extraction, Issue, Row
 from kpi_lib.readers.textdoc import TextDoc
 from kpi_lib.store.catalog import Catalog, load_catalog
-from kpi_lib.values import SCALE, collapse
+from kpi_lib.values import MONTH_PATTERN, SCALE, collapse
 
 READER = "narrative"
 SENTENCES = 3  # the figure is stated at the start of a KPI's commentary
@@ -39,10 +39,7 @@ _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9£\"'(])")
 _CLAUSE_END = re.compile(r",(?!\d{3})|;|\band\b|\bbut\b|\bwhich\b")
 
-_MON = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
+_MON = MONTH_PATTERN
 _FIG = re.compile(
     r"(?<![\w./£\-\u2013])(?P<cur>£\s?)?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d+)?"
     r"(?P<scale>\s?(?:k|m|bn)\b|\s(?:million|billion|thousand)\b)?"

@@ -4,12 +4,14 @@ history, trend, forecast and commentary over time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
-from kpi_lib import store
-from kpi_lib.errors import UsageError
+from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
+from kpi_lib.analysis.forecast import ForecastResult
+from kpi_lib.analysis.kpi import Kpi
+from kpi_lib.periods import period_to_fiscal
+from kpi_lib.store.snapshot import Store
 
 
 @dataclass
@@ -23,14 +25,12 @@ class DeepDive:
     targets: pd.DataFrame  # target text per report, parsed rule
     rag_history: pd.DataFrame  # reported vs recomputed per current point
     trend: pd.DataFrame  # one-row table
-    forecast: Any  # kpi_lib.analysis.forecast.ForecastResult | None
+    forecast: ForecastResult | None
     quarterly: pd.Series  # the quarterly series the forecast was fitted to
     commentary: pd.DataFrame
 
     def forecast_table(self) -> pd.DataFrame:
         """The forecast with financial-year labels, one row per future quarter."""
-        from kpi_lib.analysis.forecast import period_to_fiscal
-
         if self.forecast is None:
             return pd.DataFrame()
         df = self.forecast.frame()
@@ -38,22 +38,16 @@ class DeepDive:
         return df.reset_index(drop=True)
 
 
-def build(kpi_id: str, forecast_horizon: int = 4, tolerance: float = 0.05) -> DeepDive:
-    from kpi_lib.analysis.forecast import series_to_quarterly
-    from kpi_lib.analysis.rag import evaluate
-    from kpi_lib.analysis.targets import parse_target
-    from kpi_lib.analysis.trends import trend
-    from kpi_lib.report.quarterly import history, kpi_forecast
-
-    obs = store.load("observations")
-    rows = obs[obs["kpi_id"] == kpi_id]
-    if rows.empty:
-        raise UsageError(f"unknown KPI id '{kpi_id}': not in the store")
-    rows = rows.sort_values(["period_end", "period", "report_period"], kind="stable")
-    latest = rows.iloc[-1]
-    polarity = latest["polarity"] or ""
-
-    sources = rows[
+def build(
+    kpi_id: str,
+    forecast_horizon: int = FORECAST_HORIZON,
+    amber_tolerance: float = AMBER_TOLERANCE,
+    snapshot: Store | None = None,
+) -> DeepDive:
+    """Everything the deep-dive notebook shows for one KPI, from one read of the store and the
+    catalogue; RAG is judged by the same function as `kpi rag` and the quarterly report."""
+    kpi = Kpi(Store.load() if snapshot is None else snapshot, kpi_id)
+    sources = kpi.rows[
         [
             "period",
             "value",
@@ -68,48 +62,19 @@ def build(kpi_id: str, forecast_horizon: int = 4, tolerance: float = 0.05) -> De
             "reader",
         ]
     ].reset_index(drop=True)
-
-    targets = rows.drop_duplicates(["report_period", "target_text"])[
-        ["report_period", "target_text", "polarity"]
-    ].copy()
-    pairs = zip(targets["target_text"], targets["polarity"], strict=True)
-    rules = [parse_target(t, p) for t, p in pairs]
-    targets["rule"] = [r.describe() or r.reason for r in rules]
-    targets = targets.reset_index(drop=True)
-
-    cur = rows[rows["is_current"]]
-    computed = []
-    for _, r in cur.iterrows():
-        ev = evaluate(
-            parse_target(r["target_text"], r["polarity"]),
-            r["value"],
-            r["polarity"],
-            tolerance,
-            period=r["period"],
-        )
-        computed.append((r["period"], r["rag"], ev.status, ev.reason))
-    rag_history = pd.DataFrame(
-        computed, columns=["period", "reported_rag", "computed_rag", "reason"]
-    )
-
-    series = store.series(kpi_id)
-    t = trend(series, polarity=polarity if polarity in ("High", "Low") else "High")
-    trend_df = pd.DataFrame([vars(t)])
-
-    com = store.load("commentary")
-    com = com[com["kpi_id"] == kpi_id].sort_values(["report_period", "source_line"])
+    com = kpi.commentary()
     return DeepDive(
         kpi_id=kpi_id,
-        title=str(latest["metric_name"]),
-        unit=str(latest["unit"] or ""),
-        polarity=polarity,
+        title=kpi.title,
+        unit=kpi.unit,
+        polarity=kpi.polarity,
         sources=sources,
-        history=history(kpi_id, obs),
-        targets=targets,
-        rag_history=rag_history,
-        trend=trend_df,
-        forecast=kpi_forecast(kpi_id, forecast_horizon),
-        quarterly=series_to_quarterly(series).dropna(),
+        history=kpi.history(),
+        targets=kpi.targets(),
+        rag_history=kpi.rag_history(amber_tolerance),
+        trend=pd.DataFrame([vars(kpi.trend())]),
+        forecast=kpi.forecast_or_none(forecast_horizon),
+        quarterly=kpi.quarterly().dropna(),
         commentary=com[["report_period", "kind", "text", "source_file", "source_line"]].reset_index(
             drop=True
         ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import subprocess
@@ -12,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from kpi_lib.digest import sha256_file
 from kpi_lib.paths import catalog_path, project_root, raw_dir, relative
 
 PACKAGES = (
@@ -29,14 +29,6 @@ PACKAGES = (
 )
 RUN_INFO = "run_info.json"
 MANIFEST = "manifest.json"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def package_versions() -> dict[str, str]:

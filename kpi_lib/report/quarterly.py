@@ -7,8 +7,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from kpi_lib import store
+from kpi_lib.analysis.claims import check_claims
+from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
+from kpi_lib.analysis.kpi import Kpi
+from kpi_lib.analysis.rag import rag_summary, rag_table
+from kpi_lib.analysis.trends import trend_table
 from kpi_lib.periods import parse_report_period
+from kpi_lib.store.snapshot import Store
 
 FLAG_ORDER = {"Red": 0, "Amber": 1, "Green": 2, "": 3}
 # kept as a header even when nothing is off track, so the saved table is never a bare '""'
@@ -43,71 +48,18 @@ class Quarterly:
     units: dict[str, str] = field(default_factory=dict)
 
 
-def _numeric_target(text: str, polarity: str) -> float | None:
-    from kpi_lib.analysis.targets import parse_target
-
-    rule = parse_target(text, polarity)
-    if rule.evaluable and rule.kind in ("threshold", "comparison"):
-        return rule.threshold
-    return None
-
-
-def history(kpi_id: str, obs: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every current point of one KPI with its source, oldest first (for charts and tables)."""
-    from kpi_lib.errors import UsageError
-
-    obs = store.load("observations") if obs is None else obs
-    mine = obs[obs["kpi_id"] == kpi_id]
-    if mine.empty:  # an empty history would read as "no data yet", not as a typo
-        raise UsageError(f"unknown KPI id '{kpi_id}': not in the store")
-    h = mine[mine["is_current"]].copy()
-    h["target_value"] = [
-        _numeric_target(t, p) for t, p in zip(h["target_text"], h["polarity"], strict=True)
-    ]
-    cols = [
-        "period",
-        "period_start",
-        "period_end",
-        "value",
-        "rag",
-        "target_text",
-        "target_value",
-        "report_period",
-        "source_file",
-        "source_page",
-        "source_line",
-    ]
-    return h.sort_values(["period_end", "period_start", "period"], kind="stable")[cols].reset_index(
-        drop=True
-    )
-
-
-def kpi_forecast(kpi_id: str, horizon: int = 4):
-    """The stored KPI's forecast (catalogue polarity, latest numeric target), or None when it
-    has no quarterly values. Only that case is None: an unknown id or a bad horizon raises, so
-    a typo never reads as "nothing to forecast"."""
-    from kpi_lib.analysis.forecast import forecast_from_store, series_to_quarterly
-    from kpi_lib.errors import UsageError
-
-    if int(horizon) < 1:
-        raise UsageError(f"forecast horizon must be at least 1, got {horizon}")
-    if series_to_quarterly(store.series(kpi_id)).dropna().empty:
-        return None
-    return forecast_from_store(kpi_id, horizon)[0]
-
-
 def build(
     period: str,
-    amber_tolerance: float = 0.05,
-    forecast_horizon: int = 4,
+    amber_tolerance: float = AMBER_TOLERANCE,
+    forecast_horizon: int = FORECAST_HORIZON,
     sections: list[str] | None = None,
+    snapshot: Store | None = None,
 ) -> Quarterly:
-    from kpi_lib.analysis.claims import check_claims
-    from kpi_lib.analysis.rag import rag_summary, rag_table
-    from kpi_lib.analysis.trends import trend_table
-
+    """Everything the quarterly report shows for one report period, from one read of the store
+    and the catalogue (`snapshot`, loaded here when not given), so the notebook only shows."""
+    data = Store.load() if snapshot is None else snapshot
     label = parse_report_period(period).label
-    obs = store.load("observations")
+    obs = data.observations
     rows = obs[obs["report_period"] == label]
     if sections:
         wanted = {s.casefold() for s in sections}
@@ -117,7 +69,7 @@ def build(
     rag = rag_table(obs, amber_tolerance, report_period=label)
     rag = rag[rag["kpi_id"].isin(ids)].reset_index(drop=True)
     summ = rag_summary(rag)
-    printed = store.summary(label).set_index("measure")["reported"]
+    printed = data.summary(label).set_index("measure")["reported"]
     headline = summ.headline
     if printed.notna().any():
         printed_row = pd.DataFrame([{"source": "printed in the report", **printed.to_dict()}])
@@ -147,7 +99,8 @@ def build(
     off = []
     histories: dict[str, pd.DataFrame] = {}
     for _, r in flagged.iterrows():
-        fc = kpi_forecast(r["kpi_id"], forecast_horizon)
+        kpi = Kpi(data, r["kpi_id"])
+        fc = kpi.forecast_or_none(forecast_horizon)
         off.append(
             (
                 r["kpi_id"],
@@ -164,14 +117,14 @@ def build(
                 None if fc is None else fc.insufficient_history,
             )
         )
-        histories[r["kpi_id"]] = history(r["kpi_id"], obs)
+        histories[r["kpi_id"]] = kpi.history()
     off_track = pd.DataFrame(off, columns=OFF_TRACK_COLUMNS)
 
-    claims = check_claims(store.load("commentary"), obs, label)
+    claims = check_claims(data.commentary, obs, label)
     claims = claims[claims["kpi_id"].isin(ids) & (claims["status"] != "matched")]
     claims = claims.sort_values(["status", "kpi_id", "source_line"]).reset_index(drop=True)
 
-    com = store.load("commentary")
+    com = data.commentary
     com = com[(com["report_period"] == label) & com["kpi_id"].isin(set(flagged["kpi_id"]))]
     com = com.sort_values(["source_line", "kpi_id"])[["kpi_id", "heading", "kind", "text"]]
 

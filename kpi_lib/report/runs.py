@@ -10,6 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kpi_lib.analysis.defaults import (
+    AMBER_TOLERANCE,
+    FORECAST_HORIZON,
+    check_horizon,
+    check_tolerance,
+)
 from kpi_lib.errors import UsageError
 from kpi_lib.paths import outputs_dir, project_root, relative
 from kpi_lib.report import manifest
@@ -25,7 +31,6 @@ INGEST_NB = "notebooks/01_ingest_quarter.ipynb"
 QUARTERLY_NB = "notebooks/02_quarterly_report.ipynb"
 DEEP_DIVE_NB = "notebooks/03_kpi_deep_dive.ipynb"
 AUDIT_NB = "notebooks/04_audit.ipynb"
-MAX_HORIZON = 40  # quarters: ten years is already beyond what a short KPI series can say
 
 Plan = dict[str, dict[str, Any]]
 
@@ -91,15 +96,10 @@ def check_store_current() -> None:
     raise UsageError(f"the store does not match data/raw ({what}): run `kpi ingest`")
 
 
-def check_horizon(horizon: int) -> None:
-    if not 1 <= horizon <= MAX_HORIZON:
-        raise UsageError(f"forecast horizon must be 1 to {MAX_HORIZON} quarters, got {horizon}")
-
-
 def quarterly_plan(
     period: str | None = None,
-    amber_tolerance: float = 0.05,
-    forecast_horizon: int = 4,
+    amber_tolerance: float = AMBER_TOLERANCE,
+    forecast_horizon: int = FORECAST_HORIZON,
     sections: list[str] | None = None,
 ) -> tuple[str, Plan]:
     """Checks every parameter against the store before a kernel starts: a mistake inside a
@@ -114,8 +114,7 @@ def quarterly_plan(
     if mine.empty:
         have = ", ".join(sorted(obs["report_period"].unique())) or "none"
         raise UsageError(f"no KPI rows for {p.label} in the store (periods with KPI rows: {have})")
-    if not 0 <= amber_tolerance < 1:
-        raise UsageError(f"amber tolerance must be in [0, 1), got {amber_tolerance}")
+    check_tolerance(amber_tolerance)
     check_horizon(forecast_horizon)
     known = sorted(set(mine["section"].astype(str)))
     unknown = [s for s in sections or [] if s.casefold() not in {k.casefold() for k in known}]
@@ -134,7 +133,7 @@ def quarterly_plan(
     return slug(p), plan
 
 
-def deep_dive_plan(kpi_id: str, forecast_horizon: int = 4) -> tuple[str, Plan]:
+def deep_dive_plan(kpi_id: str, forecast_horizon: int = FORECAST_HORIZON) -> tuple[str, Plan]:
     check_horizon(forecast_horizon)
     return f"kpi/{kpi_id}", {DEEP_DIVE_NB: {"kpi_id": kpi_id, "forecast_horizon": forecast_horizon}}
 

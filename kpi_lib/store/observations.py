@@ -26,20 +26,9 @@ from kpi_lib.periods import Period, filing_label, parse_period, period_in_value
 from kpi_lib.store import schemas
 from kpi_lib.store.inputs import Input
 from kpi_lib.store.parquet import sort_rows
+from kpi_lib.values import polarity
 
 _CUMULATIVE_CELL = re.compile(r"cumulative\s*:?\s*(?P<n>[-\d,]*\.?\d+)", re.I)
-
-
-def polarity(good_is: str) -> str:
-    """Map "Good Is" as printed to High / Low / Other / ""."""
-    g = (good_is or "").strip().lower()
-    if not g:
-        return ""
-    if g.startswith("high"):
-        return "High"
-    if g.startswith("low"):
-        return "Low"
-    return "Other"  # "Other", "Not Appropriate", "On target"...
 
 
 def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFrame:

@@ -14,7 +14,9 @@ import pyarrow.parquet as pq
 
 from kpi_lib.errors import StoreError, UsageError
 from kpi_lib.paths import processed_dir
+from kpi_lib.periods import parse_report_period
 from kpi_lib.store import schemas
+from kpi_lib.store.catalog import load_catalog
 
 TABLES = ("observations", "reports", "commentary")
 NO_STORE = "no store: run `kpi ingest`"
@@ -89,7 +91,17 @@ def series(
 
     With current_only=False every version is kept (revisions repeat a label, oldest report
     first)."""
-    obs = load("observations")
+    return series_of(load("observations"), kpi_id, current_only, column, period_type)
+
+
+def series_of(
+    obs: pd.DataFrame,
+    kpi_id: str,
+    current_only: bool = True,
+    column: str = "value",
+    period_type: str | None = None,
+) -> pd.Series:
+    """`series` from observations already loaded (a Store passes its own)."""
     rows = obs[obs["kpi_id"] == kpi_id]
     if rows.empty:
         raise UsageError(f"unknown KPI id '{kpi_id}': not in the store")
@@ -119,20 +131,21 @@ def summary(period: str) -> pd.DataFrame:
 
     Computed: the rows extracted from that period's report(s) that carry a RAG status (one per
     metric and period), counted by status; % green to one decimal."""
-    from kpi_lib.periods import parse_report_period
+    return summary_of(load("reports"), load("observations"), period)
 
+
+def summary_of(reports: pd.DataFrame, obs: pd.DataFrame, period: str) -> pd.DataFrame:
+    """`summary` from tables already loaded (a Store passes its own)."""
     label = parse_report_period(period).label
-    reps = load("reports")
-    reps = reps[reps["report_period"] == label]
+    reps = reports[reports["report_period"] == label]
     if reps.empty:
-        known = ", ".join(sorted(load("reports")["report_period"].unique())) or "none"
+        known = ", ".join(sorted(reports["report_period"].unique())) or "none"
         raise UsageError(f"no report for {label} in the store (have: {known})")
     reported: dict[str, object] = dict.fromkeys(MEASURES)
     for _, rep in reps.iterrows():
         if pd.notna(rep["headline_rated"]) or pd.notna(rep["headline_pct_green"]):
             reported = {m: _plain(rep[f"headline_{m}"]) for m in MEASURES}
             break
-    obs = load("observations")
     rows = obs[(obs["report_period"] == label) & (obs["rag"] != "")]
     # one per printed row; a quarter published twice (PDF and its text) counts once
     rows = rows.drop_duplicates(["metric_name", "period"])
@@ -165,8 +178,6 @@ def _plain(value: object) -> object:
 def catalog_listing() -> pd.DataFrame:
     """Every catalogued KPI (and every uncatalogued id in the store): unit, how many periods
     have a current value, the first and last of them, and how many reports mention it."""
-    from kpi_lib.store.catalog import load_catalog
-
     catalog = load_catalog()
     try:
         obs = load("observations")
@@ -200,8 +211,6 @@ def catalog_listing() -> pd.DataFrame:
 def catalog_suggestions(n: int = 3) -> pd.DataFrame:
     """Metric names in the store that the catalogue does not know, with its closest entries,
     for a person to confirm by adding an alias to data/catalog/kpis.yaml."""
-    from kpi_lib.store.catalog import load_catalog
-
     catalog = load_catalog()
     obs = load("observations")
     new = obs[~obs["catalogued"]]

@@ -1,0 +1,162 @@
+"""One KPI seen through one loaded Store: its series, history, targets, RAG, trend, forecast
+and commentary.
+
+The quarterly report, the deep dive, the `kpi` command and `import kpi_lib` all ask these
+questions; answering them here, from a Store loaded once, means they get the same answers and
+never re-read the store per question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
+from kpi_lib.analysis.forecast import ForecastResult, forecast
+from kpi_lib.analysis.rag import judge_rows
+from kpi_lib.analysis.targets import numeric_target, parse_target
+from kpi_lib.analysis.trends import Trend, trend
+from kpi_lib.errors import UsageError
+from kpi_lib.periods import parse_report_period, series_to_quarterly
+from kpi_lib.store.snapshot import Store
+
+HISTORY_COLUMNS = [
+    "period",
+    "period_start",
+    "period_end",
+    "value",
+    "rag",
+    "target_text",
+    "target_value",
+    "report_period",
+    "source_file",
+    "source_page",
+    "source_line",
+]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    store: Store
+    kpi_id: str
+
+    def __post_init__(self) -> None:
+        self.store.rows(self.kpi_id)  # an unknown id fails here, in one line
+
+    # --- what it is ---------------------------------------------------------------------------
+    @property
+    def rows(self) -> pd.DataFrame:
+        """Every version of every point, in time order (latest report last)."""
+        return self.store.rows(self.kpi_id).sort_values(
+            ["period_end", "period", "report_period"], kind="stable"
+        )
+
+    @property
+    def current(self) -> pd.DataFrame:
+        rows = self.store.rows(self.kpi_id)
+        return rows[rows["is_current"]].sort_values(
+            ["period_end", "period"], kind="stable", na_position="first"
+        )
+
+    @property
+    def title(self) -> str:
+        return str(self.rows.iloc[-1]["metric_name"])
+
+    @property
+    def unit(self) -> str:
+        return str(self.rows.iloc[-1]["unit"] or "")
+
+    @property
+    def polarity(self) -> str:
+        """The catalogue's polarity; for an uncatalogued KPI, the one printed last."""
+        entry = self.store.entry(self.kpi_id)
+        if entry is not None:
+            return entry.polarity
+        cur = self.current
+        return str(cur["polarity"].iloc[-1]) if len(cur) else ""
+
+    # --- values -------------------------------------------------------------------------------
+    def series(self, current_only: bool = True) -> pd.Series:
+        return self.store.series(self.kpi_id, current_only=current_only)
+
+    def quarterly(self) -> pd.Series:
+        """The current values that are financial-year quarters, on a quarterly PeriodIndex;
+        the labels left out are in `.attrs['skipped']`."""
+        return series_to_quarterly(self.series())
+
+    def history(self) -> pd.DataFrame:
+        """Every current point with its target figure and its source, oldest first."""
+        h = self.store.rows(self.kpi_id)
+        h = h[h["is_current"]].copy()
+        h["target_value"] = [
+            numeric_target(t, p) for t, p in zip(h["target_text"], h["polarity"], strict=True)
+        ]
+        h = h.sort_values(["period_end", "period_start", "period"], kind="stable")
+        return h[HISTORY_COLUMNS].reset_index(drop=True)
+
+    def targets(self) -> pd.DataFrame:
+        """Each report's target text and the rule read from it."""
+        rows = self.rows
+        targets = rows.drop_duplicates(["report_period", "target_text"])[
+            ["report_period", "target_text", "polarity"]
+        ].copy()
+        pairs = zip(targets["target_text"], targets["polarity"], strict=True)
+        rules = (parse_target(t, p) for t, p in pairs)
+        targets["rule"] = [r.describe() or r.reason for r in rules]
+        return targets.reset_index(drop=True)
+
+    def commentary(self) -> pd.DataFrame:
+        com = self.store.commentary
+        return com[com["kpi_id"] == self.kpi_id].sort_values(["report_period", "source_line"])
+
+    # --- analysis -----------------------------------------------------------------------------
+    def rag_history(self, amber_tolerance: float = AMBER_TOLERANCE) -> pd.DataFrame:
+        """Reported vs recomputed RAG of each current point, judged as `kpi rag` judges it."""
+        judged = judge_rows(self.current, self.store.observations, amber_tolerance)
+        return judged[["period", "reported_rag", "computed_rag", "reason"]].reset_index(drop=True)
+
+    def trend(self) -> Trend:
+        pol = self.polarity
+        return trend(self.series(), polarity=pol if pol in ("High", "Low") else "High")
+
+    def forecast(
+        self,
+        horizon: int = FORECAST_HORIZON,
+        target: float | None = None,
+        year_end: str | None = None,
+        seed: int = 0,
+    ) -> tuple[ForecastResult, list[str]]:
+        """The quarterly series' forecast with the catalogue's polarity and, unless `target`
+        is given, the latest printed numeric target. Returns the result and the period labels
+        left out as not quarterly."""
+        quarterly = self.quarterly()
+        skipped = list(quarterly.attrs.get("skipped", []))
+        if quarterly.dropna().empty:
+            raise UsageError(f"forecast: {self.kpi_id} has no quarterly values to forecast")
+        polarity = self.polarity
+        notes = []
+        if target is None:
+            printed = [t for t in self.current["target_text"] if isinstance(t, str) and t.strip()]
+            if printed:
+                target = numeric_target(printed[-1], polarity)
+        if target is not None and polarity not in ("High", "Low"):
+            notes.append(
+                f"polarity {polarity!r} is neither High nor Low: target {target:g} ignored"
+            )
+            target = None
+        end = None
+        if year_end is not None:
+            end = pd.Period(parse_report_period(year_end).start, freq="Q")
+        result = forecast(quarterly, horizon, target, polarity or "High", seed=seed, year_end=end)
+        result.notes.extend(notes)
+        return result, skipped
+
+    def forecast_or_none(self, horizon: int = FORECAST_HORIZON) -> ForecastResult | None:
+        """The forecast, or None when the KPI has no quarterly values. Only that case is None:
+        a bad horizon raises, so a typo never reads as "nothing to forecast"."""
+        if int(horizon) < 1:
+            raise UsageError(f"forecast horizon must be at least 1, got {horizon}")
+        if self.quarterly().dropna().empty:
+            return None
+        return self.forecast(horizon)[0]
