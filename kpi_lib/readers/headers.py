@@ -1,15 +1,24 @@
-"""Recognise a table's header row by similarity, so OCR noise ("Metrio Name", "Ta"+"rget",
-a stray leading column) does not hide a KPI table. Shared by the text and PDF readers."""
+"""Recognise a table's header row by the set of labels it holds, so OCR noise does not hide a
+KPI table: misread words ("Metrio Name"), a label split over two cells ("Ta" + "rget"), several
+labels merged into one cell ("Good Is As of Date", then an empty cell), a label missing over its
+column, stray columns. Shared by the text and PDF readers.
+
+Matching is cheap on purpose: readers try every tab-separated line of a document, so a line is
+first screened by its words (at least `min_columns` cells must hold a word resembling a header
+word) and only survivors are scored with difflib; scores are cached per cell text. A megabyte
+of junk costs a word lookup per word, not a fuzzy match per cell and label.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from kpi_lib.values import collapse, strip_accents_lower
 
-# canonical column -> the header texts it is printed as
+# canonical column -> the header texts it is printed as; the order is the printed order
 KPI_HEADER: dict[str, tuple[str, ...]] = {
     "ref": ("ref", "reference"),
     "target": ("target",),
@@ -23,6 +32,8 @@ KPI_HEADER: dict[str, tuple[str, ...]] = {
 KPI_REQUIRED = ("metric_name", "value")
 
 THRESHOLD = 0.75
+WORD_THRESHOLD = 0.7  # a word resembling a header word: worth scoring its line
+MAX_LABEL_WORDS = 3
 
 
 def norm(text: str) -> str:
@@ -33,7 +44,28 @@ def norm(text: str) -> str:
 
 
 def similarity(a: str, b: str) -> float:
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+    """difflib's ratio, skipped (0.0) when its cheap upper bounds already rule out a match."""
+    m = SequenceMatcher(None, a, b, autojunk=False)
+    if m.real_quick_ratio() < 0.5 or m.quick_ratio() < 0.5:
+        return 0.0
+    return m.ratio()
+
+
+@lru_cache(maxsize=8192)
+def _best(n: str, spellings: tuple[tuple[str, str], ...]) -> tuple[str | None, float]:
+    best: tuple[str | None, float] = (None, 0.0)
+    for key, s in spellings:
+        # ratio <= 2*min/(len a + len b): lengths far apart can never reach a match
+        if 2 * min(len(n), len(s)) < 0.5 * (len(n) + len(s)):
+            continue
+        score = similarity(n, s)
+        if score > best[1]:
+            best = (key, score)
+    return best
+
+
+def _flat(vocab: dict[str, tuple[str, ...]]) -> tuple[tuple[str, str], ...]:
+    return tuple((key, s) for key, spellings in vocab.items() for s in spellings)
 
 
 def best_label(text: str, vocab: dict[str, tuple[str, ...]]) -> tuple[str | None, float]:
@@ -41,23 +73,88 @@ def best_label(text: str, vocab: dict[str, tuple[str, ...]]) -> tuple[str | None
     n = norm(text)
     if not n:
         return None, 0.0
-    best: tuple[str | None, float] = (None, 0.0)
-    for key, spellings in vocab.items():
-        for s in spellings:
-            score = similarity(n, s)
-            if score > best[1]:
-                best = (key, score)
-    return best
+    return _best(n, _flat(vocab))
+
+
+@lru_cache(maxsize=64)
+def _words(spellings: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    """The words of a vocabulary that can anchor a header (two letters are too common)."""
+    return frozenset(w for _, s in spellings for w in s.split() if len(w) >= 3)
+
+
+@lru_cache(maxsize=65536)
+def _is_header_word(word: str, words: frozenset[str]) -> bool:
+    if word in words:
+        return True
+    if len(word) < 3 or len(word) > 12:
+        return False
+    return any(
+        abs(len(word) - len(w)) <= 2 and similarity(word, w) >= WORD_THRESHOLD for w in words
+    )
+
+
+def _has_header_word(n: str, words: frozenset[str]) -> bool:
+    return any(_is_header_word(w, words) for w in n.split())
+
+
+def cell_labels(text: str, vocab: dict[str, tuple[str, ...]]) -> tuple[list[str], float]:
+    """The labels a header cell holds, left to right, with their mean score: one label, or
+    several merged into one cell ("Target Good Is As of Date"), or none ([], best score)."""
+    n = norm(text)
+    if not n:
+        return [], 0.0
+    spellings = _flat(vocab)
+    key, score = _best(n, spellings)
+    if key is not None and score >= THRESHOLD:
+        return [key], score
+    merged = _segment(tuple(n.split()), spellings)
+    return merged if merged is not None else ([], score)
+
+
+@lru_cache(maxsize=4096)
+def _segment(
+    words: tuple[str, ...], spellings: tuple[tuple[str, str], ...]
+) -> tuple[list[str], float] | None:
+    """Cut a cell's words into two or more labels, each matching on its own; None if it cannot
+    be cut so (one-letter words may be skipped: stray OCR marks)."""
+    n = len(words)
+    if n < 2 or n > 4 * MAX_LABEL_WORDS:
+        return None
+    # best[p] = (labels, scores) covering words[p:]
+    best: list[tuple[list[str], list[float]] | None] = [None] * (n + 1)
+    best[n] = ([], [])
+    for p in range(n - 1, -1, -1):
+        options = []
+        if len(words[p]) == 1 and best[p + 1] is not None:
+            options.append(best[p + 1])
+        for k in range(1, MAX_LABEL_WORDS + 1):
+            if p + k > n or best[p + k] is None:
+                continue
+            key, score = _best(" ".join(words[p : p + k]), spellings)
+            if key is not None and score >= THRESHOLD:
+                labels, scores = best[p + k]
+                options.append(([key, *labels], [score, *scores]))
+        if options:
+            best[p] = max(options, key=lambda o: (len(o[0]) > 0, sum(o[1]) - 0.01 * len(o[1])))
+    found = best[0]
+    if found is None or len(found[0]) < 2:
+        return None
+    return found[0], sum(found[1]) / len(found[1])
 
 
 @dataclass
 class HeaderMatch:
-    """Which physical cells make up each canonical column (a split word spans two cells)."""
+    """Which physical cells make up each canonical column (a split word spans two cells).
+
+    `guesses` maps an unlabelled cell to the missing columns it may be, by where it sits
+    between labelled ones: the data below decides (see text_tables.resolve_guesses).
+    """
 
     columns: dict[str, list[int]]
     ncells: int
     extra: list[int] = field(default_factory=list)
     score: float = 0.0
+    guesses: dict[int, list[str]] = field(default_factory=dict)
 
     def cell(self, cells: list[str], key: str) -> str:
         """A data row's text for `key`, joining the cells a split header spans."""
@@ -82,24 +179,48 @@ def join_split(parts: list[str]) -> str:
     return out
 
 
+def _screen(cells: list[str], spellings: tuple[tuple[str, str], ...], need: int) -> bool:
+    """Cheap test before any scoring: enough cells (or adjacent pairs, for a split word) hold a
+    word like a header word."""
+    words = _words(spellings)
+    normed = [norm(c) for c in cells]
+    hits = 0
+    for i, n in enumerate(normed):
+        if _has_header_word(n, words) or (
+            i + 1 < len(normed) and _has_header_word(n + normed[i + 1], words)
+        ):
+            hits += 1
+            if hits >= need:
+                return True
+    return False
+
+
 def match_header(
     cells: list[str],
     vocab: dict[str, tuple[str, ...]] = KPI_HEADER,
     required: tuple[str, ...] = KPI_REQUIRED,
     min_columns: int = 3,
+    infer: bool = False,
 ) -> HeaderMatch | None:
     """Match header cells left to right; a cell that matches nothing is an extra column.
 
-    Two adjacent cells are merged when neither matches alone but together they do.
-    Returns None unless the required columns and at least `min_columns` are found.
+    Two adjacent cells are merged when neither matches alone but together they do; a cell
+    holding several labels takes the empty cells after it for the later ones. With `infer`,
+    an unlabelled cell may stand for a missing column (see HeaderMatch.guesses), and a
+    required column may be such a guess. Returns None unless the required columns and at
+    least `min_columns` are found.
     """
+    spellings = _flat(vocab)
+    if not _screen(cells, spellings, min(min_columns, 2)):
+        return None
     columns: dict[str, list[int]] = {}
     extra: list[int] = []
     scores: list[float] = []
     i = 0
     while i < len(cells):
-        key, score = best_label(cells[i], vocab)
-        if i + 1 < len(cells):
+        labels, score = cell_labels(cells[i], vocab)
+        key = labels[0] if len(labels) == 1 else None
+        if len(labels) <= 1 and i + 1 < len(cells):
             merged_key, merged = best_label(norm(cells[i]) + norm(cells[i + 1]), vocab)
             # a cell that matches alone takes the next only when that is a word's tail
             # ("Metric Na" + "me"), not the head of the next header ("As of Data" + "Me")
@@ -109,19 +230,46 @@ def match_header(
                 and merged > score
                 and (score < THRESHOLD or (key == merged_key and tail))
             ):
-                _, next_score = best_label(cells[i + 1], vocab)
-                if next_score < THRESHOLD or merged > next_score:
+                next_labels, next_score = cell_labels(cells[i + 1], vocab)
+                if (next_score < THRESHOLD and len(next_labels) < 2) or merged > next_score:
                     if merged_key not in columns:
                         columns[merged_key] = [i, i + 1]
                         scores.append(merged)
                         i += 2
                         continue
-        if key is not None and score >= THRESHOLD and key not in columns:
-            columns[key] = [i]
-            scores.append(score)
-        else:
+        fresh = [k for k in labels if k not in columns]
+        if not fresh:
             extra.append(i)
+            i += 1
+            continue
+        columns[fresh[0]] = [i]
+        scores.append(score)
+        # merged labels: the later ones own the empty cells that follow
+        for k in fresh[1:]:
+            if i + 1 < len(cells) and not norm(cells[i + 1]):
+                i += 1
+                columns[k] = [i]
+            else:
+                break
         i += 1
-    if any(r not in columns for r in required) or len(columns) < min_columns:
+    guesses = _guesses(columns, extra, list(vocab)) if infer else {}
+    possible = set(columns) | {k for ks in guesses.values() for k in ks}
+    if any(r not in possible for r in required) or len(columns) < min_columns:
         return None
-    return HeaderMatch(columns, len(cells), extra, sum(scores) / len(scores))
+    return HeaderMatch(columns, len(cells), extra, sum(scores) / len(scores), guesses)
+
+
+def _guesses(columns: dict[str, list[int]], extra: list[int], order: list[str]) -> dict:
+    """For each unlabelled cell, the missing columns whose printed place lies between the
+    labelled cells on either side of it."""
+    rank = {k: order.index(k) for k in columns}
+    placed = sorted((min(idx), rank[k]) for k, idx in columns.items())
+    missing = [k for k in order if k not in columns]
+    out: dict[int, list[str]] = {}
+    for e in extra:
+        lo = max((r for pos, r in placed if pos < e), default=-1)
+        hi = min((r for pos, r in placed if pos > e), default=len(order))
+        cands = [k for k in missing if lo < order.index(k) < hi]
+        if cands:
+            out[e] = cands
+    return out
