@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_lib.readers import stray_tables, text_tables
+from kpi_lib.readers import headers, stray_tables, text_tables
 from kpi_lib.readers.extract import extract_document
 from kpi_lib.readers.headings import table_heading
 from kpi_lib.readers.textdoc import TextDoc, load_text
@@ -104,3 +104,31 @@ def test_turnover_table_is_not_a_kpi_table(lines):
     at = next(i for i, ln in enumerate(lines) if ln.startswith("Directorate\tLeavers"))
     assert at not in text_tables.table_lines(lines)
     assert stray_tables.read(doc).issues == []
+
+
+@pytest.mark.parametrize(
+    ("cell", "labels"),
+    [
+        ("Target Good Is As of Date", ["target", "good_is", "as_of_text"]),
+        ("Good ls As of Dale", ["good_is", "as_of_text"]),
+        ("RAG Status Trends", ["rag", "trends"]),
+        ("Metrio Name", ["metric_name"]),
+        ("Quartile 2", []),
+    ],
+)
+def test_labels_merged_in_one_cell(cell, labels):
+    assert headers.cell_labels(cell, headers.KPI_HEADER)[0] == labels
+
+
+def test_merged_cell_takes_an_unlabelled_cell_before_it():
+    """`3 | Target Good Is As of Date | ` with one empty cell after: the stray "3" stands
+    where the Target's own label was lost."""
+    cells = ["", "3", "Target Good Is As of Date", "", "Metric Name", "Latest Value", "RAG"]
+    match = headers.match_header(cells, infer=True)
+    assert match is not None
+    assert {k: v for k, v in match.columns.items() if k in ("target", "good_is", "as_of_text")} == {
+        "target": [1],
+        "good_is": [2],
+        "as_of_text": [3],
+    }
+    assert match.extra == [0]

@@ -34,6 +34,7 @@ KPI_REQUIRED = ("metric_name", "value")
 THRESHOLD = 0.75
 WORD_THRESHOLD = 0.7  # a word resembling a header word: worth scoring its line
 MAX_LABEL_WORDS = 3
+SEGMENT_COST = 0.9  # per label a merged cell is cut into: a weak extra label must not pay
 
 
 def norm(text: str) -> str:
@@ -135,7 +136,8 @@ def _segment(
                 labels, scores = best[p + k]
                 options.append(([key, *labels], [score, *scores]))
         if options:
-            best[p] = max(options, key=lambda o: (len(o[0]) > 0, sum(o[1]) - 0.01 * len(o[1])))
+            # whole labels beat pieces: "rag status" + "trends", not "rag" + "status" + ...
+            best[p] = max(options, key=lambda o: sum(o[1]) - SEGMENT_COST * len(o[1]))
     found = best[0]
     if found is None or len(found[0]) < 2:
         return None
@@ -237,21 +239,27 @@ def match_header(
                         scores.append(merged)
                         i += 2
                         continue
-        fresh = [k for k in labels if k not in columns]
+        fresh = list(dict.fromkeys(k for k in labels if k not in columns))
         if not fresh:
             extra.append(i)
             i += 1
             continue
-        columns[fresh[0]] = [i]
         scores.append(score)
-        # merged labels: the later ones own the empty cells that follow
-        for k in fresh[1:]:
-            if i + 1 < len(cells) and not norm(cells[i + 1]):
-                i += 1
-                columns[k] = [i]
-            else:
+        # merged labels own the empty cells that follow, then unlabelled cells just before
+        # ("3 | Target Good Is As of Date | " where the Target's own label was lost)
+        right = 0
+        while right < len(fresh) - 1 and i + right + 1 < len(cells):
+            if norm(cells[i + right + 1]):
                 break
-        i += 1
+            right += 1
+        left = 0
+        while left < len(fresh) - 1 - right and extra and extra[-1] == i - left - 1:
+            left += 1
+            extra.pop()
+        span = range(i - left, i + right + 1)
+        for k, at in zip(fresh, span, strict=False):
+            columns[k] = [at]
+        i += right + 1
     guesses = _guesses(columns, extra, list(vocab)) if infer else {}
     possible = set(columns) | {k for ks in guesses.values() for k in ks}
     if any(r not in possible for r in required) or len(columns) < min_columns:
