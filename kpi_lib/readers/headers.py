@@ -4,19 +4,21 @@ labels merged into one cell ("Good Is As of Date", then an empty cell), a label 
 column, stray columns. Shared by the text and PDF readers.
 
 Matching is cheap on purpose: readers try every tab-separated line of a document, so a line is
-first screened by its words (at least `min_columns` cells must hold a word resembling a header
-word) and only survivors are scored with difflib; scores are cached per cell text. A megabyte
-of junk costs a word lookup per word, not a fuzzy match per cell and label.
+first screened by its words (two cells must hold a word near a header word, by set lookups of
+one-deletion variants) and only the cells that pass are scored with difflib; scores are cached
+per cell text. A megabyte of junk costs a few set lookups per word, not a fuzzy match per cell
+and label.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from kpi_lib.values import collapse, strip_accents_lower
+from kpi_lib.values import collapse
 
 # canonical column -> the header texts it is printed as; the order is the printed order
 KPI_HEADER: dict[str, tuple[str, ...]] = {
@@ -32,30 +34,58 @@ KPI_HEADER: dict[str, tuple[str, ...]] = {
 KPI_REQUIRED = ("metric_name", "value")
 
 THRESHOLD = 0.75
-WORD_THRESHOLD = 0.7  # a word resembling a header word: worth scoring its line
 MAX_LABEL_WORDS = 3
 SEGMENT_COST = 0.9  # per label a merged cell is cut into: a weak extra label must not pay
 
 
+@lru_cache(maxsize=1 << 18)
 def norm(text: str) -> str:
     """Lower-case letters, digits and single spaces only."""
-    return re.sub(
-        r"\s+", " ", re.sub(r"[^0-9a-z ]+", " ", strip_accents_lower(collapse(text)))
-    ).strip()
+    return " ".join(_NOT_WORD.sub(" ", _ascii_lower(text)).split())
+
+
+def _ascii_lower(text: str) -> str:
+    """Lower case without accents; other non-ASCII characters dropped (headers are words)."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+@lru_cache(maxsize=1024)
+def _matcher(b: str) -> SequenceMatcher:
+    """A matcher with `b` indexed once (difflib's own advice for one b against many a)."""
+    m = SequenceMatcher(None, "", "", autojunk=False)
+    m.set_seq2(b)
+    return m
 
 
 def similarity(a: str, b: str) -> float:
     """difflib's ratio, skipped (0.0) when its cheap upper bounds already rule out a match."""
-    m = SequenceMatcher(None, a, b, autojunk=False)
+    m = _matcher(b)
+    m.set_seq1(a)
     if m.real_quick_ratio() < 0.5 or m.quick_ratio() < 0.5:
         return 0.0
     return m.ratio()
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1 << 16)
 def _best(n: str, spellings: tuple[tuple[str, str], ...]) -> tuple[str | None, float]:
     best: tuple[str | None, float] = (None, 0.0)
-    for key, s in spellings:
+    index = _by_variant(spellings)
+    if index is not None:
+        # only spellings sharing a near word with the cell can reach the threshold
+        near = set()
+        for w in n.split():
+            if MIN_ANCHOR <= len(w) <= MAX_ANCHOR:
+                for v in _deletions(w.translate(_LOOKALIKE).replace("rn", "m")):
+                    near |= index.get(v, set())
+        candidates = [spellings[k] for k in sorted(near)]
+    else:
+        candidates = list(spellings)
+    for key, s in candidates:
         # ratio <= 2*min/(len a + len b): lengths far apart can never reach a match
         if 2 * min(len(n), len(s)) < 0.5 * (len(n) + len(s)):
             continue
@@ -65,37 +95,93 @@ def _best(n: str, spellings: tuple[tuple[str, str], ...]) -> tuple[str | None, f
     return best
 
 
+@lru_cache(maxsize=64)
+def _by_variant(spellings: tuple[tuple[str, str], ...]) -> dict[str, set[int]] | None:
+    """Deletion variant of a vocabulary word -> the spellings holding that word; None when
+    some spelling has no word long enough to anchor it."""
+    out: dict[str, set[int]] = {}
+    for k, (_, s) in enumerate(spellings):
+        words = [w for w in s.split() if len(w) >= MIN_ANCHOR]
+        if not words:
+            return None
+        for w in words:
+            for v in _deletions(w):
+                out.setdefault(v, set()).add(k)
+    return out
+
+
+_FLAT: dict[int, tuple[dict, tuple[tuple[str, str], ...]]] = {}
+
+
 def _flat(vocab: dict[str, tuple[str, ...]]) -> tuple[tuple[str, str], ...]:
-    return tuple((key, s) for key, spellings in vocab.items() for s in spellings)
+    """(key, spelling) pairs of a vocabulary, built once per vocabulary object."""
+    hit = _FLAT.get(id(vocab))
+    if hit is not None and hit[0] is vocab:
+        return hit[1]
+    flat = tuple((key, s) for key, spellings in vocab.items() for s in spellings)
+    _FLAT[id(vocab)] = (vocab, flat)
+    return flat
 
 
 def best_label(text: str, vocab: dict[str, tuple[str, ...]]) -> tuple[str | None, float]:
-    """The canonical column a header cell most resembles, with its score."""
+    """The canonical column a header cell most resembles, with its score (0.0 without
+    scoring when no word of the cell is near a word of the vocabulary)."""
     n = norm(text)
     if not n:
         return None, 0.0
-    return _best(n, _flat(vocab))
+    spellings = _flat(vocab)
+    index = _anchors(spellings)
+    if index is not None and not _has_header_word(n, index):
+        return None, 0.0
+    return _best(n, spellings)
+
+
+# --- the word screen ---------------------------------------------------------------------------
+# A word is "near" a vocabulary word when one deletion from each side makes them equal (any
+# single edit, as OCR makes them), after undoing OCR's usual look-alikes ("rn" for "m", "1" for
+# "l"). Words of three letters must match exactly: one edit leaves two letters, which half of
+# all junk shares. One set lookup per variant: linear in the text, no fuzzy scoring.
+_LOOKALIKE = str.maketrans({"0": "o", "1": "l", "5": "s"})
+MIN_ANCHOR = 3
+
+
+def _deletions(word: str) -> set[str]:
+    out = {word}
+    if len(word) > MIN_ANCHOR:
+        out |= {word[:i] + word[i + 1 :] for i in range(len(word))}
+    return out
 
 
 @lru_cache(maxsize=64)
-def _words(spellings: tuple[tuple[str, str], ...]) -> frozenset[str]:
-    """The words of a vocabulary that can anchor a header (two letters are too common)."""
-    return frozenset(w for _, s in spellings for w in s.split() if len(w) >= 3)
+def _anchors(spellings: tuple[tuple[str, str], ...]) -> frozenset[str] | None:
+    """The deletion variants of a vocabulary's words of MIN_ANCHOR letters or more; None when
+    some spelling has no such word (it could not be screened by its words)."""
+    out: set[str] = set()
+    for _, s in spellings:
+        words = [w for w in s.split() if len(w) >= MIN_ANCHOR]
+        if not words:
+            return None
+        for w in words:
+            out |= _deletions(w)
+    return frozenset(out)
 
 
-@lru_cache(maxsize=65536)
-def _is_header_word(word: str, words: frozenset[str]) -> bool:
-    if word in words:
-        return True
-    if len(word) < 3 or len(word) > 12:
+MAX_ANCHOR = 13  # longer words are not one edit from any header word
+
+
+def _is_header_word(word: str, index: frozenset[str]) -> bool:
+    if len(word) < MIN_ANCHOR or len(word) > MAX_ANCHOR:
         return False
-    return any(
-        abs(len(word) - len(w)) <= 2 and similarity(word, w) >= WORD_THRESHOLD for w in words
-    )
+    word = word.translate(_LOOKALIKE).replace("rn", "m")
+    if word in index:
+        return True
+    if len(word) <= MIN_ANCHOR:
+        return False
+    return any(word[:i] + word[i + 1 :] in index for i in range(len(word)))
 
 
-def _has_header_word(n: str, words: frozenset[str]) -> bool:
-    return any(_is_header_word(w, words) for w in n.split())
+def _has_header_word(n: str, index: frozenset[str]) -> bool:
+    return any(_is_header_word(w, index) for w in n.split())
 
 
 def cell_labels(text: str, vocab: dict[str, tuple[str, ...]]) -> tuple[list[str], float]:
@@ -105,6 +191,9 @@ def cell_labels(text: str, vocab: dict[str, tuple[str, ...]]) -> tuple[list[str]
     if not n:
         return [], 0.0
     spellings = _flat(vocab)
+    index = _anchors(spellings)
+    if index is not None and not _has_header_word(n, index):
+        return [], 0.0
     key, score = _best(n, spellings)
     if key is not None and score >= THRESHOLD:
         return [key], score
@@ -181,19 +270,36 @@ def join_split(parts: list[str]) -> str:
     return out
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+_SPLIT_WORD = re.compile(r"([a-z]+)\t+([a-z]+)")
+
+
+def screen(cells: list[str], vocab: dict[str, tuple[str, ...]], need: int) -> bool:
+    """Whether a row of cells could be a header of `vocab` (see _screen): cheap, for readers
+    to call before any other work on a line."""
+    return _screen(cells, _flat(vocab), need)
+
+
 def _screen(cells: list[str], spellings: tuple[tuple[str, str], ...], need: int) -> bool:
-    """Cheap test before any scoring: enough cells (or adjacent pairs, for a split word) hold a
-    word like a header word."""
-    words = _words(spellings)
-    normed = [norm(c) for c in cells]
+    """Cheap test before any scoring: the line holds `need` words near a header word (a word
+    split over two cells, "Ta" + "rget", counts too). Works on the raw line, not on each
+    cell's normal form: it runs on every tab-separated line of every document."""
+    index = _anchors(spellings)
+    return True if index is None else _screen_text("\t".join(cells), index, need)
+
+
+@lru_cache(maxsize=1 << 18)  # readers ask about each line more than once
+def _screen_text(text: str, index: frozenset[str], need: int) -> bool:
+    text = _ascii_lower(text)
     hits = 0
-    for i, n in enumerate(normed):
-        if _has_header_word(n, words) or (
-            i + 1 < len(normed) and _has_header_word(n + normed[i + 1], words)
-        ):
-            hits += 1
-            if hits >= need:
-                return True
+    for w in _WORD.findall(text):
+        hits += _is_header_word(w, index)
+        if hits >= need:
+            return True
+    for a, b in _SPLIT_WORD.findall(text):
+        hits += _is_header_word(a + b, index)
+        if hits >= need:
+            return True
     return False
 
 
@@ -213,7 +319,7 @@ def match_header(
     least `min_columns` are found.
     """
     spellings = _flat(vocab)
-    if not _screen(cells, spellings, min(min_columns, 2)):
+    if not _screen(cells, spellings, min_columns):
         return None
     columns: dict[str, list[int]] = {}
     extra: list[int] = []
@@ -253,7 +359,12 @@ def match_header(
                 break
             right += 1
         left = 0
-        while left < len(fresh) - 1 - right and extra and extra[-1] == i - left - 1:
+        while (
+            left < len(fresh) - 1 - right
+            and extra
+            and extra[-1] == i - left - 1
+            and _is_mark(cells[i - left - 1])
+        ):
             left += 1
             extra.pop()
         span = range(i - left, i + right + 1)
@@ -265,6 +376,11 @@ def match_header(
     if any(r not in possible for r in required) or len(columns) < min_columns:
         return None
     return HeaderMatch(columns, len(cells), extra, sum(scores) / len(scores), guesses)
+
+
+def _is_mark(cell: str) -> bool:
+    """An empty cell or a stray mark ("3", "|"): what is left where OCR lost a label."""
+    return sum(c.isalnum() for c in cell) <= 2
 
 
 def _guesses(columns: dict[str, list[int]], extra: list[int], order: list[str]) -> dict:

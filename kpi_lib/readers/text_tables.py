@@ -223,7 +223,7 @@ def absorb_tails(match: HeaderMatch, cells: list[str]) -> HeaderMatch:
     return HeaderMatch(columns, match.ncells, extra, match.score, guesses)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 18)  # readers ask about each line more than once
 def is_kpi_header(line: str) -> HeaderMatch | None:
     if "\t" not in line:
         return None
