@@ -58,7 +58,6 @@ def _modules() -> list[tuple[str, Path]]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="readers/narrative.py still reads the catalogue (issue 8.6)")
 def test_no_stage_imports_a_later_one() -> None:
     wrong = []
     for name, path in _modules():

@@ -52,6 +52,10 @@ class Row:
     # history tables print how often an indicator is reported and who owns it
     frequency: str = ""
     directorate: str = ""
+    # narrative rows: the figure each catalogue unit would choose ("unit|point" or
+    # "unit|cumulative" -> value, value_text, as_of_text, source_line; "" -> no figure), for
+    # the store to settle by the catalogue, which readers never read. Not a column.
+    figures: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
