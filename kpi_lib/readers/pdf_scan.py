@@ -8,6 +8,7 @@ by `scan_range`, which worker processes call too, so results never depend on the
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ class TableScan:
     columns: tuple[float, ...]  # x of every column boundary, left to right
     rows: list[list[CellScan]]
     row_tops: list[float]
+    ruled: bool = True  # False: found by the alignment of words (pdf_words), not by rules
+    ocr: bool = False  # read from an OCR text layer: cell fills are the rendered page's colours
 
 
 @dataclass
@@ -76,6 +79,8 @@ class PageScan:
     tables: list[TableScan] = field(default_factory=list)
     images: int = 0
     ruled: bool = False  # had drawn rules, so pdfplumber looked for tables
+    fills: list[tuple[BBox, RGB]] = field(default_factory=list)  # filled areas, painter's order
+    scanned: bool = False  # a page image under an invisible (OCR) text layer
 
 
 @dataclass
@@ -99,12 +104,29 @@ def is_bold(fontname: str, weight: int = 0, render_mode: int = 0) -> bool:
     )
 
 
+def _fill_rgb(raw: object) -> RGB | None:
+    """The fill colour of a path object that is filled, else None."""
+    fillmode, stroke = ctypes.c_int(0), ctypes.c_int(0)
+    if not pdfium_c.FPDFPath_GetDrawMode(raw, ctypes.byref(fillmode), ctypes.byref(stroke)):
+        return None
+    if fillmode.value == 0:
+        return None
+    r, g, b, a = (ctypes.c_uint(0) for _ in range(4))
+    if not pdfium_c.FPDFPageObj_GetFillColor(
+        raw, ctypes.byref(r), ctypes.byref(g), ctypes.byref(b), ctypes.byref(a)
+    ):
+        return None
+    return (r.value / 255, g.value / 255, b.value / 255)
+
+
 def _pdfium_pass(page: pdfium.PdfPage, number: int, settings: PdfSettings) -> PageScan:
     width, height = page.get_size()
     top_y = page.get_mediabox()[3]
     scan = PageScan(number=number, width=width, height=height)
     textpage = page.get_textpage()
     tall = wide = False
+    invisible = image_area = 0.0
+    thin = settings.max_rule_width
     try:
         for obj in page.get_objects(textpage=textpage):
             if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
@@ -114,6 +136,9 @@ def _pdfium_pass(page: pdfium.PdfPage, number: int, settings: PdfSettings) -> Pa
                 left, bottom, right, top = obj.get_bounds()
                 _, _, c, d, _, baseline = obj.get_matrix().get()
                 font = obj.get_font()
+                mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw)
+                if mode == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+                    invisible += len(text)
                 scan.bits.append(
                     TextBit(
                         text=text,
@@ -125,23 +150,37 @@ def _pdfium_pass(page: pdfium.PdfPage, number: int, settings: PdfSettings) -> Pa
                         # Tf size times the matrix scale: many producers set Tf 1 and
                         # scale the text matrix (pdfium reports the Tf operand alone)
                         size=round(obj.get_font_size() * math.hypot(c, d), 2),
-                        bold=is_bold(
-                            font.get_base_name(),
-                            font.get_weight(),
-                            pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw),
-                        ),
+                        bold=is_bold(font.get_base_name(), font.get_weight(), mode),
                     )
                 )
-            elif obj.type == pdfium_c.FPDF_PAGEOBJ_PATH and not (tall and wide):
+            elif obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
                 left, bottom, right, top = obj.get_bounds()
-                tall = tall or top - bottom >= settings.min_rule_extent
-                wide = wide or right - left >= settings.min_rule_extent
+                w, h = right - left, top - bottom
+                # a rule is a line: thin one way, long the other (a filled cell is no rule)
+                if min(w, h) <= thin or _stroked(obj.raw):
+                    tall = tall or h >= settings.min_rule_extent
+                    wide = wide or w >= settings.min_rule_extent
+                if w > thin and h > thin:
+                    rgb = _fill_rgb(obj.raw)
+                    if rgb is not None:
+                        scan.fills.append(((left, top_y - top, right, top_y - bottom), rgb))
             elif obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
                 scan.images += 1
+                left, bottom, right, top = obj.get_bounds()
+                image_area = max(image_area, (right - left) * (top - bottom))
     finally:
         textpage.close()
     scan.ruled = tall and wide
+    chars = sum(len(b.text) for b in scan.bits)
+    scan.scanned = image_area >= 0.5 * width * height and chars > 0 and invisible >= 0.5 * chars
     return scan
+
+
+def _stroked(raw: object) -> bool:
+    fillmode, stroke = ctypes.c_int(0), ctypes.c_int(0)
+    if not pdfium_c.FPDFPath_GetDrawMode(raw, ctypes.byref(fillmode), ctypes.byref(stroke)):
+        return False
+    return bool(stroke.value)
 
 
 def _rgb(color: object) -> RGB | None:
@@ -279,6 +318,8 @@ def scan_range(
     """Scan the given 1-based pages; errors come back as a ScanFailure, never raised."""
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
+
+    from kpi_lib.readers.pdf_words import add_word_tables
     from pdfminer.psparser import PSException
     from pdfplumber.utils.exceptions import PdfminerException
 
@@ -291,7 +332,10 @@ def scan_range(
                 current = number
                 page = doc[number - 1]
                 try:
-                    scans.append(_pdfium_pass(page, number, settings))
+                    scan = _pdfium_pass(page, number, settings)
+                    if not scan.ruled:
+                        add_word_tables(scan, settings, page)
+                    scans.append(scan)
                 finally:
                     page.close()
         finally:
@@ -303,6 +347,7 @@ def scan_range(
                 for scan, page in zip(ruled, pdf.pages, strict=True):
                     current = scan.number
                     _plumber_pass(page, scan, settings)
+                    add_word_tables(scan, settings)
                     page.close()
         return scans
     except pdfium.PdfiumError as exc:
