@@ -265,7 +265,8 @@ def _check_text_layer(a: Analysis) -> None:
         where = "" if one else f" on any of its {len(a.scans)} pages"
         raise InputError(
             a.source,
-            f"no text layer{where} (a scanned image?); run OCR on it first",
+            f"no text layer{where} (a scanned image?); run OCR on it first, e.g. "
+            f"`ocrmypdf {a.source} ocr.pdf`, and read ocr.pdf",
             page=1 if one else None,
         )
 
@@ -356,9 +357,9 @@ def _assign_headings(
         if kind == 0:
             assert isinstance(obj, Heading)
             if obj.level == "section":
-                section, heading = obj.text, ""
+                section, heading = _title(obj.text), ""
             else:
-                heading = obj.text
+                heading = _title(obj.text)
         elif kind == 2:
             assert isinstance(obj, PlacedTable)
             root = obj
@@ -367,6 +368,11 @@ def _assign_headings(
             obj.section, obj.heading = (
                 (root.section, root.heading) if root is not obj else (section, heading)
             )
+
+
+def _title(text: str) -> str:
+    """A heading as a title: without the full stop some authors end it with."""
+    return text[:-1].rstrip() if text.endswith(".") and not text.endswith("..") else text
 
 
 def _emit_rows(a: Analysis, s: PdfSettings) -> None:

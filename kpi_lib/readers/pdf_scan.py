@@ -130,7 +130,8 @@ def _pdfium_pass(page: pdfium.PdfPage, number: int, settings: PdfSettings) -> Pa
     try:
         for obj in page.get_objects(textpage=textpage):
             if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
-                text = obj.extract()
+                # pdfium marks a hyphen that ends a line with \x02 (a browser's wrap)
+                text = obj.extract().replace("\x02", "-")
                 if not text or not text.strip():
                     continue
                 left, bottom, right, top = obj.get_bounds()
@@ -318,10 +319,10 @@ def scan_range(
     """Scan the given 1-based pages; errors come back as a ScanFailure, never raised."""
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
-
-    from kpi_lib.readers.pdf_words import add_word_tables
     from pdfminer.psparser import PSException
     from pdfplumber.utils.exceptions import PdfminerException
+
+    from kpi_lib.readers.pdf_words import add_word_tables
 
     current: int | None = None
     try:

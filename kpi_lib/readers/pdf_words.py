@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from kpi_lib.readers.commentary import LABEL_RE
 from kpi_lib.readers.headers import HeaderMatch, match_header
 from kpi_lib.readers.pdf_layout import space_gap, spaced
 from kpi_lib.readers.pdf_scan import BBox, CellScan, PageScan, TableScan, TextBit
@@ -185,10 +186,13 @@ def _ends_table(ln: PLine, bounds: list[float], left: float, prev: PLine, s: Pdf
     if ln.baseline - prev.baseline > s.table_max_gap * max(ln.size, prev.size):
         return True  # a gap no row leaves: the table is over
     for p in ln.phrases:
-        if _crossings(p, bounds) >= 2:
-            return True  # prose runs across the columns
+        n = _crossings(p, bounds)
+        if n >= 3 or (n == 2 and len(p.text.split()) >= 4):
+            return True  # prose runs across the columns (OCR may join two short cells)
     if len(ln.phrases) == 1 and ln.phrases[0].text.endswith(":"):
-        return True  # a commentary label
+        label = LABEL_RE.match(ln.phrases[0].text)
+        if ln.phrases[0].bold or (label is not None and label.group("colon")):
+            return True  # a commentary label ("Issues:"), not a cell's last line ("Green:")
     first = ln.phrases[0]
     return len(ln.phrases) == 1 and first.bold and first.size > prev.size * 1.1
 
@@ -307,7 +311,7 @@ def word_tables(scan: PageScan, s: PdfSettings, skip: list[BBox] | None = None) 
     """KPI tables on the page found by the alignment of words, outside the boxes in `skip`
     (ruled KPI tables already read) and the page's top and bottom margins."""
     boxes = skip or []
-    lo, hi = s.top_margin * scan.height, (1 - s.bottom_margin) * scan.height
+    lo, hi = s.word_margin * scan.height, (1 - s.word_margin) * scan.height
 
     def free(b: TextBit) -> bool:
         cx, cy = (b.x0 + b.x1) / 2, (b.top + b.bottom) / 2
