@@ -246,7 +246,7 @@ def _cell_scan(chars: list[dict], bbox: BBox, settings: PdfSettings) -> CellScan
     lines = cluster_objects(words, lambda w: w["top"], tol_y)
     if not lines:
         return CellScan(text="", bbox=bbox)
-    blanks = [c for c in chars if not c["text"].strip()]
+    blanks = [c for c in chars if not c["text"].strip() and not c.get("generated")]
     size = max(float(c.get("size") or 0.0) for c in chars)
     starts = [min(w["x0"] for w in line) for line in lines]
     lasts = [max(line, key=lambda w: w["x1"]) for line in lines]
@@ -280,14 +280,39 @@ def _cell_scan(chars: list[dict], bbox: BBox, settings: PdfSettings) -> CellScan
 
 
 def _plumber_pass(page: object, scan: PageScan, settings: PdfSettings) -> None:
-    """Ruled tables with cell text and fills, via pdfplumber's table finder."""
+    """Ruled tables via pdfplumber's own page parse: the fallback for pages pdf_grid cannot
+    read (form XObjects)."""
     fills = [
         ((r["x0"], r["top"], r["x1"], r["bottom"]), _rgb(r.get("non_stroking_color")))
         for r in page.rects  # type: ignore[attr-defined]
         if r.get("fill")
     ]
-    page_chars = page.chars  # type: ignore[attr-defined]
-    for table in page.find_tables(settings.table_settings()):  # type: ignore[attr-defined]
+    tables = page.find_tables(settings.table_settings())  # type: ignore[attr-defined]
+    _table_scans(tables, page.chars, fills, scan, settings)  # type: ignore[attr-defined]
+
+
+def _grid_pass(page: pdfium.PdfPage, scan: PageScan, settings: PdfSettings) -> bool:
+    """Ruled tables from pypdfium2's objects (pdf_grid); False when the page needs pdfplumber."""
+    from kpi_lib.readers.pdf_grid import find_tables, page_chars, page_edges
+
+    edges = page_edges(page)
+    if edges is None:
+        return False
+    tables = find_tables(edges, (0.0, 0.0, scan.width, scan.height), settings.table_settings())
+    if not tables:
+        return True
+    chars = page_chars(page, [tuple(t.bbox) for t in tables])
+    if any(c["soft"] and any(_in_box(c, t.bbox) for t in tables) for c in chars):
+        return False  # a cell line ends in a hyphen: only pdfminer keeps the blank after it
+    _table_scans(tables, chars, list(scan.fills), scan, settings)
+    return True
+
+
+def _table_scans(
+    tables: list, page_chars: list[dict], fills: list, scan: PageScan, settings: PdfSettings
+) -> None:
+    """TableScans (cell text, line ends, fills) of pdfplumber's tables on the page."""
+    for table in tables:
         rows: list[list[CellScan]] = []
         tops: list[float] = []
         boxes: list[BBox] = []
@@ -327,6 +352,7 @@ def scan_range(
     current: int | None = None
     try:
         doc = pdfium.PdfDocument(path, password=password)
+        grid: set[int] = set()  # ruled pages whose tables pdf_grid read
         try:
             scans = []
             for number in pages:
@@ -334,14 +360,17 @@ def scan_range(
                 page = doc[number - 1]
                 try:
                     scan = _pdfium_pass(page, number, settings)
-                    if not scan.ruled:
+                    if scan.ruled and _grid_pass(page, scan, settings):
+                        add_word_tables(scan, settings)
+                        grid.add(number)  # read: pdfplumber need not parse it
+                    elif not scan.ruled:
                         add_word_tables(scan, settings, page)
                     scans.append(scan)
                 finally:
                     page.close()
         finally:
             doc.close()
-        ruled = [s for s in scans if s.ruled]
+        ruled = [s for s in scans if s.ruled and s.number not in grid]
         current = None
         if ruled:
             with pdfplumber.open(path, pages=[s.number for s in ruled], password=password) as pdf:
