@@ -95,72 +95,66 @@ def page_edges(page: pdfium.PdfPage) -> list[Edge] | None:
     return edges
 
 
-def page_chars(page: pdfium.PdfPage, boxes: list[tuple] | None = None) -> list[dict[str, Any]]:
+def page_chars(
+    page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, boxes: list[tuple] | None = None
+) -> list[dict[str, Any]]:
     """The page's characters (inside `boxes`, if given) as pdfplumber-style dicts (text, x0,
     x1, top, bottom, size, upright, generated, soft), without the line breaks pdfium makes up.
     One box call per character first: the other calls only for characters inside a box."""
     top_y = page.get_mediabox()[3]
-    textpage = page.get_textpage()
-    try:
-        n = textpage.count_chars()
-        text = textpage.get_text_range(0, n) if n else ""
-        raw = textpage.raw
-        if len(text) != n:  # surrogate pairs: fall back to one call per character
-            text = "".join(textpage.get_text_range(i, 1) or "\ufffd" for i in range(n))
-        rect = pdfium_c.FS_RECTF()
-        ox, oy = ctypes.c_double(0), ctypes.c_double(0)
-        matrix = pdfium_c.FS_MATRIX()
-        chars: list[dict[str, Any]] = []
-        size = 0.0
-        for i in range(n):
-            ch = _HYPHEN.get(text[i], text[i])
-            if ch in "\r\n":
-                continue
-            pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(rect))
-            left, right = rect.left, rect.right
+    n = textpage.count_chars()
+    text = textpage.get_text_range(0, n) if n else ""
+    raw = textpage.raw
+    if len(text) != n:  # surrogate pairs: fall back to one call per character
+        text = "".join(textpage.get_text_range(i, 1) or "\ufffd" for i in range(n))
+    rect = pdfium_c.FS_RECTF()
+    ox, oy = ctypes.c_double(0), ctypes.c_double(0)
+    matrix = pdfium_c.FS_MATRIX()
+    chars: list[dict[str, Any]] = []
+    size = 0.0
+    near = [(x0 - 2, t - 2, x1 + 2, b + 2) for x0, t, x1, b in boxes or []]
+    for i in range(n):
+        ch = _HYPHEN.get(text[i], text[i])
+        if ch in "\r\n":
+            continue
+        pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(rect))
+        left, right = rect.left, rect.right
+        if boxes is not None:
             mid_x, mid_y = (left + right) / 2, top_y - (rect.top + rect.bottom) / 2
-            generated = pdfium_c.FPDFText_IsGenerated(raw, i) == 1
-            if generated and ch != " ":
+            if not any(x0 <= mid_x <= x1 and t <= mid_y <= b for x0, t, x1, b in near):
                 continue
-            if (
-                boxes is not None
-                and not generated
-                and not any(
-                    x0 - 2 <= mid_x <= x1 + 2 and t - 2 <= mid_y <= b + 2 for x0, t, x1, b in boxes
-                )
-            ):
-                continue
-            pdfium_c.FPDFText_GetCharOrigin(raw, i, ctypes.byref(ox), ctypes.byref(oy))
-            if not generated:  # a made-up space has no font: it takes its neighbour's size
-                size = pdfium_c.FPDFText_GetFontSize(raw, i)
-                # the Tf size times the text and page matrices' scale, as pdfminer has it
-                if pdfium_c.FPDFText_GetMatrix(raw, i, ctypes.byref(matrix)):
-                    size *= math.hypot(matrix.c, matrix.d)
-                size = round(size, 4)
-            base = top_y - oy.value
-            chars.append(
-                {
-                    "text": ch,
-                    "x0": left,
-                    "x1": right,
-                    "top": base - size,
-                    "bottom": base,
-                    "doctop": base - size,
-                    "size": size,
-                    "upright": True,
-                    # a space pdfium inferred from the gap (some producers map a glyph to
-                    # "x " instead of drawing a space): it parts words, but is no kept blank
-                    "generated": generated,
-                    # a hyphen ending a line: pdfium drops the blank a producer may have kept
-                    # after it, so the line's end cannot be told from these characters
-                    "soft": ch != text[i],
-                    "width": right - left,
-                    "height": size,
-                }
-            )
-        return _place_made_up_spaces(chars)
-    finally:
-        textpage.close()
+        generated = pdfium_c.FPDFText_IsGenerated(raw, i) == 1
+        if generated and ch != " ":
+            continue
+        pdfium_c.FPDFText_GetCharOrigin(raw, i, ctypes.byref(ox), ctypes.byref(oy))
+        if not generated:  # a made-up space has no font: it takes its neighbour's size
+            size = pdfium_c.FPDFText_GetFontSize(raw, i)
+            # the Tf size times the text and page matrices' scale, as pdfminer has it
+            if pdfium_c.FPDFText_GetMatrix(raw, i, ctypes.byref(matrix)):
+                size *= math.hypot(matrix.c, matrix.d)
+            size = round(size, 4)
+        base = top_y - oy.value
+        chars.append(
+            {
+                "text": ch,
+                "x0": left,
+                "x1": right,
+                "top": base - size,
+                "bottom": base,
+                "doctop": base - size,
+                "size": size,
+                "upright": True,
+                # a space pdfium inferred from the gap (some producers map a glyph to
+                # "x " instead of drawing a space): it parts words, but is no kept blank
+                "generated": generated,
+                # a hyphen ending a line: pdfium drops the blank a producer may have kept
+                # after it, so the line's end cannot be told from these characters
+                "soft": ch != text[i],
+                "width": right - left,
+                "height": size,
+            }
+        )
+    return _place_made_up_spaces(chars)
 
 
 def _place_made_up_spaces(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:

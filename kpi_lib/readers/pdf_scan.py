@@ -119,58 +119,56 @@ def _fill_rgb(raw: object) -> RGB | None:
     return (r.value / 255, g.value / 255, b.value / 255)
 
 
-def _pdfium_pass(page: pdfium.PdfPage, number: int, settings: PdfSettings) -> PageScan:
+def _pdfium_pass(
+    page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, number: int, settings: PdfSettings
+) -> PageScan:
     width, height = page.get_size()
     top_y = page.get_mediabox()[3]
     scan = PageScan(number=number, width=width, height=height)
-    textpage = page.get_textpage()
     tall = wide = False
     invisible = image_area = 0.0
     thin = settings.max_rule_width
-    try:
-        for obj in page.get_objects(textpage=textpage):
-            if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
-                # pdfium marks a hyphen that ends a line with \x02 (a browser's wrap)
-                text = obj.extract().replace("\x02", "-")
-                if not text or not text.strip():
-                    continue
-                left, bottom, right, top = obj.get_bounds()
-                _, _, c, d, _, baseline = obj.get_matrix().get()
-                font = obj.get_font()
-                mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw)
-                if mode == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
-                    invisible += len(text)
-                scan.bits.append(
-                    TextBit(
-                        text=text,
-                        x0=left,
-                        x1=right,
-                        top=top_y - top,
-                        bottom=top_y - bottom,
-                        baseline=top_y - baseline,
-                        # Tf size times the matrix scale: many producers set Tf 1 and
-                        # scale the text matrix (pdfium reports the Tf operand alone)
-                        size=round(obj.get_font_size() * math.hypot(c, d), 2),
-                        bold=is_bold(font.get_base_name(), font.get_weight(), mode),
-                    )
+    for obj in page.get_objects(textpage=textpage):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            # pdfium marks a hyphen that ends a line with \x02 (a browser's wrap)
+            text = obj.extract().replace("\x02", "-")
+            if not text or not text.strip():
+                continue
+            left, bottom, right, top = obj.get_bounds()
+            _, _, c, d, _, baseline = obj.get_matrix().get()
+            font = obj.get_font()
+            mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw)
+            if mode == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+                invisible += len(text)
+            scan.bits.append(
+                TextBit(
+                    text=text,
+                    x0=left,
+                    x1=right,
+                    top=top_y - top,
+                    bottom=top_y - bottom,
+                    baseline=top_y - baseline,
+                    # Tf size times the matrix scale: many producers set Tf 1 and
+                    # scale the text matrix (pdfium reports the Tf operand alone)
+                    size=round(obj.get_font_size() * math.hypot(c, d), 2),
+                    bold=is_bold(font.get_base_name(), font.get_weight(), mode),
                 )
-            elif obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
-                left, bottom, right, top = obj.get_bounds()
-                w, h = right - left, top - bottom
-                # a rule is a line: thin one way, long the other (a filled cell is no rule)
-                if min(w, h) <= thin or _stroked(obj.raw):
-                    tall = tall or h >= settings.min_rule_extent
-                    wide = wide or w >= settings.min_rule_extent
-                if w > thin and h > thin:
-                    rgb = _fill_rgb(obj.raw)
-                    if rgb is not None:
-                        scan.fills.append(((left, top_y - top, right, top_y - bottom), rgb))
-            elif obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-                scan.images += 1
-                left, bottom, right, top = obj.get_bounds()
-                image_area = max(image_area, (right - left) * (top - bottom))
-    finally:
-        textpage.close()
+            )
+        elif obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
+            left, bottom, right, top = obj.get_bounds()
+            w, h = right - left, top - bottom
+            # a rule is a line: thin one way, long the other (a filled cell is no rule)
+            if min(w, h) <= thin or _stroked(obj.raw):
+                tall = tall or h >= settings.min_rule_extent
+                wide = wide or w >= settings.min_rule_extent
+            if w > thin and h > thin:
+                rgb = _fill_rgb(obj.raw)
+                if rgb is not None:
+                    scan.fills.append(((left, top_y - top, right, top_y - bottom), rgb))
+        elif obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            scan.images += 1
+            left, bottom, right, top = obj.get_bounds()
+            image_area = max(image_area, (right - left) * (top - bottom))
     scan.ruled = tall and wide
     chars = sum(len(b.text) for b in scan.bits)
     scan.scanned = image_area >= 0.5 * width * height and chars > 0 and invisible >= 0.5 * chars
@@ -291,7 +289,9 @@ def _plumber_pass(page: object, scan: PageScan, settings: PdfSettings) -> None:
     _table_scans(tables, page.chars, fills, scan, settings)  # type: ignore[attr-defined]
 
 
-def _grid_pass(page: pdfium.PdfPage, scan: PageScan, settings: PdfSettings) -> bool:
+def _grid_pass(
+    page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, scan: PageScan, settings: PdfSettings
+) -> bool:
     """Ruled tables from pypdfium2's objects (pdf_grid); False when the page needs pdfplumber."""
     from kpi_lib.readers.pdf_grid import find_tables, page_chars, page_edges
 
@@ -301,10 +301,18 @@ def _grid_pass(page: pdfium.PdfPage, scan: PageScan, settings: PdfSettings) -> b
     tables = find_tables(edges, (0.0, 0.0, scan.width, scan.height), settings.table_settings())
     if not tables:
         return True
-    chars = page_chars(page, [tuple(t.bbox) for t in tables])
-    if any(c["soft"] and any(_in_box(c, t.bbox) for t in tables) for c in chars):
-        return False  # a cell line ends in a hyphen: only pdfminer keeps the blank after it
-    _table_scans(tables, chars, list(scan.fills), scan, settings)
+    from kpi_lib.readers.pdf_tables import keeps_break_blanks
+
+    chars = page_chars(page, textpage, [tuple(t.bbox) for t in tables])
+    found = PageScan(scan.number, scan.width, scan.height)
+    _table_scans(tables, chars, list(scan.fills), found, settings)
+    if any(c["soft"] for c in chars) and keeps_break_blanks(
+        found.tables, settings.blank_breaks_share
+    ):
+        # a cell line ends in a hyphen on a page whose producer keeps the blank at a line
+        # break: pdfium drops that blank, pdfminer keeps it ("e- downloads")
+        return False
+    scan.tables.extend(found.tables)
     return True
 
 
@@ -358,15 +366,17 @@ def scan_range(
             for number in pages:
                 current = number
                 page = doc[number - 1]
+                textpage = page.get_textpage()
                 try:
-                    scan = _pdfium_pass(page, number, settings)
-                    if scan.ruled and _grid_pass(page, scan, settings):
+                    scan = _pdfium_pass(page, textpage, number, settings)
+                    if scan.ruled and _grid_pass(page, textpage, scan, settings):
                         add_word_tables(scan, settings)
                         grid.add(number)  # read: pdfplumber need not parse it
                     elif not scan.ruled:
                         add_word_tables(scan, settings, page)
                     scans.append(scan)
                 finally:
+                    textpage.close()
                     page.close()
         finally:
             doc.close()
