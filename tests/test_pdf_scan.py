@@ -3,16 +3,19 @@ at all gives one line naming the tool that adds one."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
 from kpi_lib.cli import main
 from kpi_lib.readers.headers import match_header
+from kpi_lib.readers.pdf import read_pdf
 from kpi_lib.readers.pdf_ocr import ocr_number
 from kpi_lib.readers.pdf_scan import CellScan, TableScan
 from kpi_lib.readers.pdf_settings import DEFAULT
 from kpi_lib.readers.pdf_tables import PlacedTable, table_rows
+from tests.gold import FIXTURES
 from tests.pdf_factory import build_scanned_pdf
 
 
@@ -69,3 +72,21 @@ def test_pdf_without_text_layer_names_the_ocr_tool(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert str(path) in err and "no text layer" in err and "ocrmypdf" in err
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        FIXTURES / "matrix" / "2023-24_Q2_html_noborder.pdf",
+        FIXTURES / "matrix" / "2023-24_Q2_scan_ocr.pdf",
+        FIXTURES / "writer" / "writer_carlito_ref.pdf",
+    ],
+    ids=lambda p: p.stem,
+)
+def test_extract_csv_is_what_pandas_would_write(path: Path) -> None:
+    """`kpi extract` prints its CSV without importing pandas: byte for byte the frame's."""
+    ex = read_pdf(path, cache=False, workers=1)
+    ours = io.StringIO()
+    ex.write_csv(ours, drop=("reader",))
+    theirs = ex.frame().drop(columns=["reader"]).to_csv(index=False, lineterminator="\n")
+    assert ours.getvalue() == theirs

@@ -108,21 +108,33 @@ def page_chars(
     if len(text) != n:  # surrogate pairs: fall back to one call per character
         text = "".join(textpage.get_text_range(i, 1) or "\ufffd" for i in range(n))
     rect = pdfium_c.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
+    get_box = pdfium_c.FPDFText_GetLooseCharBox  # bound once: called for every character
     ox, oy = ctypes.c_double(0), ctypes.c_double(0)
     matrix = pdfium_c.FS_MATRIX()
     chars: list[dict[str, Any]] = []
     size = 0.0
-    near = [(x0 - 2, t - 2, x1 + 2, b + 2) for x0, t, x1, b in boxes or []]
+    # the boxes in pdfium's bottom-up coordinates, padded: a cheap test per character
+    near = [(x0 - 2, top_y - b - 2, x1 + 2, top_y - t + 2) for x0, t, x1, b in boxes or []]
+    low = min((b[1] for b in near), default=0.0)
+    high = max((b[3] for b in near), default=0.0)
     for i in range(n):
-        ch = _HYPHEN.get(text[i], text[i])
-        if ch in "\r\n":
+        ch = text[i]
+        if ch == "\r" or ch == "\n":
             continue
-        pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(rect))
+        get_box(raw, i, rect_ref)
         left, right = rect.left, rect.right
         if boxes is not None:
-            mid_x, mid_y = (left + right) / 2, top_y - (rect.top + rect.bottom) / 2
-            if not any(x0 <= mid_x <= x1 and t <= mid_y <= b for x0, t, x1, b in near):
+            mid_y = (rect.top + rect.bottom) / 2
+            if mid_y < low or mid_y > high:
                 continue
+            mid_x = (left + right) / 2
+            for x0, y0, x1, y1 in near:
+                if x0 <= mid_x <= x1 and y0 <= mid_y <= y1:
+                    break
+            else:
+                continue
+        ch = _HYPHEN.get(ch, ch)
         generated = pdfium_c.FPDFText_IsGenerated(raw, i) == 1
         if generated and ch != " ":
             continue
@@ -149,7 +161,7 @@ def page_chars(
                 "generated": generated,
                 # a hyphen ending a line: pdfium drops the blank a producer may have kept
                 # after it, so the line's end cannot be told from these characters
-                "soft": ch != text[i],
+                "soft": ch != text[i],  # (only the hyphen marks are mapped)
                 "width": right - left,
                 "height": size,
             }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import math
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
@@ -320,12 +321,19 @@ def _table_scans(
     tables: list, page_chars: list[dict], fills: list, scan: PageScan, settings: PdfSettings
 ) -> None:
     """TableScans (cell text, line ends, fills) of pdfplumber's tables on the page."""
+    # characters by their vertical middle, so each row takes its own with two bisections
+    id_order = {id(c): k for k, c in enumerate(page_chars)}
+    ordered = sorted(page_chars, key=lambda c: (c["top"] + c["bottom"]) / 2)
+    mids = [(c["top"] + c["bottom"]) / 2 for c in ordered]
     for table in tables:
         rows: list[list[CellScan]] = []
         tops: list[float] = []
         boxes: list[BBox] = []
         for row in table.rows:
-            row_chars = [c for c in page_chars if _in_box(c, row.bbox)]
+            lo, hi = bisect_left(mids, row.bbox[1]), bisect_left(mids, row.bbox[3])
+            # back in page order: the order pdfplumber's extraction sees
+            band = sorted(range(lo, hi), key=lambda k: id_order[id(ordered[k])])
+            row_chars = [c for c in (ordered[k] for k in band) if _in_box(c, row.bbox)]
             cells = []
             for bbox in row.cells:
                 if bbox is None:
