@@ -4,7 +4,7 @@ Pipeline: check the file -> scan pages (pdf_scan: pypdfium2 text objects for eve
 pdfplumber tables only on pages with drawn rules; page ranges spread over processes for long
 documents) -> layout (pdf_layout: lines, running header/footer, headings) -> tables (pdf_tables:
 KPI header, page-break joins, cells, RAG) -> rows. Results are cached by the file's sha256
-(kpi_lib.readers.pdf_cache). `debug_page` draws what was found on one page, like pdfplumber's
+(kpi_lib.readers.cache). `debug_page` draws what was found on one page, like pdfplumber's
 debug_tablefinder.
 
 Row provenance: `source_page` is 1-based; `source_line` is the 1-based number of the first
@@ -26,7 +26,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from kpi_lib.errors import InputError
-from kpi_lib.readers import pdf_cache as pdfcache
+from kpi_lib.readers import cache as pdfcache
 from kpi_lib.readers.pdf_layout import (
     Heading,
     Line,
@@ -413,14 +413,14 @@ def read_pdf(
     s = settings or DEFAULT
     check_file(path)
     use_cache = pdfcache.enabled() if cache is None else cache
-    cache_key = pdfcache.key(path, s.fingerprint()) if use_cache else ""
+    sha = pdfcache.file_sha256(path) if use_cache else ""
     if use_cache:
-        hit = pdfcache.load(cache_key, str(path))
+        hit = pdfcache.extraction_load(sha, s.fingerprint(), str(path))
         if hit is not None:
             return hit
     result = analyse(scan_pages(path, s, workers), str(path), s).extraction()
     if use_cache:
-        pdfcache.store(cache_key, result)
+        pdfcache.extraction_store(sha, s.fingerprint(), result)
     return result
 
 
