@@ -8,8 +8,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kpi_lib.analysis.defaults import (
     AMBER_TOLERANCE,
@@ -18,6 +17,9 @@ from kpi_lib.analysis.defaults import (
     check_tolerance,
 )
 from kpi_lib.errors import InputError, KpiError, UsageError
+
+if TYPE_CHECKING:  # imported where used: `kpi extract` of a PDF is quicker than pandas' import
+    import pandas as pd
 
 
 def emit(df: pd.DataFrame, fmt: str) -> None:
@@ -59,8 +61,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
     result = extract_document(path)
     for issue in result.issues:
         print(f"kpi: warning: {issue}", file=sys.stderr)
-    df = result.frame().drop(columns=["reader"])
-    emit(df, args.format)
+    if args.format == "csv":
+        result.write_csv(sys.stdout, drop=("reader",))
+    else:
+        emit(result.frame().drop(columns=["reader"]), args.format)
     return 0
 
 
@@ -313,6 +317,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if args.format == "text":
         print(result.summary())
     elif args.format == "json":
+        import pandas as pd
+
         d = {"kpi_id": args.kpi_id, **result.to_dict()}
         for row in d["forecast"]:
             row["label"] = period_to_fiscal(pd.Period(row["period"], freq="Q"))

@@ -32,9 +32,9 @@ from kpi_lib.errors import InputError
 from kpi_lib.locks import crash_point
 from kpi_lib.paths import processed_dir, relative
 from kpi_lib.periods import parse_report_period
+from kpi_lib.readers.cache import CACHE_DIR, cache_bytes, load_cached
 from kpi_lib.readers.document import parse_file
 from kpi_lib.store import write as storewrite
-from kpi_lib.store.cache import CACHE_DIR, cache_bytes, load_cached
 from kpi_lib.store.commentary_table import commentary
 from kpi_lib.store.inputs import Input, check_size, choose_inputs, default_inputs, report_period
 from kpi_lib.store.lock import store_lock
