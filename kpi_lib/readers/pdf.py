@@ -47,6 +47,7 @@ from kpi_lib.readers.pdf_tables import (
     same_layout,
     split_row_rest,
     table_rows,
+    word_row_rest,
 )
 from kpi_lib.readers.rows import Extraction, Issue, Row
 
@@ -332,8 +333,13 @@ def _rejoin_split_rows(a: Analysis, s: PdfSettings) -> None:
             continue
         if prev.rest_taken and last == body_start(prev):
             continue  # its only row is itself the rest of a row: a row over three pages
-        if split_row_rest(prev.scan.rows[last], t.scan.rows[first], s, a.blank_breaks):
-            prev.rest, t.rest_taken = t.scan.rows[first], True
+        before, after = prev.scan.rows[last], t.scan.rows[first]
+        if prev.scan.ruled and t.scan.ruled:
+            rest = split_row_rest(before, after, s, a.blank_breaks)
+        else:
+            rest = word_row_rest(before, after, t.kpi)
+        if rest:
+            prev.rest, t.rest_taken = after, True
 
 
 def _assign_headings(

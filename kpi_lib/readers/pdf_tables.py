@@ -109,6 +109,25 @@ def split_row_rest(
     return True
 
 
+# columns printed once per row, on one line: a row's rest on the next page never repeats them
+_SHORT_COLUMNS = ("good_is", "value", "as_of_text")
+
+
+def word_row_rest(last: list[CellScan], first: list[CellScan], header: HeaderMatch | None) -> bool:
+    """Whether `first` (a rule-less continuation's first row) is the rest of `last`, broken
+    across the page (a browser does unless told not to). With no rules there are no cell
+    bottoms to measure, so the content decides: the rest fills only columns the row filled,
+    and none of the short ones (Good Is, the value, the date) that every row prints once."""
+    if header is None or len(last) != len(first):
+        return False
+    filled = {i for i, c in enumerate(last) if c.text.strip()}
+    rest = {i for i, c in enumerate(first) if c.text.strip()}
+    if not rest or not rest <= filled:
+        return False
+    short = {i for key in _SHORT_COLUMNS for i in header.columns.get(key, [])}
+    return not (rest & short) and bool(filled & short)
+
+
 def _joined(top: CellScan, rest: CellScan) -> CellScan:
     """One cell of a row broken across pages: the lines of both parts, the first part's fill."""
     if not rest.text:

@@ -44,6 +44,16 @@ class Phrase:
     baseline: float
     size: float
     bold: bool
+    bits: tuple[TextBit, ...] = ()  # its text objects, to part it where it crosses a column
+    blanks: bool = False  # the producer keeps blanks in its text objects (spaced)
+
+
+def _join(bits: list[TextBit] | tuple[TextBit, ...], has_blanks: bool) -> str:
+    text = bits[0].text
+    for prev, bit in zip(bits, bits[1:], strict=False):
+        sep = bit.x0 - prev.x1 > space_gap(bit.size, has_blanks) and not text.endswith(" ")
+        text += (" " if sep else "") + bit.text
+    return collapse(text)
 
 
 @dataclass
@@ -87,14 +97,9 @@ def phrase_lines(bits: list[TextBit], s: PdfSettings, has_blanks: bool) -> list[
                 phrases[-1].append(bit)
         made = []
         for part in phrases:
-            text = part[0].text
-            for prev, bit in zip(part, part[1:], strict=False):
-                gap = bit.x0 - prev.x1
-                sep = gap > space_gap(bit.size, has_blanks) and not text.endswith(" ")
-                text += (" " if sep else "") + bit.text
             made.append(
                 Phrase(
-                    collapse(text),
+                    _join(part, has_blanks),
                     part[0].x0,
                     max(b.x1 for b in part),
                     min(b.top for b in part),
@@ -102,6 +107,8 @@ def phrase_lines(bits: list[TextBit], s: PdfSettings, has_blanks: bool) -> list[
                     part[0].baseline,
                     max(b.size for b in part),
                     sum(len(b.text) for b in part if b.bold) * 2 > sum(len(b.text) for b in part),
+                    tuple(part),
+                    has_blanks,
                 )
             )
         made = [p for p in made if p.text]
@@ -230,7 +237,10 @@ def _column_of(p: Phrase, edges: list[float]) -> int:
 
 
 def _pitch(body: list[PLine], edges: list[float]) -> float | None:
-    """A wrapped cell's line pitch: the commonest baseline step within one column."""
+    """A wrapped cell's line pitch: the smallest baseline step within one column that recurs.
+    Within a column, lines of one cell follow at that pitch and the next row's first line comes
+    later (cell padding), whatever the vertical alignment; OCR jitter makes a one-off step
+    smaller, so a step must be seen twice, unless it is the only one."""
     steps: Counter[float] = Counter()
     last: dict[int, float] = {}
     for ln in body:
@@ -240,8 +250,13 @@ def _pitch(body: list[PLine], edges: list[float]) -> float | None:
             last[k] = ln.baseline
     if not steps:
         return None
-    top = max(steps.values())
-    return min(step for step, n in steps.items() if n == top)
+    # steps within OCR jitter of each other count together
+    merged: Counter[float] = Counter()
+    for step, n in sorted(steps.items()):
+        near = next((m for m in merged if abs(m - step) <= 0.6), None)
+        merged[near if near is not None else step] += n
+    recurring = [step for step, n in merged.items() if n >= 2]
+    return min(recurring) if recurring else min(merged)
 
 
 def _rows(body: list[PLine], edges: list[float], s: PdfSettings) -> list[list[PLine]]:
@@ -257,14 +272,28 @@ def _rows(body: list[PLine], edges: list[float], s: PdfSettings) -> list[list[PL
     return rows
 
 
+def _parted(p: Phrase, edges: list[float]) -> list[tuple[int, str, float]]:
+    """(column, text, size) of a phrase; one that crosses a column boundary (cells with little
+    padding print close enough to read as one phrase) is parted there, object by object."""
+    k = _column_of(p, edges)
+    if edges[k] - 1.0 <= p.x0 and p.x1 <= edges[k + 1] + 1.0 or len(p.bits) < 2:
+        return [(k, p.text, p.size)]
+    by_column: dict[int, list[TextBit]] = {}
+    for bit in p.bits:
+        mid = (bit.x0 + bit.x1) / 2
+        col = next((j for j in range(len(edges) - 1) if mid < edges[j + 1]), len(edges) - 2)
+        by_column.setdefault(col, []).append(bit)
+    return [(j, _join(b, p.blanks), max(x.size for x in b)) for j, b in by_column.items()]
+
+
 def _cell(lines: list[PLine], k: int, edges: list[float], box: BBox) -> CellScan:
     texts = []
     size = 0.0
     for ln in lines:
-        parts = [p for p in ln.phrases if _column_of(p, edges) == k]
+        parts = [(t, z) for p in ln.phrases for j, t, z in _parted(p, edges) if j == k and t]
         if parts:
-            texts.append(" ".join(p.text for p in parts))
-            size = max(size, *(p.size for p in parts))
+            texts.append(" ".join(t for t, _ in parts))
+            size = max(size, *(z for _, z in parts))
     return CellScan(text="\n".join(texts), bbox=box, size=size)
 
 
