@@ -64,7 +64,7 @@ class PdfSettings:
     row_gap_min: float = 1.0  # pt beyond a wrapped cell's line pitch that starts a new row
     word_margin: float = 0.03  # share of the page height at top and bottom never read as a table
     table_max_gap: float = 3.0  # font sizes between baselines that no table row leaves
-    scan_render_scale: float = 1.0  # scanned pages are rendered at 72 dpi x this for RAG colours
+    scan_render_scale: float = 0.5  # scanned pages are rendered at 72 dpi x this for RAG colours
     min_colour_share: float = 0.3  # share of a cell's pixels that must be coloured to count
 
     # -- RAG by fill colour -----------------------------------------------------------------

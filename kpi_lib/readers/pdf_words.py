@@ -155,10 +155,23 @@ def _match(cells: tuple[str, ...]) -> HeaderMatch | None:
     return match_header(list(cells))
 
 
+# stems of the KPI header labels, OCR-tolerant (three letters): a cheap test before matching
+_STEMS = ("tar", "goo", "dat", "met", "nam", "val", "lat", "rag", "sta", "tre", "ref")
+
+
+def _may_be_header(ln: PLine) -> bool:
+    """Short labels and at least two header stems: every other line skips the (costly) fuzzy
+    header match."""
+    if any(len(p.text) > 40 for p in ln.phrases):
+        return False
+    text = " ".join(p.text for p in ln.phrases).lower()
+    return sum(1 for stem in _STEMS if stem in text) >= 2
+
+
 def _header_at(lines: list[PLine], i: int) -> tuple[HeaderMatch, list[Column], int] | None:
     """The KPI header starting at line i: its match, columns and the number of lines it spans
     (a label wrapped in a narrow column puts the header on two or three lines)."""
-    if len(lines[i].phrases) < 3:
+    if len(lines[i].phrases) < 3 or not _may_be_header(lines[i]):
         return None
     band = [lines[i]]
     size = lines[i].size
