@@ -32,8 +32,8 @@ class PdfSettings:
     max_rule_width: float = 2.5
 
     # -- running headers and footers --------------------------------------------------------
-    top_margin: float = 0.06  # share of the page height: text above this is page furniture
-    bottom_margin: float = 0.06
+    top_margin: float = 0.035  # share of the page height: text above this is page furniture
+    bottom_margin: float = 0.035
     running_share: float = 0.5  # text at the same y on at least this share of pages is furniture
     running_y_tolerance: float = 2.0  # pt
 
