@@ -37,6 +37,7 @@ from kpi_lib.readers.pdf_layout import (
     mark_furniture,
     page_lines,
 )
+from kpi_lib.readers.pdf_legend import rag_key
 from kpi_lib.readers.pdf_scan import PageScan, ScanFailure, scan_range
 from kpi_lib.readers.pdf_settings import DEFAULT, PdfSettings
 from kpi_lib.readers.pdf_tables import (
@@ -160,6 +161,7 @@ class Analysis:
     rows: list[Row] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     blank_breaks: bool = False  # the producer keeps the blank at a line break (keeps_break_blanks)
+    key: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # printed RAG key
 
     def extraction(self) -> Extraction:
         kpi_tables = sum(1 for t in self.tables if t.header is not None and t.continues is None)
@@ -255,6 +257,7 @@ def analyse(scans: list[PageScan], source: str, s: PdfSettings = DEFAULT) -> Ana
     _join_continuations(events, s)
     a.blank_breaks = keeps_break_blanks([t.scan for t in a.tables], s.blank_breaks_share)
     _rejoin_split_rows(a, s)
+    a.key = rag_key(scans)
     _assign_headings(a, events, s)
     _emit_rows(a, s)
     return a
@@ -385,7 +388,7 @@ def _emit_rows(a: Analysis, s: PdfSettings) -> None:
     kpi_layouts = [t.scan for t in a.tables if t.header is not None]
     for t in a.tables:
         if t.kpi is not None:
-            rows, issues = table_rows(t, a.line_of, a.source, s, a.blank_breaks)
+            rows, issues = table_rows(t, a.line_of, a.source, s, a.blank_breaks, a.key)
             a.rows.extend(rows)
             a.issues.extend(issues)
         elif any(same_layout(t.scan, k, s.column_tolerance) for k in kpi_layouts):

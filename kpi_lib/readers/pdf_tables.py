@@ -190,6 +190,13 @@ def rag_from_fill(rgb: RGB | None, s: PdfSettings) -> str | None:
     return best if dist <= s.rag_hue_tolerance else None
 
 
+def _fill_rag(rgb: RGB, s: PdfSettings, key: dict[str, RGB]) -> str | None:
+    """The report's own key first (a colour it prints beside a status), then the hue rule."""
+    from kpi_lib.readers.pdf_legend import rag_from_key
+
+    return rag_from_key(rgb, key) if key and rag_from_key(rgb, key) else rag_from_fill(rgb, s)
+
+
 def hex_colour(rgb: RGB) -> str:
     return "#" + "".join(f"{round(max(0.0, min(1.0, v)) * 255):02X}" for v in rgb)
 
@@ -200,11 +207,12 @@ def table_rows(
     source: str,
     s: PdfSettings,
     blank_breaks: bool = False,
+    key: dict[str, RGB] | None = None,
 ) -> tuple[list[Row], list[Issue]]:
     """KPI rows of one table part (its own rows, header excluded).
 
     `place_of(page, top)` gives the row's line number on its page; `blank_breaks` is
-    keeps_break_blanks for the document.
+    keeps_break_blanks for the document; `key` the report's printed RAG key (pdf_legend).
     """
     header = table.kpi
     assert header is not None
@@ -262,7 +270,7 @@ def table_rows(
                     line,
                 )
             )
-        rag, issue = _rag(table, cells, texts, header, metric, source, line, s)
+        rag, issue = _rag(table, cells, texts, header, metric, source, line, s, key or {})
         if issue is not None:
             issues.append(issue)
         rows.append(
@@ -295,6 +303,7 @@ def _rag(
     source: str,
     line: int,
     s: PdfSettings,
+    key: dict[str, RGB],
 ) -> tuple[str, Issue | None]:
     idx = header.columns.get("rag")
     if not idx:
@@ -304,8 +313,8 @@ def _rag(
         # a scan's colour is what was printed; OCR makes look-alikes of glyphs and of the
         # cell's edges, so its text counts only where the cell shows no colour
         fills = [cells[i].fill for i in idx if i < len(cells) and cells[i].fill is not None]
-        if fills and rag_from_fill(fills[-1], s):
-            return rag_from_fill(fills[-1], s) or "", None
+        if fills and _fill_rag(fills[-1], s, key):
+            return _fill_rag(fills[-1], s, key) or "", None
     if glyph:
         rag = rag_from_text(glyph)
         if rag is None:
@@ -320,7 +329,7 @@ def _rag(
     fills = [cells[i].fill for i in idx if i < len(cells) and cells[i].fill is not None]
     if not fills:
         return "", None
-    rag = rag_from_fill(fills[-1], s)
+    rag = _fill_rag(fills[-1], s, key)
     if rag is None:
         return "", Issue(
             "unknown_colour",
