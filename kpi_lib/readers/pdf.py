@@ -1,11 +1,14 @@
-"""PDF reader: KPI rows from the ruled tables of a Word-exported Corporate Performance Report.
+"""PDF reader: KPI rows from a Corporate Performance Report, whoever laid it out.
 
-Pipeline: check the file -> scan pages (pdf_scan: pypdfium2 text objects for every page,
-pdfplumber tables only on pages with drawn rules; page ranges spread over processes for long
-documents) -> layout (pdf_layout: lines, running header/footer, headings) -> tables (pdf_tables:
-KPI header, page-break joins, cells, RAG) -> rows. Results are cached by the file's sha256
-(kpi_lib.readers.cache). `debug_page` draws what was found on one page, like pdfplumber's
-debug_tablefinder.
+Pipeline: check the file -> scan pages (pdf_scan: pypdfium2 text objects for every page; ruled
+tables by pdfplumber's table finder on pypdfium2's edges and characters (pdf_grid); tables
+without rules, and the OCR text layer of a scan, by words aligned under a KPI header
+(pdf_words), a scan's cell colours from the rendered page (pdf_colour); page ranges spread over
+processes for long documents) -> layout (pdf_layout: lines, running header/footer, headings)
+-> tables (pdf_tables: KPI header, page-break joins, cells, RAG by glyph, by the report's
+printed key (pdf_legend) or by hue; OCR'd numbers via pdf_ocr) -> rows. Results are cached by
+the file's sha256 (kpi_lib.readers.cache). `debug_page` draws what was found on one page, like
+pdfplumber's debug_tablefinder.
 
 Row provenance: `source_page` is 1-based; `source_line` is the 1-based number of the first
 printed line of the row among all text lines of its page (running header included), counted
