@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from kpi_lib.readers.commentary import LABEL_RE
 from kpi_lib.readers.headers import KPI_HEADER, THRESHOLD, HeaderMatch, best_label, match_header
-from kpi_lib.readers.pdf_layout import space_gap, spaced
+from kpi_lib.readers.pdf_layout import baseline_groups, space_gap, spaced
 from kpi_lib.readers.pdf_scan import BBox, CellScan, PageScan, TableScan, TextBit
 from kpi_lib.readers.pdf_settings import PdfSettings
 from kpi_lib.values import collapse
@@ -68,26 +68,10 @@ class PLine:
         return max(p.size for p in self.phrases)
 
 
-def _lines(bits: list[TextBit]) -> list[list[TextBit]]:
-    ordered = sorted(bits, key=lambda b: (round(b.baseline, 1), b.x0))
-    groups: list[list[TextBit]] = []
-    for bit in ordered:
-        if groups:
-            last = groups[-1]
-            tol = 0.35 * min(bit.size, last[0].size) or 1.0
-            if abs(bit.baseline - last[0].baseline) <= tol:
-                last.append(bit)
-                continue
-        groups.append([bit])
-    for g in groups:
-        g.sort(key=lambda b: b.x0)
-    return groups
-
-
 def phrase_lines(bits: list[TextBit], s: PdfSettings, has_blanks: bool) -> list[PLine]:
     """Printed lines, top to bottom, each cut into phrases at gaps of `s.column_gap` sizes."""
     out: list[PLine] = []
-    for group in _lines(bits):
+    for group in baseline_groups(bits):
         phrases: list[list[TextBit]] = [[group[0]]]
         for prev, bit in zip(group, group[1:], strict=False):
             size = min(prev.size, bit.size) or 1.0
