@@ -238,10 +238,12 @@ def _report_rows(period: str) -> tuple[str, pd.DataFrame]:
 def cmd_rag(args: argparse.Namespace) -> int:
     from kpi_lib.analysis.rag import rag_summary, rag_table
     from kpi_lib.analysis.targets import load_benchmarks
-    from kpi_lib.errors import UsageError
+    from kpi_lib.report.params import check_tolerance
 
-    if not 0 <= args.tolerance < 1:
-        raise UsageError(f"--tolerance must be in [0, 1), got {args.tolerance}")
+    try:
+        check_tolerance(args.tolerance)
+    except UsageError as exc:
+        raise UsageError(f"--tolerance: {exc}") from None
     label, obs = _report_rows(args.period)
     bench = load_benchmarks(args.benchmarks) if args.benchmarks else None
     table = rag_table(
@@ -272,9 +274,14 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def _rag_args(p: argparse.ArgumentParser) -> None:
+    from kpi_lib.report.params import DEFAULT_AMBER_TOLERANCE
+
     p.add_argument("--period", required=True, help="report period, e.g. 2022/23 Q2")
     p.add_argument(
-        "--tolerance", type=float, default=0.05, help="amber band, relative (default 0.05)"
+        "--tolerance",
+        type=float,
+        default=DEFAULT_AMBER_TOLERANCE,
+        help=f"amber band, relative (default {DEFAULT_AMBER_TOLERANCE})",
     )
     p.add_argument("--benchmarks", help="CSV of benchmark values: kpi_id,period,benchmark,value")
     p.add_argument(
