@@ -99,11 +99,12 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         mp.setenv("KPI_ROOT", str(root))
         mp.delenv("KPI_PROCESSED", raising=False)
         from kpi_lib.report import manifest
+        from kpi_lib.report.params import ReportParams
         from kpi_lib.report.runs import quarterly_plan
         from kpi_lib.store.ingest import ingest
 
         ingest()
-        name, plan = quarterly_plan()
+        name, plan = quarterly_plan(ReportParams())
         out = root / "outputs" / name
         (out / "tables").mkdir(parents=True)
         (out / "tables" / "headline.csv").write_text("rated,green\n41,23\n")
