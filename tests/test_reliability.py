@@ -486,6 +486,16 @@ def test_a_file_over_the_size_limit_is_reported_and_the_rest_ingested(
     assert "parsed" in captured.out and "q3.md" in captured.out
 
 
+def test_when_no_file_can_be_read_the_store_is_left_as_it_was(
+    store_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(store_root / "data" / "processed")
+    monkeypatch.setenv("KPI_MAX_FILE_MB", "0.001")  # every report is over 1 KB
+    assert main(["ingest"]) == 2
+    assert "over the 0.001 MB limit" in one_line(capsys.readouterr().err)
+    assert snapshot(store_root / "data" / "processed") == before
+
+
 # --- bad inputs: one line, non-zero ----------------------------------------------------------
 LONG = "x" * 5000
 BAD_INPUTS = [
