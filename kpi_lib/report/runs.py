@@ -89,12 +89,10 @@ def check_store_current() -> None:
     raise UsageError(f"the store does not match data/raw ({what}): run `kpi ingest`")
 
 
-def quarterly_plan(params: ReportParams | None = None, **kw: Any) -> tuple[str, Plan]:
-    """Checks every parameter against the store before a kernel starts: a mistake inside a
-    notebook would cost a run and surface as a notebook error (or, for a bad horizon, not at
-    all: the forecasts would just be empty). `quarterly_plan(period, ...)` also works."""
+def quarterly_plan(params: ReportParams) -> tuple[str, Plan]:
+    """Checks the parameters against the store before a kernel starts (ReportParams checked
+    the rest): a mistake inside a notebook would cost a run and surface as a notebook error."""
 
-    params = _report_params(params, kw)
     p = parse_report_period(params.period or latest_period())
     obs = store.load("observations")
     mine = obs[obs["report_period"] == p.label]
@@ -119,17 +117,7 @@ def quarterly_plan(params: ReportParams | None = None, **kw: Any) -> tuple[str, 
     return slug(p), plan
 
 
-def _report_params(params: ReportParams | str | None, kw: dict[str, Any]) -> ReportParams:
-    if isinstance(params, ReportParams):
-        return params
-    if "sections" in kw:
-        kw["sections"] = tuple(kw["sections"] or ())
-    return ReportParams(period=params, **kw)
-
-
-def deep_dive_plan(params: DeepDiveParams | str, forecast_horizon: int = 4) -> tuple[str, Plan]:
-    if not isinstance(params, DeepDiveParams):
-        params = DeepDiveParams(kpi_id=params, forecast_horizon=forecast_horizon)
+def deep_dive_plan(params: DeepDiveParams) -> tuple[str, Plan]:
     plan = {DEEP_DIVE_NB: {"kpi_id": params.kpi_id, "forecast_horizon": params.forecast_horizon}}
     return f"kpi/{params.kpi_id}", plan
 

@@ -101,6 +101,8 @@ def ingest(
             inputs.append(inp)
             if blob is not None:
                 fresh[inp.result.sha256] = blob
+        if failed and not inputs:  # nothing readable: never replace a store with an empty one
+            raise failed[0]
         crash_point("ingest-parsed")
         tables = build_tables(inputs)
         wanted = {inp.result.sha256 for inp in inputs}
