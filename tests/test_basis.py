@@ -150,3 +150,14 @@ def test_forecast_input_is_on_one_basis(store_root: Path) -> None:
             continue
         used = rows[rows["is_current"] & ~rows["period"].isin(q.attrs["skipped"])]
         assert set(used["basis"]) == {q.attrs["basis"]}, kpi_id
+
+
+def test_series_one_basis_at_a_time(store_root: Path) -> None:
+    sickness = Kpi(Store.load(), "sickness-absence-days-per-fte")
+    assert sickness.bases == ["rolling 12 months", "year to date"]
+    rolling = sickness.series(basis="rolling 12 months")
+    assert 3.05 not in list(rolling) and rolling["2021/22 Q4"] == 13.86
+    assert list(sickness.series(basis="year to date")) == [3.05]
+    assert set(sickness.history()["basis"]) == {"rolling 12 months", "year to date"}
+    # a level at a date, as the catalogue declares it
+    assert Kpi(Store.load(), "cqc-care-homes-good-outstanding").bases == ["snapshot"]

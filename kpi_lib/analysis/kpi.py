@@ -26,6 +26,7 @@ HISTORY_COLUMNS = [
     "period",
     "period_start",
     "period_end",
+    "basis",
     "value",
     "rag",
     "target_text",
@@ -78,8 +79,15 @@ class Kpi:
         return str(cur["polarity"].iloc[-1]) if len(cur) else ""
 
     # --- values -------------------------------------------------------------------------------
-    def series(self, current_only: bool = True) -> pd.Series:
-        return self.store.series(self.kpi_id, current_only=current_only)
+    def series(self, current_only: bool = True, basis: str | None = None) -> pd.Series:
+        """The KPI's figures by period; `basis` keeps one basis only (see `.bases`)."""
+        return self.store.series(self.kpi_id, current_only=current_only, basis=basis)
+
+    @property
+    def bases(self) -> list[str]:
+        """The bases its current figures are on, oldest first: more than one means its series
+        must be read one basis at a time."""
+        return list(dict.fromkeys(self.current["basis"]))
 
     def quarterly(self) -> pd.Series:
         """The current quarterly figures on ONE basis, on a quarterly PeriodIndex: the forecast's

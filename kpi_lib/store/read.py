@@ -86,13 +86,14 @@ def series(
     current_only: bool = True,
     column: str = "value",
     period_type: str | None = None,
+    basis: str | None = None,
 ) -> pd.Series:
     """One KPI's values indexed by period label, in time order of the periods' ends (periods
-    without dates last).
+    without dates last); `basis` keeps the figures of one basis only (see kpi_lib.store.basis).
 
     With current_only=False every version is kept (revisions repeat a label, oldest report
     first)."""
-    return series_of(load("observations"), kpi_id, current_only, column, period_type)
+    return series_of(load("observations"), kpi_id, current_only, column, period_type, basis)
 
 
 def series_of(
@@ -101,6 +102,7 @@ def series_of(
     current_only: bool = True,
     column: str = "value",
     period_type: str | None = None,
+    basis: str | None = None,
 ) -> pd.Series:
     """`series` from observations already loaded (a Store passes its own)."""
     rows = obs[obs["kpi_id"] == kpi_id]
@@ -112,6 +114,8 @@ def series_of(
         rows = rows[rows["is_current"]]
     if period_type is not None:
         rows = rows[rows["period_type"] == period_type]
+    if basis is not None:
+        rows = rows[rows["basis"] == basis]
     # by end: a rolling year filed under the quarter it ends in starts a year before it
     rows = rows.sort_values(
         ["period_end", "period_start", "period", "report_period", "source_line"],

@@ -76,8 +76,9 @@ class Store:
         current_only: bool = True,
         column: str = "value",
         period_type: str | None = None,
+        basis: str | None = None,
     ) -> pd.Series:
-        return series_of(self.observations, kpi_id, current_only, column, period_type)
+        return series_of(self.observations, kpi_id, current_only, column, period_type, basis)
 
     def summary(self, period: str) -> pd.DataFrame:
         return summary_of(self.reports, self.observations, period)
