@@ -14,6 +14,7 @@ from kpi_lib.analysis.trends import in_points, like_with_like, trend, trend_tabl
 from kpi_lib.errors import InputError
 from kpi_lib.store.basis import STORE_BASES, basis_of
 from kpi_lib.store.catalog import load_catalog
+from kpi_lib.store.ingest import ingest
 from kpi_lib.store.snapshot import Store
 
 GOOD = """\
@@ -161,3 +162,31 @@ def test_series_one_basis_at_a_time(store_root: Path) -> None:
     assert set(sickness.history()["basis"]) == {"rolling 12 months", "year to date"}
     # a level at a date, as the catalogue declares it
     assert Kpi(Store.load(), "cqc-care-homes-good-outstanding").bases == ["snapshot"]
+
+
+def _report(root: Path, folder: str, quarter: str, lines: list[str]) -> None:
+    path = root / "data" / "raw" / folder / "events.md"
+    path.parent.mkdir()
+    head = "Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status\tTrends\n"
+    body = "".join(f"7000\tHigh\t{p}\tLibrary events\t{v}\t\t\n" for p, v in lines)
+    path.write_text(f"# Corporate Performance Report\n\n**{quarter}**\n\n{head}{body}", "utf-8")
+
+
+def test_year_to_date_is_decumulated_as_published_then(store_root: Path) -> None:
+    """Q2's own figure is Q2's year to date less Q1's as known when Q2 was published: a later
+    report revising Q1 does not change what the Q2 report said about Q2."""
+    _report(store_root, "2023-24_Q1", "2023/24 Quarter 1", [("2023/24 Q1", 100)])
+    _report(store_root, "2023-24_Q2", "2023/24 Quarter 2", [("2023/24 Q2", 250)])
+    _report(
+        store_root, "2023-24_Q3", "2023/24 Quarter 3", [("2023/24 Q1", 120), ("2023/24 Q3", 400)]
+    )
+    ingest()
+    obs = Store.load().observations
+    ev = obs[obs["kpi_id"] == "library-events"].set_index(["report_period", "period"])
+    assert (ev["basis"].loc[("2023/24 Q2", "2023/24 Q2")]) == "year to date"
+    assert ev.loc[("2023/24 Q2", "2023/24 Q2"), "value_quarter"] == 150.0  # 250 - 100
+    assert ev.loc[("2023/24 Q3", "2023/24 Q3"), "value_quarter"] == 150.0  # 400 - 250
+    assert ev.loc[("2023/24 Q3", "2023/24 Q1"), "value_quarter"] == 120.0
+    q = Kpi(Store.load().as_of("2023/24 Q2"), "library-events").quarterly()
+    assert q.attrs["basis"] == "quarter"
+    assert q[pd.Period("2023Q2")] == 100.0 and q[pd.Period("2023Q3")] == 150.0
