@@ -13,6 +13,7 @@ from kpi_lib.cli import main
 from kpi_lib.report import quarterly
 from kpi_lib.store.headlines import NO_TABLES, explain
 from kpi_lib.store.snapshot import Store
+from tests.test_as_of import PERIODS
 
 PRINTED = {"rated": 31, "green": 12, "amber": 5, "red": 14, "pct_green": 39.0}
 
@@ -66,7 +67,7 @@ def test_summary_of_a_quarter_without_tables(store_root: Path, capsys) -> None:
     assert s["note"].str.startswith(NO_TABLES).all()
 
 
-@pytest.mark.parametrize("period", ["2019/20 Q3", "2021/22 Q4", "2022/23 Q2", "2024/25 Q2"])
+@pytest.mark.parametrize("period", PERIODS)
 def test_quarterly_headline_never_shows_a_bare_zero(store_root: Path, period: str) -> None:
     h = quarterly.build(period, snapshot=Store.load()).headline
     for _, row in h.iterrows():

@@ -169,7 +169,7 @@ class Kpi:
     ) -> tuple[ForecastResult, list[str]]:
         """The quarterly series' forecast with the catalogue's polarity and, unless `target`
         is given, the latest printed numeric target. Returns the result and the period labels
-        left out as not quarterly."""
+        left out (not quarterly, or on another basis than the series, see `quarterly`)."""
         quarterly = self.quarterly()
         skipped = list(quarterly.attrs.get("skipped", []))
         if quarterly.dropna().empty:
