@@ -117,6 +117,7 @@ def test_short_history_gives_no_probability_and_says_why() -> None:
     r = forecast(s, target=51.0, polarity="High", lower=0.0, upper=100.0)
     assert r.insufficient_history and r.p_meet_target is None
     assert r.target == 51.0 and any("too short to backtest" in n for n in r.notes)
+    assert any("no P(meet target)" in n for n in r.notes)
     assert r.to_dict()["p_meet_target"] is None
     assert "P(value" not in r.summary() and "too short to backtest" in r.summary()
     long = forecast(quarterly(np.linspace(50.0, 52.0, 10) + [0, 0.3] * 5), target=51.0)

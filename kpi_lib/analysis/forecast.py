@@ -369,7 +369,9 @@ def _select_and_fit(
         sigma = floor
     if sigma == 0:  # a perfectly flat history: the past says nothing about the spread
         sigma = flat
-        notes.append(f"history perfectly flat: sigma set to {sigma:.4g} (1% of its level)")
+        notes.append(
+            f"history perfectly flat: sigma set to {sigma:.4g} (1% of its level on its scale)"
+        )
     return model, mean, psi, sigma, df, table
 
 
@@ -414,9 +416,9 @@ def forecast(
         sigma, df = _short_scale(z, observed, _level_spread(0.1, y[-1], scale))
         table = pd.DataFrame(columns=["model", *[f"h{h + 1}" for h in range(horizon)], "mase"])
         why = f"only {n} observation(s)" if n < MIN_HISTORY else f"{len(y) - n} of {len(y)} gaps"
-        notes.append(f"{why}: no model fitted")
+        notes.append(f"{why}: too short to backtest, no model fitted (naive, wide intervals)")
         if target is not None:
-            notes.append(f"history too short to backtest ({why}): no P(meet target) is given")
+            notes.append("no P(meet target): nothing measured how far to trust one")
     else:
         seasonal = is_seasonal(z, m)
         flat = _level_spread(FLAT_SIGMA, y[-1], scale)
