@@ -94,6 +94,8 @@ def test_negative_history_drops_the_bounds() -> None:
         ([0.0] * 10, 0.0, None),  # nothing ever counted
         ([98.9], 0.0, 100.0),  # one point near the bound
         ([0.0], 0.0, 100.0),
+        ([5e-324, 0.0], 0.0, None),  # a denormal hair above the bound
+        ([5e-324, 1e-300, 3.0, 100.0 - 1e-14] * 3, 0.0, 100.0),
     ],
 )
 def test_values_on_a_bound_give_finite_intervals_inside(

@@ -33,6 +33,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
 # the smallest positive distance to the bound (log) or of the range's width (logit)
 _OFFSET_SHARE = 0.5
 _LOGIT_OFFSET = 0.005
+_TOUCH = 1e-9  # closer to a bound than this share of the scale: on it (log/logit stay finite)
 _EXP_LIMIT = 700.0  # exp() of more overflows a float
 
 
@@ -118,11 +119,13 @@ def choose_scale(
         return Scale()
     if upper is None:
         above = y - lower
-        positive = above[above > 0]
+        # a hair above the bound (below a billionth of the largest value) counts as on it
+        positive = above[above > _TOUCH * max(1.0, float(above.max(initial=0.0)))]
         offset = 0.0
         if len(positive) < len(above):
             offset = _OFFSET_SHARE * float(positive.min()) if len(positive) else 1.0
         return Scale("log", lower, None, offset)
-    on_bound = bool(len(y)) and (y.min() <= lower or y.max() >= upper)
+    touch = _TOUCH * (upper - lower)
+    on_bound = bool(len(y)) and (y.min() <= lower + touch or y.max() >= upper - touch)
     offset = _LOGIT_OFFSET * (upper - lower) if on_bound else 0.0
     return Scale("logit", lower, upper, offset)
