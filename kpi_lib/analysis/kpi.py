@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from kpi_lib.analysis.bounds import natural_range
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
 from kpi_lib.analysis.forecast import ForecastResult, forecast
 from kpi_lib.analysis.rag import judge_rows
@@ -68,6 +69,13 @@ class Kpi:
     @property
     def unit(self) -> str:
         return str(self.rows.iloc[-1]["unit"] or "")
+
+    @property
+    def natural_range(self) -> tuple[float | None, float | None]:
+        """(lower, upper) its unit allows, the catalogue's unit first (a share 0-100, a count
+        or rate at least 0); forecasts are kept inside it."""
+        entry = self.store.entry(self.kpi_id)
+        return natural_range(entry.unit if entry is not None else self.unit)
 
     @property
     def polarity(self) -> str:
@@ -167,9 +175,10 @@ class Kpi:
         year_end: str | None = None,
         seed: int = 0,
     ) -> tuple[ForecastResult, list[str]]:
-        """The quarterly series' forecast with the catalogue's polarity and, unless `target`
-        is given, the latest printed numeric target. Returns the result and the period labels
-        left out (not quarterly, or on another basis than the series, see `quarterly`)."""
+        """The quarterly series' forecast inside its natural range, with the catalogue's
+        polarity and, unless `target` is given, the latest printed numeric target. Returns
+        the result and the period labels left out (not quarterly, or on another basis than
+        the series, see `quarterly`)."""
         quarterly = self.quarterly()
         skipped = list(quarterly.attrs.get("skipped", []))
         if quarterly.dropna().empty:
@@ -188,7 +197,17 @@ class Kpi:
         end = None
         if year_end is not None:
             end = pd.Period(parse_report_period(year_end).start, freq="Q")
-        result = forecast(quarterly, horizon, target, polarity or "High", seed=seed, year_end=end)
+        lower, upper = self.natural_range
+        result = forecast(
+            quarterly,
+            horizon,
+            target,
+            polarity or "High",
+            seed=seed,
+            year_end=end,
+            lower=lower,
+            upper=upper,
+        )
         result.notes.extend(notes)
         return result, skipped
 
