@@ -157,8 +157,10 @@ _NUM = re.compile(
 FY_TEXT = r"(?:\d{4}/\d{2}|\d{2}/\d{2}|\d{4}-\d{2})"
 _YEAR_LABEL = re.compile(rf"\b{FY_TEXT}\b")
 _CAL_YEAR_AFTER = re.compile(
-    rf"(?i)\b(?:{MONTH_PATTERN}|by|in|from|to|since|end|until)\s+(?:19|20)\d\d\b"
+    rf"(?i)\b(?:{MONTH_PATTERN}|by|in|from|to|since|end|until|term)\s+(?:19|20)\d\d\b"
 )
+# an ordinal of a plan's years, not a figure: "Target year 5 2024/25 is 2.88%"
+_YEAR_N = re.compile(r"(?i)\byear\s+\d{1,2}\b(?!\s*%)")
 _N_YEARS = re.compile(r"(?i)\b\d+\s*[- ]?\s*years?\b")
 _COVERING = re.compile(r"(?i)\bcovering\s+(?:circa\s+|about\s+|approx\.?\s+|c\.\s*)?[\d,]+\s+\w+")
 _PREVIOUS = re.compile(r"(?i)\bprevious\s+(?:\w+\s+)?target\s*:?\s*[\d.,]+\s*%?")
@@ -306,7 +308,16 @@ def _clean_for_numbers(text: str, keep_parens: bool = False) -> str:
     """Blank out figures that are not the target: years, periods, N-year spans, notes in
     parentheses (kept for benchmarks, which print their value there: "(13.5%)")."""
     t = text if keep_parens else _PARENS.sub(lambda m: " " * len(m.group()), text)
-    for pat in (_DATE_RANGE, _PREVIOUS, _COVERING, _N_YEARS, _CAL_YEAR_AFTER, _YEAR_LABEL, _PER_N):
+    for pat in (
+        _DATE_RANGE,
+        _PREVIOUS,
+        _COVERING,
+        _N_YEARS,
+        _CAL_YEAR_AFTER,
+        _YEAR_LABEL,
+        _PER_N,
+        _YEAR_N,
+    ):
         t = pat.sub(lambda m: " " * len(m.group()), t)
     return t
 
