@@ -18,11 +18,13 @@ import pandas as pd
 from kpi_lib.analysis.claims_extract import Claim, extract_claims
 from kpi_lib.analysis.targets import FY_TEXT, TargetRule, norm_polarity, parse_target
 from kpi_lib.periods import fy_start, period_key
+from kpi_lib.readers.commentary import tokens
 
 __all__ = ["CLAIM_COLUMNS", "STATUSES", "Claim", "check_claims", "extract_claims", "same_figure"]
 
 STATUSES = ("matched", "contradicted", "not checkable")
 NEAR = 0.05  # a differing figure within 5% of a held one is taken to claim that figure
+NEAR_NAMED = 0.25  # ... within 25% when the words after it name the KPI's measure
 _QWORD = {"one": 1, "two": 2, "three": 3, "four": 4}
 
 
@@ -197,8 +199,22 @@ def _match(claim_value: float, dec: int, unit: str, facts: list[_Fact]) -> _Fact
     return None
 
 
-def _nearest(claim_value: float, unit: str, facts: list[_Fact]) -> _Fact | None:
-    best, gap = None, NEAR
+def _names_measure(words: str, facts: list[_Fact]) -> list[_Fact]:
+    """The held values whose metric the words after a figure name ("6.4 Gatsby Benchmarks"
+    names "% Gatsby benchmark achieved by ..."): two shared content words, or all of them."""
+    want = tokens(words)
+    if not want:
+        return []
+    out = []
+    for f in facts:
+        shared = want & tokens(f.metric)
+        if len(shared) >= 2 or (shared and shared == want and len(next(iter(want))) > 4):
+            out.append(f)
+    return out
+
+
+def _nearest(claim_value: float, unit: str, facts: list[_Fact], near: float = NEAR) -> _Fact | None:
+    best, gap = None, near
     for f in facts:
         if not _compatible(unit, f.unit) or f.value == 0:
             continue
@@ -250,6 +266,9 @@ class _Held:
 
 
 def _check(claim: Claim, held: _Held) -> _Verdict:
+    if claim.kind == "range":
+        what = "a benchmark band" if claim.role == "benchmark" else "a band or range"
+        return _not_checkable(f"{what} ({claim.quote}), not the KPI's value")
     check = {
         "target": _check_target,
         "vs_target": _check_vs_target,
@@ -336,6 +355,24 @@ def _check_value(claim: Claim, held: _Held) -> _Verdict:
     only compared when the words point back ("compared to", "previous"). Benchmarks are
     compared with targets only (a target is often set at a benchmark)."""
     value, dec, unit = claim.value, claim.decimals, claim.unit
+    if claim.role == "another":
+        return _not_checkable("another measure of the same service (the sentence lists several)")
+    named = _names_measure(claim.follows, held.of("value"))
+    if named:
+        hit = _match(value, dec, unit, named)
+        if hit:
+            reason = f"value {_show(value)} = {hit.label()}"
+            return _Verdict("matched", hit.label(), hit.value, reason, hit.kpi_id)
+        close = _nearest(value, unit, named, NEAR_NAMED)
+        if close:
+            reason = f"{_show(value)} {claim.follows} but {close.label()}"
+            return _Verdict("contradicted", close.label(), close.value, reason, close.kpi_id)
+        return _not_checkable(
+            f"{_show(value)} {claim.follows}: the KPI's measure, but far from {named[0].label()}"
+            " (another period or basis?)"
+        )
+    if claim.role == "other" and claim.follows and not claim.unit:
+        return _not_checkable(f"a count of something else ({claim.follows})")
     if claim.role == "benchmark":
         hit = _match(value, dec, unit, held.of("target"))
         if hit:

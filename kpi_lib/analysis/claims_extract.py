@@ -52,9 +52,10 @@ _VALUE = re.compile(
 
 _CUE = re.compile(
     r"(?i)(?:\bat|\bis|\bwas|\bwere|\bremains?|\breached|\bcurrently|\bonly|\bsits?\s+at|"
-    r"\bstands?\s+at|\bscore\s+of|\brate\s+of|\bdata\s+of|\bfigure\s+of|\bvalue\s+of|"
+    r"\bstands?\s+at|\bscore\s+of|\brate\s+of|\bdata\s+of|\bfigure\s+of|\bvalue\s+of|\baverage\s+of|"
     r"\bperformance|\blancashire|\bequates\s+to|\bof\s+just|\bjust)\s*\(?\s*$"
 )
+_MEASURE_CUE = re.compile(r"(?i)\b(?:average|score|rate|figure|value|total)\s+of\s*$")
 _BENCH = re.compile(
     r"(?i)\b(national|england|english|regional|north\s*west|northwest|comparators?|neighbou?rs?|"
     r"averages?|benchmarks?|quartile|authorities)\b[^.;]{0,25}$"
@@ -101,6 +102,8 @@ class Claim:
     denominator: float | None = None
     derived: bool = False  # ratio: the percentage was computed, not printed
     direction: str = ""  # change: up | down | "" as worded
+    follows: str = ""  # value: the words printed right after it ("Gatsby Benchmarks"), which
+    # may name the KPI's own measure
 
 
 def _num(text: str) -> tuple[float, int, str]:
@@ -186,7 +189,7 @@ def extract_claims(text: str) -> list[Claim]:
     out: list[Claim] = []
     for sentence in _sentences(text):
         scan = _Scan(sentence)
-        for reader in (_changes, _vs_targets, _ratios, _targets, _values):
+        for reader in (_changes, _vs_targets, _ratios, _targets, _ranges, _values):
             out.extend(reader(scan))
     return out
 
@@ -264,6 +267,41 @@ def _targets(scan: _Scan) -> list[Claim]:
     return out
 
 
+_RANGE = re.compile(
+    rf"(?i)(?<![\w.,/£-])(?P<x>{_FIG})\s*(?:-|–|—)\s*(?P<y>{_FIG})"
+    rf"|\bbetween\s+(?P<x2>{_FIG})\s+and\s+(?P<y2>{_FIG})"
+)
+# a sentence that lists several measures of one service: "has 2 targets, (i) … (ii) …"
+_SEVERAL = re.compile(
+    r"(?i)\(\s*(?:i|ii|iii|iv)\s*\)|\b(?:has|have|with)\s+(?:\d+|two|three|four|several)\s+"
+    r"(?:other\s+)?(?:targets|measures|indicators|standards)\b|\bother\s+targets?\b"
+)
+_FOLLOWS = re.compile(r"^\s*((?:[A-Za-z][\w'-]*\s*){1,4})")
+
+
+def _ranges(scan: _Scan) -> list[Claim]:
+    """`98.5% - 99.04%`, `between 80% and 90%`: a band or range (a quartile's, a target's), not
+    one value; read so no figure of it is taken for the KPI's value. Only ranges of shares,
+    money or rates: bare ones are ages, weeks and years."""
+    out = []
+    for m in _RANGE.finditer(scan.s):
+        if not scan.free(m.start(), m.end()):
+            continue
+        x = m.group("x") or m.group("x2")
+        y = m.group("y") or m.group("y2")
+        lo, lo_dec, lo_unit = _num(x)
+        hi, _, hi_unit = _num(y)
+        if lo >= hi or not (lo_unit or hi_unit):
+            continue  # not a range; or ages, weeks, years ("aged 18-20"), read as before
+        role = "benchmark" if _BENCH.search(scan.s[: m.start()]) else "range"
+        out.append(
+            Claim("range", scan.s, m.group(0).strip(), lo, lo_dec, lo_unit or hi_unit, role,
+                  target=hi)
+        )  # fmt: skip
+        scan.take(m.start(), m.end())
+    return out
+
+
 def _values(scan: _Scan) -> list[Claim]:
     """Single figures with a unit (93.45%, £7.989m, 5.4 per 10k) or a cue (`score of 19.3`)."""
     s, out = scan.s, []
@@ -279,19 +317,38 @@ def _values(scan: _Scan) -> list[Claim]:
         if not unit and not cued:
             continue
         nxt = re.match(r"\s*([A-Za-z]+)", after)
-        if not unit and nxt and nxt.group(1).lower() not in _LINK_WORDS:
+        follows = _follows(after)
+        counted = not unit and nxt and nxt.group(1).lower() not in _LINK_WORDS
+        if counted and not _MEASURE_CUE.search(before):
             continue  # "72 full closures", "12 electric cars": a count of something else
-        role = "current" if cued else "other"
+        # kept: "an average of 6.4 Gatsby Benchmarks", whose words may name the KPI's measure
+        role = "current" if cued and not counted else "other"
         if _BENCH.search(before):
             role = "benchmark"
         elif _EARLIER.search(before):
             role = "earlier"
+        elif _SEVERAL.search(s):
+            role = "another"
         period = _period_near(s, a, b)
         out.append(
-            Claim("value", s, m.group(0).strip(), value, decimals, unit, role, period=period)
-        )
+            Claim("value", s, m.group(0).strip(), value, decimals, unit, role, period=period,
+                  follows=follows)
+        )  # fmt: skip
         scan.take(a, b)
     return out
+
+
+def _follows(after: str) -> str:
+    """The words right after a figure, up to the first link word or punctuation."""
+    m = _FOLLOWS.match(after)
+    if not m:
+        return ""
+    words = []
+    for w in m.group(1).split():
+        if w.lower() in _LINK_WORDS or w.lower() in ("a", "an", "the", "of"):
+            break
+        words.append(w)
+    return " ".join(words)
 
 
 def _period_near(sentence: str, a: int, b: int) -> str:
