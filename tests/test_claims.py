@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from kpi_lib.analysis.claims import check_claims, extract_claims, same_figure
+from tests import report_2023
 
 ROOT = Path(__file__).resolve().parents[1]
 MD = ROOT / "data" / "raw" / "2022-23_Q2" / "2022-23_Q2_kpi_commentary.md"
@@ -276,37 +277,10 @@ def test_a_target_named_as_another_schemes_is_not_ours() -> None:
 
 
 # --- the 2023/24 Q2 OCR text: commentary by the document's structure -----------------------------
-TXT_2023 = ROOT / "data" / "raw" / "2023-24_Q2" / "2023-24_Q2_kpi_commentary.txt"
-GOLD_2023 = ROOT / "tests" / "fixtures" / "2023-24_Q2_kpis.csv"
-PERIOD_2023 = "2023/24 Q2"
-
-
 def claims_2023(*edits: tuple[str, str]) -> pd.DataFrame:
-    """`kpi claims` on 2023/24 Q2 built from the text and the gold rows (each row placed on
-    its line of the text), with the commentary read by kpi_lib.readers.commentary."""
-    from kpi_lib.readers.commentary import extract_comments
-
-    text = TXT_2023.read_text(encoding="utf-8")
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new)
-    lines = text.splitlines()
-    g = pd.read_csv(GOLD_2023, dtype=str, keep_default_na=False)
-    rows = []
-    for r in g.to_dict("records"):
-        (at,) = [i for i, line in enumerate(lines) if r["metric_name"] in line and "\t" in line][:1]
-        rows.append(r | {"source_line": at + 1})
-    com = pd.DataFrame(
-        [
-            {"report_period": PERIOD_2023, "kpi_id": m, "text": c.text,
-             "source_file": TXT_2023.name, "source_line": c.source_line}
-            for c in extract_comments(lines, rows)
-            for m in c.metrics
-        ]
-    )  # fmt: skip
-    obs = pd.DataFrame(rows).rename(columns={"good_is": "polarity", "as_of_text": "period"})
-    obs = obs.assign(kpi_id=obs["metric_name"], report_period=PERIOD_2023, unit="")
-    return check_claims(com, obs, PERIOD_2023)
+    """`kpi claims` on 2023/24 Q2 built from the text and the gold rows."""
+    obs, com = report_2023.frames(*edits)
+    return check_claims(com, obs, report_2023.PERIOD)
 
 
 @pytest.fixture(scope="module")

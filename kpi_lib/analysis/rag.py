@@ -21,6 +21,7 @@ import pandas as pd
 
 from kpi_lib.analysis.bands import AmberBand, Point, band_for, pct, tolerance_band
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, check_tolerance
+from kpi_lib.analysis.printed_benchmarks import printed_benchmarks
 from kpi_lib.analysis.targets import (
     TargetRule,
     fmt_number,
@@ -370,6 +371,7 @@ def rag_table(
     report_period: str | None = None,
     benchmarks: pd.DataFrame | None = None,
     prorate: bool = True,
+    commentary: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Reported vs recomputed RAG for each KPI row printed in a report.
 
@@ -379,7 +381,7 @@ def rag_table(
     for trend rules; the statuses printed in the same and earlier reports set the bands."""
     obs = _prepared(observations)
     rows = obs if report_period is None else obs[obs["report_period"] == report_period]
-    return judge_rows(_latest_per_metric(rows), obs, tolerance, benchmarks, prorate)
+    return judge_rows(_latest_per_metric(rows), obs, tolerance, benchmarks, prorate, commentary)
 
 
 def judge_rows(
@@ -388,13 +390,17 @@ def judge_rows(
     tolerance: float = AMBER_TOLERANCE,
     benchmarks: pd.DataFrame | None = None,
     prorate: bool = True,
+    commentary: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The one way a printed point is judged: `kpi rag`, the quarterly report and the deep dive
     all come here, so the same point always gets the same status. `pool` holds every
     observation: the history that trend rules compare with, and the printed statuses the
-    council's bands are read from (each point's own status never among them)."""
+    council's bands are read from (each point's own status never among them). `commentary`
+    (the store's) supplies the quartile bands a report prints beside its tables; a user's
+    `benchmarks` come first."""
     check_tolerance(tolerance)
     rows, pool = _prepared(rows), _prepared(pool)
+    benchmarks = _with_printed(benchmarks, commentary, pool)
     points = _evidence(pool, tolerance, benchmarks, prorate)
     out = []
     for _, row in rows.iterrows():
@@ -435,6 +441,20 @@ def judge_rows(
     return table.reset_index(drop=True)
 
 
+def _with_printed(
+    benchmarks: pd.DataFrame | None, commentary: pd.DataFrame | None, pool: pd.DataFrame
+) -> pd.DataFrame | None:
+    """The user's benchmarks, then those printed in the commentary."""
+    if commentary is None:
+        return benchmarks
+    printed = printed_benchmarks(commentary, pool)
+    if printed.empty:
+        return benchmarks
+    if benchmarks is None or benchmarks.empty:
+        return printed
+    return pd.concat([benchmarks.assign(source="benchmarks file"), printed], ignore_index=True)
+
+
 def _judge(
     row: pd.Series,
     pool: pd.DataFrame,
@@ -462,6 +482,8 @@ def _judge(
         level=is_level(row),
         band=band,
     )
+    if ev.status and rule.kind == "benchmark" and rule.notes:
+        ev = replace(ev, reason=f"{ev.reason}; {rule.notes[-1]}")
     return rule, ev
 
 

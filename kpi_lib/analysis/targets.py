@@ -586,18 +586,21 @@ def with_benchmark(
     """Fill a benchmark rule's value from the benchmarks table, when it has one for this KPI."""
     if rule.kind != "benchmark" or rule.evaluable or benchmarks is None or benchmarks.empty:
         return rule
-    hit = benchmarks[
+    rows = benchmarks[
         (benchmarks["kpi_id"] == kpi_id)
         & (benchmarks["period"] == period)
         & (benchmarks["benchmark"] == rule.benchmark)
-    ]["value"].dropna()
-    if hit.empty:
+        & benchmarks["value"].notna()
+    ]
+    if rows.empty:
         return rule
-    value = float(hit.iloc[0])
+    value = float(rows["value"].iloc[0])
+    # where the figure comes from: a user's file, or the report's own commentary
+    source = str(rows["source"].iloc[0]) if "source" in rows.columns else "benchmarks file"
     return replace(
         rule,
         threshold=value,
         evaluable=bool(rule.op),
         reason="" if rule.op else "polarity unknown: cannot tell which side is good",
-        notes=(*rule.notes, f"{rule.benchmark} = {fmt_number(value)} from benchmarks file"),
+        notes=(*rule.notes, f"{rule.benchmark} = {fmt_number(value)} from {source}"),
     )
