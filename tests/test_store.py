@@ -118,7 +118,7 @@ def test_sickness_series_lines_up_three_reports(store_root: Path) -> None:
     assert s.index.is_unique
     obs = store.load("observations")
     cur = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].set_index("period").loc[s.index]
-    assert set(cur["report_period"]) == {"2019/20 Q3", "2021/22 Q4", "2022/23 Q2"}
+    assert set(cur["report_period"]) == {"2019/20 Q3", "2021/22 Q4", "2022/23 Q2", "2023/24 Q2"}
     assert cur["period_end"].is_monotonic_increasing
     labels = [parse_period(label) for label in s.index]
     assert all(p.kind == "fy_quarter" for p in labels)  # comparable: all quarter labels
@@ -144,7 +144,7 @@ def test_series_orders_a_rolling_year_by_its_end(store_root: Path) -> None:
     path.write_text(ROLLING, encoding="utf-8")
     ingest()
     s = store.series("sickness-absence-days-per-fte")
-    assert list(s.index[-2:]) == ["2022/23 Q2", "2022/23 Q4"]
+    assert list(s.index[-3:]) == ["2022/23 Q2", "2022/23 Q4", "2023/24 Q2"]
     assert s["2022/23 Q4"] == 12.9 and s.index.is_unique
 
 
