@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kpi_lib.periods import period_key
 
@@ -137,6 +138,30 @@ def _order(report_period: str) -> tuple[int, float]:
     return period_key(report_period) or (-1, -1.0)
 
 
+@lru_cache(maxsize=4096)
+def _council_band(council: tuple[Point, ...], tolerance: float, source: str) -> AmberBand | None:
+    """The band fitted to the council's statuses, unless it tells them worse than the tolerance
+    does: each missed target judged by the band fitted without it, against the tolerance band.
+    Statuses that draw no line (misses of 8-20% Amber beside misses of 6-8% Red) keep the
+    tolerance, and the band says why."""
+    missed = [p for p in council if p.gap > 0]
+    n = len(missed)
+    fitted_wrong = sum(
+        fit([q for q in council if q is not p], tolerance, "").status(p.gap) != p.status
+        for p in missed
+    )
+    fixed = tolerance_band(tolerance)
+    fixed_wrong = sum(fixed.status(p.gap) != p.status for p in missed)
+    if fitted_wrong <= fixed_wrong:
+        return fit(list(council), tolerance, f"{source}, {n} missed targets")
+    return AmberBand(
+        0.0,
+        tolerance,
+        f"tolerance parameter: the {source} draw no line as clear "
+        f"({fitted_wrong} of {n} misjudged without each, {fixed_wrong} by the tolerance)",
+    )
+
+
 def band_for(
     points: Iterable[Point],
     report_period: str,
@@ -162,10 +187,7 @@ def band_for(
             if sum(p.gap > 0 for p in cand) >= MIN_POINTS:
                 council, source = cand, f"council's statuses in {rp}"
                 break
-    if council:
-        n = sum(p.gap > 0 for p in council)
-        band = fit(council, tolerance, f"{source}, {n} missed targets")
-    else:
-        band = tolerance_band(tolerance)
+    band = _council_band(tuple(council), tolerance, source) if council else None
+    band = band or tolerance_band(tolerance)
     own = [p for p in points if p.kpi_id == kpi_id and _order(p.report_period) < now]
     return adjust_for_kpi(band, own)
