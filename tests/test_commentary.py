@@ -279,3 +279,26 @@ def test_pdf_report_commentary_is_stored_with_pages(store_root: Path) -> None:
     assert len(mine) == 2 * sum(len(ids) for ids in want)
     rep = store.load("reports").set_index("file").loc[file]
     assert rep["commentary_blocks"] == len(built.commentary)
+
+
+def test_a_paragraph_opening_with_a_metrics_name_is_about_that_metric() -> None:
+    """Agenda pack: paragraphs under a table of sickness, revenue and reserves, each opening
+    with its own metric's words; the sickness deep dive must not open on revenue."""
+    head = "Performance Indicator\tFrequency\tDirectorate\tGood is\tQ3"
+    lines = [
+        head,
+        "Number of working days per FTE lost to sickness absence\tQuarterly\tCE\tLow\t12.28",
+        "Revenue forecast outturn % variance to budget\tQuarterly\tCE\tLow\t1.68%",
+        "Proportion of budget supported by reserves\tAnnual\tCE\t\t",
+        "",
+        "Revenue forecast outturn % variance to budget has moved since quarter 2 as a result.",
+        "",
+        "Sickness absence has increased authority wide for the period January 2019.",
+        "",
+        "The volume of absence briefings planned has been increased.",
+    ]
+    names = [line.split("\t")[0] for line in lines[1:4]]
+    rows = [{"metric_name": n, "source_line": i + 2, "heading": "", "section": ""}
+            for i, n in enumerate(names)]  # fmt: skip
+    got = [(c.metrics, c.text.split()[0]) for c in extract_comments(lines, rows)]
+    assert got == [([names[1]], "Revenue"), ([names[0]], "Sickness")]

@@ -31,7 +31,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         from kpi_lib.store.ingest import ingest
 
         ingest()
-        run_report()
+        run_report("2022/23 Q2")  # the quarter whose headline the gold counts by hand
         yield root
 
 

@@ -190,6 +190,22 @@ def strong_match(topic: str, metrics: list[str]) -> bool:
     return shared >= 2 and max(scores, default=0.0) / total >= 0.5
 
 
+def opening_names(text: str, metrics: list[str], words: int = 8) -> list[str]:
+    """The one metric a paragraph's opening words name ("Revenue forecast outturn % variance
+    to budget has moved …", "Sickness absence has increased …" under a table of sickness,
+    revenue and reserves): two or more of its words, and no other metric sharing any. []
+    when the opening names none, or several alike."""
+    opening = " ".join(text.split()[:words])
+    _, scores = _scores(opening, metrics)
+    if not scores:
+        return []
+    best = max(scores)
+    others = sorted(scores)[-2] if len(scores) > 1 else 0.0
+    if best < 2 or others > 1 or scores.count(best) > 1:
+        return []
+    return [metrics[scores.index(best)]]
+
+
 def lead_phrase(text: str) -> str:
     """The topic an agenda-pack paragraph opens with ("Safety carriageway defects. Whilst …")."""
     m = _LEAD.match(text)
@@ -387,11 +403,12 @@ class _Blocks:
         cur = self.cur
         if cur is None or (not cur.label and gap and not _continues(cur.text)):
             lead = lead_phrase(text)
-            if cur is None or lead:
+            named = [] if lead else opening_names(text, self.everything)
+            if cur is None or lead or named:
                 if lead:
                     metrics = self._lead_metrics(lead) or (cur.metrics if cur else self.topic[1])
                 else:
-                    metrics = self.topic[1]
+                    metrics = named or self.topic[1]
                 self._open("commentary", "", lead or self.topic[0], metrics, k + 1)
         self._add(text)
 
