@@ -201,14 +201,14 @@ def _match(claim_value: float, dec: int, unit: str, facts: list[_Fact]) -> _Fact
 
 def _names_measure(words: str, facts: list[_Fact]) -> list[_Fact]:
     """The held values whose metric the words after a figure name ("6.4 Gatsby Benchmarks"
-    names "% Gatsby benchmark achieved by ..."): two shared content words, or all of them."""
+    names "% Gatsby benchmark achieved by ..."): two shared content words."""
     want = tokens(words)
     if not want:
         return []
     out = []
     for f in facts:
         shared = want & tokens(f.metric)
-        if len(shared) >= 2 or (shared and shared == want and len(next(iter(want))) > 4):
+        if len(shared) >= 2:
             out.append(f)
     return out
 
@@ -357,7 +357,13 @@ def _check_value(claim: Claim, held: _Held) -> _Verdict:
     value, dec, unit = claim.value, claim.decimals, claim.unit
     if claim.role == "another":
         return _not_checkable("another measure of the same service (the sentence lists several)")
-    named = _names_measure(claim.follows, held.of("value"))
+    # a benchmark or an earlier figure may name the measure too ("England average of 13.3
+    # admissions"): only a figure given as the KPI's own is compared by its name
+    named = (
+        _names_measure(claim.follows, held.of("value"))
+        if claim.role in ("current", "other")
+        else []
+    )
     if named:
         hit = _match(value, dec, unit, named)
         if hit:

@@ -323,7 +323,10 @@ def _values(scan: _Scan) -> list[Claim]:
             continue  # "72 full closures", "12 electric cars": a count of something else
         # kept: "an average of 6.4 Gatsby Benchmarks", whose words may name the KPI's measure
         role = "current" if cued and not counted else "other"
-        if _BENCH.search(before):
+        bench = _BENCH.search(before)
+        if counted and bench and bench.group(1).lower().startswith("average"):
+            bench = None  # "an average of 6.4 Gatsby Benchmarks": the measure's own average
+        if bench:
             role = "benchmark"
         elif _EARLIER.search(before):
             role = "earlier"
