@@ -378,6 +378,10 @@ def _check_value(claim: Claim, held: _Held) -> _Verdict:
             " (another period or basis?)"
         )
     if claim.role == "other" and claim.follows and not claim.unit:
+        hit = _match(value, dec, unit, held.of("value") + held.of("target"))
+        if hit:  # "a total average score of 7.50 out of 10"
+            reason = f"value {_show(value)} = {hit.label()}"
+            return _Verdict("matched", hit.label(), hit.value, reason, hit.kpi_id)
         return _not_checkable(f"a count of something else ({claim.follows})")
     if claim.role == "benchmark":
         hit = _match(value, dec, unit, held.of("target"))
