@@ -14,6 +14,7 @@ import pytest
 from conftest import FIXTURES, ROOT, make_root
 
 from kpi_lib.cli import main
+from kpi_lib.report.params import DeepDiveParams
 from kpi_lib.report.run import NotebookError, run_notebook
 from kpi_lib.report.runs import deep_dive_plan, execute_plan, run_deep_dive, run_report
 
@@ -118,13 +119,20 @@ def test_audit_names_changed_input_and_edited_cell(project: Path) -> None:
     table.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
     raw.write_bytes(original_raw + b"\nAn extra line.\n")
     try:
+        # a changed input: named, the edited table named too, and nothing re-run
         result = audit(out / "manifest.json")
-        assert not result.ok
+        assert not result.ok and result.refused and result.checked == 0
         assert any("2021-22_Q4_performance_report.txt" in x for x in result.inputs_changed)
         text = "\n".join(result.results_changed)
         assert "tables/headline.csv: published file edited" in text
-        assert re.search(r"tables/headline.csv: row 1, column \w+: published '\d+'", text)
         assert main(["audit", str(out / "manifest.json")]) == 1
+        # inputs as recorded: the re-run names the edited cell
+        raw.write_bytes(original_raw)
+        result = audit(out / "manifest.json")
+        assert not result.ok and not result.refused and not result.inputs_changed
+        text = "\n".join(result.results_changed)
+        assert "tables/headline.csv: published file edited" in text
+        assert re.search(r"tables/headline.csv: row 1, column \w+: published '\d+'", text)
     finally:
         table.write_text(original_table)
         raw.write_bytes(original_raw)
@@ -133,7 +141,7 @@ def test_audit_names_changed_input_and_edited_cell(project: Path) -> None:
 def test_deep_dive_and_failing_notebook_keeps_previous_output(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    res = run_deep_dive(DEEP_KPI)
+    res = run_deep_dive(DeepDiveParams(DEEP_KPI))
     out = res.out_dir
     html = (out / "03_kpi_deep_dive.html").read_text(encoding="utf-8")
     assert html.count("<img") == 2  # history + forecast fan
