@@ -325,3 +325,17 @@ def test_2023_a_slipped_table_value_is_caught() -> None:
     result = claims_2023(("vacancy rate of 13.48%", "vacancy rate of 13.84%"))
     hit = status_of(result, "13.84%")
     assert hit["status"] == "contradicted" and hit["compared_value"] == 13.48
+
+
+def test_kpi_claims_on_the_bundled_2023_report(
+    store_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store's own commentary and rows: the Gatsby slip is the one contradiction."""
+    from kpi_lib.cli import main
+
+    assert main(["claims", "--period", "2023/24 Q2", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    result = pd.read_json(io.StringIO(out), orient="records")
+    bad = result[result["status"] == "contradicted"]
+    assert list(bad["claimed_value"]) == [6.4] and "1 contradicted" in err
+    assert (result["status"] == "matched").sum() >= 20

@@ -572,3 +572,21 @@ def test_statuses_that_draw_no_line_keep_the_tolerance(gold_table: pd.DataFrame)
     band = by_name.loc["% of Young People in Employment Education or Training", "band"]
     assert band.startswith("Amber within 5% (tolerance parameter: the council's statuses")
     assert "misjudged without each" in band
+
+
+def test_kpi_rag_on_the_bundled_2023_report(
+    store_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole path (text reader, catalogue, store, commentary, bands) on 2023/24 Q2: at least
+    80% of the 38 rated rows judged and 85% of those agree, as on the gold rows."""
+    from kpi_lib.cli import main
+
+    assert main(["rag", "--period", "2023/24 Q2", "--format", "json"]) == 0
+    out, _ = capsys.readouterr()
+    table = pd.read_json(io.StringIO(out), orient="records", dtype={"computed_rag": str})
+    table["computed_rag"] = table["computed_rag"].fillna("")
+    s = rag_summary(table.fillna({"reported_rag": ""}))
+    assert int((table["reported_rag"].fillna("") != "").sum()) == 38
+    assert s.both_rated >= 0.8 * 38
+    assert s.agreement_rate is not None and s.agreement_rate >= 0.85
+    assert table["band"].fillna("").str.contains("council's statuses in 2023/24 Q2").any()

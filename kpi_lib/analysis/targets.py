@@ -290,7 +290,8 @@ def _scope(text: str) -> tuple[str, bool]:
 
 
 def _unit(text: str, num: _Num | None) -> str:
-    t = text.lower()
+    # a note in parentheses is not the target's unit: "120 sites (10% of all BHSs)" counts sites
+    t = (_PARENS.sub(" ", text) if num is not None else text).lower()
     if (num is not None and num.pct) or "%" in t or re.search(r"\bper ?cent\b", t):
         return "%"
     if (num is not None and num.cur) or "£" in t:
