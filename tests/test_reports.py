@@ -19,6 +19,9 @@ from kpi_lib.report.run import NotebookError, run_notebook
 from kpi_lib.report.runs import deep_dive_plan, execute_plan, run_deep_dive, run_report
 
 DEEP_KPI = "care-home-admissions-65-plus"
+# the latest bundled quarter with KPI tables: what `kpi report` reports by default
+LATEST = "2023-24_Q2"
+LATEST_RAW = f"data/raw/{LATEST}/{LATEST}_kpi_commentary.txt"
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +40,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def gold_headline() -> dict[str, int]:
-    """Rated / green / amber / red as counted by hand in the gold extraction of 2022/23 Q2."""
-    with (FIXTURES / "2022-23_Q2_kpis.csv").open(encoding="utf-8") as fh:
+    """Rated / green / amber / red as counted by hand in the gold extraction of 2023/24 Q2."""
+    with (FIXTURES / f"{LATEST}_kpis.csv").open(encoding="utf-8") as fh:
         rags = [r["rag"] for r in csv.DictReader(fh)]
     rated = [r for r in rags if r]
     return {
@@ -50,7 +53,7 @@ def gold_headline() -> dict[str, int]:
 
 
 def test_latest_report_html_has_headline_charts_and_no_errors(project: Path) -> None:
-    out = project / "outputs" / "2022-23_Q2"
+    out = project / "outputs" / LATEST
     html = (out / "02_quarterly_report.html").read_text(encoding="utf-8")
     g = gold_headline()
     pct = round(100 * g["green"] / g["rated"], 1)
@@ -73,15 +76,12 @@ def test_latest_report_html_has_headline_charts_and_no_errors(project: Path) -> 
 def test_manifest_records_inputs_parameters_and_results(project: Path) -> None:
     from kpi_lib.report.manifest import sha256_file
 
-    m = json.loads((project / "outputs" / "2022-23_Q2" / "manifest.json").read_text())
+    m = json.loads((project / "outputs" / LATEST / "manifest.json").read_text())
     inputs = {i["path"]: i["sha256"] for i in m["inputs"]}
-    raw = project / "data" / "raw" / "2022-23_Q2" / "2022-23_Q2_kpi_commentary.md"
-    assert inputs["data/raw/2022-23_Q2/2022-23_Q2_kpi_commentary.md"] == sha256_file(raw)
+    assert inputs[LATEST_RAW] == sha256_file(project / LATEST_RAW)
     params = {nb["path"]: nb["parameters"] for nb in m["notebooks"]}
-    assert params["notebooks/02_quarterly_report.ipynb"]["period"] == "2022/23 Q2"
-    assert params["notebooks/01_ingest_quarter.ipynb"]["source_files"] == [
-        "data/raw/2022-23_Q2/2022-23_Q2_kpi_commentary.md"
-    ]
+    assert params["notebooks/02_quarterly_report.ipynb"]["period"] == "2023/24 Q2"
+    assert params["notebooks/01_ingest_quarter.ipynb"]["source_files"] == [LATEST_RAW]
     assert "tables/headline.csv" in m["results"]["tables"]
     assert set(m["results"]["figures"]) == {
         "figures/rag_by_section.png",
@@ -93,7 +93,7 @@ def test_manifest_records_inputs_parameters_and_results(project: Path) -> None:
 def test_audit_notebook_passes_on_fresh_output(project: Path) -> None:
     """04_audit re-executes the run from the manifest: byte-identical tables and figures."""
     scratch = project / "outputs" / "_audit_nb"
-    manifest = project / "outputs" / "2022-23_Q2" / "manifest.json"
+    manifest = project / "outputs" / LATEST / "manifest.json"
     run = run_notebook(
         project / "notebooks" / "04_audit.ipynb",
         scratch,
@@ -108,7 +108,7 @@ def test_audit_notebook_passes_on_fresh_output(project: Path) -> None:
 def test_audit_names_changed_input_and_edited_cell(project: Path) -> None:
     from kpi_lib.report.audit import audit
 
-    out = project / "outputs" / "2022-23_Q2"
+    out = project / "outputs" / LATEST
     table = out / "tables" / "headline.csv"
     original_table = table.read_text()
     raw = project / "data" / "raw" / "2021-22_Q4" / "2021-22_Q4_performance_report.txt"
@@ -154,7 +154,7 @@ def test_deep_dive_and_failing_notebook_keeps_previous_output(
     assert len(err) == 1 and "unknown KPI id 'no-such-kpi'" in err[0]
 
     # a notebook that fails inside: the error names notebook and cell, output stays
-    _, plan = deep_dive_plan(DEEP_KPI)
+    _, plan = deep_dive_plan(DeepDiveParams(DEEP_KPI))
     plan["notebooks/03_kpi_deep_dive.ipynb"]["kpi_id"] = "no-such-kpi"
     with pytest.raises(NotebookError) as exc:
         execute_plan("deep-dive", plan, out)
