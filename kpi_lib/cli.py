@@ -245,13 +245,18 @@ def _report_store(period: str) -> tuple[str, Store]:
 def cmd_rag(args: argparse.Namespace) -> int:
     from kpi_lib.analysis.rag import rag_summary, rag_table
     from kpi_lib.analysis.targets import load_benchmarks
+    from kpi_lib.store import load
 
     check_tolerance(args.tolerance, "--tolerance")
     label, data = _report_store(args.period)
     obs = data.observations
     bench = load_benchmarks(args.benchmarks) if args.benchmarks else None
     table = rag_table(
-        obs, args.tolerance, report_period=label, benchmarks=bench, prorate=args.prorate
+        obs,
+        args.tolerance,
+        report_period=label,
+        benchmarks=bench,
+        commentary=load("commentary"),
     )
     s = rag_summary(table)
     rate = "n/a" if s.agreement_rate is None else f"{s.agreement_rate:.1%}"
@@ -286,7 +291,9 @@ def _rag_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--benchmarks", help="CSV of benchmark values: kpi_id,period,benchmark,value")
     p.add_argument(
-        "--prorate", action="store_true", help="pro-rate annual targets of cumulative KPIs"
+        "--prorate",
+        action="store_true",
+        help="(always on now: annual targets of year-to-date KPIs are pro-rated)",
     )
     p.add_argument("--summary", action="store_true", help="print the headline both ways")
     add_format(p)

@@ -160,8 +160,14 @@ class Kpi:
     # --- analysis -----------------------------------------------------------------------------
     def rag_history(self, amber_tolerance: float = AMBER_TOLERANCE) -> pd.DataFrame:
         """Reported vs recomputed RAG of each current point, judged as `kpi rag` judges it."""
-        judged = judge_rows(self.current, self.store.observations, amber_tolerance)
-        return judged[["period", "reported_rag", "computed_rag", "reason"]].reset_index(drop=True)
+        judged = judge_rows(
+            self.current,
+            self.store.observations,
+            amber_tolerance,
+            commentary=self.store.commentary,
+        )
+        cols = ["period", "reported_rag", "computed_rag", "reason", "band"]
+        return judged[cols].reset_index(drop=True)
 
     def trend(self) -> Trend:
         """The trend on the latest figure's basis, as the quarterly report's movers read it."""

@@ -91,7 +91,7 @@ def build(
         rows = rows[rows["section"].str.casefold().isin(wanted)]
     ids = set(rows["kpi_id"])
 
-    rag = rag_table(obs, amber_tolerance, report_period=label)
+    rag = rag_table(obs, amber_tolerance, report_period=label, commentary=data.commentary)
     rag = rag[rag["kpi_id"].isin(ids)].reset_index(drop=True)
     summ = rag_summary(rag)
     printed = data.summary(label).set_index("measure")["reported"]
