@@ -59,10 +59,14 @@ BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 # --- reports -------------------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
-    from kpi_lib.report.runs import run_report
+    from kpi_lib.report.runs import newest_period, run_report
 
+    period = args.period
+    if not period:  # say which quarter and why, so a default run is never a surprise
+        period, why = newest_period()
+        print(f"report period {why}", file=sys.stderr)
     res = run_report(
-        args.period,
+        period,
         with_code=args.with_code,
         amber_tolerance=args.tolerance,
         forecast_horizon=args.horizon,
@@ -115,7 +119,7 @@ def _report_parsers(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
 
     p = sub.add_parser("report", help="run the quarterly report notebooks into outputs/<period>/")
-    p.add_argument("--period", help="e.g. 2022/23 Q2 (default: latest with KPI data)")
+    p.add_argument("--period", help="e.g. 2022/23 Q2 (default: the newest report in data/raw)")
     p.add_argument(
         "--tolerance", type=float, default=AMBER_TOLERANCE, help="amber tolerance (relative)"
     )

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kpi_lib.analysis.claims import check_claims
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
+from kpi_lib.analysis.forecast import ForecastResult
 from kpi_lib.analysis.kpi import Kpi
 from kpi_lib.analysis.rag import rag_summary, rag_table
 from kpi_lib.analysis.trends import trend_table
@@ -46,6 +47,7 @@ class Quarterly:
     commentary: pd.DataFrame  # commentary of the off-track KPIs
     histories: dict[str, pd.DataFrame] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
+    forecasts: dict[str, ForecastResult] = field(default_factory=dict)  # off-track, for charts
 
 
 def build(
@@ -72,8 +74,8 @@ def build(
     printed = data.summary(label).set_index("measure")["reported"]
     headline = summ.headline
     if printed.notna().any():
-        printed_row = pd.DataFrame([{"source": "printed in the report", **printed.to_dict()}])
-        headline = pd.concat([printed_row, headline], ignore_index=True)
+        printed_row = {"source": "printed in the report", **printed.to_dict()}
+        headline = pd.DataFrame([printed_row, *headline.to_dict("records")])
 
     trends = trend_table(obs)
     movers = trends[trends["kpi_id"].isin(ids) & trends["change_pct"].notna()].copy()
@@ -98,6 +100,7 @@ def build(
     flagged = flagged.sort_values(["order", "kpi_id"]).drop_duplicates("kpi_id")
     off = []
     histories: dict[str, pd.DataFrame] = {}
+    forecasts: dict[str, ForecastResult] = {}
     for _, r in flagged.iterrows():
         kpi = Kpi(data, r["kpi_id"])
         fc = kpi.forecast_or_none(forecast_horizon)
@@ -118,6 +121,8 @@ def build(
             )
         )
         histories[r["kpi_id"]] = kpi.history()
+        if fc is not None:
+            forecasts[r["kpi_id"]] = fc
     off_track = pd.DataFrame(off, columns=OFF_TRACK_COLUMNS)
 
     claims = check_claims(data.commentary, obs, label)
@@ -141,4 +146,5 @@ def build(
         commentary=com.reset_index(drop=True),
         histories=histories,
         units=units,
+        forecasts=forecasts,
     )
