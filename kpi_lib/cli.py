@@ -106,10 +106,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from kpi_lib.report.audit import audit
+    from kpi_lib.report.audit_page import render
 
     result = audit(args.manifest, keep=args.keep)
     for line in result.lines():
         print(line)
+    print(f"audit page: {render(result, args.manifest)}")  # a readable record beside the code
     return 0 if result.ok else 1
 
 

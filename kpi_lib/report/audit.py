@@ -15,6 +15,7 @@ import pandas as pd
 from kpi_lib.errors import UsageError
 from kpi_lib.paths import project_root
 from kpi_lib.report import manifest
+from kpi_lib.report.page_audit import compare_pages
 from kpi_lib.report.run import NotebookError, run_notebook
 
 MAX_CELLS = 10  # differing cells listed per table
@@ -156,6 +157,9 @@ def audit(manifest_path: str | Path, keep: bool = False) -> AuditResult:
                 recorded.get(name),
                 fresh_all.get(name),
             )
+        recorded_pages = m["results"].get("html", {})
+        result.checked += len(recorded_pages)
+        result.results_changed += compare_pages(published_dir, rerun_dir, recorded_pages)
     except NotebookError as exc:  # its copy is in scratch: point at it only if it stays
         kept = exc.kept if keep else ""
         raise NotebookError(exc.notebook, exc.message, cell=exc.cell, kept=kept) from None

@@ -133,9 +133,12 @@ def _well_formed(data: Any) -> bool:
 
 
 def finish(out_dir: Path) -> dict[str, Any]:
-    """Write manifest.json = run_info + the sha256 of every result table and figure."""
+    """Write manifest.json = run_info + the sha256 of every result table and figure, and the
+    content hash of every HTML page (what the reader reads, volatile parts removed)."""
+    from kpi_lib.report.page_audit import page_hashes
+
     info = json.loads((Path(out_dir) / RUN_INFO).read_text(encoding="utf-8"))
-    info["results"] = result_hashes(out_dir)
+    info["results"] = {**result_hashes(out_dir), "html": page_hashes(Path(out_dir))}
     write_json(Path(out_dir) / MANIFEST, info)
     return info
 

@@ -110,6 +110,7 @@ _VOLATILE = [
     re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"),  # kernel ids
     re.compile(r"/tmp/[\w./-]*kpi-audit-\w+[\w./-]*"),  # an audit's scratch folder
     re.compile(r"\.staging-[\w.-]+-\d+"),  # a run's staging folder
+    re.compile(r"\b[0-9a-f]{40}\b(?: \(dirty\))?"),  # the commit an audit runs at may be later
 ]
 
 
