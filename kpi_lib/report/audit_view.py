@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from kpi_lib.paths import relative
 from kpi_lib.report import present as pr
 from kpi_lib.report.audit import AuditResult, audit
 from kpi_lib.report.manifest import read_manifest
@@ -38,7 +40,7 @@ def save(a: AuditView, output_dir: str) -> None:
 def title_block(a: AuditView) -> Html:
     word = "passed" if a.result.ok else "FAILED"
     kind = a.recorded.get("kind", "run")
-    title = f"Audit {word}: {kind} run {a.manifest}"
+    title = f"Audit {word}: {kind} run {relative(Path(a.manifest))}"
     sub = f"{a.result.checked} result files and pages compared with a fresh re-run."
     return Html(f'<h1>{esc(title)}</h1>\n<p class="subtitle">{esc(sub)}</p>')
 
@@ -62,7 +64,7 @@ def verdict(a: AuditView) -> Html:
 
 def differences(a: AuditView) -> Html:
     cols = [pr.col("what", "Kind"), pr.col("difference", "Difference", wide=True)]
-    t = pr.table(a.result.frame(), cols, empty="None: nothing differs.")
+    t = pr.table(a.result.frame(), cols, empty="Nothing differs.")
     return section("Differences", t)
 
 

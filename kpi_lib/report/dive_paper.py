@@ -63,7 +63,7 @@ def sources(d: DeepDive) -> Html:
             numeric=True,
         ),
         pr.col("report_period", "Report", nowrap=True),
-        pr.Col("Source", _where, wide=True),
+        pr.Col("Source", _where, wide=True, path=True),
     ]
     intro = (
         "Revisions (the same period restated by a later report) are kept; the latest is current."

@@ -38,9 +38,10 @@ table.kpi-table caption { text-align: left; font-weight: 600; padding: .2rem 0; 
 table.kpi-table th, table.kpi-table td { border-bottom: 1px solid var(--rule);
   padding: .35rem .45rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 table.kpi-table th { background: var(--head); font-weight: 600; }
-table.kpi-table .num { text-align: right; white-space: nowrap; }
+table.kpi-table .num { text-align: right; }
+table.kpi-table .path { overflow-wrap: anywhere; }
 table.kpi-table .nowrap { white-space: nowrap; }
-table.kpi-table .wide { min-width: 14em; }
+@media screen { table.kpi-table .wide { min-width: 14em; } }
 .rag { white-space: nowrap; }
 .rag::before { content: ""; display: inline-block; width: .75em; height: .75em;
   border-radius: 50%; margin-right: .35em; vertical-align: -.05em;
@@ -55,7 +56,8 @@ pre { white-space: pre-wrap; overflow-wrap: break-word; font-size: .85rem; }
 .empty { color: #444; font-style: italic; }
 @media print {
   @page { size: A4; margin: 14mm 12mm; }
-  body { font-size: 10pt; }
+  html, body { font-size: 9.5pt; }
+  table.kpi-table .nowrap { white-space: normal; }
   main { max-width: none; padding: 0; }
   nav.contents { background: none; border: 1px solid var(--rule); }
   h2, h3 { break-after: avoid; }

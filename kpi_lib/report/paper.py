@@ -361,7 +361,7 @@ def disagreements(q: Quarterly, c: Context) -> Html:
         pr.col("reason", "Why", wide=True),
     ]
     intro = "KPIs where the status recomputed from the printed target differs from the printed one."
-    t = pr.table(q.disagreements, cols, empty="None: every checkable status agrees.")
+    t = pr.table(q.disagreements, cols, empty="Every checkable status agrees.")
     return section("Where the recomputed RAG differs from the reported one", intro, t)
 
 

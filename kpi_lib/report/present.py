@@ -152,6 +152,7 @@ class Col:
     numeric: bool = False
     wide: bool = False  # long text: given room to wrap
     nowrap: bool = False  # short labels ("2022/23 Q2") kept on one line
+    path: bool = False  # file paths: may break anywhere rather than widen the table
 
 
 def col(source: str, header: str, fmt: Callable[[object], str] = text, **kw: bool) -> Col:
@@ -167,8 +168,9 @@ class Table:
     caption: str = ""
     numeric: tuple[str, ...] = ()
     wide: tuple[str, ...] = ()
-    empty: str = "None."
+    empty: str = "Nothing to show."
     nowrap: tuple[str, ...] = ()
+    path: tuple[str, ...] = ()
 
     def _repr_html_(self) -> str:
         if self.frame.empty:
@@ -193,6 +195,7 @@ class Table:
     def _cls(self, c: str) -> str:
         classes = (["num"] if c in self.numeric else []) + (["wide"] if c in self.wide else [])
         classes += ["nowrap"] if c in self.nowrap else []
+        classes += ["path"] if c in self.path else []
         return f' class="{" ".join(classes)}"' if classes else ""
 
     def __repr__(self) -> str:
@@ -209,7 +212,9 @@ def _rag_badge(v: str) -> str:
     return html.escape(v)
 
 
-def table(df: pd.DataFrame, cols: Iterable[Col], caption: str = "", empty: str = "None.") -> Table:
+def table(
+    df: pd.DataFrame, cols: Iterable[Col], caption: str = "", empty: str = "Nothing to show."
+) -> Table:
     cols = list(cols)
     rows = [[c.cell(r) for c in cols] for _, r in df.iterrows()]
     frame = pd.DataFrame(rows, columns=[c.header for c in cols])
@@ -220,6 +225,7 @@ def table(df: pd.DataFrame, cols: Iterable[Col], caption: str = "", empty: str =
         tuple(c.header for c in cols if c.wide),
         empty,
         tuple(c.header for c in cols if c.nowrap),
+        tuple(c.header for c in cols if c.path),
     )
 
 
@@ -243,3 +249,33 @@ def printed_decimals(rows: pd.DataFrame) -> dict[str, int]:
     if "report_period" in d:
         d = d.sort_values("report_period", kind="stable")
     return {str(k): int(v) for k, v in d.groupby("kpi_id")["_d"].last().items()}
+
+
+def header(name: str) -> str:
+    """A column name as a header: 'rows_without_value' -> 'Rows without value'."""
+    words = str(name).replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def generic(
+    df: pd.DataFrame,
+    caption: str = "",
+    empty: str = "Nothing to show.",
+    paths: Iterable[str] = ("file", "source_file"),
+) -> Table:
+    """Any result table formatted for reading when it has no bespoke layout: readable
+    headers, whole numbers without decimals, other figures to two places, blanks for
+    missing values, long text wrapped, file paths allowed to break."""
+    cols: list[Col] = []
+    for name in df.columns:
+        s = df[name]
+        if pd.api.types.is_bool_dtype(s):
+            cols.append(col(name, header(name), flag))
+        elif pd.api.types.is_numeric_dtype(s):
+            whole = s.dropna().apply(lambda v: float(v).is_integer()).all()
+            fmt = (lambda x: number(x, 0)) if whole else (lambda x: number(x, 2))
+            cols.append(col(name, header(name), fmt, numeric=True))
+        else:
+            long = s.astype(str).str.len().max() > 40 if len(s) else False
+            cols.append(col(name, header(name), text, wide=bool(long), path=name in set(paths)))
+    return table(df, cols, caption, empty)
