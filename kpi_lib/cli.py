@@ -292,7 +292,13 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
     check_horizon(args.horizon, "--horizon")
 
-    result, skipped = Kpi(Store.load(), args.kpi_id).forecast(
+    data = Store.load()
+    known = sorted(set(data.observations["kpi_id"]))
+    if args.kpi_id not in known:  # the same suggestion as `kpi deep-dive`
+        from kpi_lib.report.runs import _did_you_mean
+
+        raise UsageError(f"unknown KPI id {args.kpi_id!r}{_did_you_mean(args.kpi_id, known)}")
+    result, skipped = Kpi(data, args.kpi_id).forecast(
         args.horizon, target=args.target, year_end=args.year_end, seed=args.seed
     )
     if skipped:

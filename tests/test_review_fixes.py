@@ -75,8 +75,9 @@ def test_mistyped_kpi_id_suggests_the_id(
     store_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for typed in ("care home admissions 65 plus", "care-home-admisions-65-plus"):
-        line = one_error(capsys, ["deep-dive", typed])
-        assert f"unknown KPI id '{typed}'; did you mean {KPI}" in line
+        for command in ("deep-dive", "forecast"):
+            line = one_error(capsys, [command, typed])
+            assert f"unknown KPI id '{typed}'; did you mean {KPI}" in line
 
 
 def test_report_refuses_a_store_out_of_date_with_raw(

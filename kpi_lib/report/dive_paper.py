@@ -6,10 +6,18 @@ from __future__ import annotations
 import pandas as pd
 
 from kpi_lib.report import present as pr
-from kpi_lib.report.deep_dive import DeepDive
+from kpi_lib.report.build_cache import cached
+from kpi_lib.report.deep_dive import DeepDive, build
 from kpi_lib.report.outputs import show_figure
 from kpi_lib.report.paper import Html, esc, long_date, section
 from kpi_lib.report.plots import forecast_fan, kpi_history
+
+
+def build_cached(kpi_id: str, forecast_horizon: int) -> DeepDive:
+    """`deep_dive.build` through the report cache (see `build_cache`)."""
+    params = {"kpi_id": kpi_id, "forecast_horizon": forecast_horizon}
+    return cached("deep-dive", params, lambda: build(kpi_id, forecast_horizon))
+
 
 POLARITY_WORDS = {"High": "a higher value is better", "Low": "a lower value is better"}
 

@@ -16,9 +16,10 @@ from datetime import date
 import pandas as pd
 
 from kpi_lib.report import present as pr
+from kpi_lib.report.build_cache import cached
 from kpi_lib.report.outputs import show_figure
 from kpi_lib.report.plots import MIN_POINTS, off_track_panels, rag_by_section
-from kpi_lib.report.quarterly import Quarterly
+from kpi_lib.report.quarterly import Quarterly, build
 from kpi_lib.store.snapshot import Store
 from kpi_lib.store.sources import load_sources
 
@@ -60,6 +61,28 @@ def long_date(d: object) -> str:
     if d is None or pd.isna(d):
         return ""
     return f"{pd.Timestamp(d).day} {pd.Timestamp(d):%B %Y}"
+
+
+def build_quarterly(
+    period: str,
+    amber_tolerance: float,
+    forecast_horizon: int,
+    sections: list[str] | None,
+    data: Store,
+) -> Quarterly:
+    """`quarterly.build` through the report cache (`build_cache`): a re-run of an unchanged
+    quarter (an audit, a second `kpi report`) does not refit every forecast."""
+    params = {
+        "period": period,
+        "amber_tolerance": amber_tolerance,
+        "forecast_horizon": forecast_horizon,
+        "sections": sorted(sections or []),
+    }
+    return cached(
+        "quarterly",
+        params,
+        lambda: build(period, amber_tolerance, forecast_horizon, sections, snapshot=data),
+    )
 
 
 # --- what the paper is about -----------------------------------------------------------------

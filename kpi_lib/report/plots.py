@@ -18,10 +18,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from kpi_lib.analysis.fan import FAN, forecast_fan
+
+__all__ = ["forecast_fan", "kpi_history", "off_track_panels", "rag_by_section", "small_multiples"]
+
 RAG_COLOURS = {"Green": "#2e7d32", "Amber": "#f9a825", "Red": "#c62828", "Unrated": "#9e9e9e"}
 RAG_ORDER = ["Green", "Amber", "Red", "Unrated"]
 MIN_POINTS = 3  # fewer points than this make a dot, not a history: listed, not plotted
-FAN = "#90caf9"
 LINE = "#455a64"
 
 
@@ -183,31 +186,3 @@ def small_multiples(histories: dict[str, pd.DataFrame], units: dict[str, str], c
         for k, h in sorted(histories.items())
     ]
     return off_track_panels(panels, cols=cols)
-
-
-def forecast_fan(history: pd.Series, result, title: str = "", unit: str = "") -> Figure:
-    """History, forecast mean, 80% and 95% intervals, and the result's target if any.
-
-    `history` and `result.mean` are indexed by pandas Periods.
-    """
-    _style()
-    fig = Figure(figsize=(7, 3.5))
-    ax = fig.add_subplot()
-    x_hist = history.index.to_timestamp(how="end")
-    ax.plot(x_hist, history.values, color=LINE, marker="o", label="observed")
-    x_f = result.mean.index.to_timestamp(how="end")
-    ax.fill_between(x_f, result.lower95, result.upper95, color=FAN, alpha=0.4, label="95% range")
-    ax.fill_between(x_f, result.lower, result.upper, color="#42a5f5", alpha=0.5, label="80% range")
-    label = "forecast: " + result.model
-    label += " (insufficient history)" if result.insufficient_history else ""
-    ax.plot(x_f, result.mean.values, color="#0d47a1", marker="o", ls=":", label=label)
-    if result.target is not None:
-        ax.axhline(result.target, color="black", ls="--", lw=1, label="target")
-    ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
-    ax.set_xlabel("period end")
-    ax.set_ylabel(unit or "value")
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
-    ax.tick_params(axis="x", labelrotation=30, labelsize=7)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig

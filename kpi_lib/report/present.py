@@ -55,11 +55,13 @@ def number(x: object, decimals: int = 1, unit: str = "") -> str:
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]  # no "-0.0"
     u = (unit or "").strip()
+    sign, text = ("\u2212", text[1:]) if text.startswith("-") else ("", text)
+    # a true minus sign: a hyphen lets the browser break "-£113,601" after the sign
     if u == "%":
-        return f"{text}%"
+        return f"{sign}{text}%"
     if u == "£":
-        return f"-£{text[1:]}" if text.startswith("-") else f"£{text}"
-    return text
+        return f"{sign}£{text}"
+    return sign + text
 
 
 def unit_word(unit: object) -> str:
@@ -73,7 +75,8 @@ def percent(x: object, decimals: int = 1, signed: bool = False) -> str:
     if is_missing(x):
         return ""
     v = float(x)  # type: ignore[arg-type]
-    return f"{v:+.{decimals}f}%" if signed else f"{v:.{decimals}f}%"
+    text = f"{v:+.{decimals}f}%" if signed else f"{v:.{decimals}f}%"
+    return text.replace("-", "\u2212")
 
 
 def probability(x: object) -> str:
