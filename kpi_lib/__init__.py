@@ -12,9 +12,10 @@ Heavy modules are imported on first use so `import kpi_lib` stays fast.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["forecast_kpi", "history", "kpi", "plot_kpi", "series", "sql", "table"]
 

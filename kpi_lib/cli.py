@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
-
-import pandas as pd
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpi_lib.analysis.defaults import (
     AMBER_TOLERANCE,
@@ -14,9 +16,10 @@ from kpi_lib.analysis.defaults import (
     check_horizon,
     check_tolerance,
 )
-from kpi_lib.errors import KpiError, UsageError
+from kpi_lib.errors import InputError, KpiError, UsageError
 
-Handler = Callable[[argparse.Namespace], int]
+if TYPE_CHECKING:  # imported where used: `kpi extract` of a PDF is quicker than pandas' import
+    import pandas as pd
 
 
 def emit(df: pd.DataFrame, fmt: str) -> None:
@@ -32,72 +35,87 @@ def add_format(p: argparse.ArgumentParser, default: str = "csv") -> None:
     p.add_argument("--format", choices=["csv", "json"], default=default)
 
 
+def check_path(arg: str) -> str:
+    """A path argument the OS can look up: an empty one would mean "here" (the whole project)
+    and one too long for the file system would surface as a traceback."""
+    if not arg.strip():
+        raise UsageError("a file path must not be empty")
+    try:
+        os.stat(arg)
+    except FileNotFoundError:
+        pass  # the command says "no such file" with its own context
+    except OSError as exc:
+        shown = arg if len(arg) <= 80 else arg[:60] + f"... ({len(arg)} characters)"
+        raise InputError(shown, exc.strerror or str(exc)) from None
+    return arg
+
+
 # --- extract ---------------------------------------------------------------------------------
 def cmd_extract(args: argparse.Namespace) -> int:
     from kpi_lib.readers.extract import extract_document
+    from kpi_lib.store.inputs import check_size
 
-    result = extract_document(args.file)
+    path = Path(check_path(args.file))
+    if path.is_file():
+        check_size(path)
+    result = extract_document(path)
     for issue in result.issues:
         print(f"kpi: warning: {issue}", file=sys.stderr)
-    df = result.frame().drop(columns=["reader"])
-    emit(df, args.format)
+    if args.format == "csv":
+        result.write_csv(sys.stdout, drop=("reader",))
+    else:
+        emit(result.frame().drop(columns=["reader"]), args.format)
     return 0
-
-
-def _extract_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("extract", help="print the KPI rows found in one report (PDF or text)")
-    p.add_argument("file")
-    add_format(p)
-    p.set_defaults(func=cmd_extract)
-
-
-# Each entry adds one subcommand; new commands append a builder here.
-BUILDERS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _extract_parser,
-]
 
 
 # --- reports -------------------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
+    from kpi_lib.report.params import ReportParams
     from kpi_lib.report.runs import newest_period, run_report
 
     period = args.period
     if not period:  # say which quarter and why, so a default run is never a surprise
         period, why = newest_period()
         print(f"report period {why}", file=sys.stderr)
-    res = run_report(
-        period,
-        with_code=args.with_code,
+    params = ReportParams(
+        period=period,
         amber_tolerance=args.tolerance,
         forecast_horizon=args.horizon,
-        sections=args.section or None,
+        sections=tuple(args.section or ()),
         timeout=args.timeout,
+        with_code=args.with_code,
     )
-    for html in res.html:
+    for html in run_report(params).html:
         print(html)
     return 0
 
 
 def cmd_deep_dive(args: argparse.Namespace) -> int:
+    from kpi_lib.report.params import DeepDiveParams
     from kpi_lib.report.runs import run_deep_dive
 
-    res = run_deep_dive(
-        args.kpi_id, with_code=args.with_code, forecast_horizon=args.horizon, timeout=args.timeout
+    params = DeepDiveParams(
+        kpi_id=args.kpi_id,
+        forecast_horizon=args.horizon,
+        timeout=args.timeout,
+        with_code=args.with_code,
     )
-    for html in res.html:
+    for html in run_deep_dive(params).html:
         print(html)
     return 0
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from kpi_lib.report.batch import batch
+    from kpi_lib.report.batch import run_batch
+    from kpi_lib.report.params import BatchParams
 
-    table = batch(
-        periods=args.period or None,
+    params = BatchParams(
+        periods=tuple(args.period or ()),
         deep_dives=args.deep_dives,
         workers=args.workers,
         with_code=args.with_code,
     )
+    table = run_batch(params)
     print(table.to_string(index=False))
     failed = int((table["status"] != "ok").sum())
     print(f"{len(table) - failed} succeeded, {failed} failed")
@@ -107,58 +125,69 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from kpi_lib.report.audit import audit
     from kpi_lib.report.audit_page import render
+    from kpi_lib.report.params import AuditParams
 
-    result = audit(args.manifest, keep=args.keep)
+    params = AuditParams(manifest=check_path(args.manifest), keep=args.keep, timeout=args.timeout)
+    result = audit(params.manifest, keep=params.keep, timeout=params.timeout)
     for line in result.lines():
         print(line)
-    print(f"audit page: {render(result, args.manifest)}")  # a readable record beside the code
+    print(f"audit page: {render(result, params.manifest)}")  # a readable record beside the code
     return 0 if result.ok else 1
 
 
-def _report_parsers(sub: argparse._SubParsersAction) -> None:
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--with-code", action="store_true", help="show code cells in the HTML")
-        p.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+def _run_options(p: argparse.ArgumentParser) -> None:
+    from kpi_lib.report.params import DEFAULT_TIMEOUT
 
-    p = sub.add_parser("report", help="run the quarterly report notebooks into outputs/<period>/")
+    p.add_argument("--with-code", action="store_true", help="show code cells in the HTML")
+    p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds allowed per cell")
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", help="e.g. 2022/23 Q2 (default: the newest report in data/raw)")
     p.add_argument(
         "--tolerance", type=float, default=AMBER_TOLERANCE, help="amber tolerance (relative)"
     )
-    p.add_argument(
-        "--horizon", type=int, default=FORECAST_HORIZON, help="forecast horizon in quarters"
-    )
+    p.add_argument("--horizon", type=int, default=FORECAST_HORIZON, help="forecast quarters")
     p.add_argument("--section", action="append", help="limit to a section (repeatable)")
-    common(p)
-    p.set_defaults(func=cmd_report)
+    _run_options(p)
 
-    p = sub.add_parser("deep-dive", help="run the KPI deep-dive notebook into outputs/kpi/<id>/")
+
+def _deep_dive_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("kpi_id")
     p.add_argument("--horizon", type=int, default=FORECAST_HORIZON)
-    common(p)
-    p.set_defaults(func=cmd_deep_dive)
+    _run_options(p)
 
-    p = sub.add_parser("batch", help="run every period's report (and deep dives) in parallel")
+
+def _batch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", action="append", help="only these periods (repeatable)")
     p.add_argument("--deep-dives", action="store_true", help="also every KPI's deep dive")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--with-code", action="store_true")
-    p.set_defaults(func=cmd_batch)
 
-    p = sub.add_parser("audit", help="re-run a published analysis from its manifest and compare")
+
+def _audit_args(p: argparse.ArgumentParser) -> None:
+    from kpi_lib.report.params import DEFAULT_TIMEOUT
+
     p.add_argument("manifest", help="outputs/<period>/manifest.json")
     p.add_argument("--keep", action="store_true", help="keep the re-run folder for inspection")
-    p.set_defaults(func=cmd_audit)
+    p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds allowed per cell")
 
 
 # --- store: ingest, sql, summary, catalog ------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
     from kpi_lib.store.ingest import describe, ingest
 
-    result = ingest(args.paths or None, period=args.period, rebuild=args.rebuild)
+    paths = [check_path(p) for p in args.paths]
+    if args.period is not None and not args.period.strip():
+        raise UsageError("--period must not be empty")
+    result = ingest(
+        paths or None, period=args.period, rebuild=args.rebuild, keep_going=True, progress=True
+    )
     for line in describe(result):
         print(line)
-    return 0
+    for failure in result.failed:  # the other files are in the store; these are not
+        print(f"kpi: error: {failure}", file=sys.stderr)
+    return 2 if result.failed else 0
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -182,30 +211,25 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ingest", help="rebuild data/processed/ from the reports in data/raw/")
+def _ingest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", help="files to add to the store (default: all of data/raw)")
     p.add_argument("--period", help="report period for a file that names none, e.g. 2023/24 Q2")
     p.add_argument("--rebuild", action="store_true", help="re-parse every file (ignore the cache)")
-    p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("sql", help="query the store with DuckDB SQL")
+
+def _sql_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="e.g. \"select * from current where kpi_id = 'library-visits'\"")
     add_format(p)
-    p.set_defaults(func=cmd_sql)
 
-    p = sub.add_parser("summary", help="a report's printed headline beside the computed one")
+
+def _summary_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", required=True, help="e.g. 2024/25 Q2")
     add_format(p)
-    p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("catalog", help="list KPIs; `catalog suggest`: match uncatalogued names")
+
+def _catalog_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", nargs="?", choices=["list", "suggest"], default="list")
     add_format(p)
-    p.set_defaults(func=cmd_catalog)
-
-
-BUILDERS.append(_store_parsers)
 
 
 # --- analysis: RAG recomputed, commentary claims ---------------------------------------------
@@ -256,8 +280,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return 0
 
 
-def _analysis_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rag", help="recompute each KPI's RAG from its printed target")
+def _rag_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", required=True, help="report period, e.g. 2022/23 Q2")
     p.add_argument(
         "--tolerance",
@@ -271,15 +294,11 @@ def _analysis_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--summary", action="store_true", help="print the headline both ways")
     add_format(p)
-    p.set_defaults(func=cmd_rag)
 
-    p = sub.add_parser("claims", help="check the figures quoted in a report's commentary")
+
+def _claims_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", required=True, help="report period, e.g. 2022/23 Q2")
     add_format(p)
-    p.set_defaults(func=cmd_claims)
-
-
-BUILDERS.append(_analysis_parsers)
 
 
 # --- forecast --------------------------------------------------------------------------------
@@ -291,6 +310,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     from kpi_lib.store.snapshot import Store
 
     check_horizon(args.horizon, "--horizon")
+    if not 0 <= args.seed < 2**32:  # numpy's range for a seed
+        raise UsageError(f"--seed must be 0 to {2**32 - 1}, got {args.seed}")
 
     data = Store.load()
     known = sorted(set(data.observations["kpi_id"]))
@@ -308,6 +329,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if args.format == "text":
         print(result.summary())
     elif args.format == "json":
+        import pandas as pd
+
         d = {"kpi_id": args.kpi_id, **result.to_dict()}
         for row in d["forecast"]:
             row["label"] = period_to_fiscal(pd.Period(row["period"], freq="Q"))
@@ -322,8 +345,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
-def _forecast_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("forecast", help="forecast one KPI's quarterly series with intervals")
+def _forecast_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("kpi_id")
     p.add_argument(
         "--horizon",
@@ -337,18 +359,84 @@ def _forecast_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--year-end", help="quarter the target applies to, e.g. 2024/25 Q4")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--format", choices=["csv", "json", "text"], default="csv")
-    p.set_defaults(func=cmd_forecast)
 
 
-BUILDERS.append(_forecast_parser)
-BUILDERS.append(_report_parsers)  # last: the commands that run notebooks
+def _extract_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file")
+    add_format(p)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+# Every command, in data-flow order: read a report, build the store, query it, analyse it,
+# then the commands that run notebooks. `kpi --help` lists them in this order.
+COMMANDS = (
+    Command(
+        "extract",
+        "print the KPI rows found in one report (PDF or text)",
+        _extract_args,
+        cmd_extract,
+    ),
+    Command(
+        "ingest", "rebuild data/processed/ from the reports in data/raw/", _ingest_args, cmd_ingest
+    ),
+    Command("sql", "query the store with read-only DuckDB SQL", _sql_args, cmd_sql),
+    Command(
+        "summary", "a report's printed headline beside the computed one", _summary_args, cmd_summary
+    ),
+    Command(
+        "catalog",
+        "list KPIs; `catalog suggest`: match uncatalogued names",
+        _catalog_args,
+        cmd_catalog,
+    ),
+    Command("rag", "recompute each KPI's RAG from its printed target", _rag_args, cmd_rag),
+    Command(
+        "claims", "check the figures quoted in a report's commentary", _claims_args, cmd_claims
+    ),
+    Command(
+        "forecast",
+        "forecast one KPI's quarterly series with intervals",
+        _forecast_args,
+        cmd_forecast,
+    ),
+    Command(
+        "report",
+        "run the quarterly report notebooks into outputs/<period>/",
+        _report_args,
+        cmd_report,
+    ),
+    Command(
+        "deep-dive",
+        "run the KPI deep-dive notebook into outputs/kpi/<id>/",
+        _deep_dive_args,
+        cmd_deep_dive,
+    ),
+    Command(
+        "batch", "run every period's report (and deep dives) in parallel", _batch_args, cmd_batch
+    ),
+    Command(
+        "audit",
+        "verify a published analysis against its manifest, then re-run it",
+        _audit_args,
+        cmd_audit,
+    ),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="Council KPI workbook")
     sub = parser.add_subparsers(dest="command", required=True)
-    for build in BUILDERS:
-        build(sub)
+    for cmd in COMMANDS:
+        p = sub.add_parser(cmd.name, help=cmd.help)
+        cmd.arguments(p)
+        p.set_defaults(func=cmd.run)
     return parser
 
 
@@ -362,6 +450,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # last resort: a file the OS refused, still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"kpi: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("kpi: interrupted", file=sys.stderr)
         return 130

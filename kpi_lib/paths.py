@@ -37,10 +37,6 @@ def outputs_dir() -> Path:
     return project_root() / "outputs"
 
 
-def notebooks_dir() -> Path:
-    return project_root() / "notebooks"
-
-
 def relative(path: Path) -> str:
     """A path as recorded in data and manifests: relative to the project root, posix."""
     try:

@@ -78,6 +78,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     test_reports and test_browser share them (xdist group "notebooks", one worker)."""
     from kpi_lib.report.audit import audit
     from kpi_lib.report.audit_page import render
+    from kpi_lib.report.params import DeepDiveParams, ReportParams
     from kpi_lib.report.runs import run_deep_dive, run_report
     from kpi_lib.store.ingest import ingest
 
@@ -86,9 +87,9 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         _use(mp, root)
         ingest()
-        run_report("2022/23 Q2")
+        run_report(ReportParams(period="2022/23 Q2"))
         run_report()
-        run_deep_dive(DEEP_KPI)
+        run_deep_dive(DeepDiveParams(DEEP_KPI))
         manifest = root / "outputs" / "2022-23_Q2" / "manifest.json"
         render(audit(manifest), manifest)
     return root

@@ -15,6 +15,7 @@ import pandas as pd
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 KPI_2022_23_Q2 = FIXTURES / "2022-23_Q2_kpis.csv"
+KPI_2023_24_Q2 = FIXTURES / "2023-24_Q2_kpis.csv"
 HISTORY_2019_20_Q3 = FIXTURES / "2019-20_Q3_kpis.csv"
 # Every field of the KPI-table gold: what the text and PDF readers are held to.
 KPI_FIELDS = (

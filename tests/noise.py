@@ -234,6 +234,100 @@ def kpi_page_break_in_table(text: str, seed: int = 0) -> str:
     return "\n".join(lines)
 
 
+# --- header noise as the 2023/24 OCR prints it (data/raw/2023-24_Q2) ---------------------------
+# Label pairs that OCR merged into one cell in that file, and pairs of the same kind.
+MERGEABLE = [
+    ("Target", "Good Is"),
+    ("Good Is", "As of Date"),
+    ("As of Date", "Metric Name"),
+    ("Latest Value", "RAG Status"),
+    ("RAG Status", "Trends"),
+]
+# label -> what stands in its place when OCR loses it; the data below must say what it is
+DROPPABLE = {
+    "Latest Value": ["", ""],
+    "Good Is": ["", ""],
+    "As of Date": [""],
+    "Target": ["3", "", "1"],
+}
+
+
+def merge_header_labels(head: list[str], rng: random.Random) -> list[str]:
+    """One adjacent pair of labels printed in the left cell, the right cell left empty; now
+    and then the left label repeated in front ("Target | Target Good Is As of Date | ")."""
+    pairs = [(a, b) for a, b in MERGEABLE if a in head and b in head[head.index(a) + 1 :][:1]]
+    if not pairs:
+        return head
+    a, b = rng.choice(pairs)
+    c = head.index(a)
+    out = list(head)
+    out[c : c + 2] = [f"{a} {b}", ""]
+    if c > 0 and rng.random() < 0.3:
+        out[c] = f"{head[c - 1]} {out[c]}"
+    return out
+
+
+def drop_header_label(head: list[str], rng: random.Random) -> list[str]:
+    """One label lost over its column: an empty cell, or a stray digit for the Target."""
+    labels = [h for h in DROPPABLE if h in head]
+    if not labels:
+        return head
+    h = rng.choice(labels)
+    out = list(head)
+    out[out.index(h)] = rng.choice(DROPPABLE[h])
+    return out
+
+
+def _headers(text: str, seed: int, change) -> str:
+    rng = random.Random(seed)
+    lines = _lines(text)
+    for i, _ in _tables(lines, KPI_HEADER_START):
+        lines[i] = "\t".join(change(lines[i].split("\t"), rng))
+    return "\n".join(lines)
+
+
+def kpi_merged_labels(text: str, seed: int = 0) -> str:
+    """Two header labels in one cell and an empty cell after it ("Good Is As of Date" | "")."""
+    return _headers(text, seed, merge_header_labels)
+
+
+def kpi_missing_label(text: str, seed: int = 0) -> str:
+    """A header label lost over its column (Latest Value, Good Is, As of Date, or the Target
+    turned into a stray "3"), the data below intact."""
+    return _headers(text, seed, drop_header_label)
+
+
+def kpi_stray_header_cell(text: str, seed: int = 0) -> str:
+    """A stray first header cell ("1") over an empty first cell in every data row."""
+    rng = random.Random(seed)
+    lines = _lines(text)
+    for i, rows in _tables(lines, KPI_HEADER_START):
+        lines[i] = rng.choice(["1", "3", ","]) + "\t" + lines[i]
+        for j in rows:
+            lines[j] = "\t" + lines[j]
+    return "\n".join(lines)
+
+
+def kpi_trailing_empty_cell(text: str, seed: int = 0) -> str:
+    """An empty cell after the last header label and after every data row."""
+    lines = _lines(text)
+    for i, rows in _tables(lines, KPI_HEADER_START):
+        for j in [i, *rows]:
+            lines[j] += "\t"
+    return "\n".join(lines)
+
+
+def kpi_debris_above_header(text: str, seed: int = 0) -> str:
+    """A row of empty cells holding an OCR mark or two between the heading and the table."""
+    rng = random.Random(seed)
+    lines = _lines(text)
+    for i, _ in reversed(_tables(lines, KPI_HEADER_START)):
+        cells = [""] * 7
+        cells[rng.randrange(7)] = rng.choice(["J -", ",", "|", "~"])
+        lines[i:i] = ["\t".join(cells)]
+    return "\n".join(lines)
+
+
 KPI_NOISES = {
     "header_typos": kpi_header_typos,
     "split_target": kpi_split_target,
@@ -245,6 +339,11 @@ KPI_NOISES = {
     "two_line_headings": kpi_two_line_headings,
     "junk_before_table": kpi_junk_before_table,
     "page_break_in_table": kpi_page_break_in_table,
+    "merged_labels": kpi_merged_labels,
+    "missing_label": kpi_missing_label,
+    "stray_header_cell": kpi_stray_header_cell,
+    "trailing_empty_cell": kpi_trailing_empty_cell,
+    "debris_above_header": kpi_debris_above_header,
 }
 HISTORY_NOISES = {
     "header_typos": history_header_typos,
@@ -291,8 +390,9 @@ def _prose(line: str) -> bool:
 
 def other_quarter(text: str, seed: int = 0) -> str:
     """A plausible report from another quarter: each table gets a random mix of the noises
-    above (glyph look-alikes always; header typos, a split column, no Trends, a Ref column,
-    a stray leading column, a page break, junk above, a wrapped heading sometimes), and page
+    above (glyph look-alikes always; header typos, a split column, two labels merged in one
+    cell, a label lost, no Trends, a Ref column, a stray leading column, a page break, junk
+    above, a wrapped heading sometimes), and page
     footers fall between paragraphs of prose."""
     rng = random.Random(seed)
     lines = _lines(text)
@@ -311,10 +411,15 @@ def other_quarter(text: str, seed: int = 0) -> str:
             and all(len(c) == len(names) and not c[-1].strip() for c in body)
         ):
             head, body = head[:-1], [c[:-1] for c in body]
+        split = rng.random() < 0.4
+        if not split and rng.random() < 0.3:
+            head = merge_header_labels(head, rng)
+        if not split and rng.random() < 0.3:
+            head = drop_header_label(head, rng)
         head = [
             rng.choice(KPI_TYPOS[h]) if h in KPI_TYPOS and rng.random() < 0.4 else h for h in head
         ]
-        if rng.random() < 0.4:
+        if split:
             c = names.index(rng.choice(["Target", "Metric Name"]))
             if rng.random() < 0.7:
                 head[c : c + 1] = split_cell(head[c], rng)

@@ -133,6 +133,7 @@ class Layout:
     odd_fill: str = ""  # hex fill of the first colour-only row instead of its RAG colour
     image_page: bool = False  # a page holding only a picture (a scan pasted into the report)
     commentary_bullets: int = 0  # "Actions:" as this many wrapped bullet points, not a paragraph
+    rules: bool = True  # KPI tables ruled; False: no lines at all, a shaded header row only
 
 
 @dataclass
@@ -325,7 +326,7 @@ def _kpi_table(
     data: list[list[object]] = [header]
     printed: dict[str, list[str]] = {}  # cell texts per column, for the column widths
     style: list[tuple] = [
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        *([("GRID", (0, 0), (-1, -1), 0.5, colors.black)] if layout.rules else []),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(HEADER_FILL)),
     ]

@@ -53,13 +53,6 @@ def _truncated(d: Path, good: Path) -> Path:
     return truncate(good, d / "truncated.pdf")
 
 
-def _no_xref(d: Path, good: Path) -> Path:
-    """Cross-reference table and trailer lost, end marker kept: the catalog is unreachable."""
-    data = good.read_bytes()
-    (d / "noxref.pdf").write_bytes(data[: data.rfind(b"xref")] + b"%%EOF\n")
-    return d / "noxref.pdf"
-
-
 def _encrypted(d: Path, good: Path) -> Path:
     return build_encrypted_pdf(d / "locked.pdf")
 
@@ -87,7 +80,6 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], str, int | None]] = {
     "empty": (_empty, "empty", None),
     "not a pdf": (_not_pdf, "not a pdf", None),
     "truncated": (_truncated, "truncated", None),
-    "no xref": (_no_xref, "cannot", None),
     "encrypted": (_encrypted, "password", None),
     "scanned": (_scanned, "no text layer", 1),
     "scanned, 3 pages": (_scanned_pages, "no text layer on any of its 3 pages", None),

@@ -116,7 +116,23 @@ def test_different_age_groups_and_timescales_stay_apart(cat: Catalog) -> None:
 def test_every_gold_metric_name_resolves(cat: Catalog) -> None:
     names = set(pd.read_csv(FIXTURES / "2022-23_Q2_kpis.csv")["metric_name"])
     names |= set(pd.read_csv(FIXTURES / "2019-20_Q3_kpis.csv")["metric_name"])
+    names |= set(pd.read_csv(FIXTURES / "2023-24_Q2_kpis.csv")["metric_name"])
     assert [n for n in sorted(names) if cat.resolve(n) is None] == []
+
+
+def test_renamed_kpi_keeps_its_id(cat: Catalog) -> None:
+    """2023/24 prints the NHS health checks KPI "per quarter": the same indicator, one id."""
+    assert cat.resolve(
+        "NHS Health Checks undertaken (proportion of eligible population per quarter) %"
+    ) == cat.resolve("NHS Health Checks undertaken (proportion of eligible population per year)")
+    # a combined count and a KPI for disadvantaged pupils only are new indicators
+    assert cat.resolve(
+        "Number of visits to libraries and Number of e-downloads (annual cumulative indicator)"
+    ) not in {cat.resolve("Number of visits to libraries (annual cumulative indicator)"), None}
+    assert cat.resolve("Disadvantaged Pupils Average Attainment 8 Score at Key Stage 4") not in {
+        cat.resolve("Pupils Average Attainment 8 Score at Key Stage 4"),
+        None,
+    }
 
 
 def test_entries_use_the_declared_vocabularies(cat: Catalog) -> None:

@@ -330,3 +330,15 @@ def test_rag_from_fill_by_hue() -> None:
     assert rag_from_fill(_rgb("#D9E2F3"), s) == ""  # pale header blue: no colour
     assert rag_from_fill(_rgb("#4472C4"), s) is None  # saturated blue: unknown, not guessed
     assert rag_from_fill(None, s) == ""
+
+
+def test_pdf_without_xref_is_repaired_and_read_whole(default, tmp_path: Path) -> None:
+    """Cross-reference table and trailer lost, end marker kept: pypdfium2 rebuilds the table
+    from the objects, so the file reads to the same rows as the intact one (none dropped)."""
+    built, ex = default
+    data = built.path.read_bytes()
+    broken = tmp_path / "noxref.pdf"
+    broken.write_bytes(data[: data.rfind(b"xref")] + b"%%EOF\n")
+    got = read_pdf(broken, cache=False)
+    cols = ["source_file"]
+    assert got.frame().drop(columns=cols).equals(ex.frame().drop(columns=cols))

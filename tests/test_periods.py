@@ -288,6 +288,7 @@ def _lines(rel: str) -> list[str]:
         ("2019-20_Q3/2019-20_Q3_committee_agenda_pack.txt", "2019/20 Q3"),
         ("2021-22_Q4/2021-22_Q4_performance_report.txt", "2021/22 Q4"),
         ("2022-23_Q2/2022-23_Q2_kpi_commentary.md", "2022/23 Q2"),
+        ("2023-24_Q2/2023-24_Q2_kpi_commentary.txt", "2023/24 Q2"),
         ("2024-25_Q2/2024-25_Q2_executive_summary.txt", "2024/25 Q2"),
     ],
 )

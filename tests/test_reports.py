@@ -150,9 +150,16 @@ def test_audit_names_changed_input_edited_cell_and_edited_page(
     kept = project / "outputs" / "_kept_audit"
     shutil.copytree(audit_dir, kept)  # the passing audit page, for tests/test_browser.py
     try:
+        # a changed input: named, the edited table and page named too, and nothing re-run
         assert main(["audit", str(out / "manifest.json")]) == 1
         text = capsys.readouterr().out
-        assert "2021-22_Q4_performance_report.txt" in text
+        assert "audit REFUSED" in text and "2021-22_Q4_performance_report.txt" in text
+        assert "tables/headline.csv: published file edited" in text
+        assert "02_quarterly_report.html: published page edited since the run" in text
+        # inputs as recorded: the re-run names the edited cell and the first edited text
+        raw.write_bytes(original_raw)
+        assert main(["audit", str(out / "manifest.json")]) == 1
+        text = capsys.readouterr().out
         assert "tables/headline.csv: published file edited" in text
         assert re.search(r"tables/headline.csv: row 1, column \w+: published '\d+'", text)
         assert re.search(

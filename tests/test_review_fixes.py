@@ -229,18 +229,32 @@ def _edit_notebook(path: Path, find: str, replace: str) -> None:
     path.write_text(text.replace(find, replace), encoding="utf-8")
 
 
-def test_audit_names_an_edited_notebook_and_where_it_kept_the_rerun(
+def test_audit_refuses_an_edited_notebook_and_runs_nothing(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kpi_lib.report.audit import audit
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # a re-run would land here
+    before = set(tmp_path.iterdir())
+    root = published.parents[2]
+    nb = root / "notebooks" / "tiny.ipynb"
+    _edit_notebook(nb, "time.sleep(sleep)", "open('RAN', 'w').write('edited code ran')")
+    result = audit(published, keep=True)
+    assert not result.ok and result.refused
+    assert result.inputs_changed[0].startswith("notebooks/tiny.ipynb: sha256 was ")
+    assert result.lines()[0].startswith("audit REFUSED:") and "nothing was run" in result.lines()[0]
+    assert not (root / "RAN").exists() and set(tmp_path.iterdir()) == before
+    assert result.kept == ""
+
+
+def test_audit_keeps_the_rerun_when_asked(
     published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kpi_lib.report.audit import audit
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # a kept re-run lands here
-    nb = published.parents[2] / "notebooks" / "tiny.ipynb"
-    _edit_notebook(nb, "A tiny notebook the runner", "An edited notebook the runner")
     result = audit(published, keep=True)
-    assert not result.ok
-    assert result.inputs_changed[0].startswith("notebooks/tiny.ipynb: sha256 was ")
-    assert result.results_changed == []  # same tables: only the notebook differs
+    assert result.ok, result.lines()
     assert Path(result.kept).parent == tmp_path and (Path(result.kept) / "run").is_dir()
     assert f"re-run kept at {result.kept}" in result.lines()
 
@@ -262,8 +276,11 @@ def test_audit_failures_are_one_line_and_point_only_at_kept_files(
     with pytest.raises(UsageError, match="audit the manifest inside its output folder"):
         audit(elsewhere)
 
-    _edit_notebook(nb, "time.sleep(sleep)", "raise RuntimeError('edited after publication')")
-    with pytest.raises(NotebookError, match="edited after publication") as err:
+    # the project's own notebook, unchanged, failing on the manifest's parameters
+    m = json.loads(published.read_text())
+    m["notebooks"][0]["parameters"]["fail"] = True
+    published.write_text(json.dumps(m))
+    with pytest.raises(NotebookError, match="asked to fail") as err:
         audit(published)
     assert "kept at" not in str(err.value)  # the scratch copy is gone: never point at it
     assert not list(scratch.iterdir())

@@ -111,19 +111,21 @@ def test_series_is_in_time_order_and_current(store_root: Path) -> None:
 
 def test_sickness_series_lines_up_three_reports(store_root: Path) -> None:
     """Rolling 12-month sickness figures from the 2019/20 history cells ("Jan to Dec 2019"), the
-    2021/22 prose ("2021-04 to 2022-03") and the 2022/23 table, one point per quarter label."""
+    2021/22 prose ("2021-04 to 2022-03") and the 2022/23 and 2023/24 tables, one point per
+    quarter label."""
     kpi_id = load_catalog().resolve("Sickness Absence days per FTE")
     assert kpi_id == "sickness-absence-days-per-fte"  # the id data/catalog/kpis.yaml gives
     s = store.series(kpi_id)
     assert s.index.is_unique
     obs = store.load("observations")
     cur = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].set_index("period").loc[s.index]
-    assert set(cur["report_period"]) == {"2019/20 Q3", "2021/22 Q4", "2022/23 Q2"}
+    assert set(cur["report_period"]) == {"2019/20 Q3", "2021/22 Q4", "2022/23 Q2", "2023/24 Q2"}
     assert cur["period_end"].is_monotonic_increasing
     labels = [parse_period(label) for label in s.index]
     assert all(p.kind == "fy_quarter" for p in labels)  # comparable: all quarter labels
     assert [p.end for p in labels] == sorted(p.end for p in labels)
     assert s["2019/20 Q3"] == 12.28 and s["2021/22 Q4"] == 13.86 and s["2022/23 Q2"] == 3.05
+    assert s["2023/24 Q2"] == 3.25
     quarterly = store.series("care-home-admissions-18-64")
     assert quarterly.index.is_unique and quarterly["2021/22 Q4"] == 16.3
 
@@ -144,7 +146,7 @@ def test_series_orders_a_rolling_year_by_its_end(store_root: Path) -> None:
     path.write_text(ROLLING, encoding="utf-8")
     ingest()
     s = store.series("sickness-absence-days-per-fte")
-    assert list(s.index[-2:]) == ["2022/23 Q2", "2022/23 Q4"]
+    assert list(s.index[-3:]) == ["2022/23 Q2", "2022/23 Q4", "2023/24 Q2"]
     assert s["2022/23 Q4"] == 12.9 and s.index.is_unique
 
 

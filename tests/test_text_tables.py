@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_lib.readers import text_tables
+from kpi_lib.readers import stray_tables, text_tables
 from kpi_lib.readers.extract import extract
 from kpi_lib.readers.headings import find_sections, is_junk, table_heading
 from kpi_lib.readers.textdoc import TextDoc
@@ -74,6 +74,8 @@ def test_survives_noise(name, seed, text, gold):
     assert match_rate(result.frame(), gold, FIELDS) == 1.0
     assert result.issues == []
     assert result.tables == 30
+    # and no tab row is left over as an unrecognised table
+    assert stray_tables.read(TextDoc(Path("report.md"), noisy.split("\n"))).issues == []
 
 
 def test_ref_column_is_read(text):

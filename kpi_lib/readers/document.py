@@ -2,7 +2,7 @@
 and its commentary.
 
 Nothing here looks at any other file, so the result depends only on the file's bytes and the
-code that reads it; that is what lets kpi_lib.store.cache keep it keyed by sha256. Where the
+code that reads it; that is what lets kpi_lib.readers.cache keep it keyed by sha256. Where the
 file lies is not part of what it says: source paths are left blank and filled in per run.
 """
 
@@ -56,7 +56,9 @@ def parse_file(path: Path, data: bytes) -> FileResult:
         raise
     except Exception as exc:  # a reader tripping over a damaged file still names the file
         raise InputError(str(path), f"cannot read: {type(exc).__name__}: {exc}") from None
-    lines, pages = _pdf_lines(path) if pdf else (_text_lines(path), None)
+    # a PDF is parsed once: its printed lines (reading order) serve the headline and period
+    lines = [t.text for t in printed] if pdf else _text_lines(path)
+    pages = extraction.pages if pdf else None
     # where the file lies is not part of what it says: paths are filled in per run
     rows = [asdict(r) | {"source_file": ""} for r in extraction.rows]
     detected = detect_report_period(lines)
@@ -87,25 +89,6 @@ def _text_lines(path: Path) -> list[str]:
     from kpi_lib.readers.textdoc import load_text
 
     return load_text(path).lines
-
-
-def _pdf_lines(path: Path) -> tuple[list[str], int | None]:
-    """The PDF's text, for the headline and the quarter it names (not for table rows)."""
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as exc:
-        raise InputError(str(path), f"cannot read the PDF's text: {exc}") from None
-    try:
-        lines: list[str] = []
-        for i in range(len(pdf)):
-            page = pdf[i]
-            text = page.get_textpage().get_text_range()
-            lines.extend(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-        return lines, len(pdf)
-    finally:
-        pdf.close()
 
 
 def _first_heading(lines: list[str]) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kpi_lib.errors import InputError
 from kpi_lib.readers.rows import Extraction
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class NoTablesError(InputError):

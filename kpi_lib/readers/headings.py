@@ -47,7 +47,9 @@ def is_junk(line: str) -> bool:
         return True
     if _PAGE_NO.match(text):
         return True
-    return len(text) <= 8 and not any(c.isalnum() for c in text)
+    # stray marks, also an OCR'd row of empty cells holding a mark or two ("\t\tJ -\t\t")
+    text = " ".join(text.split())
+    return len(text) <= 8 and sum(c.isalnum() for c in text) <= (1 if "\t" in line else 0)
 
 
 def heading_level(line: str) -> int | None:
@@ -104,6 +106,8 @@ def table_heading(lines: list[str], header: int) -> str:
         first = heading_text(lines[i - 1]) or ""
         if not is_label(first):
             return clean_heading(f"{first} {lines[i].strip()}")
+    if i >= 0 and heading_level(lines[i]) is None and (plain := _plain_heading(lines, i)):
+        return plain
     while i >= 0:
         text = heading_text(lines[i])
         if text and not is_label(text):
@@ -115,6 +119,47 @@ def table_heading(lines: list[str], header: int) -> str:
             return text
         i -= 1
     return ""
+
+
+_JOINS = (" and", " or", ",", "&", "\u2013", "-")
+_MAX_PLAIN_HEADING = 200
+
+
+def _plain_line(lines: list[str], i: int) -> str | None:
+    """A one-sentence unmarked line standing alone between blank lines (a plain-text report's
+    heading), without its closing full stop; None for prose, bullets, labels and junk."""
+    line = lines[i]
+    text = line.strip()
+    if (
+        not text
+        or "\t" in line
+        or _BULLET.match(line)
+        or is_junk(line)
+        or len(text) > _MAX_PLAIN_HEADING
+        or text.endswith((":", ";"))
+        or ". " in text
+        or not (i == 0 or is_blankish(lines[i - 1]))
+        or not (i + 1 >= len(lines) or is_blankish(lines[i + 1]))
+    ):
+        return None
+    text = clean_heading(text)
+    return None if not text or is_label(text) else text
+
+
+def _plain_heading(lines: list[str], i: int) -> str | None:
+    """The plain heading at lines[i], joined with the one above when that ends mid-phrase
+    ("... within 6 months, and" / "Successful completion of ...")."""
+    text = _plain_line(lines, i)
+    if text is None:
+        return None
+    j = i - 1
+    while j >= 0 and is_blankish(lines[j]):
+        j -= 1
+    if j >= 0 and i - j <= 2 and lines[j].rstrip().endswith(_JOINS):
+        above = _plain_line(lines, j)
+        if above and len(above) + len(text) < _MAX_PLAIN_HEADING:
+            return clean_heading(f"{above} {text}")
+    return text
 
 
 def priority_names(lines: list[str]) -> list[str]:

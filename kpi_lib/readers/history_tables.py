@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kpi_lib.readers.headers import best_label, join_split, match_header
+from kpi_lib.readers.headers import best_label, join_split, match_header, screen
 from kpi_lib.readers.headings import find_sections
 from kpi_lib.readers.rows import Extraction, Issue, Row
 from kpi_lib.readers.text_tables import (
@@ -132,6 +132,8 @@ class HistoryLayout:
 
 def history_header(cells: list[str], period: ReportPeriod | None) -> HistoryLayout | None:
     """Recognise a history table header; None for any other table (e.g. a risk register)."""
+    if not screen(cells, HISTORY_HEADER, 3):
+        return None  # most lines: no header words, so no need to clean each cell
     fixed = [_fixed_part(c) for c in cells]
     match = match_header(fixed, HISTORY_HEADER, required=("metric_name",), min_columns=3)
     if match is None or not {"frequency", "directorate"} & match.columns.keys():

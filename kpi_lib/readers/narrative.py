@@ -3,14 +3,17 @@
 "... at 692.0 admissions per 100,000 population".
 
 One row per KPI heading. Which headings are KPIs: a leaf heading (no numbered children) outside
-"Risks and Opportunities" that carries a RAG tag, is named in the KPI catalogue, or names its unit
-("%", "per 100,000", "days", "£"). Other leaf headings become an Issue, never a silent skip.
+"Risks and Opportunities" that carries a RAG tag, names its unit ("%", "per 100,000", "days",
+"£") or states a figure in its first sentences; the rest become an Issue, never a silent skip.
+The reader never reads the KPI catalogue: whether a name is a KPI, and what its unit is, are
+settled in the store (kpi_lib.store.observations), so a catalogue edit needs no re-parse.
 
-The value is the first figure in the first sentences whose unit is the KPI's unit (from the
-catalogue, else from the heading): years, dates, section numbers, ranges ("18-64", "600-680")
-and compounds ("3-month") are never values. For annual cumulative KPIs a figure stated for the
-year ("over the year", "annual total") wins over a quarter's own. Without a known unit no figure
-is taken: a wrong number in a time series is worse than a gap flagged as an Issue.
+The value is the first figure in the first sentences whose unit is the KPI's unit: years, dates,
+section numbers, ranges ("18-64", "600-680") and compounds ("3-month") are never values. For
+annual cumulative KPIs a figure stated for the year ("over the year", "annual total") wins over
+a quarter's own. The reader takes the heading's unit; each row also carries (Row.figures) the
+figure every catalogue unit would choose, so the store can apply the catalogue's unit. Without a
+known unit no figure is taken: a wrong number in a time series is worse than a gap.
 """
 
 from __future__ import annotations
@@ -18,12 +21,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from kpi_lib.errors import InputError
 from kpi_lib.periods import Period, detect_report_period, parse_period
 from kpi_lib.readers.rows import Extraction, Issue, Row
 from kpi_lib.readers.textdoc import TextDoc
-from kpi_lib.store.catalog import Catalog, load_catalog
 from kpi_lib.values import MONTH_PATTERN, SCALE, collapse
 
 READER = "narrative"
@@ -295,17 +297,17 @@ def _signed(value: float, title: str, sentence: str) -> float:
 
 
 # --- the reader ----------------------------------------------------------------------------------
-def read(doc: TextDoc, catalog: Catalog | None = None) -> Extraction:
-    """KPI rows stated in prose under numbered headings; nothing for documents without them."""
+def read(doc: TextDoc) -> Extraction:
+    """KPI rows stated in prose under numbered headings; nothing for documents without them.
+
+    Never reads the KPI catalogue, so what a file yields depends on its bytes alone (the
+    per-file cache relies on it): each row carries in `figures` the figure every unit would
+    choose, and the store settles a catalogued KPI's value by the catalogue's unit
+    (kpi_lib.store.observations.settle_figure)."""
     out = Extraction(source_file=doc.name)
     heads = _headings(doc.lines)
     if not any(h.depth > 1 for h in heads):
         return out
-    if catalog is None:
-        try:
-            catalog = load_catalog()
-        except InputError as exc:
-            out.issues.append(Issue("other", f"KPI catalogue not used: {exc}", doc.name))
     report = detect_report_period(doc.lines)
     section, risk_prefix = "", ""
     parents: dict[str, str] = {}
@@ -322,7 +324,41 @@ def read(doc: TextDoc, catalog: Catalog | None = None) -> Extraction:
             continue
         if _is_parent(h, nxt) or any(_RISK_BODY.search(t) for _, t in h.body[:2]):
             continue
-        _read_heading(h, section, parents, report, catalog, doc.name, out)
+        _read_heading(h, section, parents, report, doc.name, out)
+    return out
+
+
+def figure_key(unit: str, cumulative: bool) -> str:
+    """Key of Row.figures: the catalogue unit and whether the KPI is annual cumulative."""
+    return f"{unit}|{'cumulative' if cumulative else 'point'}"
+
+
+def _figure(
+    chosen: tuple[int, str, _Figure] | None, h: _Heading, report: Period | None
+) -> dict[str, Any]:
+    """What a row says for one choice of figure (none: no value, the heading's own line)."""
+    if chosen is None:
+        label = report.label if report is not None else ""
+        return {"value": None, "value_text": "", "as_of_text": label, "source_line": h.line}
+    line_no, sentence, fig = chosen
+    return {
+        "value": _signed(fig.value, h.title, sentence),
+        "value_text": fig.text,
+        "as_of_text": _as_of(sentence, fig, report),
+        "source_line": line_no,
+    }
+
+
+def _figures_by_unit(
+    sentences: list[tuple[int, str]], h: _Heading, report: Period | None
+) -> dict[str, dict[str, Any]]:
+    """The figure each catalogue unit (point or annual cumulative) would choose, where any."""
+    out: dict[str, dict[str, Any]] = {}
+    for unit in _ACCEPT:
+        for cumulative in (False, True):
+            chosen = _choose(sentences, unit, cumulative)
+            if chosen is not None:
+                out[figure_key(unit, cumulative)] = _figure(chosen, h, report)
     return out
 
 
@@ -331,43 +367,40 @@ def _read_heading(
     section: str,
     parents: dict[str, str],
     report: Period | None,
-    catalog: Catalog | None,
     source: str,
     out: Extraction,
 ) -> None:
-    entry = None
-    if catalog is not None and (kpi_id := catalog.resolve(h.title)):
-        entry = catalog.get(kpi_id)
-    unit = entry.unit if entry is not None else _heading_unit(h.title)
-    if not (h.rag or entry is not None or unit is not None):
-        msg = f"numbered heading {h.num} {h.title!r} is not RAG-tagged, catalogued or unit-named"
+    unit = _heading_unit(h.title)
+    sentences = _sentences(h)
+    figures = _figures_by_unit(sentences, h, report)
+    if not (h.rag or unit is not None or figures):
+        msg = f"numbered heading {h.num} {h.title!r} is not RAG-tagged or unit-named"
         out.issues.append(
-            Issue("uncatalogued_heading", msg + "; no row made", source, None, h.line)
+            Issue(
+                "uncatalogued_heading",
+                msg + " and states no figure; no row made",
+                source,
+                None,
+                h.line,
+            )
         )
         return
     parent = parents.get(h.num.rsplit(".", 1)[0], "") if h.depth > 2 else ""
+    cumulative = "cumulative" in h.title.lower()
+    chosen = figures.get(figure_key(unit, cumulative)) if unit is not None else None
     row = Row(
         metric_name=h.title,
         section=section,
         heading=parent or h.title,
-        as_of_text=report.label if report is not None else "",
         rag=h.rag,
         source_file=source,
-        source_line=h.line,
         reader=READER,
+        figures={"": _figure(None, h, report), **figures},
+        **(chosen or _figure(None, h, report)),
     )
-    sentences = _sentences(h)
-    cumulative = entry is not None and entry.accumulation == "annual cumulative"
-    chosen = _choose(sentences, unit, cumulative) if unit is not None else None
-    if chosen is None:
-        why = f"no {unit} figure in its first sentences" if unit else "its unit is unknown"
+    if chosen is None and (unit is not None or not figures):
+        why = f"no {unit} figure in its first sentences" if unit else "no figure in its prose"
         out.issues.append(
             Issue("no_value_in_prose", f"{h.num} {h.title!r}: {why}", source, None, h.line)
         )
-    else:
-        line_no, sentence, fig = chosen
-        row.value = _signed(fig.value, h.title, sentence)
-        row.value_text = fig.text
-        row.as_of_text = _as_of(sentence, fig, report)
-        row.source_line = line_no
     out.rows.append(row)

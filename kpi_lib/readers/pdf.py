@@ -4,7 +4,7 @@ Pipeline: check the file -> scan pages (pdf_scan: pypdfium2 text objects for eve
 pdfplumber tables only on pages with drawn rules; page ranges spread over processes for long
 documents) -> layout (pdf_layout: lines, running header/footer, headings) -> tables (pdf_tables:
 KPI header, page-break joins, cells, RAG) -> rows. Results are cached by the file's sha256
-(kpi_lib.readers.pdf_cache). `debug_page` draws what was found on one page, like pdfplumber's
+(kpi_lib.readers.cache). `debug_page` draws what was found on one page, like pdfplumber's
 debug_tablefinder.
 
 Row provenance: `source_page` is 1-based; `source_line` is the 1-based number of the first
@@ -26,7 +26,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from kpi_lib.errors import InputError
-from kpi_lib.readers import pdf_cache as pdfcache
+from kpi_lib.readers import cache as pdfcache
 from kpi_lib.readers.pdf_layout import (
     Heading,
     Line,
@@ -265,7 +265,8 @@ def _check_text_layer(a: Analysis) -> None:
         where = "" if one else f" on any of its {len(a.scans)} pages"
         raise InputError(
             a.source,
-            f"no text layer{where} (a scanned image?); run OCR on it first",
+            f"no text layer{where} (a scanned image?); run OCR on it first, e.g. "
+            f"`ocrmypdf {a.source} ocr.pdf`, and read ocr.pdf",
             page=1 if one else None,
         )
 
@@ -356,9 +357,9 @@ def _assign_headings(
         if kind == 0:
             assert isinstance(obj, Heading)
             if obj.level == "section":
-                section, heading = obj.text, ""
+                section, heading = _title(obj.text), ""
             else:
-                heading = obj.text
+                heading = _title(obj.text)
         elif kind == 2:
             assert isinstance(obj, PlacedTable)
             root = obj
@@ -367,6 +368,11 @@ def _assign_headings(
             obj.section, obj.heading = (
                 (root.section, root.heading) if root is not obj else (section, heading)
             )
+
+
+def _title(text: str) -> str:
+    """A heading as a title: without the full stop some authors end it with."""
+    return text[:-1].rstrip() if text.endswith(".") and not text.endswith("..") else text
 
 
 def _emit_rows(a: Analysis, s: PdfSettings) -> None:
@@ -407,14 +413,14 @@ def read_pdf(
     s = settings or DEFAULT
     check_file(path)
     use_cache = pdfcache.enabled() if cache is None else cache
-    cache_key = pdfcache.key(path, s.fingerprint()) if use_cache else ""
+    sha = pdfcache.file_sha256(path) if use_cache else ""
     if use_cache:
-        hit = pdfcache.load(cache_key, str(path))
+        hit = pdfcache.extraction_load(sha, s.fingerprint(), str(path))
         if hit is not None:
             return hit
     result = analyse(scan_pages(path, s, workers), str(path), s).extraction()
     if use_cache:
-        pdfcache.store(cache_key, result)
+        pdfcache.extraction_store(sha, s.fingerprint(), result)
     return result
 
 

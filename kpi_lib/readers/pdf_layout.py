@@ -51,6 +51,18 @@ def _inside(bit: TextBit, boxes: list[BBox]) -> bool:
     return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
 
 
+def spaced(bits: list[TextBit]) -> bool:
+    """Whether the producer keeps the blanks between words in its text objects (browsers and
+    OCR layers do): then a small gap between two objects is kerning, not a missing space."""
+    with_blank = sum(1 for b in bits if " " in b.text)
+    return bool(bits) and with_blank >= 0.1 * len(bits)
+
+
+def space_gap(size: float, has_blanks: bool) -> float:
+    """The gap (pt) between two text objects of a line above which a space is read."""
+    return (0.4 if has_blanks else 0.15) * size
+
+
 def group_lines(bits: list[TextBit], page: int) -> list[Line]:
     """Text objects sharing a baseline, left to right, as printed lines (top to bottom)."""
     ordered = sorted(bits, key=lambda b: (round(b.baseline, 1), b.x0))
@@ -64,12 +76,13 @@ def group_lines(bits: list[TextBit], page: int) -> list[Line]:
                 continue
         groups.append([bit])
     lines = []
+    has_blanks = spaced(bits)
     for group in groups:
         group.sort(key=lambda b: b.x0)
         text = group[0].text
         for prev, bit in zip(group, group[1:], strict=False):
             gap = bit.x0 - prev.x1
-            sep = " " if gap > 0.15 * bit.size and not text.endswith(" ") else ""
+            sep = " " if gap > space_gap(bit.size, has_blanks) and not text.endswith(" ") else ""
             text += sep + bit.text
         weight = Counter()
         for bit in group:

@@ -8,8 +8,10 @@ by `scan_range`, which worker processes call too, so results never depend on the
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
@@ -65,6 +67,8 @@ class TableScan:
     columns: tuple[float, ...]  # x of every column boundary, left to right
     rows: list[list[CellScan]]
     row_tops: list[float]
+    ruled: bool = True  # False: found by the alignment of words (pdf_words), not by rules
+    ocr: bool = False  # read from an OCR text layer: cell fills are the rendered page's colours
 
 
 @dataclass
@@ -76,6 +80,8 @@ class PageScan:
     tables: list[TableScan] = field(default_factory=list)
     images: int = 0
     ruled: bool = False  # had drawn rules, so pdfplumber looked for tables
+    fills: list[tuple[BBox, RGB]] = field(default_factory=list)  # filled areas, painter's order
+    scanned: bool = False  # a page image under an invisible (OCR) text layer
 
 
 @dataclass
@@ -99,49 +105,82 @@ def is_bold(fontname: str, weight: int = 0, render_mode: int = 0) -> bool:
     )
 
 
-def _pdfium_pass(page: pdfium.PdfPage, number: int, settings: PdfSettings) -> PageScan:
+def _fill_rgb(raw: object) -> RGB | None:
+    """The fill colour of a path object that is filled, else None."""
+    fillmode, stroke = ctypes.c_int(0), ctypes.c_int(0)
+    if not pdfium_c.FPDFPath_GetDrawMode(raw, ctypes.byref(fillmode), ctypes.byref(stroke)):
+        return None
+    if fillmode.value == 0:
+        return None
+    r, g, b, a = (ctypes.c_uint(0) for _ in range(4))
+    if not pdfium_c.FPDFPageObj_GetFillColor(
+        raw, ctypes.byref(r), ctypes.byref(g), ctypes.byref(b), ctypes.byref(a)
+    ):
+        return None
+    return (r.value / 255, g.value / 255, b.value / 255)
+
+
+def _pdfium_pass(
+    page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, number: int, settings: PdfSettings
+) -> PageScan:
     width, height = page.get_size()
     top_y = page.get_mediabox()[3]
     scan = PageScan(number=number, width=width, height=height)
-    textpage = page.get_textpage()
     tall = wide = False
-    try:
-        for obj in page.get_objects(textpage=textpage):
-            if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
-                text = obj.extract()
-                if not text or not text.strip():
-                    continue
-                left, bottom, right, top = obj.get_bounds()
-                _, _, c, d, _, baseline = obj.get_matrix().get()
-                font = obj.get_font()
-                scan.bits.append(
-                    TextBit(
-                        text=text,
-                        x0=left,
-                        x1=right,
-                        top=top_y - top,
-                        bottom=top_y - bottom,
-                        baseline=top_y - baseline,
-                        # Tf size times the matrix scale: many producers set Tf 1 and
-                        # scale the text matrix (pdfium reports the Tf operand alone)
-                        size=round(obj.get_font_size() * math.hypot(c, d), 2),
-                        bold=is_bold(
-                            font.get_base_name(),
-                            font.get_weight(),
-                            pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw),
-                        ),
-                    )
+    invisible = image_area = 0.0
+    thin = settings.max_rule_width
+    for obj in page.get_objects(textpage=textpage):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            # pdfium marks a hyphen that ends a line with \x02 (a browser's wrap)
+            text = obj.extract().replace("\x02", "-")
+            if not text or not text.strip():
+                continue
+            left, bottom, right, top = obj.get_bounds()
+            _, _, c, d, _, baseline = obj.get_matrix().get()
+            font = obj.get_font()
+            mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw)
+            if mode == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+                invisible += len(text)
+            scan.bits.append(
+                TextBit(
+                    text=text,
+                    x0=left,
+                    x1=right,
+                    top=top_y - top,
+                    bottom=top_y - bottom,
+                    baseline=top_y - baseline,
+                    # Tf size times the matrix scale: many producers set Tf 1 and
+                    # scale the text matrix (pdfium reports the Tf operand alone)
+                    size=round(obj.get_font_size() * math.hypot(c, d), 2),
+                    bold=is_bold(font.get_base_name(), font.get_weight(), mode),
                 )
-            elif obj.type == pdfium_c.FPDF_PAGEOBJ_PATH and not (tall and wide):
-                left, bottom, right, top = obj.get_bounds()
-                tall = tall or top - bottom >= settings.min_rule_extent
-                wide = wide or right - left >= settings.min_rule_extent
-            elif obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-                scan.images += 1
-    finally:
-        textpage.close()
+            )
+        elif obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
+            left, bottom, right, top = obj.get_bounds()
+            w, h = right - left, top - bottom
+            # a rule is a line: thin one way, long the other (a filled cell is no rule)
+            if min(w, h) <= thin or _stroked(obj.raw):
+                tall = tall or h >= settings.min_rule_extent
+                wide = wide or w >= settings.min_rule_extent
+            if w > thin and h > thin:
+                rgb = _fill_rgb(obj.raw)
+                if rgb is not None:
+                    scan.fills.append(((left, top_y - top, right, top_y - bottom), rgb))
+        elif obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            scan.images += 1
+            left, bottom, right, top = obj.get_bounds()
+            image_area = max(image_area, (right - left) * (top - bottom))
     scan.ruled = tall and wide
+    chars = sum(len(b.text) for b in scan.bits)
+    scan.scanned = image_area >= 0.5 * width * height and chars > 0 and invisible >= 0.5 * chars
     return scan
+
+
+def _stroked(raw: object) -> bool:
+    fillmode, stroke = ctypes.c_int(0), ctypes.c_int(0)
+    if not pdfium_c.FPDFPath_GetDrawMode(raw, ctypes.byref(fillmode), ctypes.byref(stroke)):
+        return False
+    return bool(stroke.value)
 
 
 def _rgb(color: object) -> RGB | None:
@@ -206,7 +245,7 @@ def _cell_scan(chars: list[dict], bbox: BBox, settings: PdfSettings) -> CellScan
     lines = cluster_objects(words, lambda w: w["top"], tol_y)
     if not lines:
         return CellScan(text="", bbox=bbox)
-    blanks = [c for c in chars if not c["text"].strip()]
+    blanks = [c for c in chars if not c["text"].strip() and not c.get("generated")]
     size = max(float(c.get("size") or 0.0) for c in chars)
     starts = [min(w["x0"] for w in line) for line in lines]
     lasts = [max(line, key=lambda w: w["x1"]) for line in lines]
@@ -240,19 +279,61 @@ def _cell_scan(chars: list[dict], bbox: BBox, settings: PdfSettings) -> CellScan
 
 
 def _plumber_pass(page: object, scan: PageScan, settings: PdfSettings) -> None:
-    """Ruled tables with cell text and fills, via pdfplumber's table finder."""
+    """Ruled tables via pdfplumber's own page parse: the fallback for pages pdf_grid cannot
+    read (form XObjects)."""
     fills = [
         ((r["x0"], r["top"], r["x1"], r["bottom"]), _rgb(r.get("non_stroking_color")))
         for r in page.rects  # type: ignore[attr-defined]
         if r.get("fill")
     ]
-    page_chars = page.chars  # type: ignore[attr-defined]
-    for table in page.find_tables(settings.table_settings()):  # type: ignore[attr-defined]
+    tables = page.find_tables(settings.table_settings())  # type: ignore[attr-defined]
+    _table_scans(tables, page.chars, fills, scan, settings)  # type: ignore[attr-defined]
+
+
+def _grid_pass(
+    page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, scan: PageScan, settings: PdfSettings
+) -> bool:
+    """Ruled tables from pypdfium2's objects (pdf_grid); False when the page needs pdfplumber."""
+    from kpi_lib.readers.pdf_grid import find_tables, page_chars, page_edges
+
+    edges = page_edges(page)
+    if edges is None:
+        return False
+    tables = find_tables(edges, (0.0, 0.0, scan.width, scan.height), settings.table_settings())
+    if not tables:
+        return True
+    from kpi_lib.readers.pdf_tables import keeps_break_blanks
+
+    chars = page_chars(page, textpage, [tuple(t.bbox) for t in tables])
+    found = PageScan(scan.number, scan.width, scan.height)
+    _table_scans(tables, chars, list(scan.fills), found, settings)
+    if any(c["soft"] for c in chars) and keeps_break_blanks(
+        found.tables, settings.blank_breaks_share
+    ):
+        # a cell line ends in a hyphen on a page whose producer keeps the blank at a line
+        # break: pdfium drops that blank, pdfminer keeps it ("e- downloads")
+        return False
+    scan.tables.extend(found.tables)
+    return True
+
+
+def _table_scans(
+    tables: list, page_chars: list[dict], fills: list, scan: PageScan, settings: PdfSettings
+) -> None:
+    """TableScans (cell text, line ends, fills) of pdfplumber's tables on the page."""
+    # characters by their vertical middle, so each row takes its own with two bisections
+    id_order = {id(c): k for k, c in enumerate(page_chars)}
+    ordered = sorted(page_chars, key=lambda c: (c["top"] + c["bottom"]) / 2)
+    mids = [(c["top"] + c["bottom"]) / 2 for c in ordered]
+    for table in tables:
         rows: list[list[CellScan]] = []
         tops: list[float] = []
         boxes: list[BBox] = []
         for row in table.rows:
-            row_chars = [c for c in page_chars if _in_box(c, row.bbox)]
+            lo, hi = bisect_left(mids, row.bbox[1]), bisect_left(mids, row.bbox[3])
+            # back in page order: the order pdfplumber's extraction sees
+            band = sorted(range(lo, hi), key=lambda k: id_order[id(ordered[k])])
+            row_chars = [c for c in (ordered[k] for k in band) if _in_box(c, row.bbox)]
             cells = []
             for bbox in row.cells:
                 if bbox is None:
@@ -282,27 +363,39 @@ def scan_range(
     from pdfminer.psparser import PSException
     from pdfplumber.utils.exceptions import PdfminerException
 
+    from kpi_lib.readers.pdf_words import add_word_tables
+
     current: int | None = None
     try:
         doc = pdfium.PdfDocument(path, password=password)
+        grid: set[int] = set()  # ruled pages whose tables pdf_grid read
         try:
             scans = []
             for number in pages:
                 current = number
                 page = doc[number - 1]
+                textpage = page.get_textpage()
                 try:
-                    scans.append(_pdfium_pass(page, number, settings))
+                    scan = _pdfium_pass(page, textpage, number, settings)
+                    if scan.ruled and _grid_pass(page, textpage, scan, settings):
+                        add_word_tables(scan, settings)
+                        grid.add(number)  # read: pdfplumber need not parse it
+                    elif not scan.ruled:
+                        add_word_tables(scan, settings, page)
+                    scans.append(scan)
                 finally:
+                    textpage.close()
                     page.close()
         finally:
             doc.close()
-        ruled = [s for s in scans if s.ruled]
+        ruled = [s for s in scans if s.ruled and s.number not in grid]
         current = None
         if ruled:
             with pdfplumber.open(path, pages=[s.number for s in ruled], password=password) as pdf:
                 for scan, page in zip(ruled, pdf.pages, strict=True):
                     current = scan.number
                     _plumber_pass(page, scan, settings)
+                    add_word_tables(scan, settings)
                     page.close()
         return scans
     except pdfium.PdfiumError as exc:

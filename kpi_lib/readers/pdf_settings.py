@@ -27,6 +27,9 @@ class PdfSettings:
     # A ruled table needs drawn paths at least this tall and this wide (pt); pages without
     # any (prose, scans) skip pdfplumber and are read from pypdfium2's text objects alone.
     min_rule_extent: float = 8.0
+    # ... drawn as a stroked path, or a filled one at most this thin (pt): a filled cell or a
+    # shaded row is no rule, so a table with fills but no lines does not cost pdfplumber's time
+    max_rule_width: float = 2.5
 
     # -- running headers and footers --------------------------------------------------------
     top_margin: float = 0.06  # share of the page height: text above this is page furniture
@@ -55,6 +58,14 @@ class PdfSettings:
     # least this share of wrapped cell lines end with one; then a line ending in a hyphen
     # and no blank was broken inside a word, whatever stands before the hyphen
     blank_breaks_share: float = 0.5
+
+    # -- tables without rules (pdf_words): found by words aligned under a KPI header ----------
+    column_gap: float = 0.6  # font sizes: a wider gap between words on a line parts two cells
+    row_gap_min: float = 1.0  # pt beyond a wrapped cell's line pitch that starts a new row
+    word_margin: float = 0.03  # share of the page height at top and bottom never read as a table
+    table_max_gap: float = 3.0  # font sizes between baselines that no table row leaves
+    scan_render_scale: float = 1.0  # scanned pages are rendered at 72 dpi x this for RAG colours
+    min_colour_share: float = 0.3  # share of a cell's pixels that must be coloured to count
 
     # -- RAG by fill colour -----------------------------------------------------------------
     rag_hues: tuple[tuple[str, float], ...] = (("Red", 0.0), ("Amber", 42.0), ("Green", 120.0))

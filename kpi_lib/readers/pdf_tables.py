@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from kpi_lib.readers.headers import HeaderMatch, match_header
 from kpi_lib.readers.pdf_layout import join_wrapped
+from kpi_lib.readers.pdf_ocr import ocr_number
 from kpi_lib.readers.pdf_scan import END_BLANK, END_SHORT, RGB, CellScan, TableScan
 from kpi_lib.readers.pdf_settings import PdfSettings
 from kpi_lib.readers.rows import Issue, Row
@@ -226,12 +227,17 @@ def table_rows(
                 )
             continue
         value_text = header.cell(texts, "value")
-        value, unparsed = value_cell(value_text)
+        if table.scan.ocr:
+            value, unparsed = ocr_number(value_text)
+            what = "is not a number OCR could have meant unambiguously; not guessed"
+        else:
+            value, unparsed = value_cell(value_text)
+            what = "is not a number"
         if unparsed:
             issues.append(
                 Issue(
                     "unparsed_cell",
-                    f"value {value_text!r} of {metric!r} is not a number",
+                    f"value {value_text!r} of {metric!r} {what}",
                     source,
                     table.page,
                     line,
@@ -275,6 +281,12 @@ def _rag(
     if not idx:
         return "", None
     glyph = collapse(header.cell(texts, "rag"))
+    if table.scan.ocr:
+        # a scan's colour is what was printed; OCR makes look-alikes of glyphs and of the
+        # cell's edges, so its text counts only where the cell shows no colour
+        fills = [cells[i].fill for i in idx if i < len(cells) and cells[i].fill is not None]
+        if fills and rag_from_fill(fills[-1], s):
+            return rag_from_fill(fills[-1], s) or "", None
     if glyph:
         rag = rag_from_text(glyph)
         if rag is None:

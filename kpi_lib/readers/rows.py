@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import math
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, TextIO
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas costs more to import than a short `kpi extract` takes to read
+    import pandas as pd
 
 COLUMNS: list[str] = [
     "section",
@@ -52,6 +56,10 @@ class Row:
     # history tables print how often an indicator is reported and who owns it
     frequency: str = ""
     directorate: str = ""
+    # narrative rows: the figure each catalogue unit would choose ("unit|point" or
+    # "unit|cumulative" -> value, value_text, as_of_text, source_line; "" -> no figure), for
+    # the store to settle by the catalogue, which readers never read. Not a column.
+    figures: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -84,6 +92,8 @@ class Extraction:
     pages: int | None = None
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         df = pd.DataFrame([asdict(r) for r in self.rows], columns=COLUMNS)
         df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
         for col in ("source_page", "source_line"):
@@ -91,5 +101,27 @@ class Extraction:
         return df
 
     def issues_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         cols = ["kind", "message", "source_file", "source_page", "source_line"]
         return pd.DataFrame([asdict(i) for i in self.issues], columns=cols)
+
+    def write_csv(self, out: TextIO, drop: tuple[str, ...] = ()) -> None:
+        """The rows as `frame().drop(columns=drop).to_csv(out, index=False)` writes them, byte
+        for byte, without pandas: what `kpi extract` prints."""
+        cols = [c for c in COLUMNS if c not in drop]
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(cols)
+        for row in self.rows:
+            record = asdict(row)
+            writer.writerow([_csv_cell(record[c], c == "value") for c in cols])
+
+
+def _csv_cell(v: object, number: bool = False) -> object:
+    """A cell as pandas writes it: missing and NaN empty, floats (the value column is float64
+    in frame()) by repr."""
+    if number and v is not None:
+        v = float(v)  # type: ignore[arg-type]
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return repr(v) if isinstance(v, float) else v

@@ -5,7 +5,7 @@ Each run of consecutive unclaimed tab rows is one block. A block is reported as 
 `unrecognised_table` Issue (its first line and first cells) when any of its rows looks
 like KPI data:
 
-    at least MIN_CELLS cells, and
+    at least MIN_CELLS cells, two of them non-empty, and
     a RAG glyph cell (✓ ! ✗ and their OCR variants), or
     a numeric cell together with a polarity (High/Low/Other) or frequency (Quarterly...) cell.
 
@@ -37,8 +37,8 @@ _SHOWN_CELLS = 4
 
 def is_kpi_like(cells: list[str]) -> bool:
     """Whether a row of cells looks like KPI data (see the module docstring)."""
-    if len(cells) < MIN_CELLS:
-        return False
+    if len(cells) < MIN_CELLS or sum(1 for c in cells if c) < 2:
+        return False  # a row of empty cells with a mark in one is OCR debris, not data
     if any(rag_from_text(c) for c in cells):
         return True
     if not any(parse_number(c) is not None for c in cells):

@@ -52,6 +52,47 @@ def layout(match: HeaderMatch) -> list[Column]:
     return [Column(key, width) for _, key, width in sorted(spans)]
 
 
+_REF = re.compile(r"(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9./-]{3,15}")
+
+
+def plainly(key: str, text: str) -> bool:
+    """Whether a data cell plainly belongs to column `key`: strict enough that a column with
+    no label over it is only named when its values leave no doubt."""
+    if key == "value":
+        return parse_number(text) is not None
+    if key == "rag":
+        return bool(rag_from_text(text))
+    if key == "good_is":
+        return best_label(text, _GOOD_IS)[1] >= 0.7
+    if key == "as_of_text":
+        return bool(_YEAR.search(text))
+    if key == "ref":
+        return bool(_REF.fullmatch(text))
+    if key in ("target", "metric_name"):
+        return sum(c.isalnum() for c in text) >= 2 and rag_from_text(text) is None
+    return False
+
+
+def resolve_guesses(match: HeaderMatch, rows: list[list[str]]) -> HeaderMatch:
+    """Name the unlabelled header cells from the data below them: a cell becomes the first
+    missing column it may be (HeaderMatch.guesses) whose every non-empty value below plainly
+    fits it; otherwise it stays an extra column. Rows with as many cells as the header count;
+    others may be split or short, so they cannot say what a column holds."""
+    if not match.guesses:
+        return match
+    same = [r for r in rows if len(r) == match.ncells] or rows
+    columns = {k: list(v) for k, v in match.columns.items()}
+    extra = list(match.extra)
+    for e, cands in sorted(match.guesses.items()):
+        below = [r[e] for r in same if e < len(r) and r[e]]
+        for key in cands:
+            if key not in columns and below and all(plainly(key, t) for t in below):
+                columns[key] = [e]
+                extra.remove(e)
+                break
+    return HeaderMatch(columns, match.ncells, extra, match.score)
+
+
 def cells_of(line: str) -> list[str]:
     return [collapse(c) for c in line.split("\t")]
 
@@ -178,15 +219,16 @@ def absorb_tails(match: HeaderMatch, cells: list[str]) -> HeaderMatch:
             owner[e] = key
         else:
             extra.append(e)
-    return HeaderMatch(columns, match.ncells, extra, match.score)
+    guesses = {e: ks for e, ks in match.guesses.items() if e in extra}
+    return HeaderMatch(columns, match.ncells, extra, match.score, guesses)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 18)  # readers ask about each line more than once
 def is_kpi_header(line: str) -> HeaderMatch | None:
     if "\t" not in line:
         return None
     cells = cells_of(line)
-    match = match_header(cells) if could_be_header(cells) else None
+    match = match_header(cells, infer=True) if could_be_header(cells) else None
     return absorb_tails(match, cells) if match is not None else None
 
 
@@ -316,6 +358,20 @@ def read(doc: TextDoc) -> Extraction:
     lines = doc.lines
     sections = find_sections(lines)
     for i, match, rows in find_tables(lines, is_kpi_header):
+        match = resolve_guesses(match, [cells_of(lines[j]) for j in rows])
+        missing = [k for k in ("metric_name", "value") if k not in match.columns]
+        if missing:
+            out.issues.append(
+                Issue(
+                    "unrecognised_table",
+                    f"header {lines[i].strip()[:80]!r} names no {' or '.join(missing)} column"
+                    f" and no column below plainly holds it; its {len(rows)} row(s) not read",
+                    doc.name,
+                    None,
+                    i + 1,
+                )
+            )
+            continue
         out.tables += 1
         place = _Place(doc.name, sections.at(i), table_heading(lines, i))
         columns = layout(match)

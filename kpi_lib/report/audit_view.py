@@ -38,7 +38,7 @@ def save(a: AuditView, output_dir: str) -> None:
 
 
 def title_block(a: AuditView) -> Html:
-    word = "passed" if a.result.ok else "FAILED"
+    word = "passed" if a.result.ok else ("REFUSED" if a.result.refused else "FAILED")
     kind = a.recorded.get("kind", "run")
     title = f"Audit {word}: {kind} run {relative(Path(a.manifest))}"
     sub = f"{a.result.checked} result files and pages compared with a fresh re-run."
@@ -47,7 +47,12 @@ def title_block(a: AuditView) -> Html:
 
 def verdict(a: AuditView) -> Html:
     r = a.result
-    if r.ok:
+    if r.refused:
+        words = (
+            "The manifest does not match this project (listed below), so nothing was re-run: "
+            "the published output cannot be checked as it stands."
+        )
+    elif r.ok:
         words = (
             "Every input matches its recorded sha256, and the re-run reproduces every result "
             "table, figure and page the manifest lists: what was published is what the "

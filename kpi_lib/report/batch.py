@@ -9,16 +9,21 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from kpi_lib.errors import KpiError, UsageError
+from kpi_lib.report.params import BatchParams
 
 
 def _job(kind: str, key: str, with_code: bool) -> tuple[str, str, str, float, str]:
     """Run one job; every error comes back as text (custom exceptions may not pickle, and one
     job's crash must not lose the others' results)."""
+    from kpi_lib.report.params import DeepDiveParams, ReportParams
     from kpi_lib.report.runs import run_deep_dive, run_report
 
     start = time.perf_counter()
     try:
-        res = run_report(key, with_code) if kind == "report" else run_deep_dive(key, with_code)
+        if kind == "report":
+            res = run_report(ReportParams(period=key, with_code=with_code))
+        else:
+            res = run_deep_dive(DeepDiveParams(kpi_id=key, with_code=with_code))
         detail = str(res.html[-1]) if res.html else str(res.out_dir)
         return kind, key, "ok", time.perf_counter() - start, detail
     except KpiError as exc:
@@ -45,18 +50,24 @@ def batch(
     progress: bool = True,
 ) -> pd.DataFrame:
     """One row per job (kind, key, status, seconds, detail), sorted; failures do not stop others."""
-    from kpi_lib.report.runs import kpi_ids, report_periods
+    params = BatchParams(tuple(periods or ()), deep_dives, workers, with_code)
+    return run_batch(params, progress=progress)
 
-    if workers < 1:
-        raise UsageError(f"workers must be at least 1, got {workers}")
-    wanted = periods or report_periods()
-    jobs = [("report", p) for p in dict.fromkeys(_canonical(p) for p in wanted)]
-    if deep_dives:
-        jobs += [("deep-dive", k) for k in kpi_ids()]
-    rows = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_job, kind, key, with_code) for kind, key in jobs]
-        for fut in tqdm(as_completed(futures), total=len(futures), disable=not progress):
-            rows.append(fut.result())
+
+def run_batch(params: BatchParams, progress: bool = True) -> pd.DataFrame:
+    """Every job reads the same store: it stays locked (shared) until the last job ends."""
+    from kpi_lib.report.runs import kpi_ids, report_periods
+    from kpi_lib.store.lock import store_lock
+
+    with store_lock(shared=True):
+        wanted = list(params.periods) or report_periods()
+        jobs = [("report", p) for p in dict.fromkeys(_canonical(p) for p in wanted)]
+        if params.deep_dives:
+            jobs += [("deep-dive", k) for k in kpi_ids()]
+        rows = []
+        with ProcessPoolExecutor(max_workers=params.workers) as pool:
+            futures = [pool.submit(_job, kind, key, params.with_code) for kind, key in jobs]
+            for fut in tqdm(as_completed(futures), total=len(futures), disable=not progress):
+                rows.append(fut.result())
     cols = ["kind", "key", "status", "seconds", "detail"]
     return pd.DataFrame(rows, columns=cols).sort_values(["kind", "key"], ignore_index=True)

@@ -42,6 +42,18 @@ def compare_pages(published_dir: Path, rerun_dir: Path, recorded: dict[str, str]
     return out
 
 
+def edited_pages(published_dir: Path, recorded: dict[str, str]) -> list[str]:
+    """Published pages whose visible content no longer matches the manifest (no re-run)."""
+    out = []
+    for name, digest in sorted(recorded.items()):
+        pub = Path(published_dir) / name
+        if not pub.is_file():
+            out.append(f"{name}: missing from the published output")
+        elif content_hash(_read(pub)) != digest:
+            out.append(f"{name}: published page edited since the run")
+    return out
+
+
 def _at(where: str) -> str:
     return f" ({where})" if where else ""
 

@@ -20,6 +20,7 @@ from traitlets import CaselessStrEnum
 
 from kpi_lib.errors import KpiError, UsageError
 from kpi_lib.paths import project_root, relative
+from kpi_lib.report.params import DEFAULT_TIMEOUT, check_timeout
 
 KERNEL = "kpi-workbook"
 
@@ -33,9 +34,6 @@ class _EncryptedKernelManager(AsyncKernelManager):
         default_value="auto" if zmq.has("curve") else "disabled",
         config=True,
     )
-
-
-DEFAULT_TIMEOUT = 600  # seconds per cell
 
 
 class NotebookError(KpiError):
@@ -73,12 +71,6 @@ def check_parameters(notebook: Path, params: dict[str, Any]) -> None:
             f"{relative(notebook)}: unknown parameter(s) {', '.join(unknown)}; "
             f"declared: {', '.join(sorted(declared))}"
         )
-
-
-def check_timeout(timeout: int) -> None:
-    """nbclient reads 0 or a negative limit as "no limit": a typo would let a cell hang."""
-    if timeout < 1:
-        raise UsageError(f"timeout must be at least 1 second per cell, got {timeout}")
 
 
 def _first_error(nb_path: Path) -> tuple[int | None, str]:

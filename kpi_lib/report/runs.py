@@ -10,27 +10,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kpi_lib.analysis.defaults import (
-    AMBER_TOLERANCE,
-    FORECAST_HORIZON,
-    check_horizon,
-    check_tolerance,
-)
 from kpi_lib.errors import UsageError
+from kpi_lib.locks import crash_point, hold
 from kpi_lib.paths import outputs_dir, project_root, relative
 from kpi_lib.report import manifest
-from kpi_lib.report.run import (
+from kpi_lib.report.params import (
     DEFAULT_TIMEOUT,
-    NotebookError,
-    check_parameters,
+    DeepDiveParams,
+    ReportParams,
+    check_notebook_params,
     check_timeout,
-    run_notebook,
 )
+from kpi_lib.report.run import NotebookError, check_parameters, run_notebook
+from kpi_lib.store.lock import store_lock
 
 INGEST_NB = "notebooks/01_ingest_quarter.ipynb"
 QUARTERLY_NB = "notebooks/02_quarterly_report.ipynb"
 DEEP_DIVE_NB = "notebooks/03_kpi_deep_dive.ipynb"
-AUDIT_NB = "notebooks/04_audit.ipynb"
 
 Plan = dict[str, dict[str, Any]]
 
@@ -124,30 +120,25 @@ def check_store_current() -> None:
     raise UsageError(f"the store does not match data/raw ({what}): run `kpi ingest`")
 
 
-def quarterly_plan(
-    period: str | None = None,
-    amber_tolerance: float = AMBER_TOLERANCE,
-    forecast_horizon: int = FORECAST_HORIZON,
-    sections: list[str] | None = None,
-) -> tuple[str, Plan]:
+def quarterly_plan(params: ReportParams | None = None, **kw: Any) -> tuple[str, Plan]:
     """Checks every parameter against the store before a kernel starts: a mistake inside a
     notebook would cost a run and surface as a notebook error (or, for a bad horizon, not at
-    all: the forecasts would just be empty)."""
+    all: the forecasts would just be empty). `quarterly_plan(period, ...)` also works."""
     from kpi_lib import store
     from kpi_lib.periods import parse_report_period, slug
 
-    p = parse_report_period(period or newest_period()[0])
+    params = _report_params(params, kw)
+    p = parse_report_period(params.period or newest_period()[0])
     obs = store.load("observations")
     mine = obs[obs["report_period"] == p.label]
     reps = store.load("reports")
     headline_only = reps.loc[reps["report_period"] == p.label, "headline_rated"].notna().any()
-    if mine.empty and not (headline_only and not sections):
+    if mine.empty and not (headline_only and not params.sections):
         have = ", ".join(sorted(obs["report_period"].unique())) or "none"
         raise UsageError(f"no KPI rows for {p.label} in the store (periods with KPI rows: {have})")
-    check_tolerance(amber_tolerance)
-    check_horizon(forecast_horizon)
     known = sorted(set(mine["section"].astype(str)))
-    unknown = [s for s in sections or [] if s.casefold() not in {k.casefold() for k in known}]
+    folded = {k.casefold() for k in known}
+    unknown = [s for s in params.sections if s.casefold() not in folded]
     if unknown:
         wanted = ", ".join(map(repr, unknown))
         raise UsageError(f"no section {wanted} in {p.label} (sections: {'; '.join(known)})")
@@ -155,17 +146,27 @@ def quarterly_plan(
         INGEST_NB: {"period": p.label, "source_files": period_sources(p.label)},
         QUARTERLY_NB: {
             "period": p.label,
-            "amber_tolerance": amber_tolerance,
-            "forecast_horizon": forecast_horizon,
-            "sections": list(sections or []),
+            "amber_tolerance": params.amber_tolerance,
+            "forecast_horizon": params.forecast_horizon,
+            "sections": list(params.sections),
         },
     }
     return slug(p), plan
 
 
-def deep_dive_plan(kpi_id: str, forecast_horizon: int = FORECAST_HORIZON) -> tuple[str, Plan]:
-    check_horizon(forecast_horizon)
-    return f"kpi/{kpi_id}", {DEEP_DIVE_NB: {"kpi_id": kpi_id, "forecast_horizon": forecast_horizon}}
+def _report_params(params: ReportParams | str | None, kw: dict[str, Any]) -> ReportParams:
+    if isinstance(params, ReportParams):
+        return params
+    if "sections" in kw:
+        kw["sections"] = tuple(kw["sections"] or ())
+    return ReportParams(period=params, **kw)
+
+
+def deep_dive_plan(params: DeepDiveParams | str, forecast_horizon: int = 4) -> tuple[str, Plan]:
+    if not isinstance(params, DeepDiveParams):
+        params = DeepDiveParams(kpi_id=params, forecast_horizon=forecast_horizon)
+    plan = {DEEP_DIVE_NB: {"kpi_id": params.kpi_id, "forecast_horizon": params.forecast_horizon}}
+    return f"kpi/{params.kpi_id}", plan
 
 
 def execute_plan(
@@ -175,12 +176,24 @@ def execute_plan(
     with_code: bool = False,
     timeout: int = DEFAULT_TIMEOUT,
 ) -> RunResult:
-    """Run every notebook of `plan` into a staging folder, then swap it into `final_dir`."""
+    """Run every notebook of `plan` into a staging folder, then swap it into `final_dir`.
+
+    One run per output folder at a time (a second one is refused in one line): two runs
+    swapping the same folder would each remove what the other put in place."""
     root = project_root()
     check_timeout(timeout)
     for nb, params in plan.items():  # all parameters checked before anything executes
+        check_notebook_params(nb, params)
         check_parameters(root / nb, {**params, "output_dir": ""})
-    _remove_abandoned(final_dir)
+    final_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock = final_dir.parent / f".{final_dir.name}.lock"
+    with hold(lock, shared=False, what=relative(final_dir)):
+        recover_abandoned(final_dir)
+        return _execute(kind, plan, final_dir, with_code, timeout)
+
+
+def _execute(kind: str, plan: Plan, final_dir: Path, with_code: bool, timeout: int) -> RunResult:
+    root = project_root()
     staging = final_dir.parent / f".staging-{final_dir.name}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -209,21 +222,36 @@ def execute_plan(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _swap(staging, final_dir)
+    swap(staging, final_dir)
     return RunResult(kind, final_dir, html, seconds)
 
 
-def _remove_abandoned(final_dir: Path) -> None:
-    """Staging and old folders left by a killed run (their process is gone) are removed."""
+def recover_abandoned(final_dir: Path) -> None:
+    """Undo what a killed run left (its process is gone), like the store's writer: an `.old-*`
+    copy is the last good output if the final folder is missing, so it is put back before
+    anything is removed; staging folders and other old copies are deleted."""
+    leftovers = []
     for leftover in final_dir.parent.glob(f".*-{final_dir.name}-*"):
         prefix, _, pid = leftover.name.rpartition("-")
         if prefix not in (f".staging-{final_dir.name}", f".old-{final_dir.name}"):
             continue
         if not pid.isdigit() or not _alive(int(pid)):
+            leftovers.append((prefix, leftover))
+    olds = sorted((p for prefix, p in leftovers if prefix.startswith(".old-")), key=_mtime)
+    if olds and not final_dir.exists():
+        os.replace(olds[-1], final_dir)
+    for _, leftover in leftovers:
+        if leftover.exists():
             shutil.rmtree(leftover, ignore_errors=True)
 
 
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime
+
+
 def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -233,30 +261,41 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _swap(staging: Path, final_dir: Path) -> None:
+def swap(staging: Path, final_dir: Path) -> None:
+    """Two renames; a crash between them leaves the last good output as .old-<name>-<pid>,
+    which the next run (recover_abandoned) puts back."""
     final_dir.parent.mkdir(parents=True, exist_ok=True)
     old = final_dir.parent / f".old-{final_dir.name}-{os.getpid()}"
+    crash_point("output-staged")
     if final_dir.exists():
         os.replace(final_dir, old)
+    crash_point("output-swap")
     os.replace(staging, final_dir)
+    crash_point("output-swapped")
     shutil.rmtree(old, ignore_errors=True)
 
 
-def run_report(period: str | None = None, with_code: bool = False, **kw: Any) -> RunResult:
-    timeout = kw.pop("timeout", DEFAULT_TIMEOUT)
-    name, plan = quarterly_plan(period, **kw)
-    check_store_current()
-    return execute_plan("quarterly", plan, outputs_dir() / name, with_code, timeout)
+def run_report(params: ReportParams | None = None) -> RunResult:
+    """Plan, check and run the quarterly report, reading one consistent store: the store is
+    locked (shared) from the first read to the swap, so no ingest can change it mid-run."""
+    params = params or ReportParams()
+    with store_lock(shared=True):
+        name, plan = quarterly_plan(params)
+        check_store_current()
+        final = outputs_dir() / name
+        return execute_plan("quarterly", plan, final, params.with_code, params.timeout)
 
 
-def run_deep_dive(kpi_id: str, with_code: bool = False, **kw: Any) -> RunResult:
-    timeout = kw.pop("timeout", DEFAULT_TIMEOUT)
-    known = kpi_ids()
-    if kpi_id not in known:
-        raise UsageError(f"unknown KPI id {kpi_id!r}{_did_you_mean(kpi_id, known)}")
-    name, plan = deep_dive_plan(kpi_id, **kw)
-    check_store_current()
-    return execute_plan("deep-dive", plan, outputs_dir() / name, with_code, timeout)
+def run_deep_dive(params: DeepDiveParams) -> RunResult:
+    with store_lock(shared=True):
+        known = kpi_ids()
+        if params.kpi_id not in known:
+            hint = _did_you_mean(params.kpi_id, known)
+            raise UsageError(f"unknown KPI id {params.kpi_id!r}{hint}")
+        name, plan = deep_dive_plan(params)
+        check_store_current()
+        final = outputs_dir() / name
+        return execute_plan("deep-dive", plan, final, params.with_code, params.timeout)
 
 
 def _did_you_mean(kpi_id: str, known: list[str]) -> str:

@@ -25,16 +25,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tqdm.auto import tqdm
 
 from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError
+from kpi_lib.locks import crash_point
 from kpi_lib.paths import processed_dir, relative
 from kpi_lib.periods import parse_report_period
+from kpi_lib.readers.cache import CACHE_DIR, cache_bytes, load_cached
 from kpi_lib.readers.document import parse_file
 from kpi_lib.store import write as storewrite
-from kpi_lib.store.cache import CACHE_DIR, cache_bytes, load_cached
 from kpi_lib.store.commentary_table import commentary
-from kpi_lib.store.inputs import Input, choose_inputs, default_inputs, report_period
+from kpi_lib.store.inputs import Input, check_size, choose_inputs, default_inputs, report_period
+from kpi_lib.store.lock import store_lock
 from kpi_lib.store.observations import observations
 from kpi_lib.store.report_table import reports
 from kpi_lib.store.sources import load_sources, source_for
@@ -55,39 +58,52 @@ class IngestResult:
     store: Path
     periods: dict[str, str] = field(default_factory=dict)  # file -> report period
     warnings: dict[str, int] = field(default_factory=dict)  # file -> warning count
+    failed: list[InputError] = field(default_factory=list)  # files left out (keep_going)
 
 
 def ingest(
-    paths: list[str | Path] | None = None, period: str | None = None, rebuild: bool = False
+    paths: list[str | Path] | None = None,
+    period: str | None = None,
+    rebuild: bool = False,
+    *,
+    keep_going: bool = False,
+    progress: bool = False,
 ) -> IngestResult:
-    """Parse what changed, rebuild and validate every table, then swap the store in whole."""
+    """Parse what changed, rebuild and validate every table, then swap the store in whole.
+
+    The store is locked for the whole run (a second ingest, or one during a report, stops
+    with one line naming the holder). A file that cannot be read raises InputError and
+    nothing is written; with keep_going the others are ingested and the bad ones returned in
+    `failed`, so one broken or oversized file never blocks a quarter's update (the caller
+    must report them: the CLI prints one line each and exits non-zero)."""
     option = parse_report_period(period) if period else None
     store = processed_dir()
-    storewrite.recover(store)
-    files = choose_inputs(paths)
-    sources = load_sources()
-    old_cache = store / CACHE_DIR
-    inputs: list[Input] = []
-    fresh: dict[str, bytes] = {}
-    seen: dict[str, str] = {}
-    for path in files:
-        data = path.read_bytes()
-        sha = sha256_bytes(data)
-        rel = relative(path)
-        if sha in seen:
-            raise InputError(rel, f"same content as {seen[sha]}: ingest one copy only")
-        seen[sha] = rel
-        cached = None if rebuild else load_cached(old_cache / f"{sha}.json")
-        result = cached or parse_file(path, data)
-        if cached is None:
-            fresh[sha] = cache_bytes(result)
-        inp = Input(path, rel, result, parsed=cached is None, source=source_for(path, sources))
-        inp.period, inp.period_from = report_period(inp, option)
-        inputs.append(inp)
-
-    tables = build_tables(inputs)
-    wanted = {inp.result.sha256 for inp in inputs}
-    written = storewrite.write(store, tables, cache_dir=CACHE_DIR, wanted=wanted, fresh=fresh)
+    with store_lock(shared=False, store=store):
+        storewrite.recover(store)
+        files = choose_inputs(paths)
+        sources = load_sources()
+        old_cache = store / CACHE_DIR
+        inputs: list[Input] = []
+        failed: list[InputError] = []
+        fresh: dict[str, bytes] = {}
+        seen: dict[str, str] = {}
+        bar = tqdm(files, desc="ingest", unit="file", disable=None if progress else True)
+        for path in bar:
+            bar.set_postfix_str(path.name[-40:], refresh=False)
+            try:
+                inp, blob = _read_one(path, seen, old_cache, sources, option, rebuild)
+            except InputError as exc:
+                if not keep_going:
+                    raise
+                failed.append(exc)
+                continue
+            inputs.append(inp)
+            if blob is not None:
+                fresh[inp.result.sha256] = blob
+        crash_point("ingest-parsed")
+        tables = build_tables(inputs)
+        wanted = {inp.result.sha256 for inp in inputs}
+        written = storewrite.write(store, tables, cache_dir=CACHE_DIR, wanted=wanted, fresh=fresh)
     return IngestResult(
         parsed=[i.file for i in inputs if i.parsed],
         reused=[i.file for i in inputs if not i.parsed],
@@ -98,7 +114,35 @@ def ingest(
             zip(tables["reports"]["file"], tables["reports"]["report_period"], strict=True)
         ),
         warnings=dict(zip(tables["reports"]["file"], tables["reports"]["warnings"], strict=True)),
+        failed=failed,
     )
+
+
+def _read_one(
+    path: Path,
+    seen: dict[str, str],
+    old_cache: Path,
+    sources: dict[str, Any],
+    option: Any,
+    rebuild: bool,
+) -> tuple[Input, bytes | None]:
+    """One file: its bytes (size-checked), its cached or freshly parsed result, its quarter;
+    the cache entry's bytes when it was parsed now. Every failure is an InputError."""
+    rel = relative(path)
+    try:
+        check_size(path)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(rel, f"cannot read: {exc.strerror or exc}") from None
+    sha = sha256_bytes(data)
+    if sha in seen:
+        raise InputError(rel, f"same content as {seen[sha]}: ingest one copy only")
+    cached = None if rebuild else load_cached(old_cache / f"{sha}.json")
+    result = cached or parse_file(path, data)
+    inp = Input(path, rel, result, parsed=cached is None, source=source_for(path, sources))
+    inp.period, inp.period_from = report_period(inp, option)
+    seen[sha] = rel
+    return inp, (cache_bytes(result) if cached is None else None)
 
 
 def build_tables(inputs: list[Input]) -> dict[str, pd.DataFrame]:

@@ -7,6 +7,7 @@ available: the document's own words, then SOURCES.csv, then its data/raw folder,
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,11 @@ from kpi_lib.readers.document import FileResult
 from kpi_lib.store.sources import SOURCES_NAME, Source
 
 _FOLDER = re.compile(r"^\d{4}-\d{2}_Q[1-4]$")
+# Real reports are 10-200 KB of text (a 100-page report is ~300 KB) or a few MB of PDF; far
+# beyond that is not a report, and parsing it would hold up the whole ingest.
+# $KPI_MAX_FILE_MB overrides both limits.
+MAX_TEXT_MB = 1.0
+MAX_PDF_MB = 64.0
 
 
 @dataclass
@@ -48,6 +54,31 @@ def default_inputs() -> list[Path]:
     )
 
 
+def size_limit_mb(path: Path) -> float:
+    env = os.environ.get("KPI_MAX_FILE_MB", "").strip()
+    if env:
+        try:
+            return float(env)
+        except ValueError:
+            raise UsageError(
+                f"KPI_MAX_FILE_MB must be a number of megabytes, got {env!r}"
+            ) from None
+    with path.open("rb") as fh:
+        return MAX_PDF_MB if fh.read(5) == b"%PDF-" else MAX_TEXT_MB
+
+
+def check_size(path: Path) -> None:
+    """Refuse a source file above the size limit, before reading it."""
+    size = path.stat().st_size
+    limit = size_limit_mb(path)
+    if size > limit * 1e6:
+        raise InputError(
+            relative(path),
+            f"{size / 1e6:.1f} MB is over the {limit:g} MB limit for a source file "
+            "(not a report? set KPI_MAX_FILE_MB to raise the limit)",
+        )
+
+
 def choose_inputs(paths: list[str | Path] | None) -> list[Path]:
     """No paths: all of data/raw. Paths: those files plus every file already in the store that
     still exists (naming one new report adds it; it does not drop the others)."""
@@ -59,8 +90,15 @@ def choose_inputs(paths: list[str | Path] | None) -> list[Path]:
         if full.is_file():
             chosen[full.resolve()] = None
     for p in paths:
+        if not str(p).strip():  # Path("") is the working directory: the whole project
+            raise UsageError("a file path must not be empty")
         path = Path(p)
-        if not path.exists():
+        try:
+            exists = path.exists()
+        except OSError as exc:  # e.g. a name too long for the file system
+            shown = str(p) if len(str(p)) <= 80 else f"{str(p)[:60]}... ({len(str(p))} characters)"
+            raise InputError(shown, exc.strerror or str(exc)) from None
+        if not exists:
             raise InputError(str(p), "no such file")
         if path.is_dir():
             for f in sorted(path.rglob("*")):

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from kpi_lib.periods import Period, filing_label, parse_period, period_in_value
+from kpi_lib.readers.narrative import figure_key
 from kpi_lib.store import schemas
 from kpi_lib.store.inputs import Input
 from kpi_lib.store.parquet import sort_rows
@@ -40,6 +41,7 @@ def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFram
         for r in inp.result.rows:
             kpi_id, catalogued = resolve(r["metric_name"])
             entry = catalog.get(kpi_id) if catalogued else None
+            r = settle_figure(r, entry)
             value = r["value"]
             p = observation_period(r, inp.period, entry)
             recs.append(
@@ -85,6 +87,18 @@ def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFram
     df = df.drop(columns=[c for c in df.columns if c.startswith("_")])
     df = schemas.conform("observations", df)
     return sort_rows("observations", df)
+
+
+def settle_figure(row: dict[str, Any], entry: Any) -> dict[str, Any]:
+    """A narrative row's figure by the catalogue: the reader stated, for every unit, which
+    figure it would take (Row.figures); a catalogued KPI takes its own unit's (its annual
+    cumulative figure where the catalogue says so), or none when the prose states none in that
+    unit. Rows of other readers, and uncatalogued names, keep what the reader chose."""
+    figures = row.get("figures") or {}
+    if entry is None or not figures:
+        return row
+    cumulative = getattr(entry, "accumulation", "") == "annual cumulative"
+    return row | figures.get(figure_key(entry.unit, cumulative), figures.get("", {}))
 
 
 def observation_period(row: dict[str, Any], report: Period, entry: Any) -> Period:

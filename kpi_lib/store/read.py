@@ -1,6 +1,7 @@
 """Reading the processed store (data/processed/*.parquet): whole tables, SQL, one KPI's series.
 
-The store is rebuilt by `kpi ingest` (kpi_lib.store.ingest); this module never writes.
+The store is rebuilt by `kpi ingest` (kpi_lib.store.ingest); this module never writes, and
+SQL runs read-only on an in-memory copy.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def table_path(table: str) -> Path:
 
 def _require() -> None:
     if not all(table_path(t).is_file() for t in TABLES):
+        store = processed_dir()
+        if not store.exists() and any(store.parent.glob(f".{store.name}-old-*")):
+            raise StoreError("the store was set aside by an interrupted ingest: run `kpi ingest`")
         raise StoreError(NO_STORE)
 
 
@@ -51,24 +55,59 @@ def load(table: str) -> pd.DataFrame:
     return schemas.conform(table, df)
 
 
+# Read-only by construction: the tables are copied into memory (Arrow) under the store's
+# shared lock, then DuckDB loses all file and network access and its settings are frozen, so
+# no statement can write the store, read or write another file, attach or install anything.
+_LOCKED_CONFIG = {
+    "enable_external_access": False,
+    "python_enable_replacements": False,  # no reaching into the caller's Python variables
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+_QUERIES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with views observations, reports, commentary and current (the
-    current version of every observation) over the Parquet files."""
+    """An in-memory, read-only DuckDB with views observations, reports, commentary and current
+    (the current version of every observation): one consistent snapshot of the store."""
+    from kpi_lib.store.lock import store_lock
+
     _require()
-    con = duckdb.connect(":memory:")
-    for t in TABLES:
-        path = str(table_path(t)).replace("'", "''")
-        con.execute(f"create view {t} as select * from read_parquet('{path}')")
+    with store_lock(shared=True):
+        arrow = {}
+        for t in TABLES:
+            try:
+                arrow[t] = pq.read_table(table_path(t))
+            except (OSError, pyarrow.ArrowException) as exc:
+                raise StoreError(f"{table_path(t)}: unreadable: {exc}") from None
+    con = duckdb.connect(":memory:", config=_LOCKED_CONFIG)
+    for t, table in arrow.items():
+        con.register(f"_{t}", table)
+        con.execute(f"create view {t} as select * from _{t}")
     con.execute("create view current as select * from observations where is_current")
+    con.execute("set lock_configuration = true")
     return con
 
 
+def check_query(con: duckdb.DuckDBPyConnection, query: str) -> None:
+    """One query (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, EXPLAIN...) and nothing else:
+    `kpi sql` reads the store, it never changes anything, not even the session."""
+    statements = con.extract_statements(query)
+    if len(statements) > 1:
+        raise UsageError(f"sql: one query at a time, got {len(statements)} statements")
+    for st in statements:
+        if st.type not in _QUERIES:
+            kind = st.type.name.replace("_STATEMENT", "").replace("_", " ")
+            raise UsageError(f"sql: only queries can run on the store (read-only), not {kind}")
+
+
 def sql(query: str) -> pd.DataFrame:
-    """Run one SQL query against the store; a DuckDB error becomes a one-line UsageError."""
+    """Run one read-only query against the store; a refusal or DuckDB error is one line."""
     if not query.strip():
         raise UsageError("sql: empty query")
     con = connect()
     try:
+        check_query(con, query)
         result = con.execute(query)
         if result is None or result.description is None:  # a comment or ';' alone
             raise UsageError("sql: the query returns no table")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi_lib.locks import crash_point
 from kpi_lib.store import schemas
 from kpi_lib.store.parquet import to_parquet
 
@@ -55,6 +56,7 @@ def _commit(
     store.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{store.name}-new-{os.getpid()}-", dir=store.parent))
     try:
+        os.chmod(staging, _folder_mode())  # mkdtemp makes it 0700, unlike every other folder
         for name, data in blobs.items():
             (staging / name).write_bytes(data)
         cache = staging / cache_dir
@@ -65,6 +67,7 @@ def _commit(
                 target.write_bytes(fresh[sha])
             else:
                 _link_or_copy(old_cache / f"{sha}.json", target)
+        crash_point("store-staged")
         _swap(staging, store)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -85,13 +88,22 @@ def _swap(staging: Path, store: Path) -> None:
     old = store.parent / f".{store.name}-old-{os.getpid()}"
     if store.exists():
         os.replace(store, old)
+    crash_point("store-swap")
     try:
         os.replace(staging, store)
     except BaseException:
         if old.exists() and not store.exists():
             os.replace(old, store)
         raise
+    crash_point("store-swapped")
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _folder_mode() -> int:
+    """What a folder made with mkdir gets under the process's umask (as data/ itself did)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def recover(store: Path) -> None:

@@ -1,0 +1,156 @@
+"""The one cache of what reading a file yields, keyed by the file, the code and the settings.
+
+Reading a report (a PDF above all) costs far more than loading a JSON entry, and the same
+bytes read by the same code with the same settings always give the same result. Every entry
+is named by the file's sha256 and holds, besides the result, the hash of the code that read
+it (`code_version`: every module of kpi_lib/readers/, the shared base modules they use, and
+the versions of the PDF libraries) and the fingerprint of the settings the parse read
+(`config`); an entry whose code or settings differ is a miss, so an edit never serves a stale
+result. Entries are JSON with sorted keys: safe to load, diffable, byte-stable.
+
+Two users, one format:
+- `kpi extract` (readers.pdf.read_pdf) keeps an Extraction per PDF under $KPI_CACHE_DIR,
+  default data/cache/pdf/ (`extraction_load` / `extraction_store`);
+- `kpi ingest` keeps a FileResult per input inside the store, under <store>/_cache/, written
+  with the store so both change together (`load_cached` / `cache_bytes`).
+KPI_CACHE=off turns both off: every file is read afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kpi_lib.readers.rows import Extraction, Issue, Row
+
+if TYPE_CHECKING:
+    from kpi_lib.readers.document import FileResult
+
+CACHE_DIR = "_cache"  # the store's folder of FileResult entries
+CACHE_FORMAT = 2
+# Besides every reader (kpi_lib/readers/), the shared base modules whose code decides what a
+# file yields; editing any of them invalidates every entry.
+_BASE = ("values.py", "periods.py", "errors.py", "paths.py")
+_LIBRARIES = ("pdfplumber", "pdfminer.six", "pypdfium2")  # they read the PDFs
+
+
+def enabled() -> bool:
+    return os.environ.get("KPI_CACHE", "on").strip().lower() not in {"off", "0", "no", "false"}
+
+
+def cache_dir() -> Path:
+    """Where `kpi extract` keeps its entries: $KPI_CACHE_DIR, default data/cache/pdf/."""
+    env = os.environ.get("KPI_CACHE_DIR")
+    if env:
+        return Path(env)
+    from kpi_lib.paths import project_root
+
+    return project_root() / "data" / "cache" / "pdf"
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Hash of the code that reads a file: the readers, the base modules, the PDF libraries."""
+    root = Path(__file__).resolve().parents[1]
+    files = sorted((root / "readers").glob("*.py")) + [root / m for m in _BASE]
+    h = hashlib.sha256(f"format {CACHE_FORMAT}".encode())
+    for package in _LIBRARIES:
+        try:
+            h.update(f"{package} {metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{package} -".encode())
+    for p in files:
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes() if p.exists() else b"")
+    return h.hexdigest()
+
+
+def default_config() -> str:
+    """The fingerprint of the settings a plain parse reads (the PDF reader's defaults)."""
+    from kpi_lib.readers.pdf_settings import DEFAULT
+
+    return DEFAULT.fingerprint()
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _entry(result: dict[str, Any], config: str) -> bytes:
+    doc = {"code": code_version(), "config": config, "result": result}
+    return (json.dumps(doc, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _result(path: Path, config: str) -> dict[str, Any] | None:
+    """The stored result when the entry was written by this code with these settings."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("code") != code_version():
+        return None
+    if doc.get("config") != config or not isinstance(doc.get("result"), dict):
+        return None
+    return doc["result"]
+
+
+# --- kpi ingest: a FileResult per input, kept in the store ----------------------------------
+def load_cached(path: Path) -> FileResult | None:
+    """The FileResult in the entry at `path`; None on a miss, or when KPI_CACHE=off."""
+    from kpi_lib.readers.document import FileResult
+
+    if not enabled():
+        return None
+    found = _result(path, default_config())
+    if found is None:
+        return None
+    try:
+        return FileResult(**found)
+    except TypeError:
+        return None  # written by another layout: a miss
+
+
+def cache_bytes(result: FileResult) -> bytes:
+    return _entry(asdict(result), default_config())
+
+
+# --- kpi extract: an Extraction per PDF ------------------------------------------------------
+def extraction_load(sha256: str, config: str, source_file: str) -> Extraction | None:
+    """The cached extraction, re-labelled with the path it was asked for; None on a miss."""
+    found = _result(cache_dir() / f"{sha256}.json", config)
+    if found is None:
+        return None
+    try:
+        rows = [Row(**{**r, "source_file": source_file}) for r in found["rows"]]
+        issues = [Issue(**{**i, "source_file": source_file}) for i in found["issues"]]
+        return Extraction(source_file, rows, issues, int(found["tables"]), found["pages"])
+    except (KeyError, TypeError, ValueError):
+        return None  # an entry written by another layout: treat as a miss
+
+
+def extraction_store(sha256: str, config: str, result: Extraction) -> None:
+    """Write atomically; a cache that cannot be written is skipped, never an error."""
+    directory = cache_dir()
+    data = {
+        "rows": [{**asdict(r), "source_file": ""} for r in result.rows],
+        "issues": [{**asdict(i), "source_file": ""} for i in result.issues],
+        "tables": result.tables,
+        "pages": result.pages,
+    }
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / f".{sha256}.{os.getpid()}.tmp"
+        tmp.write_bytes(_entry(data, config))
+        os.replace(tmp, directory / f"{sha256}.json")
+    except OSError:
+        pass

@@ -1,0 +1,520 @@
+"""The reliability suite: the attacks of issue 12, repeated so they stay fixed.
+
+- audit probes: manifests naming foreign code, paths out of the project, absurd parameters;
+- SQL probes: statements that would write the store or touch other files;
+- interleavings: report + ingest, ingest + ingest, report + report, for real, in processes;
+- crashes: a real SIGKILL (KPI_CRASH_AT) at each step of ingest and of the output swap;
+- junk: random tab-separated text of growing size, and one file over the size limit;
+- bad inputs: each answered with one line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, make_root, snapshot
+
+from kpi_lib.cli import main
+
+KPI = "care-home-admissions-65-plus"
+TINY = ROOT / "tests" / "fixtures" / "notebooks" / "tiny.ipynb"
+Q3 = """# Corporate Performance Report
+
+**2022/23 Quarter 3**
+
+## Delivering Better Services
+
+Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status\tTrends
+8 days per FTE by 2025/26\tLow\t2022/23 Q3\tSickness Absence days per FTE\t4.62\t!\t
+"""
+
+
+def kpi(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`kpi ...` in its own process, on the project at `root`."""
+    full = {**os.environ, "KPI_ROOT": str(root), **(env or {})}
+    full.pop("KPI_PROCESSED", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kpi_lib.cli", *args],
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kpi: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def wait_for(cond, what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+def junk_text(size: int, seed: int) -> str:
+    """Random tab-separated text: the adversarial pass's stalling input."""
+    rng = random.Random(seed)
+    lines, n = [], 0
+    while n < size:
+        cells = rng.randint(1, 8)
+        line = "\t".join(
+            "".join(rng.choice("abcdefghij klmn0123456789%£.") for _ in range(rng.randint(1, 12)))
+            for _ in range(cells)
+        )
+        lines.append(line)
+        n += len(line.encode()) + 1
+    return "\n".join(lines) + "\n"
+
+
+# --- a published report: the target of the audit probes --------------------------------------
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A manifest exactly as `kpi report` writes it (its real plan, inputs and notebook
+    hashes) over a result table: the probes are refused before anything would run, so the
+    notebooks need not have run (test_reports audits a real run end to end)."""
+    root = make_root(tmp_path_factory.mktemp("reliability") / "project")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KPI_ROOT", str(root))
+        mp.delenv("KPI_PROCESSED", raising=False)
+        from kpi_lib.report import manifest
+        from kpi_lib.report.runs import quarterly_plan
+        from kpi_lib.store.ingest import ingest
+
+        ingest()
+        name, plan = quarterly_plan()
+        out = root / "outputs" / name
+        (out / "tables").mkdir(parents=True)
+        (out / "tables" / "headline.csv").write_text("rated,green\n41,23\n")
+        manifest.write_json(out / manifest.RUN_INFO, manifest.run_info("quarterly", plan))
+        manifest.finish(out)
+        yield out / manifest.MANIFEST
+
+
+@pytest.fixture
+def evil_notebook(tmp_path: Path) -> tuple[Path, Path]:
+    """A notebook outside the project whose code leaves a marker file if it ever runs."""
+    marker = tmp_path / "EVIL_RAN"
+    nb = json.loads(TINY.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and "time.sleep" in "".join(cell["source"]):
+            cell["source"] = [f"open({str(marker)!r}, 'w').write('foreign code ran')\n"]
+    evil = tmp_path / "evil.ipynb"
+    evil.write_text(json.dumps(nb), encoding="utf-8")
+    return evil, marker
+
+
+def _probe(published: Path, edit) -> dict:
+    m = json.loads(published.read_text(encoding="utf-8"))
+    edit(m)
+    return m
+
+
+AUDIT_PROBES = {
+    "relative path out of notebooks/": lambda m, evil: m["notebooks"][1].update(
+        path="notebooks/../../" + evil.name
+    ),
+    "notebook sha256 changed": lambda m, evil: m["notebooks"][1].update(sha256="0" * 64),
+    "horizon 1e9": lambda m, evil: m["notebooks"][1]["parameters"].update(forecast_horizon=1e9),
+    "horizon 10**9": lambda m, evil: m["notebooks"][1]["parameters"].update(forecast_horizon=10**9),
+    "tolerance as text": lambda m, evil: m["notebooks"][1]["parameters"].update(
+        amber_tolerance="0.05; import os"
+    ),
+    "empty period": lambda m, evil: m["notebooks"][1]["parameters"].update(period=""),
+    "source file /etc/hostname": lambda m, evil: m["notebooks"][0]["parameters"].update(
+        source_files=["/etc/hostname"]
+    ),
+    "source file /dev/zero": lambda m, evil: m["notebooks"][0]["parameters"].update(
+        source_files=["/dev/zero"]
+    ),
+    "source file via ..": lambda m, evil: m["notebooks"][0]["parameters"].update(
+        source_files=["data/../../../../etc/hostname"]
+    ),
+    "input outside data/": lambda m, evil: m["inputs"].append(
+        {"path": "/etc/passwd", "sha256": "0" * 64}
+    ),
+    "result outside the output folder": lambda m, evil: m["results"]["tables"].update(
+        {"../../../../../../etc/hostname": "0" * 64}
+    ),
+    "unknown parameter": lambda m, evil: m["notebooks"][1]["parameters"].update(colour="red"),
+}
+
+
+def _absolute_evil(m: dict, evil: Path) -> None:
+    from kpi_lib.report.manifest import sha256_file
+
+    m["notebooks"][1].update(path=str(evil), sha256=sha256_file(evil))
+
+
+@pytest.mark.parametrize("probe", ["absolute path to a foreign notebook", *AUDIT_PROBES])
+def test_audit_refuses_a_manifest_it_cannot_verify_and_runs_nothing(
+    published: Path,
+    evil_notebook: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    probe: str,
+) -> None:
+    monkeypatch.setenv("KPI_ROOT", str(published.parents[2]))
+    scratch = tmp_path / "scratch"  # where an audit would re-run
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    evil, marker = evil_notebook
+    shutil.copy(evil, published.parents[2] / evil.name)  # within reach of `..`
+    edit = _absolute_evil if probe not in AUDIT_PROBES else AUDIT_PROBES[probe]
+    m = _probe(published, lambda m: edit(m, evil))
+    bad = published.with_name("manifest_probe.json")
+    bad.write_text(json.dumps(m), encoding="utf-8")
+    try:
+        assert main(["audit", str(bad)]) == 1
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].startswith("audit REFUSED:") and "nothing was run" in out[0], out
+        assert len(out) >= 2
+        assert not marker.exists(), "foreign code ran"
+        assert list(scratch.iterdir()) == [], "a re-run was started"
+    finally:
+        bad.unlink()
+        (published.parents[2] / evil.name).unlink()
+
+
+def test_the_untouched_manifest_passes_every_check(
+    published: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kpi_lib.report.audit import check_plan, compare_inputs, compare_notebooks
+    from kpi_lib.report.manifest import read_manifest
+
+    monkeypatch.setenv("KPI_ROOT", str(published.parents[2]))
+    m = read_manifest(published)
+    assert check_plan(m, published.parent) == []
+    assert compare_notebooks(m["notebooks"]) == [] and compare_inputs(m["inputs"]) == []
+
+
+# --- SQL: read-only, one query ---------------------------------------------------------------
+SQL_PROBES = [
+    "COPY (select * from observations where rag <> 'Red') "
+    "TO 'data/processed/observations.parquet' (FORMAT parquet)",
+    "COPY observations TO '{tmp}/out.csv'",
+    "select * from read_csv('/etc/passwd')",
+    "select * from read_text('/etc/hostname')",
+    "select * from read_blob('/etc/hostname')",
+    "select * from glob('/root/*')",
+    "select * from read_parquet('data/processed/observations.parquet')",
+    "ATTACH '{tmp}/other.duckdb' AS other",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SET enable_external_access = true",
+    "SET lock_configuration = false",
+    "RESET lock_configuration",
+    "PRAGMA enable_profiling",
+    "create table t as select 1 as x",
+    "insert into observations select * from observations",
+    "drop view observations",
+    "delete from observations",
+    "update observations set rag = 'Green'",
+    "EXPORT DATABASE '{tmp}/export'",
+    "CALL pragma_version()",
+    "CHECKPOINT",
+    "select 1; select 2",
+    "select 1; COPY observations TO '{tmp}/out2.csv'",
+]
+
+
+@pytest.mark.parametrize("query", SQL_PROBES)
+def test_sql_escapes_are_refused_and_the_store_is_unchanged(
+    store_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], query: str
+) -> None:
+    processed = store_root / "data" / "processed"
+    before = snapshot(processed)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.chdir(store_root)  # relative paths in the probes point at the real store
+    try:
+        assert main(["sql", query.format(tmp=outside)]) == 2
+    finally:
+        os.chdir(ROOT)
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith("kpi: error: sql:")
+    assert snapshot(processed) == before
+    assert list(outside.iterdir()) == []
+
+
+def test_sql_still_answers_queries(store_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    q = "with r as (select rag, count(*) n from current group by 1) select * from r order by 1"
+    assert main(["sql", q]) == 0
+    assert "Red" in capsys.readouterr().out
+    assert main(["sql", "describe observations"]) == 0
+
+
+# --- runs that do not mix --------------------------------------------------------------------
+@pytest.fixture
+def project(store_root: Path) -> Path:
+    shutil.copytree(ROOT / "notebooks", store_root / "notebooks")
+    return store_root
+
+
+def test_ingest_during_a_report_is_refused_and_the_report_is_one_snapshot(project: Path) -> None:
+    from kpi_lib import store
+    from kpi_lib.report.manifest import read_manifest, result_hashes
+
+    report = kpi(project, "report", "--period", "2022/23 Q2")
+    outputs = project / "outputs"
+    wait_for(lambda: any(outputs.glob(".staging-2022-23_Q2-*/run_info.json")), "report running")
+    new = project / "data" / "raw" / "2022-23_Q3" / "q3.md"
+    new.parent.mkdir()
+    new.write_text(Q3, encoding="utf-8")
+    store_before = snapshot(project / "data" / "processed")
+    code, _, err = finish(kpi(project, "ingest"))
+    assert code == 2 and "is in use by pid" in one_line(err), err
+    rc, _, report_err = finish(report)
+    assert rc == 0, report_err
+    assert snapshot(project / "data" / "processed") == store_before
+    # what the report read is what its manifest names: store, inputs and results agree
+    m = read_manifest(outputs / "2022-23_Q2" / "manifest.json")
+    assert m["results"] == result_hashes(outputs / "2022-23_Q2")
+    reps = store.load("reports")
+    stored = dict(zip(reps["file"], reps["sha256"], strict=True))
+    listed = {
+        i["path"]: i["sha256"] for i in m["inputs"] if i["path"].endswith((".md", ".txt", ".pdf"))
+    }
+    assert listed == stored
+    code, _, err = finish(kpi(project, "ingest"))  # once the report is done: goes through
+    assert code == 0, err
+    assert "data/raw/2022-23_Q3/q3.md" in set(store.load("reports")["file"])
+
+
+def test_report_while_the_store_is_being_written_is_one_line(project: Path) -> None:
+    from kpi_lib.store.lock import store_lock
+
+    with store_lock(shared=False):  # what an ingest holds while it writes
+        code, out, err = finish(kpi(project, "report"))
+        assert code == 2 and "the store data/processed is in use by pid" in one_line(err)
+        code, out, err = finish(kpi(project, "ingest"))
+        assert code == 2 and "in use by" in one_line(err)
+        code, out, err = finish(kpi(project, "sql", "select 1"))
+        assert code == 2 and "in use by" in one_line(err)
+    assert not (project / "outputs" / "2022-23_Q2").exists()
+
+
+def test_two_ingests_at_once_leave_one_store_and_no_traceback(project: Path) -> None:
+    procs = [kpi(project, "ingest", "--rebuild") for _ in range(2)]
+    results = [finish(p) for p in procs]
+    assert all(code in (0, 2) for code, _, _ in results) and any(c == 0 for c, _, _ in results)
+    for code, _, err in results:
+        assert "Traceback" not in err
+        if code == 2:
+            assert "in use by" in one_line(err)
+    before = snapshot(project / "data" / "processed")
+    assert finish(kpi(project, "ingest"))[0] == 0
+    assert snapshot(project / "data" / "processed") == before  # already the full store
+
+
+def test_two_reports_at_once_publish_one_whole_output(project: Path) -> None:
+    from kpi_lib.report.manifest import read_manifest, result_hashes
+
+    procs = [kpi(project, "report", "--period", "2021/22 Q4") for _ in range(2)]
+    results = [finish(p) for p in procs]
+    assert sorted(c for c, _, _ in results) in ([0, 0], [0, 2]), results
+    for code, _, err in results:
+        assert "Traceback" not in err
+        if code == 2:
+            assert "outputs/2021-22_Q4 is in use by" in one_line(err)
+    out = project / "outputs" / "2021-22_Q4"
+    assert read_manifest(out / "manifest.json")["results"] == result_hashes(out)
+    assert not [p for p in out.parent.iterdir() if p.name.startswith((".staging", ".old"))]
+
+
+def test_store_folder_keeps_ordinary_permissions(kpi_root: Path) -> None:
+    from kpi_lib.store.ingest import ingest
+
+    ingest()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (kpi_root / "data" / "processed").stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+# --- kill -9 at each step ----------------------------------------------------------------------
+INGEST_STEPS = ["ingest-parsed", "store-staged", "store-swap", "store-swapped"]
+
+
+@pytest.mark.parametrize("step", INGEST_STEPS)
+def test_ingest_killed_at_each_step_recovers_to_the_same_store(
+    store_root: Path, tmp_path: Path, step: str
+) -> None:
+    processed = store_root / "data" / "processed"
+    new = store_root / "data" / "raw" / "2022-23_Q3" / "q3.md"
+    new.parent.mkdir()
+    new.write_text(Q3, encoding="utf-8")
+    # the store a clean run gives, in a copy of the project
+    clean = tmp_path / "clean"
+    shutil.copytree(store_root, clean, symlinks=True)
+    assert finish(kpi(clean, "ingest"))[0] == 0
+    expected = snapshot(clean / "data" / "processed")
+
+    before = snapshot(processed)
+    code, _, err = finish(kpi(store_root, "ingest", env={"KPI_CRASH_AT": step}))
+    assert code == -signal.SIGKILL, err
+    if step in ("ingest-parsed", "store-staged"):
+        assert snapshot(processed) == before  # nothing was swapped yet
+    elif step == "store-swap":
+        assert not processed.exists()  # between the renames: readers get one line
+        code, _, err = finish(kpi(store_root, "sql", "select 1"))
+        assert code == 2 and "interrupted ingest" in one_line(err)
+    else:
+        assert snapshot(processed) == expected
+    code, _, err = finish(kpi(store_root, "ingest"))
+    assert code == 0, err
+    assert snapshot(processed) == expected
+    assert not [p for p in processed.parent.iterdir() if p.name.startswith(".processed-")]
+
+
+@pytest.fixture(scope="module")
+def _tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A scratch project with the tiny notebook and one good output, run once."""
+    root = tmp_path_factory.mktemp("tiny") / "project"
+    (root / "data" / "raw" / "2022-23_Q2").mkdir(parents=True)
+    (root / "data" / "raw" / "2022-23_Q2" / "r.txt").write_text("report\n")
+    (root / "notebooks").mkdir()
+    shutil.copy(TINY, root / "notebooks" / "tiny.ipynb")
+    (root / "pyproject.toml").write_text("")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KPI_ROOT", str(root))
+        from kpi_lib.report.runs import execute_plan
+
+        execute_plan("test", {"notebooks/tiny.ipynb": {"value": 3}}, root / "outputs" / "tiny")
+    yield root
+
+
+@pytest.fixture
+def tiny_project(_tiny_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(_tiny_template, root)
+    monkeypatch.setenv("KPI_ROOT", str(root))
+    return root
+
+
+RUN_TINY = (
+    "import sys; from pathlib import Path; from kpi_lib.report.runs import execute_plan; "
+    "execute_plan('test', {'notebooks/tiny.ipynb': {'value': int(sys.argv[1])}}, Path(sys.argv[2]))"
+)
+
+
+@pytest.mark.parametrize("step", ["output-staged", "output-swap", "output-swapped"])
+def test_output_swap_killed_at_each_step_keeps_a_whole_output(
+    tiny_project: Path, step: str
+) -> None:
+    from kpi_lib.report.manifest import read_manifest, result_hashes
+    from kpi_lib.report.run import NotebookError
+    from kpi_lib.report.runs import execute_plan
+
+    final = tiny_project / "outputs" / "tiny"
+    good = snapshot(final)
+    env = {**os.environ, "KPI_CRASH_AT": step}
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_TINY, "4", str(final)], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    if step == "output-swap":
+        assert not final.exists()  # the crash the adversarial pass found
+    # the next run restores before it removes anything, even when it fails itself
+    with pytest.raises(NotebookError):
+        execute_plan("test", {"notebooks/tiny.ipynb": {"value": 5, "fail": True}}, final)
+    now = snapshot(final)
+    if step == "output-swapped":
+        assert "tables/doubled.csv" in now and now["tables/doubled.csv"].startswith(b"value\n4")
+    else:
+        assert now == good
+    assert read_manifest(final / "manifest.json")["results"] == result_hashes(final)
+    assert not [p for p in final.parent.iterdir() if p.name.startswith((".staging", ".old"))]
+
+
+# --- junk of growing size, and a file over the limit -----------------------------------------
+@pytest.mark.parametrize("size", [2_000, 8_000, 24_000])
+def test_junk_is_answered_and_does_not_block_the_other_files(
+    store_root: Path, capsys: pytest.CaptureFixture[str], size: int
+) -> None:
+    from kpi_lib import store
+
+    folder = store_root / "data" / "raw" / "2022-23_Q3"
+    folder.mkdir()
+    (folder / "q3.md").write_text(Q3, encoding="utf-8")
+    (folder / "junk.txt").write_text(junk_text(size, seed=size), encoding="utf-8")
+    assert main(["ingest"]) == 0
+    reps = store.load("reports").set_index("file")
+    junk = reps.loc["data/raw/2022-23_Q3/junk.txt"]
+    assert junk["warnings"] > 0  # answered: what could not be read is said, not dropped
+    assert reps.loc["data/raw/2022-23_Q3/q3.md", "rows_extracted"] == 1
+
+
+def test_a_file_over_the_size_limit_is_reported_and_the_rest_ingested(
+    store_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kpi_lib import store
+
+    folder = store_root / "data" / "raw" / "2022-23_Q3"
+    folder.mkdir()
+    (folder / "q3.md").write_text(Q3, encoding="utf-8")
+    (folder / "huge.txt").write_text(junk_text(200_000, seed=1), encoding="utf-8")
+    monkeypatch.setenv("KPI_MAX_FILE_MB", "0.15")  # above the bundled reports, below huge.txt
+    assert main(["ingest"]) == 2
+    captured = capsys.readouterr()
+    line = one_line(captured.err)
+    assert "data/raw/2022-23_Q3/huge.txt" in line and "over the 0.15 MB limit" in line
+    files = set(store.load("reports")["file"])
+    assert "data/raw/2022-23_Q3/q3.md" in files and "data/raw/2022-23_Q3/huge.txt" not in files
+    assert "parsed" in captured.out and "q3.md" in captured.out
+
+
+# --- bad inputs: one line, non-zero ----------------------------------------------------------
+LONG = "x" * 5000
+BAD_INPUTS = [
+    ["extract", LONG],
+    ["extract", LONG + ".pdf"],
+    ["extract", ""],
+    ["ingest", LONG],
+    ["ingest", ""],
+    ["ingest", "--period", ""],
+    ["forecast", KPI, "--seed", "-1"],
+    ["forecast", KPI, "--seed", str(2**40)],
+    ["report", "--period", ""],
+    ["report", "--section", ""],
+    ["deep-dive", ""],
+    ["batch", "--period", ""],
+    ["audit", ""],
+    ["audit", LONG],
+    ["sql", "select 1; select 2"],
+    ["summary", "--period", ""],
+    ["rag", "--period", ""],
+    ["claims", "--period", ""],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_INPUTS, ids=lambda a: " ".join(x[:20] for x in a))
+def test_bad_input_is_one_line_and_a_non_zero_exit(
+    store_root: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    before = snapshot(store_root / "data" / "processed")
+    assert main(argv) == 2
+    one_line(capsys.readouterr().err)
+    assert snapshot(store_root / "data" / "processed") == before
+    assert not (store_root / "outputs").exists()
