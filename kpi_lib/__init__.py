@@ -40,6 +40,8 @@ def series(kpi_id: str, current_only: bool = True) -> pd.Series:
     the line) when all its periods are financial-year quarters; otherwise the period ends
     (months, years and terms mixed cannot share a regular index). The printed labels are in
     `s.attrs["labels"]`; `kpi_lib.store.series` keeps the label index."""
+    import pandas as pd
+
     from kpi_lib.periods import fiscal_to_period
     from kpi_lib.store import series as _series
 

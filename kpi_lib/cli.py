@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -73,18 +74,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     from kpi_lib.report.params import ReportParams
     from kpi_lib.report.runs import newest_period, run_report
 
-    period = args.period
-    if not period:  # say which quarter and why, so a default run is never a surprise
-        period, why = newest_period()
-        print(f"report period {why}", file=sys.stderr)
     params = ReportParams(
-        period=period,
+        period=args.period,
         amber_tolerance=args.tolerance,
         forecast_horizon=args.horizon,
         sections=tuple(args.section or ()),
         timeout=args.timeout,
         with_code=args.with_code,
     )
+    if params.period is None:  # say which quarter and why, so a default run is no surprise
+        period, why = newest_period()
+        print(f"report period {why}")
+        params = dataclasses.replace(params, period=period)
     for html in run_report(params).html:
         print(html)
     return 0

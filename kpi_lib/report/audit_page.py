@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 
 from kpi_lib.paths import outputs_dir
-from kpi_lib.report.runs import AUDIT_NB, execute_plan
+from kpi_lib.report.runs import execute_plan
+
+AUDIT_NB = "notebooks/04_audit.ipynb"
 
 
 def audit_folder(manifest_path: str | Path) -> Path:

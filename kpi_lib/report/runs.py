@@ -133,7 +133,7 @@ def quarterly_plan(params: ReportParams | None = None, **kw: Any) -> tuple[str, 
     mine = obs[obs["report_period"] == p.label]
     reps = store.load("reports")
     headline_only = reps.loc[reps["report_period"] == p.label, "headline_rated"].notna().any()
-    if mine.empty and not (headline_only and not params.sections):
+    if mine.empty and not headline_only:
         have = ", ".join(sorted(obs["report_period"].unique())) or "none"
         raise UsageError(f"no KPI rows for {p.label} in the store (periods with KPI rows: {have})")
     known = sorted(set(mine["section"].astype(str)))
