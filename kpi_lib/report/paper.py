@@ -466,6 +466,6 @@ def provenance(frame: pd.DataFrame | str) -> Html:
     cols = [pr.col("item", "Item", wide=True), pr.col("value", "Value", wide=True)]
     intro = (
         "Inputs with their sha256, parameters, package versions and the commit; "
-        "`kpi audit` re-runs the report from its manifest and compares."
+        "“kpi audit” re-runs the report from its manifest and compares."
     )
     return section("What this report was built from", intro, pr.table(frame, cols))
