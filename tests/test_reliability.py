@@ -99,11 +99,12 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         mp.setenv("KPI_ROOT", str(root))
         mp.delenv("KPI_PROCESSED", raising=False)
         from kpi_lib.report import manifest
+        from kpi_lib.report.params import ReportParams
         from kpi_lib.report.runs import quarterly_plan
         from kpi_lib.store.ingest import ingest
 
         ingest()
-        name, plan = quarterly_plan()
+        name, plan = quarterly_plan(ReportParams())
         out = root / "outputs" / name
         (out / "tables").mkdir(parents=True)
         (out / "tables" / "headline.csv").write_text("rated,green\n41,23\n")
@@ -483,6 +484,16 @@ def test_a_file_over_the_size_limit_is_reported_and_the_rest_ingested(
     files = set(store.load("reports")["file"])
     assert "data/raw/2022-23_Q3/q3.md" in files and "data/raw/2022-23_Q3/huge.txt" not in files
     assert "parsed" in captured.out and "q3.md" in captured.out
+
+
+def test_when_no_file_can_be_read_the_store_is_left_as_it_was(
+    store_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(store_root / "data" / "processed")
+    monkeypatch.setenv("KPI_MAX_FILE_MB", "0.001")  # every report is over 1 KB
+    assert main(["ingest"]) == 2
+    assert "over the 0.001 MB limit" in one_line(capsys.readouterr().err)
+    assert snapshot(store_root / "data" / "processed") == before
 
 
 # --- bad inputs: one line, non-zero ----------------------------------------------------------

@@ -64,9 +64,10 @@ def test_bad_report_parameters_refused_before_any_output(
 
 
 def test_section_names_match_case_insensitively(store_root: Path) -> None:
+    from kpi_lib.report.params import ReportParams
     from kpi_lib.report.runs import QUARTERLY_NB, quarterly_plan
 
-    _, plan = quarterly_plan("2022/23 Q2", sections=["caring FOR the vulnerable"])
+    _, plan = quarterly_plan(ReportParams("2022/23 Q2", sections=("caring FOR the vulnerable",)))
     assert plan[QUARTERLY_NB]["sections"] == ["caring FOR the vulnerable"]
 
 
@@ -94,10 +95,11 @@ def test_report_refuses_a_store_out_of_date_with_raw(
 
 
 def test_ingest_notebook_gets_the_stored_files_not_hidden_ones(store_root: Path) -> None:
+    from kpi_lib.report.params import ReportParams
     from kpi_lib.report.runs import INGEST_NB, quarterly_plan
 
     (store_root / "data" / "raw" / "2022-23_Q2" / ".DS_Store").write_bytes(b"\0\1")
-    _, plan = quarterly_plan("2022/23 Q2")
+    _, plan = quarterly_plan(ReportParams("2022/23 Q2"))
     assert plan[INGEST_NB]["source_files"] == [Q2]
 
 

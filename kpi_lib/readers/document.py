@@ -14,6 +14,13 @@ from typing import Any
 
 from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError, KpiError
+from kpi_lib.periods import detect_report_period
+from kpi_lib.readers.commentary import extract_comments, narrative_comments, pdf_comments
+from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
+from kpi_lib.readers.headline import extract_headline
+from kpi_lib.readers.pdf import read_pdf_text
+from kpi_lib.readers.rows import Extraction
+from kpi_lib.readers.textdoc import load_text, strip_markup
 
 
 @dataclass
@@ -37,11 +44,6 @@ def parse_file(path: Path, data: bytes) -> FileResult:
     """Read one report: KPI rows (none is fine: an executive summary has no tables), its
     warnings (kept when there are no rows: they say why), the quarter it names, its headline
     and the commentary under its tables."""
-    from kpi_lib.periods import detect_report_period
-    from kpi_lib.readers.commentary import extract_comments, narrative_comments, pdf_comments
-    from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
-    from kpi_lib.readers.pdf import read_pdf_text
-    from kpi_lib.readers.rows import Extraction
 
     pdf = is_pdf(path)
     printed: list[Any] = []  # a PDF's printed lines, numbered as its rows' source_line
@@ -86,14 +88,10 @@ def parse_file(path: Path, data: bytes) -> FileResult:
 
 
 def _text_lines(path: Path) -> list[str]:
-    from kpi_lib.readers.textdoc import load_text
-
     return load_text(path).lines
 
 
 def _first_heading(lines: list[str]) -> str:
-    from kpi_lib.readers.textdoc import strip_markup
-
     for line in lines:
         text = strip_markup(line)
         if text:
@@ -104,7 +102,6 @@ def _first_heading(lines: list[str]) -> str:
 def _headline(lines: list[str]) -> dict[str, Any] | None:
     """The printed headline (readers.headline decides what is one), with the ways its printed
     numbers disagree: kept as printed, the disagreements become the report's warnings."""
-    from kpi_lib.readers.headline import extract_headline
 
     found = extract_headline(lines)
     if found is None:

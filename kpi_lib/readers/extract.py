@@ -6,7 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kpi_lib.errors import InputError
+from kpi_lib.readers import history_tables, narrative, stray_tables, text_tables
+from kpi_lib.readers.pdf import read_pdf
 from kpi_lib.readers.rows import Extraction
+from kpi_lib.readers.textdoc import load_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,8 +40,6 @@ def extract_document(path: str | Path) -> Extraction:
     if path.stat().st_size == 0:
         raise InputError(str(path), "file is empty")
     if is_pdf(path):
-        from kpi_lib.readers.pdf import read_pdf
-
         result = read_pdf(path)
     elif path.suffix.lower() == ".pdf":
         raise InputError(str(path), "named .pdf but is not a PDF (no %PDF- header)")
@@ -61,9 +62,6 @@ def _unread_hint(result: Extraction) -> str:
 
 
 def _read_text(path: Path) -> Extraction:
-    from kpi_lib.readers import history_tables, narrative, stray_tables, text_tables
-    from kpi_lib.readers.textdoc import load_text
-
     doc = load_text(path)
     out = Extraction(source_file=str(path))
     for reader in (text_tables.read, history_tables.read, stray_tables.read):

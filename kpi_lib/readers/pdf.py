@@ -1,11 +1,14 @@
-"""PDF reader: KPI rows from the ruled tables of a Word-exported Corporate Performance Report.
+"""PDF reader: KPI rows from a Corporate Performance Report, whoever laid it out.
 
-Pipeline: check the file -> scan pages (pdf_scan: pypdfium2 text objects for every page,
-pdfplumber tables only on pages with drawn rules; page ranges spread over processes for long
-documents) -> layout (pdf_layout: lines, running header/footer, headings) -> tables (pdf_tables:
-KPI header, page-break joins, cells, RAG) -> rows. Results are cached by the file's sha256
-(kpi_lib.readers.cache). `debug_page` draws what was found on one page, like pdfplumber's
-debug_tablefinder.
+Pipeline: check the file -> scan pages (pdf_scan: pypdfium2 text objects for every page; ruled
+tables by pdfplumber's table finder on pypdfium2's edges and characters (pdf_grid); tables
+without rules, and the OCR text layer of a scan, by words aligned under a KPI header
+(pdf_words), a scan's cell colours from the rendered page (pdf_colour); page ranges spread over
+processes for long documents) -> layout (pdf_layout: lines, running header/footer, headings)
+-> tables (pdf_tables: KPI header, page-break joins, cells, RAG by glyph, by the report's
+printed key (pdf_legend) or by hue; OCR'd numbers via pdf_ocr) -> rows. Results are cached by
+the file's sha256 (kpi_lib.readers.cache). `debug_page` draws what was found on one page, like
+pdfplumber's debug_tablefinder.
 
 Row provenance: `source_page` is 1-based; `source_line` is the 1-based number of the first
 printed line of the row among all text lines of its page (running header included), counted
@@ -37,6 +40,7 @@ from kpi_lib.readers.pdf_layout import (
     mark_furniture,
     page_lines,
 )
+from kpi_lib.readers.pdf_legend import rag_key
 from kpi_lib.readers.pdf_scan import PageScan, ScanFailure, scan_range
 from kpi_lib.readers.pdf_settings import DEFAULT, PdfSettings
 from kpi_lib.readers.pdf_tables import (
@@ -47,6 +51,7 @@ from kpi_lib.readers.pdf_tables import (
     same_layout,
     split_row_rest,
     table_rows,
+    word_row_rest,
 )
 from kpi_lib.readers.rows import Extraction, Issue, Row
 
@@ -159,6 +164,7 @@ class Analysis:
     rows: list[Row] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     blank_breaks: bool = False  # the producer keeps the blank at a line break (keeps_break_blanks)
+    key: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # printed RAG key
 
     def extraction(self) -> Extraction:
         kpi_tables = sum(1 for t in self.tables if t.header is not None and t.continues is None)
@@ -254,6 +260,7 @@ def analyse(scans: list[PageScan], source: str, s: PdfSettings = DEFAULT) -> Ana
     _join_continuations(events, s)
     a.blank_breaks = keeps_break_blanks([t.scan for t in a.tables], s.blank_breaks_share)
     _rejoin_split_rows(a, s)
+    a.key = rag_key(scans)
     _assign_headings(a, events, s)
     _emit_rows(a, s)
     return a
@@ -332,8 +339,13 @@ def _rejoin_split_rows(a: Analysis, s: PdfSettings) -> None:
             continue
         if prev.rest_taken and last == body_start(prev):
             continue  # its only row is itself the rest of a row: a row over three pages
-        if split_row_rest(prev.scan.rows[last], t.scan.rows[first], s, a.blank_breaks):
-            prev.rest, t.rest_taken = t.scan.rows[first], True
+        before, after = prev.scan.rows[last], t.scan.rows[first]
+        if prev.scan.ruled and t.scan.ruled:
+            rest = split_row_rest(before, after, s, a.blank_breaks)
+        else:
+            rest = word_row_rest(before, after, t.kpi)
+        if rest:
+            prev.rest, t.rest_taken = after, True
 
 
 def _assign_headings(
@@ -379,7 +391,7 @@ def _emit_rows(a: Analysis, s: PdfSettings) -> None:
     kpi_layouts = [t.scan for t in a.tables if t.header is not None]
     for t in a.tables:
         if t.kpi is not None:
-            rows, issues = table_rows(t, a.line_of, a.source, s, a.blank_breaks)
+            rows, issues = table_rows(t, a.line_of, a.source, s, a.blank_breaks, a.key)
             a.rows.extend(rows)
             a.issues.extend(issues)
         elif any(same_layout(t.scan, k, s.column_tolerance) for k in kpi_layouts):

@@ -63,8 +63,9 @@ def space_gap(size: float, has_blanks: bool) -> float:
     return (0.4 if has_blanks else 0.15) * size
 
 
-def group_lines(bits: list[TextBit], page: int) -> list[Line]:
-    """Text objects sharing a baseline, left to right, as printed lines (top to bottom)."""
+def baseline_groups(bits: list[TextBit]) -> list[list[TextBit]]:
+    """Text objects sharing a baseline (within a third of the smaller font size), each group
+    left to right, groups top to bottom: the printed lines of a page or a cell."""
     ordered = sorted(bits, key=lambda b: (round(b.baseline, 1), b.x0))
     groups: list[list[TextBit]] = []
     for bit in ordered:
@@ -75,10 +76,16 @@ def group_lines(bits: list[TextBit], page: int) -> list[Line]:
                 last.append(bit)
                 continue
         groups.append([bit])
-    lines = []
-    has_blanks = spaced(bits)
     for group in groups:
         group.sort(key=lambda b: b.x0)
+    return groups
+
+
+def group_lines(bits: list[TextBit], page: int) -> list[Line]:
+    """Text objects sharing a baseline, left to right, as printed lines (top to bottom)."""
+    lines = []
+    has_blanks = spaced(bits)
+    for group in baseline_groups(bits):
         text = group[0].text
         for prev, bit in zip(group, group[1:], strict=False):
             gap = bit.x0 - prev.x1

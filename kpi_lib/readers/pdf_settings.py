@@ -32,8 +32,8 @@ class PdfSettings:
     max_rule_width: float = 2.5
 
     # -- running headers and footers --------------------------------------------------------
-    top_margin: float = 0.06  # share of the page height: text above this is page furniture
-    bottom_margin: float = 0.06
+    top_margin: float = 0.035  # share of the page height: text above this is page furniture
+    bottom_margin: float = 0.035
     running_share: float = 0.5  # text at the same y on at least this share of pages is furniture
     running_y_tolerance: float = 2.0  # pt
 
@@ -64,7 +64,7 @@ class PdfSettings:
     row_gap_min: float = 1.0  # pt beyond a wrapped cell's line pitch that starts a new row
     word_margin: float = 0.03  # share of the page height at top and bottom never read as a table
     table_max_gap: float = 3.0  # font sizes between baselines that no table row leaves
-    scan_render_scale: float = 1.0  # scanned pages are rendered at 72 dpi x this for RAG colours
+    scan_render_scale: float = 0.5  # scanned pages are rendered at 72 dpi x this for RAG colours
     min_colour_share: float = 0.3  # share of a cell's pixels that must be coloured to count
 
     # -- RAG by fill colour -----------------------------------------------------------------

@@ -109,6 +109,25 @@ def split_row_rest(
     return True
 
 
+# columns printed once per row, on one line: a row's rest on the next page never repeats them
+_SHORT_COLUMNS = ("good_is", "value", "as_of_text")
+
+
+def word_row_rest(last: list[CellScan], first: list[CellScan], header: HeaderMatch | None) -> bool:
+    """Whether `first` (a rule-less continuation's first row) is the rest of `last`, broken
+    across the page (a browser does unless told not to). With no rules there are no cell
+    bottoms to measure, so the content decides: the rest fills only columns the row filled,
+    and none of the short ones (Good Is, the value, the date) that every row prints once."""
+    if header is None or len(last) != len(first):
+        return False
+    filled = {i for i, c in enumerate(last) if c.text.strip()}
+    rest = {i for i, c in enumerate(first) if c.text.strip()}
+    if not rest or not rest <= filled:
+        return False
+    short = {i for key in _SHORT_COLUMNS for i in header.columns.get(key, [])}
+    return not (rest & short) and bool(filled & short)
+
+
 def _joined(top: CellScan, rest: CellScan) -> CellScan:
     """One cell of a row broken across pages: the lines of both parts, the first part's fill."""
     if not rest.text:
@@ -171,6 +190,13 @@ def rag_from_fill(rgb: RGB | None, s: PdfSettings) -> str | None:
     return best if dist <= s.rag_hue_tolerance else None
 
 
+def _fill_rag(rgb: RGB, s: PdfSettings, key: dict[str, RGB]) -> str | None:
+    """The report's own key first (a colour it prints beside a status), then the hue rule."""
+    from kpi_lib.readers.pdf_legend import rag_from_key
+
+    return rag_from_key(rgb, key) if key and rag_from_key(rgb, key) else rag_from_fill(rgb, s)
+
+
 def hex_colour(rgb: RGB) -> str:
     return "#" + "".join(f"{round(max(0.0, min(1.0, v)) * 255):02X}" for v in rgb)
 
@@ -181,11 +207,12 @@ def table_rows(
     source: str,
     s: PdfSettings,
     blank_breaks: bool = False,
+    key: dict[str, RGB] | None = None,
 ) -> tuple[list[Row], list[Issue]]:
     """KPI rows of one table part (its own rows, header excluded).
 
     `place_of(page, top)` gives the row's line number on its page; `blank_breaks` is
-    keeps_break_blanks for the document.
+    keeps_break_blanks for the document; `key` the report's printed RAG key (pdf_legend).
     """
     header = table.kpi
     assert header is not None
@@ -243,7 +270,7 @@ def table_rows(
                     line,
                 )
             )
-        rag, issue = _rag(table, cells, texts, header, metric, source, line, s)
+        rag, issue = _rag(table, cells, texts, header, metric, source, line, s, key or {})
         if issue is not None:
             issues.append(issue)
         rows.append(
@@ -276,6 +303,7 @@ def _rag(
     source: str,
     line: int,
     s: PdfSettings,
+    key: dict[str, RGB],
 ) -> tuple[str, Issue | None]:
     idx = header.columns.get("rag")
     if not idx:
@@ -285,8 +313,8 @@ def _rag(
         # a scan's colour is what was printed; OCR makes look-alikes of glyphs and of the
         # cell's edges, so its text counts only where the cell shows no colour
         fills = [cells[i].fill for i in idx if i < len(cells) and cells[i].fill is not None]
-        if fills and rag_from_fill(fills[-1], s):
-            return rag_from_fill(fills[-1], s) or "", None
+        if fills and _fill_rag(fills[-1], s, key):
+            return _fill_rag(fills[-1], s, key) or "", None
     if glyph:
         rag = rag_from_text(glyph)
         if rag is None:
@@ -301,7 +329,7 @@ def _rag(
     fills = [cells[i].fill for i in idx if i < len(cells) and cells[i].fill is not None]
     if not fills:
         return "", None
-    rag = rag_from_fill(fills[-1], s)
+    rag = _fill_rag(fills[-1], s, key)
     if rag is None:
         return "", Issue(
             "unknown_colour",

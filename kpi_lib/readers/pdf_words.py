@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kpi_lib.readers.commentary import LABEL_RE
-from kpi_lib.readers.headers import HeaderMatch, match_header
-from kpi_lib.readers.pdf_layout import space_gap, spaced
+from kpi_lib.readers.headers import KPI_HEADER, THRESHOLD, HeaderMatch, best_label, match_header
+from kpi_lib.readers.pdf_layout import baseline_groups, space_gap, spaced
 from kpi_lib.readers.pdf_scan import BBox, CellScan, PageScan, TableScan, TextBit
 from kpi_lib.readers.pdf_settings import PdfSettings
 from kpi_lib.values import collapse
@@ -44,6 +44,16 @@ class Phrase:
     baseline: float
     size: float
     bold: bool
+    bits: tuple[TextBit, ...] = ()  # its text objects, to part it where it crosses a column
+    blanks: bool = False  # the producer keeps blanks in its text objects (spaced)
+
+
+def _join(bits: list[TextBit] | tuple[TextBit, ...], has_blanks: bool) -> str:
+    text = bits[0].text
+    for prev, bit in zip(bits, bits[1:], strict=False):
+        sep = bit.x0 - prev.x1 > space_gap(bit.size, has_blanks) and not text.endswith(" ")
+        text += (" " if sep else "") + bit.text
+    return collapse(text)
 
 
 @dataclass
@@ -58,26 +68,10 @@ class PLine:
         return max(p.size for p in self.phrases)
 
 
-def _lines(bits: list[TextBit]) -> list[list[TextBit]]:
-    ordered = sorted(bits, key=lambda b: (round(b.baseline, 1), b.x0))
-    groups: list[list[TextBit]] = []
-    for bit in ordered:
-        if groups:
-            last = groups[-1]
-            tol = 0.35 * min(bit.size, last[0].size) or 1.0
-            if abs(bit.baseline - last[0].baseline) <= tol:
-                last.append(bit)
-                continue
-        groups.append([bit])
-    for g in groups:
-        g.sort(key=lambda b: b.x0)
-    return groups
-
-
 def phrase_lines(bits: list[TextBit], s: PdfSettings, has_blanks: bool) -> list[PLine]:
     """Printed lines, top to bottom, each cut into phrases at gaps of `s.column_gap` sizes."""
     out: list[PLine] = []
-    for group in _lines(bits):
+    for group in baseline_groups(bits):
         phrases: list[list[TextBit]] = [[group[0]]]
         for prev, bit in zip(group, group[1:], strict=False):
             size = min(prev.size, bit.size) or 1.0
@@ -87,14 +81,9 @@ def phrase_lines(bits: list[TextBit], s: PdfSettings, has_blanks: bool) -> list[
                 phrases[-1].append(bit)
         made = []
         for part in phrases:
-            text = part[0].text
-            for prev, bit in zip(part, part[1:], strict=False):
-                gap = bit.x0 - prev.x1
-                sep = gap > space_gap(bit.size, has_blanks) and not text.endswith(" ")
-                text += (" " if sep else "") + bit.text
             made.append(
                 Phrase(
-                    collapse(text),
+                    _join(part, has_blanks),
                     part[0].x0,
                     max(b.x1 for b in part),
                     min(b.top for b in part),
@@ -102,6 +91,8 @@ def phrase_lines(bits: list[TextBit], s: PdfSettings, has_blanks: bool) -> list[
                     part[0].baseline,
                     max(b.size for b in part),
                     sum(len(b.text) for b in part if b.bold) * 2 > sum(len(b.text) for b in part),
+                    tuple(part),
+                    has_blanks,
                 )
             )
         made = [p for p in made if p.text]
@@ -148,18 +139,33 @@ def _match(cells: tuple[str, ...]) -> HeaderMatch | None:
     return match_header(list(cells))
 
 
+# stems of the KPI header labels, OCR-tolerant (three letters): a cheap test before matching
+_STEMS = ("tar", "goo", "dat", "met", "nam", "val", "lat", "rag", "sta", "tre", "ref")
+
+
+def _may_be_header(ln: PLine) -> bool:
+    """Short labels and at least two header stems: every other line skips the (costly) fuzzy
+    header match."""
+    if any(len(p.text) > 40 for p in ln.phrases):
+        return False
+    text = " ".join(p.text for p in ln.phrases).lower()
+    return sum(1 for stem in _STEMS if stem in text) >= 2
+
+
 def _header_at(lines: list[PLine], i: int) -> tuple[HeaderMatch, list[Column], int] | None:
     """The KPI header starting at line i: its match, columns and the number of lines it spans
     (a label wrapped in a narrow column puts the header on two or three lines)."""
-    if len(lines[i].phrases) < 3:
+    if not _may_be_header(lines[i]):
         return None
-    band = [lines[i]]
+    band = [_split_labels(lines[i])]
+    if len(band[0].phrases) < 3:
+        return None
     size = lines[i].size
     j = i + 1
     while j < len(lines) and j - i < 3:
         if lines[j].baseline - band[-1].baseline > 1.3 * size:
             break
-        band.append(lines[j])
+        band.append(_split_labels(lines[j]))
         j += 1
     # the longest band that still matches: a wrapped label needs its second line
     for n in range(len(band), 0, -1):
@@ -170,6 +176,66 @@ def _header_at(lines: list[PLine], i: int) -> tuple[HeaderMatch, list[Column], i
                 continue
             return match, cols, n
     return None
+
+
+def _words(p: Phrase) -> list[list[TextBit]]:
+    """The phrase's text objects grouped into words (a blank, kept or made up, parts them)."""
+    words: list[list[TextBit]] = [[p.bits[0]]]
+    for prev, bit in zip(p.bits, p.bits[1:], strict=False):
+        gap = bit.x0 - prev.x1 > space_gap(bit.size, p.blanks)
+        if gap or prev.text.endswith(" ") or bit.text.startswith(" "):
+            words.append([bit])
+        else:
+            words[-1].append(bit)
+    return words
+
+
+def _as_phrase(bits: list[TextBit], like: Phrase) -> Phrase:
+    return Phrase(
+        _join(bits, like.blanks),
+        bits[0].x0,
+        max(b.x1 for b in bits),
+        min(b.top for b in bits),
+        max(b.bottom for b in bits),
+        bits[0].baseline,
+        max(b.size for b in bits),
+        like.bold,
+        tuple(bits),
+        like.blanks,
+    )
+
+
+def _split_labels(ln: PLine) -> PLine:
+    """Header labels printed so close that they read as one phrase ("Target Good Is As of
+    Date": cells with little padding) parted into one phrase per label, by the vocabulary."""
+    out: list[Phrase] = []
+    for p in ln.phrases:
+        words = _words(p) if p.bits else []
+        labels: list[list[TextBit]] = []
+        w = 0
+        while w < len(words):
+            # the run of one to three words most like a label (the longer on a tie)
+            best_n, best = 0, THRESHOLD
+            for n in (3, 2, 1):
+                if w + n <= len(words):
+                    text = _join([b for word in words[w : w + n] for b in word], p.blanks)
+                    score = best_label(text, KPI_HEADER)[1]
+                    if score > best + 1e-9 or (best_n == 0 and score >= THRESHOLD):
+                        best_n, best = n, score
+            if best_n:
+                labels.append([b for word in words[w : w + best_n] for b in word])
+                w += best_n
+            else:
+                if labels and len(words) > 1:
+                    labels[-1] += words[w]  # a word no label starts: it ends the one before
+                else:
+                    labels.append(list(words[w]))
+                w += 1
+        if len(labels) < 2:
+            out.append(p)
+        else:
+            out.extend(_as_phrase(bits, p) for bits in labels)
+    return PLine(ln.baseline, ln.top, ln.bottom, out)
 
 
 def _header_like(ln: PLine, cols: list[Column]) -> bool:
@@ -187,8 +253,11 @@ def _ends_table(ln: PLine, bounds: list[float], left: float, prev: PLine, s: Pdf
         return True  # a gap no row leaves: the table is over
     for p in ln.phrases:
         n = _crossings(p, bounds)
-        if n >= 3 or (n == 2 and len(p.text.split()) >= 4):
-            return True  # prose runs across the columns (OCR may join two short cells)
+        from_left = bool(bounds) and p.x0 < bounds[0]
+        if n >= 4 or (n >= 2 and from_left and len(p.text.split()) >= 4):
+            # prose runs across the columns from the left margin; cells printed close
+            # together (OCR, little padding) may join two or three into one phrase
+            return True
     if len(ln.phrases) == 1 and ln.phrases[0].text.endswith(":"):
         label = LABEL_RE.match(ln.phrases[0].text)
         if ln.phrases[0].bold or (label is not None and label.group("colon")):
@@ -214,8 +283,16 @@ def _gutter(lo: float, hi: float, spans: list[tuple[float, float]]) -> float:
     return best
 
 
+def _spans(p: Phrase) -> list[tuple[float, float]]:
+    """x extents of the phrase's words (the whole phrase if it has no objects to part)."""
+    if len(p.bits) < 2:
+        return [(p.x0, p.x1)]
+    return [(w[0].x0, max(b.x1 for b in w)) for w in _words(p)]
+
+
 def _bounds(cols: list[Column], body: list[PLine]) -> list[float]:
-    spans = [(p.x0, p.x1) for ln in body for p in ln.phrases]
+    # words, not phrases: two cells printed close together still leave their gap uncovered
+    spans = [span for ln in body for p in ln.phrases for span in _spans(p)]
     spans += [(c.x0, c.x1) for c in cols]
     return [_gutter(a.x1, b.x0, spans) for a, b in zip(cols, cols[1:], strict=False)]
 
@@ -230,7 +307,10 @@ def _column_of(p: Phrase, edges: list[float]) -> int:
 
 
 def _pitch(body: list[PLine], edges: list[float]) -> float | None:
-    """A wrapped cell's line pitch: the commonest baseline step within one column."""
+    """A wrapped cell's line pitch: the smallest baseline step within one column that recurs.
+    Within a column, lines of one cell follow at that pitch and the next row's first line comes
+    later (cell padding), whatever the vertical alignment; OCR jitter makes a one-off step
+    smaller, so a step must be seen twice, unless it is the only one."""
     steps: Counter[float] = Counter()
     last: dict[int, float] = {}
     for ln in body:
@@ -240,8 +320,13 @@ def _pitch(body: list[PLine], edges: list[float]) -> float | None:
             last[k] = ln.baseline
     if not steps:
         return None
-    top = max(steps.values())
-    return min(step for step, n in steps.items() if n == top)
+    # steps within OCR jitter of each other count together
+    merged: Counter[float] = Counter()
+    for step, n in sorted(steps.items()):
+        near = next((m for m in merged if abs(m - step) <= 0.6), None)
+        merged[near if near is not None else step] += n
+    recurring = [step for step, n in merged.items() if n >= 2]
+    return min(recurring) if recurring else min(merged)
 
 
 def _rows(body: list[PLine], edges: list[float], s: PdfSettings) -> list[list[PLine]]:
@@ -257,14 +342,28 @@ def _rows(body: list[PLine], edges: list[float], s: PdfSettings) -> list[list[PL
     return rows
 
 
+def _parted(p: Phrase, edges: list[float]) -> list[tuple[int, str, float]]:
+    """(column, text, size) of a phrase; one that crosses a column boundary (cells with little
+    padding print close enough to read as one phrase) is parted there, word by word."""
+    k = _column_of(p, edges)
+    if edges[k] - 1.0 <= p.x0 and p.x1 <= edges[k + 1] + 1.0 or len(p.bits) < 2:
+        return [(k, p.text, p.size)]
+    by_column: dict[int, list[TextBit]] = {}
+    for word in _words(p):  # whole words: a boundary never cuts one
+        mid = (word[0].x0 + max(b.x1 for b in word)) / 2
+        col = next((j for j in range(len(edges) - 1) if mid < edges[j + 1]), len(edges) - 2)
+        by_column.setdefault(col, []).extend(word)
+    return [(j, _join(b, p.blanks), max(x.size for x in b)) for j, b in by_column.items()]
+
+
 def _cell(lines: list[PLine], k: int, edges: list[float], box: BBox) -> CellScan:
     texts = []
     size = 0.0
     for ln in lines:
-        parts = [p for p in ln.phrases if _column_of(p, edges) == k]
+        parts = [(t, z) for p in ln.phrases for j, t, z in _parted(p, edges) if j == k and t]
         if parts:
-            texts.append(" ".join(p.text for p in parts))
-            size = max(size, *(p.size for p in parts))
+            texts.append(" ".join(t for t, _ in parts))
+            size = max(size, *(z for _, z in parts))
     return CellScan(text="\n".join(texts), bbox=box, size=size)
 
 

@@ -18,12 +18,14 @@ from typing import Any
 
 import pandas as pd
 
+from kpi_lib import store
 from kpi_lib.errors import UsageError
 from kpi_lib.paths import project_root
 from kpi_lib.report import manifest
 from kpi_lib.report.page_audit import compare_pages, edited_pages
 from kpi_lib.report.params import DEFAULT_TIMEOUT, AuditParams, check_notebook_params
 from kpi_lib.report.run import NotebookError, check_parameters, run_notebook
+from kpi_lib.store.ingest import ingest
 
 MAX_CELLS = 10  # differing cells listed per table
 
@@ -182,8 +184,6 @@ def _private_store(folder: Path):
 def rerun(m: dict[str, Any], scratch: Path, timeout: int = DEFAULT_TIMEOUT) -> Path:
     """Rebuild the store from data/raw and execute the recorded notebooks with their parameters
     (all checked by `audit` before this is called)."""
-    from kpi_lib import store
-    from kpi_lib.store.ingest import ingest
 
     out = scratch / "run"
     out.mkdir(parents=True)

@@ -9,14 +9,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from kpi_lib.errors import KpiError, UsageError
-from kpi_lib.report.params import BatchParams
+from kpi_lib.periods import parse_report_period
+from kpi_lib.report.params import BatchParams, DeepDiveParams, ReportParams
+from kpi_lib.report.runs import kpi_ids, report_periods, run_deep_dive, run_report
+from kpi_lib.store.lock import store_lock
 
 
 def _job(kind: str, key: str, with_code: bool) -> tuple[str, str, str, float, str]:
     """Run one job; every error comes back as text (custom exceptions may not pickle, and one
     job's crash must not lose the others' results)."""
-    from kpi_lib.report.params import DeepDiveParams, ReportParams
-    from kpi_lib.report.runs import run_deep_dive, run_report
 
     start = time.perf_counter()
     try:
@@ -34,7 +35,6 @@ def _job(kind: str, key: str, with_code: bool) -> tuple[str, str, str, float, st
 
 def _canonical(period: str) -> str:
     """One label per period, so `2022-23_Q2` and `2022/23 Q2` never race for one folder."""
-    from kpi_lib.periods import parse_report_period
 
     try:
         return parse_report_period(period).label
@@ -56,8 +56,6 @@ def batch(
 
 def run_batch(params: BatchParams, progress: bool = True) -> pd.DataFrame:
     """Every job reads the same store: it stays locked (shared) until the last job ends."""
-    from kpi_lib.report.runs import kpi_ids, report_periods
-    from kpi_lib.store.lock import store_lock
 
     with store_lock(shared=True):
         wanted = list(params.periods) or report_periods()

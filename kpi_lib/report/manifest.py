@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from kpi_lib.digest import sha256_file
+from kpi_lib.errors import InputError
 from kpi_lib.paths import catalog_path, project_root, raw_dir, relative
 
 PACKAGES = (
@@ -101,7 +102,6 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 def read_manifest(path: Path) -> dict[str, Any]:
     """A manifest checked for what an audit reads, so a wrong file is one line, not a KeyError."""
-    from kpi_lib.errors import InputError
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -10,6 +10,7 @@ import pandas as pd
 from kpi_lib.errors import InputError
 from kpi_lib.paths import project_root
 from kpi_lib.readers.extract import NoTablesError, extract_document
+from kpi_lib.store.catalog import load_catalog
 
 
 @dataclass
@@ -22,7 +23,6 @@ class QA:
 
 def extraction_qa(source_files: list[str]) -> QA:
     """Extract each file (paths relative to the project root) and summarise the result."""
-    from kpi_lib.store.catalog import load_catalog
 
     catalog = load_catalog()
     files, tables, issues, new = [], [], [], []

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kpi_lib import store
+from kpi_lib.digest import sha256_file
 from kpi_lib.errors import UsageError
 from kpi_lib.locks import crash_point, hold
 from kpi_lib.paths import outputs_dir, project_root, relative
+from kpi_lib.periods import parse_report_period, slug
 from kpi_lib.report import manifest
 from kpi_lib.report.params import (
     DEFAULT_TIMEOUT,
@@ -22,6 +25,7 @@ from kpi_lib.report.params import (
     check_timeout,
 )
 from kpi_lib.report.run import NotebookError, check_parameters, run_notebook
+from kpi_lib.store.inputs import default_inputs
 from kpi_lib.store.lock import store_lock
 
 INGEST_NB = "notebooks/01_ingest_quarter.ipynb"
@@ -41,15 +45,12 @@ class RunResult:
 
 def report_periods() -> list[str]:
     """Report periods with KPI rows in the store, oldest first (labels sort by time)."""
-    from kpi_lib import store
 
     q = "select distinct report_period from observations order by 1"
     return store.sql(q)["report_period"].tolist()
 
 
 def kpi_ids() -> list[str]:
-    from kpi_lib import store
-
     return store.sql("select distinct kpi_id from observations order by 1")["kpi_id"].tolist()
 
 
@@ -91,7 +92,6 @@ def newest_period() -> tuple[str, str]:
 
 def period_sources(label: str) -> list[str]:
     """The files the store holds for one report period (what notebook 01 re-extracts)."""
-    from kpi_lib import store
 
     reps = store.load("reports")
     return sorted(str(f) for f in reps.loc[reps["report_period"] == label, "file"])
@@ -101,9 +101,6 @@ def check_store_current() -> None:
     """A run's manifest lists data/raw as its inputs and an audit re-ingests exactly those, so
     a store built from anything else (a raw file changed or added since `kpi ingest`, a report
     ingested from outside data/raw) would publish figures its manifest cannot reproduce."""
-    from kpi_lib import store
-    from kpi_lib.report.manifest import sha256_file
-    from kpi_lib.store.inputs import default_inputs
 
     reps = store.load("reports")
     stored = dict(zip(reps["file"].astype(str), reps["sha256"].astype(str), strict=True))
@@ -120,14 +117,10 @@ def check_store_current() -> None:
     raise UsageError(f"the store does not match data/raw ({what}): run `kpi ingest`")
 
 
-def quarterly_plan(params: ReportParams | None = None, **kw: Any) -> tuple[str, Plan]:
-    """Checks every parameter against the store before a kernel starts: a mistake inside a
-    notebook would cost a run and surface as a notebook error (or, for a bad horizon, not at
-    all: the forecasts would just be empty). `quarterly_plan(period, ...)` also works."""
-    from kpi_lib import store
-    from kpi_lib.periods import parse_report_period, slug
+def quarterly_plan(params: ReportParams) -> tuple[str, Plan]:
+    """Checks the parameters against the store before a kernel starts (ReportParams checked
+    the rest): a mistake inside a notebook would cost a run and surface as a notebook error."""
 
-    params = _report_params(params, kw)
     p = parse_report_period(params.period or newest_period()[0])
     obs = store.load("observations")
     mine = obs[obs["report_period"] == p.label]
@@ -154,17 +147,7 @@ def quarterly_plan(params: ReportParams | None = None, **kw: Any) -> tuple[str, 
     return slug(p), plan
 
 
-def _report_params(params: ReportParams | str | None, kw: dict[str, Any]) -> ReportParams:
-    if isinstance(params, ReportParams):
-        return params
-    if "sections" in kw:
-        kw["sections"] = tuple(kw["sections"] or ())
-    return ReportParams(period=params, **kw)
-
-
-def deep_dive_plan(params: DeepDiveParams | str, forecast_horizon: int = 4) -> tuple[str, Plan]:
-    if not isinstance(params, DeepDiveParams):
-        params = DeepDiveParams(kpi_id=params, forecast_horizon=forecast_horizon)
+def deep_dive_plan(params: DeepDiveParams) -> tuple[str, Plan]:
     plan = {DEEP_DIVE_NB: {"kpi_id": params.kpi_id, "forecast_horizon": params.forecast_horizon}}
     return f"kpi/{params.kpi_id}", plan
 

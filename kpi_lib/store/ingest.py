@@ -35,6 +35,7 @@ from kpi_lib.periods import parse_report_period
 from kpi_lib.readers.cache import CACHE_DIR, cache_bytes, load_cached
 from kpi_lib.readers.document import parse_file
 from kpi_lib.store import write as storewrite
+from kpi_lib.store.catalog import load_catalog, new_kpi_id
 from kpi_lib.store.commentary_table import commentary
 from kpi_lib.store.inputs import Input, check_size, choose_inputs, default_inputs, report_period
 from kpi_lib.store.lock import store_lock
@@ -100,6 +101,8 @@ def ingest(
             inputs.append(inp)
             if blob is not None:
                 fresh[inp.result.sha256] = blob
+        if failed and not inputs:  # nothing readable: never replace a store with an empty one
+            raise failed[0]
         crash_point("ingest-parsed")
         tables = build_tables(inputs)
         wanted = {inp.result.sha256 for inp in inputs}
@@ -148,7 +151,6 @@ def _read_one(
 def build_tables(inputs: list[Input]) -> dict[str, pd.DataFrame]:
     """Every table from the per-file results; one catalogue and one name resolver for all, so
     observations and commentary file a KPI under the same id."""
-    from kpi_lib.store.catalog import load_catalog
 
     catalog = load_catalog()
     resolve = _resolver(catalog)
@@ -160,8 +162,6 @@ def build_tables(inputs: list[Input]) -> dict[str, pd.DataFrame]:
 
 
 def _resolver(catalog: Any) -> Any:
-    from kpi_lib.store.catalog import new_kpi_id
-
     @cache
     def resolve(name: str) -> tuple[str, bool]:
         kpi_id = catalog.resolve(name)

@@ -18,6 +18,7 @@ from kpi_lib.paths import processed_dir
 from kpi_lib.periods import parse_report_period
 from kpi_lib.store import schemas
 from kpi_lib.store.catalog import load_catalog
+from kpi_lib.store.lock import store_lock
 
 TABLES = ("observations", "reports", "commentary")
 NO_STORE = "no store: run `kpi ingest`"
@@ -70,7 +71,6 @@ _QUERIES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory, read-only DuckDB with views observations, reports, commentary and current
     (the current version of every observation): one consistent snapshot of the store."""
-    from kpi_lib.store.lock import store_lock
 
     _require()
     with store_lock(shared=True):
