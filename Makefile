@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 KERNEL := kpi-workbook
 STAMP := $(VENV)/.installed
 
-.PHONY: setup report test lint format lab bench clean
+AXE := tests/.browser/node_modules/axe-core/axe.min.js
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
+
+.PHONY: setup report test lint format lab bench clean browser
 
 setup: $(STAMP)
 
@@ -20,17 +23,40 @@ report: setup
 	$(BIN)/kpi ingest
 	$(BIN)/kpi report
 
-test: setup
+# What tests/test_browser.py needs: a chromium (Debian's package when apt is available as root,
+# else Playwright's own download) and axe-core from npm. Fails loudly; never skipped.
+browser: setup $(AXE)
+	@if [ -z "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	    || { echo "make browser: could not install Debian's chromium with apt-get" >&2; exit 1; }; \
+	  else \
+	    $(BIN)/python -m playwright install chromium \
+	    || { echo "make browser: no chromium: install Debian's 'chromium' package (as root) or allow Playwright's browser download" >&2; exit 1; }; \
+	  fi; \
+	fi
+
+$(AXE): tests/.browser/package.json
+	@command -v npm >/dev/null || { echo "make browser: npm is needed to install axe-core (apt-get install npm)" >&2; exit 1; }
+	npm install --silent --no-audit --no-fund --prefix tests/.browser \
+	  || { echo "make browser: npm could not install axe-core" >&2; exit 1; }
+	touch $@
+
+# Two workers: the notebook-heavy modules share one session (xdist group "notebooks") on one
+# worker while the rest of the suite runs on the other.
+test: setup browser
 	$(BIN)/ruff check kpi_lib tests bench
 	$(BIN)/ruff format --check kpi_lib tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 format: setup
 	$(BIN)/ruff format kpi_lib tests bench
 	$(BIN)/ruff check --fix kpi_lib tests bench
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+	$(BIN)/jupyter lab --notebook-dir=. \
+	  --MappingKernelManager.default_kernel_name=$(KERNEL) \
+	  --ServerApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 bench: setup
 	$(BIN)/python bench/run_all.py

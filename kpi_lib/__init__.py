@@ -35,10 +35,32 @@ def table(name: str) -> pd.DataFrame:
 
 
 def series(kpi_id: str, current_only: bool = True) -> pd.Series:
-    """A KPI's values indexed by period label, oldest first."""
+    """A KPI's values indexed by time, oldest first, so `s.plot()` puts them where they belong:
+    a quarterly PeriodIndex with every quarter present (a two-year gap shows as NaN, a gap in
+    the line) when all its periods are financial-year quarters; otherwise the period ends
+    (months, years and terms mixed cannot share a regular index). The printed labels are in
+    `s.attrs["labels"]`; `kpi_lib.store.series` keeps the label index."""
+    import pandas as pd
+
+    from kpi_lib.periods import fiscal_to_period
     from kpi_lib.store import series as _series
 
-    return _series(kpi_id, current_only=current_only)
+    by_label = _series(kpi_id, current_only=current_only)
+    labels = [str(p) for p in by_label.index]
+    quarters = [fiscal_to_period(p) for p in labels]
+    if quarters and all(q is not None for q in quarters) and len(set(quarters)) == len(quarters):
+        s = pd.Series(by_label.to_numpy(dtype=float), index=pd.PeriodIndex(quarters, freq="Q"))
+        s = s.sort_index()
+        s = s.reindex(pd.period_range(s.index.min(), s.index.max(), freq="Q"))
+    else:
+        h = kpi(kpi_id).history() if current_only else None
+        if h is not None and len(h) == len(by_label):
+            s = pd.Series(h["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(h["period_end"]))
+        else:
+            s = by_label.astype(float)
+    s.name, s.index.name = kpi_id, "period"
+    s.attrs["labels"] = labels
+    return s
 
 
 def kpi(kpi_id: str) -> Any:

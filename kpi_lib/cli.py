@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -73,7 +74,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 # --- reports -------------------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
     from kpi_lib.report.params import ReportParams
-    from kpi_lib.report.runs import run_report
+    from kpi_lib.report.runs import newest_period, run_report
 
     params = ReportParams(
         period=args.period,
@@ -83,6 +84,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         with_code=args.with_code,
     )
+    if params.period is None:  # say which quarter and why, so a default run is no surprise
+        period, why = newest_period()
+        print(f"report period {why}")
+        params = dataclasses.replace(params, period=period)
     for html in run_report(params).html:
         print(html)
     return 0
@@ -122,12 +127,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from kpi_lib.report.audit import audit
+    from kpi_lib.report.audit_page import render
     from kpi_lib.report.params import AuditParams
 
     params = AuditParams(manifest=check_path(args.manifest), keep=args.keep, timeout=args.timeout)
     result = audit(params.manifest, keep=params.keep, timeout=params.timeout)
     for line in result.lines():
         print(line)
+    print(f"audit page: {render(result, params.manifest)}")  # a readable record beside the code
     return 0 if result.ok else 1
 
 
@@ -139,7 +146,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _report_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--period", help="e.g. 2022/23 Q2 (default: latest with KPI data)")
+    p.add_argument("--period", help="e.g. 2022/23 Q2 (default: the newest report in data/raw)")
     p.add_argument(
         "--tolerance", type=float, default=AMBER_TOLERANCE, help="amber tolerance (relative)"
     )
@@ -316,7 +323,13 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if not 0 <= args.seed < 2**32:  # numpy's range for a seed
         raise UsageError(f"--seed must be 0 to {2**32 - 1}, got {args.seed}")
 
-    result, skipped = Kpi(Store.load(), args.kpi_id).forecast(
+    data = Store.load()
+    known = sorted(set(data.observations["kpi_id"]))
+    if args.kpi_id not in known:  # the same suggestion as `kpi deep-dive`
+        from kpi_lib.report.runs import _did_you_mean
+
+        raise UsageError(f"unknown KPI id {args.kpi_id!r}{_did_you_mean(args.kpi_id, known)}")
+    result, skipped = Kpi(data, args.kpi_id).forecast(
         args.horizon, target=args.target, year_end=args.year_end, seed=args.seed
     )
     if skipped:

@@ -65,3 +65,31 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+DEEP_KPI = "care-home-admissions-65-plus"
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One private project with every report kind run once per session: the quarterly report
+    with tables (2022/23 Q2), the newest quarter by default (2024/25 Q2, headline only), a
+    deep dive and the audit page of the first. These are the suite's slowest notebook runs;
+    test_reports and test_browser share them (xdist group "notebooks", one worker)."""
+    from kpi_lib.report.audit import audit
+    from kpi_lib.report.audit_page import render
+    from kpi_lib.report.params import DeepDiveParams, ReportParams
+    from kpi_lib.report.runs import run_deep_dive, run_report
+    from kpi_lib.store.ingest import ingest
+
+    root = make_root(tmp_path_factory.mktemp("published") / "project")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    with pytest.MonkeyPatch.context() as mp:
+        _use(mp, root)
+        ingest()
+        run_report(ReportParams(period="2022/23 Q2"))
+        run_report()
+        run_deep_dive(DeepDiveParams(DEEP_KPI))
+        manifest = root / "outputs" / "2022-23_Q2" / "manifest.json"
+        render(audit(manifest), manifest)
+    return root

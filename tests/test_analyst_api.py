@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.figure
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 import kpi_lib as kpi
 
@@ -16,16 +19,49 @@ def test_one_line_access(store_root: Path) -> None:
         f"select period, value from current where kpi_id = '{KPI}' order by period_start"
     )
     s = kpi.series(KPI)
-    assert s.tolist() == via_sql["value"].tolist()
-    assert list(s.index) == via_sql["period"].tolist()
+    assert s.dropna().tolist() == via_sql["value"].tolist()
+    assert s.attrs["labels"] == via_sql["period"].tolist()
+    assert isinstance(s.index, pd.DatetimeIndex) and s.index.is_monotonic_increasing
     assert len(kpi.table("observations")) == kpi.sql("select count(*) n from observations")["n"][0]
 
     h = kpi.history(KPI)
     assert {"source_file", "source_line", "target_value"} <= set(h.columns)
     fig = kpi.plot_kpi(KPI)
     assert isinstance(fig, matplotlib.figure.Figure)
-    assert len(fig.axes[0].lines[0].get_xdata()) == len(h)
+    drawn = np.asarray(fig.axes[0].lines[0].get_ydata(), dtype=float)
+    assert int(np.isfinite(drawn).sum()) == int(h["value"].notna().sum())
+    assert np.isnan(drawn).any()  # the two missing years are a break in the line
+    # the figure is not left as pyplot's current one: a following plot draws elsewhere
+    other = s.plot()
+    assert other.figure is not fig and fig.axes[0].lines[0] in fig.axes[0].lines
+    plt.close("all")
 
     fc = kpi.forecast_kpi(KPI, horizon=3)
     assert len(fc.mean) == len(fc.lower) == len(fc.upper) == 3
     assert "Forecast" in fc.summary()
+
+
+def test_quarterly_series_has_a_period_index_with_gaps(store_root: Path) -> None:
+    """All-quarterly KPIs get a full quarterly PeriodIndex: missing quarters are NaN."""
+    ids = kpi.sql("select distinct kpi_id from current order by 1")["kpi_id"]
+    for kpi_id in ids:
+        s = kpi.series(kpi_id)
+        if isinstance(s.index, pd.PeriodIndex):
+            assert s.index.freqstr.startswith("Q")
+            expected = pd.period_range(s.index.min(), s.index.max(), freq="Q")
+            assert list(s.index) == list(expected)
+            assert s.notna().sum() == len(s.attrs["labels"])
+            return
+    raise AssertionError("no all-quarterly KPI in the bundled data")
+
+
+def test_forecast_result_draws_itself(store_root: Path) -> None:
+    one = kpi.kpi(KPI)
+    fc = kpi.forecast_kpi(KPI, horizon=3)
+    fig = fc.plot(one.quarterly().dropna(), title=one.title, unit=one.unit)
+    assert isinstance(fig, matplotlib.figure.Figure)
+    ax = fig.axes[0]
+    observed, forecast = ax.lines[0], ax.lines[1]
+    assert len(observed.get_xdata()) == len(one.quarterly().dropna())
+    assert list(forecast.get_ydata()) == list(fc.mean.values)
+    assert plt.get_fignums() == []  # not registered with pyplot

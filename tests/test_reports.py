@@ -11,37 +11,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT, make_root
+from bs4 import BeautifulSoup
+from conftest import DEEP_KPI, FIXTURES
 
 from kpi_lib.cli import main
-from kpi_lib.report.params import DeepDiveParams
-from kpi_lib.report.run import NotebookError, run_notebook
-from kpi_lib.report.runs import deep_dive_plan, execute_plan, run_deep_dive, run_report
+from kpi_lib.report.run import NotebookError
+from kpi_lib.report.runs import deep_dive_plan, execute_plan
 
-DEEP_KPI = "care-home-admissions-65-plus"
-# the latest bundled quarter with KPI tables: what `kpi report` reports by default
-LATEST = "2023-24_Q2"
-LATEST_RAW = f"data/raw/{LATEST}/{LATEST}_kpi_commentary.txt"
+pytestmark = pytest.mark.xdist_group("notebooks")  # shares the session's notebook runs
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A private project (raw data, catalogue, notebooks), ingested, with one report run."""
-    root = make_root(tmp_path_factory.mktemp("reports") / "project")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+def project(published: Path) -> Iterator[Path]:
+    """The session's published project (every report kind run once), selected for this module."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KPI_ROOT", str(root))
+        mp.setenv("KPI_ROOT", str(published))
         mp.delenv("KPI_PROCESSED", raising=False)
-        from kpi_lib.store.ingest import ingest
-
-        ingest()
-        run_report()
-        yield root
+        mp.delenv("KPI_CACHE_DIR", raising=False)
+        yield published
 
 
 def gold_headline() -> dict[str, int]:
-    """Rated / green / amber / red as counted by hand in the gold extraction of 2023/24 Q2."""
-    with (FIXTURES / f"{LATEST}_kpis.csv").open(encoding="utf-8") as fh:
+    """Rated / green / amber / red as counted by hand in the gold extraction of 2022/23 Q2."""
+    with (FIXTURES / "2022-23_Q2_kpis.csv").open(encoding="utf-8") as fh:
         rags = [r["rag"] for r in csv.DictReader(fh)]
     rated = [r for r in rags if r]
     return {
@@ -52,65 +44,99 @@ def gold_headline() -> dict[str, int]:
     }
 
 
-def test_latest_report_html_has_headline_charts_and_no_errors(project: Path) -> None:
-    out = project / "outputs" / LATEST
+def _rows(html: str, caption: str) -> list[list[str]]:
+    """The body rows (cell texts) of the table with this caption."""
+    soup = BeautifulSoup(html, "html.parser")
+    cap = soup.find("caption", string=re.compile(re.escape(caption)))
+    assert cap is not None, f"no table captioned {caption!r}"
+    body = cap.find_parent("table").find("tbody")
+    return [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in body.find_all("tr")]
+
+
+def test_quarterly_report_is_a_paper_with_the_headline_both_ways(project: Path) -> None:
+    out = project / "outputs" / "2022-23_Q2"
     html = (out / "02_quarterly_report.html").read_text(encoding="utf-8")
     g = gold_headline()
     pct = round(100 * g["green"] / g["rated"], 1)
-    row = re.search(r"<td>reported</td>(.*?)</tr>", html, re.S)
-    assert row, "headline table missing"
-    cells = re.findall(r"<td>([^<]*)</td>", row.group(1))
-    assert cells[:5] == [str(g["rated"]), str(g["green"]), str(g["amber"]), str(g["red"]), str(pct)]
-    assert html.count("<img") == 2  # RAG by section + off-track small multiples
-    assert "Traceback" not in html
+    rows = {r[0]: r[1:] for r in _rows(html, "The headline: printed and recomputed")}
+    counted = rows["counted from the report's tables"]
+    assert counted == [str(g["rated"]), str(g["green"]), str(g["amber"]), str(g["red"]), f"{pct}%"]
+    assert "recomputed from the targets" in rows
+    # the executive summary says it in words, with the same figures
+    assert f"{g['green']} of {g['rated']} rated KPIs met or exceeded their target" in html
+    title = BeautifulSoup(html, "html.parser").title.get_text()
+    assert title.startswith("Lancashire County Council: Corporate Performance Report 2022/23 Q2")
+    assert "data to 30 September 2022" in title
+    assert html.count("<img") == 2  # RAG by priority + off-track panels
+    assert 'class="contents"' in html and "Performance by corporate priority" in html
+    assert "Traceback" not in html and "Warning" not in html
     for name in ("01_ingest_quarter.ipynb", "02_quarterly_report.ipynb"):
         nb = json.loads((out / name).read_text(encoding="utf-8"))
         errors = [
             o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"
         ]
         assert not errors, name
-    assert "def " not in html  # code hidden by default
+    assert "def " not in html and "import " not in html  # code hidden by default
     assert "What this report was built from" in html and "sha256" in html
+    # the tables behind the page keep full precision for machines
+    off = (out / "tables" / "off_track.csv").read_text()
+    assert re.search(r"\d\.\d{4,}", off)
 
 
-def test_manifest_records_inputs_parameters_and_results(project: Path) -> None:
+def test_newest_quarter_is_the_default_and_says_why(project: Path) -> None:
+    from kpi_lib.report.runs import newest_period
+
+    label, why = newest_period()
+    assert label == "2024/25 Q2" and "newest report in data/raw" in why and "headline" in why
+    html = (project / "outputs" / "2024-25_Q2" / "02_quarterly_report.html").read_text("utf-8")
+    rows = {r[0]: r[1:] for r in _rows(html, "The headline: printed and recomputed")}
+    assert rows["as printed in the report"] == ["41", "23", "13", "5", "56.1%"]
+    assert "What the earlier reports say" in html
+    assert "23 of 41 rated KPIs met or exceeded their target (56%)" in html
+
+
+def test_manifest_records_inputs_parameters_results_and_pages(project: Path) -> None:
     from kpi_lib.report.manifest import sha256_file
+    from kpi_lib.report.page import content_hash
 
-    m = json.loads((project / "outputs" / LATEST / "manifest.json").read_text())
+    out = project / "outputs" / "2022-23_Q2"
+    m = json.loads((out / "manifest.json").read_text())
     inputs = {i["path"]: i["sha256"] for i in m["inputs"]}
-    assert inputs[LATEST_RAW] == sha256_file(project / LATEST_RAW)
+    raw = project / "data" / "raw" / "2022-23_Q2" / "2022-23_Q2_kpi_commentary.md"
+    assert inputs["data/raw/2022-23_Q2/2022-23_Q2_kpi_commentary.md"] == sha256_file(raw)
     params = {nb["path"]: nb["parameters"] for nb in m["notebooks"]}
-    assert params["notebooks/02_quarterly_report.ipynb"]["period"] == "2023/24 Q2"
-    assert params["notebooks/01_ingest_quarter.ipynb"]["source_files"] == [LATEST_RAW]
+    assert params["notebooks/02_quarterly_report.ipynb"]["period"] == "2022/23 Q2"
+    assert params["notebooks/01_ingest_quarter.ipynb"]["source_files"] == [
+        "data/raw/2022-23_Q2/2022-23_Q2_kpi_commentary.md"
+    ]
     assert "tables/headline.csv" in m["results"]["tables"]
     assert set(m["results"]["figures"]) == {
         "figures/rag_by_section.png",
         "figures/off_track_histories.png",
     }
+    pages = m["results"]["html"]
+    assert set(pages) == {"01_ingest_quarter.html", "02_quarterly_report.html"}
+    page = (out / "02_quarterly_report.html").read_text(encoding="utf-8")
+    assert pages["02_quarterly_report.html"] == content_hash(page)
     assert m["packages"]["statsmodels"] and "commit" in m["git"]
 
 
-def test_audit_notebook_passes_on_fresh_output(project: Path) -> None:
-    """04_audit re-executes the run from the manifest: byte-identical tables and figures."""
-    scratch = project / "outputs" / "_audit_nb"
-    manifest = project / "outputs" / LATEST / "manifest.json"
-    run = run_notebook(
-        project / "notebooks" / "04_audit.ipynb",
-        scratch,
-        {"manifest": str(manifest), "output_dir": str(scratch)},
-    )
-    html = run.html.read_text(encoding="utf-8")
-    assert "audit OK" in html
-    diffs = (scratch / "tables" / "audit_differences.csv").read_text().strip().splitlines()
+def test_untouched_output_passes_and_the_audit_page_says_so(project: Path) -> None:
+    """The session's `kpi audit` of fresh output: re-run tables, figures and pages all match."""
+    folder = project / "outputs" / "audit" / "2022-23_Q2"
+    html = (folder / "04_audit.html").read_text(encoding="utf-8")
+    assert "<title>Audit passed: quarterly run" in html
+    diffs = (folder / "tables" / "audit_differences.csv").read_text().strip().splitlines()
     assert diffs == ["what,difference"]
 
 
-def test_audit_names_changed_input_and_edited_cell(project: Path) -> None:
-    from kpi_lib.report.audit import audit
-
-    out = project / "outputs" / LATEST
+def test_audit_names_changed_input_edited_cell_and_edited_page(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = project / "outputs" / "2022-23_Q2"
     table = out / "tables" / "headline.csv"
-    original_table = table.read_text()
+    page = out / "02_quarterly_report.html"
+    original_table, original_page = table.read_text(), page.read_text(encoding="utf-8")
     raw = project / "data" / "raw" / "2021-22_Q4" / "2021-22_Q4_performance_report.txt"
     original_raw = raw.read_bytes()
     lines = original_table.splitlines()
@@ -118,31 +144,45 @@ def test_audit_names_changed_input_and_edited_cell(project: Path) -> None:
     cells[1] = str(int(cells[1]) + 1)
     table.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
     raw.write_bytes(original_raw + b"\nAn extra line.\n")
+    assert original_page.count("56.7%") == 1  # one figure a reader reads, edited
+    page.write_text(original_page.replace("56.7%", "86.7%"), encoding="utf-8")
+    audit_dir = project / "outputs" / "audit" / "2022-23_Q2"
+    kept = project / "outputs" / "_kept_audit"
+    shutil.copytree(audit_dir, kept)  # the passing audit page, for tests/test_browser.py
     try:
-        # a changed input: named, the edited table named too, and nothing re-run
-        result = audit(out / "manifest.json")
-        assert not result.ok and result.refused and result.checked == 0
-        assert any("2021-22_Q4_performance_report.txt" in x for x in result.inputs_changed)
-        text = "\n".join(result.results_changed)
-        assert "tables/headline.csv: published file edited" in text
+        # a changed input: named, the edited table and page named too, and nothing re-run
         assert main(["audit", str(out / "manifest.json")]) == 1
-        # inputs as recorded: the re-run names the edited cell
+        text = capsys.readouterr().out
+        assert "audit REFUSED" in text and "2021-22_Q4_performance_report.txt" in text
+        assert "tables/headline.csv: published file edited" in text
+        assert "02_quarterly_report.html: published page edited since the run" in text
+        # inputs as recorded: the re-run names the edited cell and the first edited text
         raw.write_bytes(original_raw)
-        result = audit(out / "manifest.json")
-        assert not result.ok and not result.refused and not result.inputs_changed
-        text = "\n".join(result.results_changed)
+        assert main(["audit", str(out / "manifest.json")]) == 1
+        text = capsys.readouterr().out
         assert "tables/headline.csv: published file edited" in text
         assert re.search(r"tables/headline.csv: row 1, column \w+: published '\d+'", text)
+        assert re.search(
+            r"02_quarterly_report.html: published page edited since the run "
+            r"\(line \d+: published '86.7%', re-run '56.7%'\)",
+            text,
+        )
+        audit_page = project / "outputs" / "audit" / "2022-23_Q2" / "04_audit.html"
+        assert "audit page: " + str(audit_page) in text
+        shown = audit_page.read_text(encoding="utf-8")
+        assert "<title>Audit FAILED" in shown and "86.7%" in shown
     finally:
         table.write_text(original_table)
         raw.write_bytes(original_raw)
+        page.write_text(original_page, encoding="utf-8")
+        shutil.rmtree(audit_dir)
+        kept.rename(audit_dir)
 
 
 def test_deep_dive_and_failing_notebook_keeps_previous_output(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    res = run_deep_dive(DeepDiveParams(DEEP_KPI))
-    out = res.out_dir
+    out = project / "outputs" / "kpi" / DEEP_KPI  # run once by the session
     html = (out / "03_kpi_deep_dive.html").read_text(encoding="utf-8")
     assert html.count("<img") == 2  # history + forecast fan
     assert "2019-20_Q3_committee_agenda_pack.txt" in html  # every point shows its source
@@ -154,7 +194,7 @@ def test_deep_dive_and_failing_notebook_keeps_previous_output(
     assert len(err) == 1 and "unknown KPI id 'no-such-kpi'" in err[0]
 
     # a notebook that fails inside: the error names notebook and cell, output stays
-    _, plan = deep_dive_plan(DeepDiveParams(DEEP_KPI))
+    _, plan = deep_dive_plan(DEEP_KPI)
     plan["notebooks/03_kpi_deep_dive.ipynb"]["kpi_id"] = "no-such-kpi"
     with pytest.raises(NotebookError) as exc:
         execute_plan("deep-dive", plan, out)

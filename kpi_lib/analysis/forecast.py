@@ -107,6 +107,13 @@ class ForecastResult:
             }
         )
 
+    def plot(self, history: pd.Series | None = None, title: str = "", unit: str = ""):
+        """The fan chart (80% and 95% ranges, target dashed); pass the quarterly series the
+        forecast was fitted to (`Kpi.quarterly()`) to draw it as well."""
+        from kpi_lib.analysis.fan import forecast_fan
+
+        return forecast_fan(history, self, title=title, unit=unit)
+
     def summary(self) -> str:
         lines = [
             f"Forecast: {self.model}"

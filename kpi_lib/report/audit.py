@@ -22,6 +22,7 @@ from kpi_lib import store
 from kpi_lib.errors import UsageError
 from kpi_lib.paths import project_root
 from kpi_lib.report import manifest
+from kpi_lib.report.page_audit import compare_pages, edited_pages
 from kpi_lib.report.params import DEFAULT_TIMEOUT, AuditParams, check_notebook_params
 from kpi_lib.report.run import NotebookError, check_parameters, run_notebook
 from kpi_lib.store.ingest import ingest
@@ -227,6 +228,7 @@ def audit(
     if result.inputs_changed:  # a changed notebook is foreign code; changed data, other results
         result.refused = ["notebooks or inputs differ from the manifest (listed below)"]
         result.results_changed = _edited_results(recorded, published_dir)
+        result.results_changed += edited_pages(published_dir, m["results"].get("html", {}))
         return result
     scratch = Path(tempfile.mkdtemp(prefix="kpi-audit-"))
     try:
@@ -242,6 +244,9 @@ def audit(
                 recorded.get(name),
                 fresh_all.get(name),
             )
+        recorded_pages = m["results"].get("html", {})
+        result.checked += len(recorded_pages)
+        result.results_changed += compare_pages(published_dir, rerun_dir, recorded_pages)
     except NotebookError as exc:  # its copy is in scratch: point at it only if it stays
         kept = exc.kept if keep else ""
         raise NotebookError(exc.notebook, exc.message, cell=exc.cell, kept=kept) from None

@@ -83,11 +83,16 @@ def run_info(kind: str, notebooks: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def result_hashes(out_dir: Path) -> dict[str, dict[str, str]]:
+    """sha256 of every result table and figure; for each HTML page, the hash of its visible
+    content (`report.page`), so an audit covers what the reader reads."""
+    from kpi_lib.report.page_audit import page_hashes
+
     out: dict[str, dict[str, str]] = {}
     for sub in ("tables", "figures"):
         folder = Path(out_dir) / sub
         files = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
         out[sub] = {f"{sub}/{p.name}": sha256_file(p) for p in files}
+    out["html"] = page_hashes(Path(out_dir)) if Path(out_dir).is_dir() else {}
     return out
 
 
@@ -133,7 +138,8 @@ def _well_formed(data: Any) -> bool:
 
 
 def finish(out_dir: Path) -> dict[str, Any]:
-    """Write manifest.json = run_info + the sha256 of every result table and figure."""
+    """Write manifest.json = run_info + the sha256 of every result table and figure, and the
+    content hash of every HTML page (what the reader reads, volatile parts removed)."""
     info = json.loads((Path(out_dir) / RUN_INFO).read_text(encoding="utf-8"))
     info["results"] = result_hashes(out_dir)
     write_json(Path(out_dir) / MANIFEST, info)

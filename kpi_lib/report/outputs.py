@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.figure
@@ -30,3 +34,44 @@ def save_figure(fig: matplotlib.figure.Figure, name: str, output_dir: str | Path
         folder = Path(output_dir) / "figures"
         folder.mkdir(parents=True, exist_ok=True)
         fig.savefig(folder / f"{name}.png", dpi=DPI, metadata=PNG_METADATA, bbox_inches="tight")
+
+
+@dataclass
+class Chart:
+    """A saved chart as the reader sees it: the PNG inline (self-contained HTML) with an alt
+    text that says what it shows (nbconvert's default alt text says nothing)."""
+
+    png: bytes
+    alt: str
+    caption: str = ""
+
+    def _repr_html_(self) -> str:
+        data = base64.b64encode(self.png).decode("ascii")
+        cap = f"<figcaption>{html.escape(self.caption)}</figcaption>" if self.caption else ""
+        return (
+            f'<figure class="chart"><img src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(self.alt, quote=True)}">{cap}</figure>'
+        )
+
+    def __repr__(self) -> str:
+        return f"<chart: {self.alt}>"
+
+
+def show_figure(
+    fig: matplotlib.figure.Figure,
+    name: str,
+    output_dir: str | Path | None,
+    alt: str,
+    caption: str = "",
+) -> Chart:
+    """Render the figure once: the same PNG bytes go to `figures/<name>.png` and the page."""
+    if not alt.strip():
+        raise ValueError(f"chart {name}: an alt text is required")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata=PNG_METADATA)
+    png = buf.getvalue()
+    if output_dir:
+        folder = Path(output_dir) / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.png").write_bytes(png)
+    return Chart(png, alt, caption)

@@ -60,7 +60,7 @@ def check_texts(name: str, values: Any) -> tuple[str, ...]:
 class ReportParams:
     """`kpi report`: notebooks 01 (period) and 02 (all but timeout and with_code)."""
 
-    period: str | None = None  # None: the latest period with KPI rows
+    period: str | None = None  # None: the newest report in data/raw (runs.newest_period)
     amber_tolerance: float = AMBER_TOLERANCE
     forecast_horizon: int = FORECAST_HORIZON
     sections: tuple[str, ...] = ()

@@ -1,13 +1,31 @@
-"""Seaborn charts with one RAG palette, labelled axes and units; each returns its Figure."""
+"""Charts with one RAG palette, labelled axes and units; each returns its Figure.
+
+Figures are built with `matplotlib.figure.Figure`, not pyplot: they never become pyplot's
+current figure (a following `series.plot()` draws on its own axes), notebooks show them only
+when asked, and nothing accumulates across a report's many charts.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import textwrap
+
+import matplotlib.dates as mdates
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from kpi_lib.analysis.fan import FAN, forecast_fan
+
+__all__ = ["forecast_fan", "kpi_history", "off_track_panels", "rag_by_section", "small_multiples"]
 
 RAG_COLOURS = {"Green": "#2e7d32", "Amber": "#f9a825", "Red": "#c62828", "Unrated": "#9e9e9e"}
 RAG_ORDER = ["Green", "Amber", "Red", "Unrated"]
+MIN_POINTS = 3  # fewer points than this make a dot, not a history: listed, not plotted
+LINE = "#455a64"
 
 
 def _status(rag: pd.Series) -> pd.Series:
@@ -17,129 +35,154 @@ def _status(rag: pd.Series) -> pd.Series:
 
 def _style() -> None:
     sns.set_theme(style="whitegrid", context="notebook")
-    plt.rcParams["svg.hashsalt"] = "kpi"  # stable ids if anyone saves SVG
 
 
-def rag_by_section(obs: pd.DataFrame) -> plt.Figure:
+def rag_legend_handles(with_target: bool = True, with_forecast: bool = False) -> list:
+    """The one RAG legend every chart carries (colour is never the only cue: words too)."""
+    handles: list = [
+        Line2D([], [], marker="o", ls="", color=RAG_COLOURS[s], label=s) for s in RAG_ORDER
+    ]
+    if with_target:
+        handles.append(Line2D([], [], color="black", ls="--", lw=1, label="target"))
+    if with_forecast:
+        handles.append(Line2D([], [], color="#0d47a1", ls=":", lw=1.5, label="forecast"))
+        handles.append(Patch(color=FAN, alpha=0.6, label="80% forecast range"))
+    return handles
+
+
+def rag_by_section(obs: pd.DataFrame) -> Figure:
     """Stacked counts of reported RAG per section, for one report period."""
     _style()
     df = obs.assign(status=_status(obs["rag"]))
-    df = df.sort_values("section")
-    fig, ax = plt.subplots(figsize=(8, 0.6 * max(1, df["section"].nunique()) + 1.5))
-    sns.histplot(
-        data=df,
-        y="section",
-        hue="status",
-        hue_order=RAG_ORDER,
-        palette=RAG_COLOURS,
-        multiple="stack",
-        discrete=True,
-        shrink=0.8,
-        ax=ax,
-        alpha=1,
+    counts = (
+        df.groupby(["section", "status"]).size().unstack(fill_value=0).reindex(columns=RAG_ORDER)
     )
-    ax.set_xlabel("number of KPIs")
-    ax.set_ylabel("section")
-    ax.set_title("Reported RAG status by section")
+    counts = counts.fillna(0).sort_index(ascending=False)
+    fig = Figure(figsize=(8, 0.55 * max(1, len(counts)) + 1.6))
+    ax = fig.add_subplot()
+    left = pd.Series(0.0, index=counts.index)
+    labels = ["\n".join(textwrap.wrap(str(s), 34)) for s in counts.index]
+    for status in RAG_ORDER:
+        ax.barh(labels, counts[status], left=left, color=RAG_COLOURS[status], label=status)
+        left += counts[status]
+    ax.set_xlabel("number of KPI rows")
+    ax.set_title("Reported RAG status by corporate priority")
+    ax.legend(title="RAG status", loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
 
 
+GAP_DAYS = 200  # points further apart than this are not joined: a missing year shows as a gap
+
+
+def _with_gaps(x: pd.Series, y: pd.Series) -> tuple[list, list]:
+    """The line's points with a break (NaN) wherever consecutive points are far apart."""
+    xs, ys, prev = [], [], None
+    for xi, yi in zip(x, y, strict=True):
+        if prev is not None and pd.notna(xi) and (xi - prev).days > GAP_DAYS:
+            xs.append(prev + (xi - prev) / 2)
+            ys.append(float("nan"))
+        xs.append(xi)
+        ys.append(yi)
+        prev = xi if pd.notna(xi) else prev
+    return xs, ys
+
+
+def _tick(v: float, _pos: object) -> str:
+    """Axis figures with separators, never matplotlib's 1e6 offset."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}"
+
+
+def _history_axes(ax: Axes, h: pd.DataFrame, unit: str, target: float | None) -> None:
+    h = h.assign(status=_status(h["rag"])).sort_values("period_end", kind="stable")
+    x, y = _with_gaps(h["period_end"], h["value"])
+    ax.plot(x, y, color=LINE, lw=1.2, zorder=1)
+    for status in RAG_ORDER:
+        pts = h[h["status"] == status]
+        if not pts.empty:
+            ax.scatter(pts["period_end"], pts["value"], color=RAG_COLOURS[status], s=30, zorder=3)
+    if "target_value" in h and h["target_value"].notna().any():
+        ax.step(h["period_end"], h["target_value"], where="mid", color="black", ls="--", lw=1)
+    elif target is not None:
+        ax.axhline(target, color="black", ls="--", lw=1)
+    ax.set_ylabel(unit or "value")
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=2, maxticks=6))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+
+
 def kpi_history(
-    history: pd.DataFrame, title: str = "", unit: str = "", ax: plt.Axes | None = None
-) -> plt.Figure:
-    """One KPI's values over time, points coloured by reported RAG, target as text labels.
+    history: pd.DataFrame, title: str = "", unit: str = "", ax: Axes | None = None
+) -> Figure:
+    """One KPI's values over time, points coloured by reported RAG, target dashed.
 
     `history` needs columns period_end, value, rag (and optional target_value); points sit
     at the end of their period so a rolling year lines up with the quarter it ends in.
     """
     _style()
     own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(7, 3.5))
+    if ax is None:
+        fig = Figure(figsize=(7, 3.5))
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
-    h = history.assign(status=_status(history["rag"]))
-    h = h.sort_values("period_end", kind="stable")
-    # estimator=None: periods sharing an end date (a month and its quarter) are drawn as
-    # printed, not averaged under a bootstrapped band that differs from run to run
-    sns.lineplot(
-        data=h,
-        x="period_end",
-        y="value",
-        estimator=None,
-        errorbar=None,
-        color="#455a64",
-        lw=1.2,
-        ax=ax,
-        zorder=1,
-    )
-    sns.scatterplot(
-        data=h,
-        x="period_end",
-        y="value",
-        hue="status",
-        hue_order=[s for s in RAG_ORDER if s in set(h["status"])],
-        palette=RAG_COLOURS,
-        s=40,
-        zorder=2,
-        ax=ax,
-        legend=own,
-    )
-    if "target_value" in h and h["target_value"].notna().any():
-        ax.step(
-            h["period_end"],
-            h["target_value"],
-            where="mid",
-            color="black",
-            ls="--",
-            lw=1,
-            label="target",
-        )
-    ax.set_title(title[:70], fontsize=9)
-    ax.set_xlabel("period")
-    ax.set_ylabel(unit or "value")
-    ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+    _history_axes(ax, history, unit, None)
+    ax.set_title("\n".join(textwrap.wrap(title, 60)), fontsize=9)
+    ax.set_xlabel("period end")
     if own:
-        ax.legend(fontsize=7)
+        ax.legend(handles=rag_legend_handles(), fontsize=7)
         fig.tight_layout()
     return fig
 
 
-def small_multiples(histories: dict[str, pd.DataFrame], units: dict[str, str], cols: int = 3):
-    """A grid of KPI histories (one panel per KPI)."""
+def off_track_panels(
+    panels: list[dict], cols: int = 2, width: float = 11.0, height: float = 2.9
+) -> Figure:
+    """Off-track KPIs, one panel each: history by RAG, target, and the forecast fan (80%)
+    where one exists. Each panel dict: title, unit, history, target, forecast (or None)."""
     _style()
-    n = max(1, len(histories))
+    n = max(1, len(panels))
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False)
-    for ax, (kpi, hist) in zip(axes.flat, sorted(histories.items()), strict=False):
-        kpi_history(hist, title=kpi, unit=units.get(kpi, ""), ax=ax)
-    for ax in list(axes.flat)[len(histories) :]:
+    fig = Figure(figsize=(width, height * rows + 0.6))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    any_fc = False
+    for ax, p in zip(axes.flat, panels, strict=False):
+        _history_axes(ax, p["history"], p.get("unit", ""), p.get("target"))
+        fc = p.get("forecast")
+        if fc is not None:
+            any_fc = True
+            x = fc.mean.index.to_timestamp(how="end").normalize()
+            ax.fill_between(x, fc.lower, fc.upper, color=FAN, alpha=0.6, lw=0)
+            ax.plot(x, fc.mean.values, color="#0d47a1", ls=":", lw=1.5)
+            if fc.target is not None and not (
+                "target_value" in p["history"] and p["history"]["target_value"].notna().any()
+            ):
+                ax.axhline(fc.target, color="black", ls="--", lw=1)
+        ax.set_title("\n".join(textwrap.wrap(p["title"], 55)[:2]), fontsize=8.5)
+    for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
-    fig.tight_layout()
+    total = height * rows + 0.6
+    fig.legend(
+        handles=rag_legend_handles(with_forecast=any_fc),
+        loc="upper center",
+        ncol=7,
+        fontsize=8,
+        frameon=False,
+    )
+    # fixed margins: tight_layout measures every tick label of every panel, which cost
+    # seconds on a grid this size for no visible gain
+    fig.subplots_adjust(
+        left=0.08, right=0.98, bottom=0.9 / total, top=1 - 0.95 / total, hspace=0.9, wspace=0.25
+    )
     return fig
 
 
-def forecast_fan(history: pd.Series, result, title: str = "", unit: str = "") -> plt.Figure:
-    """History, forecast mean, 80% and 95% intervals, and the result's target if any.
-
-    `history` and `result.mean` are indexed by pandas Periods.
-    """
-    _style()
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    x_hist = history.index.to_timestamp(how="end")
-    sns.lineplot(x=x_hist, y=history.values, color="#455a64", marker="o", label="observed", ax=ax)
-    x_f = result.mean.index.to_timestamp(how="end")
-    ax.fill_between(x_f, result.lower95, result.upper95, color="#90caf9", alpha=0.4, label="95%")
-    ax.fill_between(x_f, result.lower, result.upper, color="#42a5f5", alpha=0.5, label="80%")
-    label = result.model + (" (insufficient history)" if result.insufficient_history else "")
-    sns.lineplot(x=x_f, y=result.mean.values, color="#0d47a1", marker="o", label=label, ax=ax)
-    if result.target is not None:
-        ax.axhline(result.target, color="black", ls="--", lw=1, label="target")
-    ax.set_title(title[:80], fontsize=10)
-    ax.set_xlabel("period")
-    ax.set_ylabel(unit or "value")
-    ax.tick_params(axis="x", labelrotation=30, labelsize=7)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+def small_multiples(histories: dict[str, pd.DataFrame], units: dict[str, str], cols: int = 3):
+    """A grid of KPI histories (one panel per KPI), no forecasts."""
+    panels = [
+        {"title": k, "unit": units.get(k, ""), "history": h, "target": None, "forecast": None}
+        for k, h in sorted(histories.items())
+    ]
+    return off_track_panels(panels, cols=cols)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kpi_lib.analysis.claims import check_claims
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
+from kpi_lib.analysis.forecast import ForecastResult
 from kpi_lib.analysis.kpi import Kpi
 from kpi_lib.analysis.rag import rag_summary, rag_table
 from kpi_lib.analysis.trends import trend_table
@@ -66,6 +67,7 @@ class Quarterly:
     # figures of this report that later reports revised: shown, never used (every other table
     # is as known at the time, so it alone changes as later quarters are ingested)
     revised_later: pd.DataFrame = field(default_factory=pd.DataFrame)
+    forecasts: dict[str, ForecastResult] = field(default_factory=dict)  # off-track, for charts
 
 
 def build(
@@ -104,6 +106,7 @@ def build(
     flagged = flagged.sort_values(["order", "kpi_id"]).drop_duplicates("kpi_id")
     off = []
     histories: dict[str, pd.DataFrame] = {}
+    forecasts: dict[str, ForecastResult] = {}
     for _, r in flagged.iterrows():
         kpi = Kpi(data, r["kpi_id"])
         fc = kpi.forecast_or_none(forecast_horizon)
@@ -124,6 +127,8 @@ def build(
             )
         )
         histories[r["kpi_id"]] = kpi.history()
+        if fc is not None:
+            forecasts[r["kpi_id"]] = fc
     off_track = pd.DataFrame(off, columns=OFF_TRACK_COLUMNS)
 
     claims = check_claims(data.commentary, obs, label)
@@ -148,6 +153,7 @@ def build(
         histories=histories,
         units=units,
         revised_later=revised_later(full.observations, rows),
+        forecasts=forecasts,
     )
 
 

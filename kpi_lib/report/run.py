@@ -129,14 +129,18 @@ def execute(
 
 
 def to_html(ipynb: Path, html: Path, with_code: bool = False) -> None:
-    """Render an executed notebook; code cells hidden unless asked for."""
+    """Render an executed notebook into a self-contained page (`report.page`); code cells
+    hidden unless asked for. nbconvert's `basic` template: no CDN scripts to fetch."""
+    from kpi_lib.report.page import wrap
+
     exporter = HTMLExporter(
+        template_name="basic",
         exclude_input=not with_code,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
     body, _ = exporter.from_notebook_node(nbformat.read(ipynb, as_version=4))
-    html.write_text(body, encoding="utf-8")
+    html.write_text(wrap(body, fallback_title=ipynb.stem), encoding="utf-8")
 
 
 def run_notebook(

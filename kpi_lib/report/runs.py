@@ -62,6 +62,34 @@ def latest_period() -> str:
     return periods[-1]
 
 
+def newest_period() -> tuple[str, str]:
+    """The newest report period in data/raw (as ingested) and why it was picked: a committee
+    reads the latest report, even one that printed only its headline."""
+    from kpi_lib import store
+
+    reps = store.load("reports")
+    if reps.empty:
+        raise UsageError("the store has no reports: run `kpi ingest`")
+    reps = reps.sort_values(["report_period_end", "report_period"], kind="stable")
+    label = str(reps["report_period"].iloc[-1])
+    with_rows = set(report_periods())
+    if label in with_rows:
+        return label, f"{label}: the newest report in data/raw"
+    has_headline = reps.loc[reps["report_period"] == label, "headline_rated"].notna().any()
+    if has_headline:
+        return label, (
+            f"{label}: the newest report in data/raw; it prints a headline but no KPI tables, "
+            "so its report is short (the headline and what the earlier reports say)"
+        )
+    older = [p for p in reps["report_period"] if p in with_rows]
+    if not older:
+        raise UsageError("no report in the store has KPI rows or a headline: nothing to report")
+    return str(older[-1]), (
+        f"{older[-1]}: the newest report with KPI rows ({label} has neither KPI tables nor "
+        "a headline)"
+    )
+
+
 def period_sources(label: str) -> list[str]:
     """The files the store holds for one report period (what notebook 01 re-extracts)."""
 
@@ -93,10 +121,12 @@ def quarterly_plan(params: ReportParams) -> tuple[str, Plan]:
     """Checks the parameters against the store before a kernel starts (ReportParams checked
     the rest): a mistake inside a notebook would cost a run and surface as a notebook error."""
 
-    p = parse_report_period(params.period or latest_period())
+    p = parse_report_period(params.period or newest_period()[0])
     obs = store.load("observations")
     mine = obs[obs["report_period"] == p.label]
-    if mine.empty:
+    reps = store.load("reports")
+    headline_only = reps.loc[reps["report_period"] == p.label, "headline_rated"].notna().any()
+    if mine.empty and not headline_only:
         have = ", ".join(sorted(obs["report_period"].unique())) or "none"
         raise UsageError(f"no KPI rows for {p.label} in the store (periods with KPI rows: {have})")
     known = sorted(set(mine["section"].astype(str)))

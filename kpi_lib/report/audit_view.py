@@ -1,0 +1,91 @@
+"""The audit notebook's page: verdict first, then each difference, then what the audited run
+was built from."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kpi_lib.paths import relative
+from kpi_lib.report import present as pr
+from kpi_lib.report.audit import AuditResult, audit
+from kpi_lib.report.manifest import read_manifest
+from kpi_lib.report.outputs import save_table
+from kpi_lib.report.paper import Html, esc, section
+
+
+@dataclass
+class AuditView:
+    manifest: str
+    recorded: dict[str, Any]
+    result: AuditResult
+
+
+def load(manifest: str, result: str = "{}") -> AuditView:
+    """The audit result passed by `kpi audit` (JSON), or a fresh audit when none is given."""
+    recorded = read_manifest(manifest)
+    data = json.loads(result or "{}")
+    res = AuditResult(**data) if data else audit(manifest)
+    return AuditView(manifest, recorded, res)
+
+
+def save(a: AuditView, output_dir: str) -> None:
+    save_table(a.result.frame(), "audit_differences", output_dir)
+
+
+def title_block(a: AuditView) -> Html:
+    word = "passed" if a.result.ok else ("REFUSED" if a.result.refused else "FAILED")
+    kind = a.recorded.get("kind", "run")
+    title = f"Audit {word}: {kind} run {relative(Path(a.manifest))}"
+    sub = f"{a.result.checked} result files and pages compared with a fresh re-run."
+    return Html(f'<h1>{esc(title)}</h1>\n<p class="subtitle">{esc(sub)}</p>')
+
+
+def verdict(a: AuditView) -> Html:
+    r = a.result
+    if r.refused:
+        words = (
+            "The manifest does not match this project (listed below), so nothing was re-run: "
+            "the published output cannot be checked as it stands."
+        )
+    elif r.ok:
+        words = (
+            "Every input matches its recorded sha256, and the re-run reproduces every result "
+            "table, figure and page the manifest lists: what was published is what the "
+            "recorded inputs and code produce."
+        )
+    else:
+        words = (
+            f"{len(r.inputs_changed)} input(s) changed and {len(r.results_changed)} "
+            "difference(s) in the results or pages: the published output cannot be "
+            "reproduced as it stands. Each is listed below."
+        )
+    return section("Verdict", words)
+
+
+def differences(a: AuditView) -> Html:
+    cols = [pr.col("what", "Kind"), pr.col("difference", "Difference", wide=True)]
+    t = pr.table(a.result.frame(), cols, empty="Nothing differs.")
+    return section("Differences", t)
+
+
+def built_from(a: AuditView) -> Html:
+    m = a.recorded
+    git = m.get("git", {})
+    rows = [
+        ("kind", m.get("kind", "")),
+        ("git commit", str(git.get("commit", "")) + (" (dirty)" if git.get("dirty") else "")),
+        ("inputs", str(len(m.get("inputs", [])))),
+        ("result files", str(sum(len(v) for v in m.get("results", {}).values()))),
+    ]
+    rows += [
+        (f"notebook {nb['path']}", json.dumps(nb["parameters"], sort_keys=True))
+        for nb in m.get("notebooks", [])
+    ]
+    df = pd.DataFrame(rows, columns=["item", "value"])
+    cols = [pr.col("item", "Item", wide=True), pr.col("value", "Value", wide=True)]
+    return section("What the audited run was built from", pr.table(df, cols))

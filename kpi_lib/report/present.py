@@ -1,0 +1,284 @@
+"""Result tables as a committee reads them: no index, units in the header or beside the value,
+figures rounded to the precision the council prints, percentages with %, financial-year
+quarter labels, blanks for missing values, long text wrapped, plain-English reasons.
+
+Only the rendering changes: the CSV/Parquet result tables keep full precision for machines.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpi_lib.periods import fiscal_to_period, parse_period, period_to_fiscal
+
+MAX_DECIMALS = 2  # the council never prints more than two decimals for a KPI value
+RAG_WORDS = {"Green": "Green", "Amber": "Amber", "Red": "Red"}
+_CAL_QUARTER = re.compile(r"^\s*(\d{4})\s*Q([1-4])\s*$")
+
+
+# --- single values ---------------------------------------------------------------------------
+def is_missing(x: object) -> bool:
+    """NaN, None, pd.NA, NaT and empty or whitespace-only text all read as 'no value'."""
+    if x is None or x is pd.NA or x is pd.NaT:
+        return True
+    if isinstance(x, float) and math.isnan(x):
+        return True
+    return isinstance(x, str) and (not x.strip() or x.strip() in {"nan", "None", "<NA>"})
+
+
+def decimals_of(value_text: object) -> int:
+    """Digits after the decimal point as printed ('93.45' -> 2, '2,655,636.0' -> 1)."""
+    if is_missing(value_text):
+        return 0
+    m = re.search(r"\d\.(\d+)", str(value_text))
+    return min(len(m.group(1)), MAX_DECIMALS) if m else 0
+
+
+def number(x: object, decimals: int = 1, unit: str = "") -> str:
+    """A figure as printed: thousands separators, fixed decimals, % after and £ before (other
+    units go in the header or a Unit column); blank when missing."""
+    if is_missing(x):
+        return ""
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(v):
+        return ""
+    text = f"{v:,.{max(0, decimals)}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]  # no "-0.0"
+    u = (unit or "").strip()
+    sign, text = ("\u2212", text[1:]) if text.startswith("-") else ("", text)
+    # a true minus sign: a hyphen lets the browser break "-£113,601" after the sign
+    if u == "%":
+        return f"{sign}{text}%"
+    if u == "£":
+        return f"{sign}£{text}"
+    return sign + text
+
+
+def unit_word(unit: object) -> str:
+    """The unit for a Unit column: % and £ are written with the figure, a count needs none."""
+    u = text(unit)
+    return "" if u in {"%", "£"} or u.casefold() in {"count", "number", "n"} else u
+
+
+def percent(x: object, decimals: int = 1, signed: bool = False) -> str:
+    """A share or change already in percent (56.1 -> '56.1%', signed -> '+4.2%')."""
+    if is_missing(x):
+        return ""
+    v = float(x)  # type: ignore[arg-type]
+    text = f"{v:+.{decimals}f}%" if signed else f"{v:.{decimals}f}%"
+    return text.replace("-", "\u2212")
+
+
+def probability(x: object) -> str:
+    """A probability 0..1 as a whole percentage ('0.23' -> '23%')."""
+    return "" if is_missing(x) else f"{100 * float(x):.0f}%"  # type: ignore[arg-type]
+
+
+def quarter(label: object) -> str:
+    """Any quarter label as a financial-year quarter ('2022Q4' -> '2022/23 Q3'); other
+    periods (years, months, terms) keep their canonical label; blank when missing."""
+    if is_missing(label):
+        return ""
+    if isinstance(label, pd.Period):
+        return period_to_fiscal(label.asfreq("Q")) if label.freqstr.startswith("Q") else str(label)
+    text = str(label).strip()
+    m = _CAL_QUARTER.match(text)
+    if m:
+        return period_to_fiscal(pd.Period(f"{m.group(1)}Q{m.group(2)}", freq="Q"))
+    if fiscal_to_period(text) is not None and parse_period(text).kind == "fy_quarter":
+        return parse_period(text).label
+    p = parse_period(text)
+    return p.label or text
+
+
+def text(x: object) -> str:
+    """Free text with newlines (real or a literal backslash-n) as spaces; blank when missing."""
+    if is_missing(x):
+        return ""
+    return " ".join(str(x).replace("\\n", "\n").split())
+
+
+def flag(x: object) -> str:
+    """True/False columns read as Yes/blank."""
+    if is_missing(x):
+        return ""
+    return "Yes" if bool(x) else ""
+
+
+_NUM = r"[-+]?\d[\d.,e+-]*"
+
+
+def reason(x: object) -> str:
+    """The trend test's reason in plain English (the statistics stay in the CSV)."""
+    r = text(x)
+    if not r:
+        return ""
+    rest = ""
+    if ";" in r:
+        r, rest = r.split(";", 1)
+        rest = "; " + rest.strip()
+    if re.search(r"CI \[.*\] includes 0", r):
+        plain = "no clear trend: the change is within the noise"
+    elif re.search(r"CI \[.*\] excludes 0", r):
+        up = not r.startswith("slope -")
+        plain = f"a steady {'rise' if up else 'fall'} over recent points, clear of the noise"
+    elif m := re.match(rf"change {_NUM} within the (\d+%) noise band", r):
+        plain = f"little change: within {m.group(1)} of the previous value"
+    elif m := re.match(rf"change ([-+]?){_NUM} beyond the (\d+%) noise band", r):
+        word = "fell" if m.group(1) == "-" else "rose"
+        plain = f"{word} by more than {m.group(2)} since the previous value"
+    else:
+        plain = r
+    return plain + rest
+
+
+# --- tables ----------------------------------------------------------------------------------
+Formatter = Callable[[pd.Series], str]
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column as shown: where it comes from, its header, how a cell is written."""
+
+    header: str
+    cell: Formatter
+    numeric: bool = False
+    wide: bool = False  # long text: given room to wrap
+    nowrap: bool = False  # short labels ("2022/23 Q2") kept on one line
+    path: bool = False  # file paths: may break anywhere rather than widen the table
+
+
+def col(source: str, header: str, fmt: Callable[[object], str] = text, **kw: bool) -> Col:
+    return Col(header, lambda row: fmt(row.get(source)), **kw)
+
+
+@dataclass
+class Table:
+    """A formatted table that renders as accessible HTML in a notebook (and as text in a
+    terminal); `frame` holds the strings shown."""
+
+    frame: pd.DataFrame
+    caption: str = ""
+    numeric: tuple[str, ...] = ()
+    wide: tuple[str, ...] = ()
+    empty: str = "Nothing to show."
+    nowrap: tuple[str, ...] = ()
+    path: tuple[str, ...] = ()
+
+    def _repr_html_(self) -> str:
+        if self.frame.empty:
+            return f'<p class="empty">{html.escape(self.empty)}</p>'
+        out = ['<table class="kpi-table">']
+        if self.caption:
+            out.append(f"<caption>{html.escape(self.caption)}</caption>")
+        out.append("<thead><tr>")
+        for c in self.frame.columns:
+            out.append(f'<th scope="col"{self._cls(c)}>{html.escape(str(c))}</th>')
+        out.append("</tr></thead><tbody>")
+        for _, row in self.frame.iterrows():
+            out.append("<tr>")
+            for c in self.frame.columns:
+                v = str(row[c])
+                inner = _rag_badge(v) if c in _RAG_HEADERS else html.escape(v)
+                out.append(f"<td{self._cls(c)}>{inner}</td>")
+            out.append("</tr>")
+        out.append("</tbody></table>")
+        return "".join(out)
+
+    def _cls(self, c: str) -> str:
+        classes = (["num"] if c in self.numeric else []) + (["wide"] if c in self.wide else [])
+        classes += ["nowrap"] if c in self.nowrap else []
+        classes += ["path"] if c in self.path else []
+        return f' class="{" ".join(classes)}"' if classes else ""
+
+    def __repr__(self) -> str:
+        return self.frame.to_string(index=False) if not self.frame.empty else self.empty
+
+
+_RAG_HEADERS = {"Reported RAG", "Recomputed RAG", "RAG", "Status"}
+
+
+def _rag_badge(v: str) -> str:
+    """A RAG word with a coloured marker; the word itself carries the meaning (not colour)."""
+    if v in RAG_WORDS:
+        return f'<span class="rag rag-{v.lower()}">{v}</span>'
+    return html.escape(v)
+
+
+def table(
+    df: pd.DataFrame, cols: Iterable[Col], caption: str = "", empty: str = "Nothing to show."
+) -> Table:
+    cols = list(cols)
+    rows = [[c.cell(r) for c in cols] for _, r in df.iterrows()]
+    frame = pd.DataFrame(rows, columns=[c.header for c in cols])
+    return Table(
+        frame,
+        caption,
+        tuple(c.header for c in cols if c.numeric),
+        tuple(c.header for c in cols if c.wide),
+        empty,
+        tuple(c.header for c in cols if c.nowrap),
+        tuple(c.header for c in cols if c.path),
+    )
+
+
+def value_col(
+    source: str, header: str, units: dict[str, str], decimals: dict[str, int], key: str = "kpi_id"
+) -> Col:
+    """A KPI value written with that KPI's unit and printed precision."""
+
+    def cell(row: pd.Series) -> str:
+        k = row.get(key)
+        return number(row.get(source), decimals.get(k, 1), units.get(k, ""))
+
+    return Col(header, cell, numeric=True)
+
+
+def printed_decimals(rows: pd.DataFrame) -> dict[str, int]:
+    """Per KPI, the decimals the council printed in its latest report (from value_text)."""
+    if rows.empty or "value_text" not in rows:
+        return {}
+    d = rows.assign(_d=rows["value_text"].map(decimals_of))
+    if "report_period" in d:
+        d = d.sort_values("report_period", kind="stable")
+    return {str(k): int(v) for k, v in d.groupby("kpi_id")["_d"].last().items()}
+
+
+def header(name: str) -> str:
+    """A column name as a header: 'rows_without_value' -> 'Rows without value'."""
+    words = str(name).replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def generic(
+    df: pd.DataFrame,
+    caption: str = "",
+    empty: str = "Nothing to show.",
+    paths: Iterable[str] = ("file", "source_file"),
+) -> Table:
+    """Any result table formatted for reading when it has no bespoke layout: readable
+    headers, whole numbers without decimals, other figures to two places, blanks for
+    missing values, long text wrapped, file paths allowed to break."""
+    cols: list[Col] = []
+    for name in df.columns:
+        s = df[name]
+        if pd.api.types.is_bool_dtype(s):
+            cols.append(col(name, header(name), flag))
+        elif pd.api.types.is_numeric_dtype(s):
+            whole = s.dropna().apply(lambda v: float(v).is_integer()).all()
+            fmt = (lambda x: number(x, 0)) if whole else (lambda x: number(x, 2))
+            cols.append(col(name, header(name), fmt, numeric=True))
+        else:
+            long = s.astype(str).str.len().max() > 40 if len(s) else False
+            cols.append(col(name, header(name), text, wide=bool(long), path=name in set(paths)))
+    return table(df, cols, caption, empty)

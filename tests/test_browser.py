@@ -1,0 +1,172 @@
+"""Every report kind opened in headless Chromium as a reader would: the title, no NaN/None/<NA>
+or literal "\\n" in visible text, no bare index column, nothing wider than a 1280 px screen or
+an A4 page, real alt texts, no request to the network, and no serious or critical axe-core
+finding. `make test` installs Chromium and axe-core first (`make browser`); when they are
+missing these tests fail with what to run, they are never skipped."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import DEEP_KPI, ROOT
+
+pytestmark = pytest.mark.xdist_group("notebooks")  # shares the session's notebook runs
+
+AXE = ROOT / "tests" / ".browser" / "node_modules" / "axe-core" / "axe.min.js"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "outputs" / "screenshots"  # gitignored; looked at by people, not asserted
+WIDTH, A4_WIDTH = 1280, 794  # px: a common laptop screen; A4 at 96 dpi
+
+PAGES = {
+    "quarterly": (
+        "outputs/2022-23_Q2/02_quarterly_report.html",
+        r"^Lancashire County Council: Corporate Performance Report 2022/23 Q2, "
+        r"data to \d+ \w+ \d{4}$",
+    ),
+    "headline-only": (
+        "outputs/2024-25_Q2/02_quarterly_report.html",
+        r"^Lancashire County Council: Corporate Performance Report 2024/25 Q2, "
+        r"data to \d+ \w+ \d{4}$",
+    ),
+    "ingest-qa": (
+        "outputs/2022-23_Q2/01_ingest_quarter.html",
+        r"^Extraction QA: 2022/23 Q2 \(1 source file\)$",
+    ),
+    "deep-dive": (
+        f"outputs/kpi/{DEEP_KPI}/03_kpi_deep_dive.html",
+        r"^KPI deep dive: Permanent admissions .* data to \d+ \w+ \d{4}$",
+    ),
+    "audit": ("outputs/audit/2022-23_Q2/04_audit.html", r"^Audit passed: quarterly run "),
+}
+BAD_TEXT = re.compile(r"\bNaN\b|\bnan\b|\bNone\b|<NA>|\\n|NaT\b")
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.fail("no chromium on PATH: run `make browser` (installs Debian's chromium as root)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: run `make setup`")
+    if not AXE.is_file():
+        pytest.fail(f"axe-core missing ({AXE.relative_to(ROOT)}): run `make browser`")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=_chromium(), args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module", params=sorted(PAGES))
+def opened(request: pytest.FixtureRequest, browser, published: Path) -> Iterator[tuple]:
+    """One page, loaded offline with every network request refused and recorded."""
+    kind = request.param
+    rel, title = PAGES[kind]
+    page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    requested: list[str] = []
+
+    def route(r) -> None:
+        url = r.request.url
+        if url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            requested.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto((published / rel).as_uri(), wait_until="load")
+    yield kind, page, title, requested
+    page.close()
+
+
+def test_title_names_what_the_reader_is_looking_at(opened) -> None:
+    kind, page, title, _ = opened
+    assert re.search(title, page.title()), (kind, page.title())
+    h1 = page.locator("h1").first.inner_text()
+    assert h1.strip() == page.title().strip()
+
+
+def test_visible_text_has_no_missing_value_markers(opened) -> None:
+    kind, page, _, _ = opened
+    text = page.locator("body").inner_text()
+    bad = sorted({m.group(0) for m in BAD_TEXT.finditer(text)})
+    assert not bad, f"{kind}: {bad}"
+    assert "No description has been provided" not in page.content()
+
+
+def test_no_bare_index_column(opened) -> None:
+    kind, page, _, _ = opened
+    found = page.evaluate(
+        """() => [...document.querySelectorAll('table')].filter(t => {
+            const heads = [...t.querySelectorAll('thead th')].map(th => th.innerText.trim());
+            if (heads.some(h => h === '')) return true;
+            const first = [...t.querySelectorAll('tbody tr')].map(
+                tr => (tr.querySelector('th,td') || {innerText: ''}).innerText.trim());
+            return first.length > 1 && first.every((v, i) => v === String(i));
+        }).length"""
+    )
+    assert found == 0, kind
+
+
+def test_fits_the_screen_and_an_a4_page(opened) -> None:
+    kind, page, _, _ = opened
+    widest = """() => Math.max(document.documentElement.scrollWidth,
+        ...[...document.querySelectorAll('body *')].map(e => e.getBoundingClientRect().right))"""
+    assert page.evaluate(widest) <= WIDTH + 1, kind
+    page.set_viewport_size({"width": A4_WIDTH, "height": 1123})
+    page.emulate_media(media="print")
+    try:
+        assert page.evaluate(widest) <= A4_WIDTH + 1, f"{kind}: wider than A4 in print"
+    finally:
+        page.emulate_media(media="screen")
+        page.set_viewport_size({"width": WIDTH, "height": 900})
+
+
+def test_every_image_says_what_it_shows(opened) -> None:
+    kind, page, _, _ = opened
+    alts = page.evaluate("() => [...document.images].map(i => i.getAttribute('alt') || '')")
+    for alt in alts:
+        assert len(alt) > 40 and "No description" not in alt, (kind, alt)
+
+
+def test_opens_offline_without_any_request(opened) -> None:
+    kind, _, _, requested = opened
+    assert requested == [], kind
+
+
+def test_no_serious_or_critical_accessibility_finding(opened) -> None:
+    kind, page, _, _ = opened
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} x{len(v['nodes'])}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not serious, f"{kind}: {serious}"
+
+
+def test_screenshot_of_each_report_kind(opened) -> None:
+    kind, page, _, _ = opened
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{kind}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000

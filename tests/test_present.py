@@ -1,0 +1,123 @@
+"""The rendering layer: figures as the council prints them, financial-year labels, blanks for
+missing values, plain-English reasons, the page wrapper, its content hash, and the report
+cache. Cheap tests (no kernel); the whole pages are checked in a browser by test_browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpi_lib.report import page
+from kpi_lib.report import present as pr
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "unit", "shown"),
+    [
+        (153.289474, 1, "%", "153.3%"),
+        (2655636.0, 1, "", "2,655,636.0"),
+        (385000.0, 0, "£", "£385,000"),
+        (-0.04, 1, "", "0.0"),
+        (-113601.14, 1, "£", "\u2212£113,601.1"),
+        (float("nan"), 1, "%", ""),
+        (None, 2, "", ""),
+        (pd.NA, 2, "", ""),
+    ],
+)
+def test_numbers_as_printed(value: object, decimals: int, unit: str, shown: str) -> None:
+    assert pr.number(value, decimals, unit) == shown
+
+
+def test_printed_precision_comes_from_the_latest_value_text() -> None:
+    rows = pd.DataFrame(
+        {
+            "kpi_id": ["a", "a", "b"],
+            "report_period": ["2021/22 Q4", "2022/23 Q2", "2022/23 Q2"],
+            "value_text": ["93.456", "96.90", "2,655,636"],
+        }
+    )
+    assert pr.printed_decimals(rows) == {"a": 2, "b": 0}
+
+
+@pytest.mark.parametrize(
+    ("label", "shown"),
+    [
+        ("2022Q4", "2022/23 Q3"),
+        (pd.Period("2023Q1", freq="Q"), "2022/23 Q4"),
+        ("2022/23 Q2", "2022/23 Q2"),
+        ("2021/22", "2021/22"),
+        (None, ""),
+    ],
+)
+def test_quarters_use_financial_year_labels(label: object, shown: str) -> None:
+    assert pr.quarter(label) == shown
+
+
+def test_reasons_in_plain_english() -> None:
+    noisy = "slope 6.176e+04, 95% CI [-1.069e+05, 2.304e+05] includes 0"
+    assert pr.reason(noisy) == "no clear trend: the change is within the noise"
+    assert "steady fall" in pr.reason("slope -5.229, 95% CI [-8.956, -1.502] excludes 0")
+    assert pr.reason("change -3 beyond the 2% noise band") == (
+        "fell by more than 2% since the previous value"
+    )
+    assert pr.reason("change 0.01 within the 2% noise band").startswith("little change")
+
+
+def test_table_has_no_index_blank_missing_and_unbroken_text() -> None:
+    df = pd.DataFrame({"metric_name": ["a\\nb", None], "value": [1.23456, float("nan")]})
+    t = pr.table(
+        df,
+        [pr.col("metric_name", "KPI"), pr.col("value", "Value (%)", lambda x: pr.number(x, 1))],
+    )
+    html = t._repr_html_()
+    assert "<th" in html and ">0<" not in html  # no 0..n index column
+    assert t.frame.to_dict("list") == {"KPI": ["a b", ""], "Value (%)": ["1.2", ""]}
+    assert "nan" not in html.lower() and "None" not in html
+
+
+def test_page_has_title_contents_and_no_default_alt() -> None:
+    body = (
+        "<h1>Council: Report 2022/23 Q2</h1><h2 id='a'>First</h2><p>x</p>"
+        "<h2 id='b'>Second</h2><img src='data:image/png;base64,AA'>"
+    )
+    html = page.wrap(body)
+    assert "<title>Council: Report 2022/23 Q2</title>" in html
+    assert 'href="#a"' in html and 'href="#b"' in html
+    assert page.DEFAULT_ALT not in html
+    assert "@media print" in html and "http" not in html.split("<body>")[0]
+
+
+def test_content_hash_ignores_volatile_parts_and_names_the_first_difference() -> None:
+    a = page.wrap("<h1>T</h1><p>commit 0123456789abcdef0123456789abcdef01234567</p><td>56.7%</td>")
+    b = page.wrap("<h1>T</h1><p>commit fedcba9876543210fedcba9876543210fedcba98</p><td>56.7%</td>")
+    assert page.content_hash(a) == page.content_hash(b)
+    c = b.replace("56.7%", "86.7%")
+    assert page.content_hash(c) != page.content_hash(a)
+    assert page.first_difference(c, a) == "line 3: published '86.7%', re-run '56.7%'"
+
+
+def test_report_cache_hits_for_the_same_store_and_misses_when_it_changes(
+    store_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kpi_lib.report import build_cache
+
+    calls: list[int] = []
+
+    def compute() -> pd.DataFrame:
+        calls.append(1)
+        return pd.DataFrame({"x": [len(calls)]})
+
+    first = build_cache.cached("t", {"p": 1}, compute)
+    again = build_cache.cached("t", {"p": 1}, compute)
+    assert len(calls) == 1 and again.equals(first)
+    build_cache.cached("t", {"p": 2}, compute)  # other parameters: a miss
+    assert len(calls) == 2
+    obs = store_root / "data" / "processed" / "observations.parquet"
+    obs.write_bytes(obs.read_bytes() + b"\0")  # other store bytes: a miss
+    build_cache.cached("t", {"p": 1}, compute)
+    assert len(calls) == 3
+    monkeypatch.setenv("KPI_CACHE", "off")
+    build_cache.cached("t", {"p": 1}, compute)
+    assert len(calls) == 4
