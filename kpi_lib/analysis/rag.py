@@ -477,7 +477,8 @@ def _judge(
         period=row["period"] or None,
         grain=grain_of_row(row),
         value_unit=_value_unit(row),
-        cumulative=accumulation == "cumulative",
+        cumulative=accumulation == "cumulative"
+        or "year to date" in str(row.get("basis", "") or "").lower(),
         prorate=prorate,
         level=is_level(row),
         band=band,
@@ -500,8 +501,10 @@ def is_level(row: pd.Series) -> bool:
     rather than a total that grows through the year? From the store's basis where it has one,
     else the unit and the metric's name ("days per FTE" adds up; "average (days)" does not)."""
     basis = str(row.get("basis", "") or "").lower()
-    if basis:
-        return not any(w in basis for w in ("cumul", "year to date", "ytd", "quarter", "total"))
+    if any(w in basis for w in ("cumul", "year to date", "ytd")):
+        return False  # a total so far this year: pro-rated, not compared as it stands
+    if basis == "snapshot":
+        return True  # a level at a date
     if _value_unit(row) == "%":
         return True
     return bool(_LEVEL_WORDS.search(str(row.get("metric_name", "") or "")))
