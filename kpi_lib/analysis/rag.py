@@ -477,8 +477,7 @@ def _judge(
         period=row["period"] or None,
         grain=grain_of_row(row),
         value_unit=_value_unit(row),
-        cumulative=accumulation == "cumulative"
-        or "year to date" in str(row.get("basis", "") or "").lower(),
+        cumulative=accumulation == "cumulative" or "year to date" in _basis(row).lower(),
         prorate=prorate,
         level=is_level(row),
         band=band,
@@ -496,11 +495,17 @@ _LEVEL_WORDS = re.compile(
 )
 
 
+def _basis(row: pd.Series) -> str:
+    """The store's basis of a row ("" when absent or missing)."""
+    basis = row.get("basis", "")
+    return "" if basis is None or pd.isna(basis) else str(basis)
+
+
 def is_level(row: pd.Series) -> bool:
     """Is the value a share, rate or level (comparable with an annual target as it stands)
     rather than a total that grows through the year? From the store's basis where it has one,
     else the unit and the metric's name ("days per FTE" adds up; "average (days)" does not)."""
-    basis = str(row.get("basis", "") or "").lower()
+    basis = _basis(row).lower()
     if any(w in basis for w in ("cumul", "year to date", "ytd")):
         return False  # a total so far this year: pro-rated, not compared as it stands
     if basis == "snapshot":
