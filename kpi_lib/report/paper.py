@@ -172,7 +172,8 @@ def summary_words(q: Quarterly) -> str:
         more = f"; and {len(reds) - 5} more, listed below" if len(reds) > 5 else ""
         words += ": " + "; ".join(reds[:5]) + more
     words += "."
-    if "recomputed" in head.index and head.at["recomputed", "rated"]:
+    recomputed = head.at["recomputed", "rated"] if "recomputed" in head.index else None
+    if recomputed is not None and not pd.isna(recomputed) and recomputed:
         c_rated, c_green = int(head.at["recomputed", "rated"]), int(head.at["recomputed", "green"])
         words += (
             f" Recomputed from the printed targets, {c_green} of the {c_rated} KPIs whose "
