@@ -8,9 +8,11 @@ points of each, and times:
   baseline   ExponentialSmoothing(trend="add", damped_trend=True).fit().forecast(4) per
              series, one process: the cheapest "fit one model" loop
 Prints series per second, CPU seconds (incl. worker processes) and the ratio, plus what the
-extra time buys on the held-out points (MASE of both, coverage of our intervals). Then, if
-data/processed exists, times forecasting every KPI in the store. Writes
-bench/results/bench_forecast.json.
+extra time buys on the held-out points (MASE of both, coverage of our intervals). Then the
+real-data calibration of tests/test_forecast_real.py (statsmodels' macrodata, 8-year
+windows, rolling origins: interval coverage, MASE relative to naive, damped ETS, Theta and
+drift), and, if data/processed exists, times forecasting every KPI in the store inside its
+natural range. Writes bench/results/bench_forecast.json.
 
     .venv/bin/python bench/bench_forecast.py [--n 1000] [--workers 1|2] [--horizon 4]
 """
@@ -39,8 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 from statsmodels.tsa.holtwinters import ExponentialSmoothing  # noqa: E402
 
-from kpi_lib.analysis.forecast import forecast_many, series_to_quarterly  # noqa: E402
+from kpi_lib.analysis.forecast import forecast_many  # noqa: E402
 from tests.test_forecast import KINDS, make_series, quarterly  # noqa: E402
+from tests.test_forecast_real import macro_experiment, summarise  # noqa: E402
 
 
 def _cpu() -> float:
@@ -84,28 +87,33 @@ def mase(actual: np.ndarray, pred: np.ndarray, history: np.ndarray) -> float:
     return float(np.mean(np.abs(actual - pred)) / np.mean(np.abs(np.diff(history))))
 
 
-def store_kpis(workers: int, horizon: int) -> dict | None:
-    """Forecast every KPI in data/processed (None when there is no store)."""
+def store_kpis(horizon: int) -> dict | None:
+    """Forecast every KPI in data/processed through the Kpi view (its natural range from the
+    catalogue's unit), one process; None when there is no store."""
     if not (ROOT / "data" / "processed" / "observations.parquet").is_file():
         return None
     os.environ.setdefault("KPI_ROOT", str(ROOT))
-    from kpi_lib import store
+    from kpi_lib.analysis.kpi import Kpi
+    from kpi_lib.store.snapshot import Store
 
-    ids = sorted(store.load("observations")["kpi_id"].dropna().unique())
     t0 = time.perf_counter()
-    data = {}
-    for kpi_id in ids:
-        s = series_to_quarterly(store.series(kpi_id))
-        if s.notna().any():
-            data[kpi_id] = s
+    snapshot = Store.load()
+    ids = sorted(snapshot.observations["kpi_id"].dropna().unique())
     load_s = time.perf_counter() - t0
-    results, wall, cpu = timed(forecast_many, data, workers=workers, horizon=horizon)
-    fitted = sum(not r.insufficient_history for r in results.values())
+
+    def run() -> dict:
+        return {k: Kpi(snapshot, k).forecast_or_none(horizon) for k in ids}
+
+    results, wall, cpu = timed(run)
+    done = [r for r in results.values() if r is not None]
+    fitted = sum(not r.insufficient_history for r in done)
     return {
         "kpis": len(ids),
-        "with_quarterly_values": len(data),
+        "with_quarterly_values": len(done),
         "fitted": fitted,
-        "insufficient_history": len(data) - fitted,
+        "insufficient_history": len(done) - fitted,
+        "bounded": sum(r.scale != "identity" for r in done),
+        "with_p_meet_target": sum(r.p_meet_target is not None for r in done),
         "load_s": round(load_s, 3),
         "forecast_wall_s": round(wall, 3),
         "forecast_cpu_s": round(cpu, 3),
@@ -152,14 +160,33 @@ def main() -> int:
     print("held-out accuracy (MASE, lower is better) and our interval coverage (per point):")
     print(by_kind.round(3).to_string())
 
-    store = store_kpis(args.workers, h)
+    real_df, r_wall, _ = timed(macro_experiment)
+    real = {k: round(v, 4) for k, v in summarise(real_df).items()}
+    real["in_range"] = bool(real_df["in_range"].all())
+    print(
+        f"real data (statsmodels macrodata, 12 series, 8-year windows, {real['forecasts']} "
+        f"origins x 4 quarters, {r_wall:.1f}s):"
+    )
+    print(
+        f"  80% interval covers {real['cover80']:.1%} (step 1 {real['cover80_h1']:.1%}, "
+        f"step 4 {real['cover80_hlast']:.1%}); 95% covers {real['cover95']:.1%}; "
+        f"all inside the natural range: {real['in_range']}"
+    )
+    print(
+        "  MASE relative to naive: ours {ratio_ours:.3f}, damped ETS {ratio_damped:.3f}, "
+        "Theta {ratio_theta:.3f}, drift {ratio_drift:.3f}".format(**real)
+    )
+
+    store = store_kpis(h)
     if store is None:
         print("store: data/processed missing, skipped (run `kpi ingest`)")
     else:
         print(
             f"store: {store['with_quarterly_values']} of {store['kpis']} KPIs with quarterly "
             f"values forecast in {store['forecast_wall_s']:.2f}s wall "
-            f"({store['fitted']} fitted, {store['insufficient_history']} insufficient history)"
+            f"({store['fitted']} fitted, {store['insufficient_history']} insufficient history, "
+            f"{store['bounded']} on a bounded scale, {store['with_p_meet_target']} with a "
+            "P(meet target))"
         )
 
     out = ROOT / "bench" / "results"
@@ -173,6 +200,7 @@ def main() -> int:
         "baseline": {"wall_s": round(b_wall, 3), "cpu_s": round(b_cpu, 3)},
         "ratio_wall": round(o_wall / b_wall, 2),
         "accuracy": by_kind.round(4).reset_index().to_dict(orient="records"),
+        "real_data": real,
         "store": store,
     }
     (out / "bench_forecast.json").write_text(json.dumps(record, indent=1) + "\n")

@@ -22,6 +22,8 @@ from kpi_lib.errors import InputError, KpiError, UsageError
 if TYPE_CHECKING:  # imported where used: `kpi extract` of a PDF is quicker than pandas' import
     import pandas as pd
 
+    from kpi_lib.store.snapshot import Store
+
 
 def emit(df: pd.DataFrame, fmt: str) -> None:
     """Print a table as CSV or JSON records on stdout."""
@@ -234,28 +236,34 @@ def _catalog_args(p: argparse.ArgumentParser) -> None:
 
 
 # --- analysis: RAG recomputed, commentary claims ---------------------------------------------
-def _report_rows(period: str) -> tuple[str, pd.DataFrame]:
-    """The canonical report period and the store's observations, with a one-line error when
-    the store holds no rows for it."""
+def _report_store(period: str) -> tuple[str, Store]:
+    """The canonical report period and the store as known at that report (Store.as_of), with a
+    one-line error when the store holds no rows for it."""
     from kpi_lib.periods import parse_report_period
-    from kpi_lib.store import load
+    from kpi_lib.store.snapshot import Store
 
     label = parse_report_period(period).label
-    obs = load("observations")
-    if not (obs["report_period"] == label).any():
+    data = Store.load().as_of(label)
+    if not (data.observations["report_period"] == label).any():
         raise UsageError(f"no observations for report period {label} in the store")
-    return label, obs
+    return label, data
 
 
 def cmd_rag(args: argparse.Namespace) -> int:
     from kpi_lib.analysis.rag import rag_summary, rag_table
     from kpi_lib.analysis.targets import load_benchmarks
+    from kpi_lib.store import load
 
     check_tolerance(args.tolerance, "--tolerance")
-    label, obs = _report_rows(args.period)
+    label, data = _report_store(args.period)
+    obs = data.observations
     bench = load_benchmarks(args.benchmarks) if args.benchmarks else None
     table = rag_table(
-        obs, args.tolerance, report_period=label, benchmarks=bench, prorate=args.prorate
+        obs,
+        args.tolerance,
+        report_period=label,
+        benchmarks=bench,
+        commentary=load("commentary"),
     )
     s = rag_summary(table)
     rate = "n/a" if s.agreement_rate is None else f"{s.agreement_rate:.1%}"
@@ -270,10 +278,9 @@ def cmd_rag(args: argparse.Namespace) -> int:
 
 def cmd_claims(args: argparse.Namespace) -> int:
     from kpi_lib.analysis.claims import check_claims
-    from kpi_lib.store import load
 
-    label, obs = _report_rows(args.period)
-    result = check_claims(load("commentary"), obs, label)
+    label, data = _report_store(args.period)
+    result = check_claims(data.commentary, data.observations, label)
     counts = result["status"].value_counts()
     parts = [f"{counts.get(s, 0)} {s}" for s in ("matched", "contradicted", "not checkable")]
     print(f"kpi: {label}: {len(result)} claims: {', '.join(parts)}", file=sys.stderr)
@@ -291,7 +298,9 @@ def _rag_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--benchmarks", help="CSV of benchmark values: kpi_id,period,benchmark,value")
     p.add_argument(
-        "--prorate", action="store_true", help="pro-rate annual targets of cumulative KPIs"
+        "--prorate",
+        action="store_true",
+        help="(always on now: annual targets of year-to-date KPIs are pro-rated)",
     )
     p.add_argument("--summary", action="store_true", help="print the headline both ways")
     add_format(p)
@@ -324,7 +333,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         args.horizon, target=args.target, year_end=args.year_end, seed=args.seed
     )
     if skipped:
-        print(f"kpi: warning: not quarterly, left out: {', '.join(skipped)}", file=sys.stderr)
+        why = "not quarterly, or on another basis"
+        print(f"kpi: warning: {why}, left out: {', '.join(skipped)}", file=sys.stderr)
     for note in result.notes:
         print(f"kpi: note: {note}", file=sys.stderr)
     if args.format == "text":

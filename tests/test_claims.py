@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from kpi_lib.analysis.claims import check_claims, extract_claims, same_figure
+from tests import report_2023
 
 ROOT = Path(__file__).resolve().parents[1]
 MD = ROOT / "data" / "raw" / "2022-23_Q2" / "2022-23_Q2_kpi_commentary.md"
@@ -78,6 +79,8 @@ def real() -> pd.DataFrame:
 
 def status_of(result: pd.DataFrame, quote: str) -> pd.Series:
     hits = result[result["claim_text"].str.contains(quote, regex=False)]
+    if len(hits) > 1:  # "100%" is also in the range "94-100%"
+        hits = hits[hits["claim_text"] == quote]
     assert len(hits) == 1, (quote, hits)
     return hits.iloc[0]
 
@@ -271,3 +274,68 @@ def test_a_target_named_as_another_schemes_is_not_ours() -> None:
     result = check_claims(commentary(report_lines(other)), observations(), PERIOD)
     assert status_of(result, "target of 647.6")["status"] == "not checkable"
     assert status_of(result, "target of 637.6")["status"] == "matched"
+
+
+# --- the 2023/24 Q2 OCR text: commentary by the document's structure -----------------------------
+def claims_2023(*edits: tuple[str, str]) -> pd.DataFrame:
+    """`kpi claims` on 2023/24 Q2 built from the text and the gold rows."""
+    obs, com = report_2023.frames(*edits)
+    return check_claims(com, obs, report_2023.PERIOD)
+
+
+@pytest.fixture(scope="module")
+def real_2023() -> pd.DataFrame:
+    return claims_2023()
+
+
+def test_2023_the_gatsby_slip_is_the_one_contradiction(real_2023: pd.DataFrame) -> None:
+    """ "an average of 6.4 Gatsby Benchmarks" names the KPI's measure; the table says 6.1."""
+    bad = real_2023[real_2023["status"] == "contradicted"]
+    assert list(bad["claimed_value"]) == [6.4]
+    assert "Gatsby" in bad.iloc[0]["kpi_id"] and bad.iloc[0]["compared_value"] == 6.1
+
+
+def test_2023_figures_that_are_not_the_kpis_value_are_not_checkable(
+    real_2023: pd.DataFrame,
+) -> None:
+    band = status_of(real_2023, "98.5% - 99.04%")  # the quartile-2 band
+    assert band["status"] == "not checkable" and "band or range" in band["reason"]
+    carers = status_of(real_2023, "87%")  # the carers service's other target
+    assert carers["status"] == "not checkable" and "another measure" in carers["reason"]
+    # CQC provider ratings sit under their own heading (a KPI without a table), not under the
+    # carers table above them: not attached to the carers KPI, so not checked against it
+    assert not real_2023["claim_text"].str.contains("89.14").any()
+
+
+def test_2023_claims_repeating_table_values_are_matched(real_2023: pd.DataFrame) -> None:
+    quotes = ("52.1%", "63.8%", "72.5%", "13.48%", "344 of the 644 (53.4%)", "5.3 per 10K", "7.50")
+    for quote in quotes:  # 7.50: "a total average score of 7.50 out of 10"
+        assert status_of(real_2023, quote)["status"] == "matched", quote
+    assert (real_2023["reason"] != "").all()
+
+
+def test_2023_the_corrected_slip_matches() -> None:
+    result = claims_2023(("average of 6.4 Gatsby", "average of 6.1 Gatsby"))
+    assert set(result["status"]) <= {"matched", "not checkable"}
+    fixed = result[result["claimed_value"] == 6.1]
+    assert list(fixed["status"]) == ["matched"]
+
+
+def test_2023_a_slipped_table_value_is_caught() -> None:
+    result = claims_2023(("vacancy rate of 13.48%", "vacancy rate of 13.84%"))
+    hit = status_of(result, "13.84%")
+    assert hit["status"] == "contradicted" and hit["compared_value"] == 13.48
+
+
+def test_kpi_claims_on_the_bundled_2023_report(
+    store_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store's own commentary and rows: the Gatsby slip is the one contradiction."""
+    from kpi_lib.cli import main
+
+    assert main(["claims", "--period", "2023/24 Q2", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    result = pd.read_json(io.StringIO(out), orient="records")
+    bad = result[result["status"] == "contradicted"]
+    assert list(bad["claimed_value"]) == [6.4] and "1 contradicted" in err
+    assert (result["status"] == "matched").sum() >= 20

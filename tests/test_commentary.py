@@ -97,6 +97,40 @@ def test_blocks_follow_their_table_and_stop_at_the_next() -> None:
     ]
 
 
+def test_a_plain_heading_without_a_table_is_not_the_table_above() -> None:
+    """OCR text: a KPI printed without a table ("The percentage of adult social care
+    providers rated good ...") heads its own Issues; they are not about the carers table."""
+    lines = [
+        "Carers receiving support",
+        "",
+        "Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status",
+        "77.6\tHigh\t\tProportion of carers receiving support\t91.5\t~",
+        "",
+        "Issues:",
+        "",
+        "- The carers service has 2 targets.",
+        "",
+        "The percentage of adult social care providers rated good by the regulator",
+        "",
+        "",
+        "Issues:",
+        "",
+        "- We are currently slightly below the target (89.14% against 90.0%), which is the",
+        " average overall rating for providers.",
+    ]
+    rows = [{"metric_name": "Proportion of carers receiving support", "source_line": 4,
+             "heading": "Carers receiving support", "section": ""}]  # fmt: skip
+    got = [(c.heading, c.metrics, c.text[:20]) for c in extract_comments(lines, rows)]
+    carers = ["Proportion of carers receiving support"]
+    assert got[0] == ("Carers receiving support", carers, "The carers service h")
+    # the second block is about no metric of this table (the store then files it under none)
+    assert all(not m for h, m, _ in got[1:]) and got[1][0].startswith("The percentage")
+    # a plain heading naming the table's own metric keeps it
+    named = [*lines[:9], "Carers receiving support", "", "Causes:", "", "- Leave."]
+    got = [(c.heading, c.metrics) for c in extract_comments(named, rows)]
+    assert got[-1] == ("Carers receiving support", carers)
+
+
 def test_topic_words_narrow_a_block_to_the_metrics_it_names() -> None:
     metrics = [
         "% Expected Standard in Reading, Writing & Maths at Key Stage 2",
@@ -245,3 +279,26 @@ def test_pdf_report_commentary_is_stored_with_pages(store_root: Path) -> None:
     assert len(mine) == 2 * sum(len(ids) for ids in want)
     rep = store.load("reports").set_index("file").loc[file]
     assert rep["commentary_blocks"] == len(built.commentary)
+
+
+def test_a_paragraph_opening_with_a_metrics_name_is_about_that_metric() -> None:
+    """Agenda pack: paragraphs under a table of sickness, revenue and reserves, each opening
+    with its own metric's words; the sickness deep dive must not open on revenue."""
+    head = "Performance Indicator\tFrequency\tDirectorate\tGood is\tQ3"
+    lines = [
+        head,
+        "Number of working days per FTE lost to sickness absence\tQuarterly\tCE\tLow\t12.28",
+        "Revenue forecast outturn % variance to budget\tQuarterly\tCE\tLow\t1.68%",
+        "Proportion of budget supported by reserves\tAnnual\tCE\t\t",
+        "",
+        "Revenue forecast outturn % variance to budget has moved since quarter 2 as a result.",
+        "",
+        "Sickness absence has increased authority wide for the period January 2019.",
+        "",
+        "The volume of absence briefings planned has been increased.",
+    ]
+    names = [line.split("\t")[0] for line in lines[1:4]]
+    rows = [{"metric_name": n, "source_line": i + 2, "heading": "", "section": ""}
+            for i, n in enumerate(names)]  # fmt: skip
+    got = [(c.metrics, c.text.split()[0]) for c in extract_comments(lines, rows)]
+    assert got == [([names[1]], "Revenue"), ([names[0]], "Sickness")]

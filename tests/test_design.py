@@ -143,7 +143,7 @@ def test_deep_dive_reads_the_store_and_catalogue_once(
 def test_rag_report_and_deep_dive_agree_on_every_point(store_root: Path) -> None:
     """`kpi rag`'s table and each KPI's deep-dive RAG history judge a point the same way."""
     data = Store.load()
-    table = rag_table(data.observations)
+    table = rag_table(data.observations, commentary=data.commentary)
     judged = {
         (r.report_period, r.kpi_id, r.period): (r.computed_rag, r.reason)
         for r in table.itertuples()

@@ -12,19 +12,22 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from kpi_lib.analysis.bounds import natural_range
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
 from kpi_lib.analysis.forecast import ForecastResult, forecast
 from kpi_lib.analysis.rag import judge_rows
 from kpi_lib.analysis.targets import numeric_target, parse_target
-from kpi_lib.analysis.trends import Trend, trend
+from kpi_lib.analysis.trends import Trend, basis_of_row, trend_of_rows
 from kpi_lib.errors import UsageError
-from kpi_lib.periods import parse_report_period, series_to_quarterly
+from kpi_lib.periods import fiscal_to_period, parse_report_period, series_to_quarterly
+from kpi_lib.store.read import series_of
 from kpi_lib.store.snapshot import Store
 
 HISTORY_COLUMNS = [
     "period",
     "period_start",
     "period_end",
+    "basis",
     "value",
     "rag",
     "target_text",
@@ -68,6 +71,13 @@ class Kpi:
         return str(self.rows.iloc[-1]["unit"] or "")
 
     @property
+    def natural_range(self) -> tuple[float | None, float | None]:
+        """(lower, upper) its unit allows, the catalogue's unit first (a share 0-100, a count
+        or rate at least 0); forecasts are kept inside it."""
+        entry = self.store.entry(self.kpi_id)
+        return natural_range(entry.unit if entry is not None else self.unit)
+
+    @property
     def polarity(self) -> str:
         """The catalogue's polarity; for an uncatalogued KPI, the one printed last."""
         entry = self.store.entry(self.kpi_id)
@@ -77,13 +87,50 @@ class Kpi:
         return str(cur["polarity"].iloc[-1]) if len(cur) else ""
 
     # --- values -------------------------------------------------------------------------------
-    def series(self, current_only: bool = True) -> pd.Series:
-        return self.store.series(self.kpi_id, current_only=current_only)
+    def series(self, current_only: bool = True, basis: str | None = None) -> pd.Series:
+        """The KPI's figures by period; `basis` keeps one basis only (see `.bases`)."""
+        return self.store.series(self.kpi_id, current_only=current_only, basis=basis)
+
+    @property
+    def bases(self) -> list[str]:
+        """The bases its current figures are on, oldest first: more than one means its series
+        must be read one basis at a time."""
+        return list(dict.fromkeys(self.current["basis"]))
 
     def quarterly(self) -> pd.Series:
-        """The current values that are financial-year quarters, on a quarterly PeriodIndex;
-        the labels left out are in `.attrs['skipped']`."""
-        return series_to_quarterly(self.series())
+        """The current quarterly figures on ONE basis, on a quarterly PeriodIndex: the forecast's
+        input.
+
+        The basis is the latest quarterly figure's. A cumulative KPI is forecast as each
+        quarter's own figure: a year to date de-cumulated where that is exact (the store's
+        value_quarter, which needs the quarter before from the same year) joins the figures
+        printed per quarter; only when nothing can be de-cumulated are the year-to-date figures
+        used as they stand. Figures on another basis are never mixed in. The basis is in
+        `.attrs['basis']`; the labels left out (not quarters, or another basis) in
+        `.attrs['skipped']`."""
+        cur = self.current
+        on_quarter = cur["period"].map(lambda p: fiscal_to_period(str(p)) is not None)
+        rows = cur[on_quarter.astype(bool)]
+        if rows.empty:
+            out = series_to_quarterly(self.series())
+            out.attrs["basis"] = ""
+            return out
+        bases = rows.apply(basis_of_row, axis=1)
+        basis = str(bases.iloc[-1])
+        column = "value"
+        keep = bases == basis
+        if basis in ("year to date", "quarter") and (bases == "year to date").any():
+            exact = bases.isin(["year to date", "quarter"]) & rows["value_quarter"].notna()
+            if exact.any():
+                basis, column, keep = "quarter", "value_quarter", exact
+            else:
+                basis, keep = "year to date", bases == "year to date"
+        chosen = series_of(rows[keep.to_numpy()], self.kpi_id, True, column)
+        out = series_to_quarterly(chosen)
+        others = cur.loc[~cur.index.isin(rows[keep.to_numpy()].index), "period"]
+        out.attrs["skipped"] = [str(p) for p in others]
+        out.attrs["basis"] = basis
+        return out
 
     def history(self) -> pd.DataFrame:
         """Every current point with its target figure and its source, oldest first."""
@@ -113,12 +160,19 @@ class Kpi:
     # --- analysis -----------------------------------------------------------------------------
     def rag_history(self, amber_tolerance: float = AMBER_TOLERANCE) -> pd.DataFrame:
         """Reported vs recomputed RAG of each current point, judged as `kpi rag` judges it."""
-        judged = judge_rows(self.current, self.store.observations, amber_tolerance)
-        return judged[["period", "reported_rag", "computed_rag", "reason"]].reset_index(drop=True)
+        judged = judge_rows(
+            self.current,
+            self.store.observations,
+            amber_tolerance,
+            commentary=self.store.commentary,
+        )
+        cols = ["period", "reported_rag", "computed_rag", "reason", "band"]
+        return judged[cols].reset_index(drop=True)
 
     def trend(self) -> Trend:
+        """The trend on the latest figure's basis, as the quarterly report's movers read it."""
         pol = self.polarity
-        return trend(self.series(), polarity=pol if pol in ("High", "Low") else "High")
+        return trend_of_rows(self.current, pol if pol in ("High", "Low") else "High")[0]
 
     def forecast(
         self,
@@ -127,9 +181,10 @@ class Kpi:
         year_end: str | None = None,
         seed: int = 0,
     ) -> tuple[ForecastResult, list[str]]:
-        """The quarterly series' forecast with the catalogue's polarity and, unless `target`
-        is given, the latest printed numeric target. Returns the result and the period labels
-        left out as not quarterly."""
+        """The quarterly series' forecast inside its natural range, with the catalogue's
+        polarity and, unless `target` is given, the latest printed numeric target. Returns
+        the result and the period labels left out (not quarterly, or on another basis than
+        the series, see `quarterly`)."""
         quarterly = self.quarterly()
         skipped = list(quarterly.attrs.get("skipped", []))
         if quarterly.dropna().empty:
@@ -148,7 +203,17 @@ class Kpi:
         end = None
         if year_end is not None:
             end = pd.Period(parse_report_period(year_end).start, freq="Q")
-        result = forecast(quarterly, horizon, target, polarity or "High", seed=seed, year_end=end)
+        lower, upper = self.natural_range
+        result = forecast(
+            quarterly,
+            horizon,
+            target,
+            polarity or "High",
+            seed=seed,
+            year_end=end,
+            lower=lower,
+            upper=upper,
+        )
         result.notes.extend(notes)
         return result, skipped
 

@@ -1,20 +1,27 @@
 """RAG status recomputed from the printed target, to check the council's own rating.
 
-Green: the target is met. Amber: missed, but within `tolerance` (relative, 5% by default) of
-the target. Red: missed by more. Explicit bands use their own thresholds; trend rules compare
-the last two comparable points. Anything the target text does not pin down (words, unknown
-benchmarks, an annual total against one quarter's value) gets no status and a reason: the
-point is to find where the printed target and the printed RAG disagree, not to invent ratings.
+Green: the target is met, or missed by no more than the council's green margin. Amber: missed,
+but within the council's amber band; Red: missed by more. The bands are the council's own, read
+from the statuses it printed (kpi_lib.analysis.bands); the `tolerance` parameter (relative, 5%
+by default) is the amber band only where no statuses were printed. Explicit bands use their own
+thresholds; trend rules compare the last two comparable points. An annual target is compared
+with an in-year share, rate or level as it stands and pro-rated for a year-to-date total, said
+so in the reason. Anything the target text does not pin down (words, unknown benchmarks, an
+annual total against one quarter's count) gets no status and a reason: the point is to find
+where the printed target and the printed RAG disagree, not to invent ratings.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from kpi_lib.analysis.bands import AmberBand, Point, band_for, pct, tolerance_band
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, check_tolerance
+from kpi_lib.analysis.printed_benchmarks import printed_benchmarks
 from kpi_lib.analysis.targets import (
     TargetRule,
     fmt_number,
@@ -49,8 +56,8 @@ def _met(value: float, op: str, target: float) -> bool:
     }[op]
 
 
-def _by_gap(value: float, target: float, tolerance: float, what: str) -> Evaluation:
-    """Status of a missed target from the relative distance to it."""
+def _by_gap(value: float, target: float, band: AmberBand, what: str) -> Evaluation:
+    """Status of a missed target from the relative distance to it, in the band in use."""
     if target == 0:
         gap = 0.0 if value == target else math.inf
     else:
@@ -58,18 +65,22 @@ def _by_gap(value: float, target: float, tolerance: float, what: str) -> Evaluat
     side = "above" if value > target else "below" if value < target else "at"
     shown = "" if math.isinf(gap) else f" by {gap:.1%}"
     text = f"{fmt_number(value)} {side} {what} {fmt_number(target)}{shown}"
-    if gap <= tolerance:
-        return Evaluation("Amber", f"{text} (within {tolerance:.0%})", target, gap)
+    status = band.status(gap)
+    if status == "Green":
+        margin = f"{text} (within the green margin {pct(band.green)})"
+        return Evaluation("Green", margin, target, gap)
+    if status == "Amber":
+        return Evaluation("Amber", f"{text} (within {pct(band.amber)})", target, gap)
     return Evaluation("Red", text, target, gap)
 
 
-def _vs_threshold(value: float, target: float, op: str, tolerance: float) -> Evaluation:
+def _vs_threshold(value: float, target: float, op: str, band: AmberBand) -> Evaluation:
     if _met(value, op, target):
         return Evaluation("Green", f"{fmt_number(value)} {op} {fmt_number(target)}", target, 0.0)
-    return _by_gap(value, target, tolerance, "target")
+    return _by_gap(value, target, band, "target")
 
 
-def _vs_range(value: float, low: float, high: float, pol: str, tolerance: float) -> Evaluation:
+def _vs_range(value: float, low: float, high: float, pol: str, band: AmberBand) -> Evaluation:
     if low <= value <= high:
         return Evaluation(
             "Green", f"{fmt_number(value)} within {fmt_number(low)}-{fmt_number(high)}", None, 0.0
@@ -89,17 +100,19 @@ def _vs_range(value: float, low: float, high: float, pol: str, tolerance: float)
             0.0,
         )
     bound = high if value > high else low
-    return _by_gap(value, bound, tolerance, "range bound")
+    return _by_gap(value, bound, band, "range bound")
 
 
-def _vs_bands(rule: TargetRule, value: float) -> Evaluation:
+def _vs_bands(rule: TargetRule, value: float, scale: float = 1.0) -> Evaluation:
     """The band holding the value. A value between two printed bands (94.95 with `Amber: 90 -
-    94.9, Green: >= 95`) has not met the better band's edge, so it takes the worse one."""
+    94.9, Green: >= 95`) has not met the better band's edge, so it takes the worse one.
+    A pro-rated target (`scale` < 1) scales the printed edges alike."""
+    shown, value = value, value / scale  # dividing the value = scaling every edge
     hits = [b for b in rule.bands if b.contains(value)]
     if len({b.status for b in hits}) > 1:
-        return Evaluation("", f"{fmt_number(value)} falls in overlapping bands")
+        return Evaluation("", f"{fmt_number(shown)} falls in overlapping bands")
     if hits:
-        return Evaluation(hits[0].status, f"{fmt_number(value)} in the {hits[0].status} band")
+        return Evaluation(hits[0].status, f"{fmt_number(shown)} in the {hits[0].status} band")
     below = [b for b in rule.bands if b.high is not None and b.high <= value]
     above = [b for b in rule.bands if b.low is not None and b.low >= value]
     if below and above:
@@ -107,12 +120,12 @@ def _vs_bands(rule: TargetRule, value: float) -> Evaluation:
         hi = min(above, key=lambda b: b.low)  # type: ignore[arg-type,return-value]
         worse = max(lo.status, hi.status, key=STATUSES.index)
         return Evaluation(
-            worse, f"{fmt_number(value)} between the {lo.status} and {hi.status} bands"
+            worse, f"{fmt_number(shown)} between the {lo.status} and {hi.status} bands"
         )
     rest = [b for b in rule.bands if b.rest]
     if len(rest) == 1:
-        return Evaluation(rest[0].status, f"{fmt_number(value)} outside the other bands")
-    return Evaluation("", f"{fmt_number(value)} falls in no band")
+        return Evaluation(rest[0].status, f"{fmt_number(shown)} outside the other bands")
+    return Evaluation("", f"{fmt_number(shown)} falls in no band")
 
 
 def _history_point(
@@ -147,7 +160,7 @@ def _vs_trend(
     rule: TargetRule,
     value: float,
     pol: str,
-    tolerance: float,
+    band: AmberBand,
     history: pd.Series | None,
     period: str | None,
     cumulative: bool,
@@ -168,9 +181,9 @@ def _vs_trend(
     if (change > 0 and want == "up") or (change < 0 and want == "down"):
         return Evaluation("Green", f"{what}: {want} as required", before, 0.0)
     rel = abs(change) / abs(before) if before else (0.0 if change == 0 else math.inf)
-    if rel <= tolerance:
+    if rel <= band.amber:
         return Evaluation(
-            "Amber", f"{what}: not {want} (change within {tolerance:.0%})", before, rel
+            "Amber", f"{what}: not {want} (change within {pct(band.amber)})", before, rel
         )
     return Evaluation("Red", f"{what}: moved against the required {want}", before, rel)
 
@@ -192,7 +205,9 @@ def evaluate(
     grain: str = "",
     value_unit: str = "",
     cumulative: bool = False,
-    prorate: bool = False,
+    prorate: bool = True,
+    level: bool = False,
+    band: AmberBand | None = None,
 ) -> Evaluation:
     """RAG status of `value` against `rule`.
 
@@ -200,9 +215,12 @@ def evaluate(
     trajectories, trend rules and scope checks);
     `grain` overrides what the label says (quarter/month/term/year); `value_unit` catches a
     count target against a percentage value; `cumulative` marks a year-to-date indicator, which
-    is comparable with an annual target at Q4, or pro-rated when `prorate` is set (said so in
-    the reason)."""
+    is comparable with an annual target at Q4 and pro-rated before (unless `prorate` is off);
+    `level` marks a share, rate, average or index, comparable with an annual target as it
+    stands. `band` is the council's amber band (kpi_lib.analysis.bands); without one the
+    amber band is `tolerance`. The reason says which conversion was made."""
     check_tolerance(tolerance)
+    band = band or tolerance_band(tolerance)
     pol = norm_polarity(polarity) if polarity is not None else rule.polarity
     if pol != rule.polarity:  # a different polarity: read the text again with it
         rule = parse_target(rule.text, pol)
@@ -221,28 +239,32 @@ def evaluate(
         # no figure: it compares like for like, see _vs_trend)
         rule = replace(rule, period_scope="annual", accumulates=True)
     if rule.accumulates and rule.period_scope in ("annual", "multi-year"):
-        blocked, scale, note = _scope_check(rule, g, period, cumulative, prorate)
+        blocked, scale, note = _scope_check(rule, g, period, cumulative, prorate, level)
         if blocked:
             return Evaluation("", blocked)
 
-    ev = _dispatch(rule, value, pol, tolerance, history, period, cumulative, scale)
+    ev = _dispatch(rule, value, pol, band, history, period, cumulative, scale)
     if note and ev.status:
         ev = replace(ev, reason=f"{ev.reason}; {note}")
     return ev
 
 
 def _scope_check(
-    rule: TargetRule, g: str, period: str | None, cumulative: bool, prorate: bool
+    rule: TargetRule, g: str, period: str | None, cumulative: bool, prorate: bool, level: bool
 ) -> tuple[str, float, str]:
-    """(why not comparable or "", target scale, note) for a total over a year or more."""
+    """(why not comparable or "", target scale, note) for a target over a year or more."""
     # a trajectory milestone is a year-end figure, whatever the span of the whole trajectory
     scope = "annual" if rule.kind == "trajectory" else rule.period_scope
+    if level and scope == "annual" and not cumulative and not _PER_YEAR.search(rule.text):
+        where = _GRAIN_WORD.get(g, "in-year") if g != "year" else "annual"
+        note = f"annual target vs {where} value: a share, rate or level, compared as it stands"
+        return "", 1.0, note
     if g in ("quarter", "month", "term"):
         q = quarter_of(period) if period else None
         if scope == "annual" and cumulative and q == 4:
             return "", 1.0, "year-to-date at Q4 = full year"
         if scope == "annual" and cumulative and prorate and q:
-            return "", q / 4.0, f"annual target pro-rated to Q{q} ({q}/4)"
+            return "", q / 4.0, f"annual target pro-rated to Q{q} ({q}/4) for a year-to-date value"
         return f"{scope} target vs {_GRAIN_WORD[g]} value", 1.0, ""
     if g == "year":
         if scope == "multi-year" and rule.kind != "trajectory":
@@ -255,7 +277,7 @@ def _dispatch(
     rule: TargetRule,
     value: float,
     pol: str,
-    tolerance: float,
+    band: AmberBand,
     history: pd.Series | None,
     period: str | None,
     cumulative: bool,
@@ -265,20 +287,20 @@ def _dispatch(
     if kind in ("threshold", "comparison") or (kind == "benchmark" and rule.threshold is not None):
         if not rule.op:
             return Evaluation("", "polarity unknown: cannot tell which side of the target is good")
-        return _vs_threshold(value, rule.threshold * scale, rule.op, tolerance)  # type: ignore[operator]
+        return _vs_threshold(value, rule.threshold * scale, rule.op, band)  # type: ignore[operator]
     if kind in ("range", "benchmark") and rule.low is not None and rule.high is not None:
-        return _vs_range(value, rule.low * scale, rule.high * scale, pol, tolerance)
+        return _vs_range(value, rule.low * scale, rule.high * scale, pol, band)
     if kind == "bands":
-        return _vs_bands(rule, value)
+        return _vs_bands(rule, value, scale)
     if kind == "trajectory":
-        return _vs_trajectory(rule, value, pol, tolerance, period)
+        return _vs_trajectory(rule, value, pol, band, period)
     if kind == "trend":
-        return _vs_trend(rule, value, pol, tolerance, history, period, cumulative)
+        return _vs_trend(rule, value, pol, band, history, period, cumulative)
     return Evaluation("", rule.reason or f"{kind} target is not evaluable")
 
 
 def _vs_trajectory(
-    rule: TargetRule, value: float, pol: str, tolerance: float, period: str | None
+    rule: TargetRule, value: float, pol: str, band: AmberBand, period: str | None
 ) -> Evaluation:
     key = period_key(period) if period else None
     if key is None:
@@ -289,7 +311,7 @@ def _vs_trajectory(
         later = [m for m in rule.trajectory if m.fy > fy]
         nxt = f" (next: {fmt_number(later[0].value)} by {later[0].label})" if later else ""
         return Evaluation("", f"no milestone for {fy}/{(fy + 1) % 100:02d}{nxt}")
-    ev = _vs_threshold(value, hit[0].value, polarity_op(pol), tolerance)
+    ev = _vs_threshold(value, hit[0].value, polarity_op(pol), band)
     return replace(ev, reason=f"{ev.reason} (milestone by {hit[0].label})")
 
 
@@ -308,6 +330,7 @@ RAG_COLUMNS = [
     "computed_rag",
     "agree",
     "reason",
+    "band",
     "source_file",
     "source_line",
 ]
@@ -347,17 +370,18 @@ def rag_table(
     *,
     report_period: str | None = None,
     benchmarks: pd.DataFrame | None = None,
-    prorate: bool = False,
+    prorate: bool = True,
+    commentary: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Reported vs recomputed RAG for each KPI row printed in a report.
 
     Takes the store's observations (or the gold fixture's columns: good_is, as_of_text).
     Rows of `report_period` only when given; of multi-period (history) tables, the latest
     period of each metric in each report. Earlier values of the same KPI serve as the history
-    for trend rules."""
+    for trend rules; the statuses printed in the same and earlier reports set the bands."""
     obs = _prepared(observations)
     rows = obs if report_period is None else obs[obs["report_period"] == report_period]
-    return judge_rows(_latest_per_metric(rows), obs, tolerance, benchmarks, prorate)
+    return judge_rows(_latest_per_metric(rows), obs, tolerance, benchmarks, prorate, commentary)
 
 
 def judge_rows(
@@ -365,31 +389,23 @@ def judge_rows(
     pool: pd.DataFrame,
     tolerance: float = AMBER_TOLERANCE,
     benchmarks: pd.DataFrame | None = None,
-    prorate: bool = False,
+    prorate: bool = True,
+    commentary: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The one way a printed point is judged: `kpi rag`, the quarterly report and the deep dive
     all come here, so the same point always gets the same status. `pool` holds every
-    observation, the history that trend rules compare with."""
+    observation: the history that trend rules compare with, and the printed statuses the
+    council's bands are read from (each point's own status never among them). `commentary`
+    (the store's) supplies the quartile bands a report prints beside its tables; a user's
+    `benchmarks` come first."""
+    check_tolerance(tolerance)
     rows, pool = _prepared(rows), _prepared(pool)
+    benchmarks = _with_printed(benchmarks, commentary, pool)
+    points = _evidence(pool, tolerance, benchmarks, prorate)
     out = []
     for _, row in rows.iterrows():
-        pol = norm_polarity(row["polarity"])
-        rule = parse_target(row.get("target_text", ""), pol)
-        rule = with_benchmark(rule, benchmarks, str(row["kpi_id"]), row["period"])
-        hist = _history(pool, row)
-        ev = evaluate(
-            rule,
-            None if pd.isna(row["value"]) else float(row["value"]),
-            None,
-            tolerance,
-            history=hist,
-            period=row["period"] or None,
-            grain=grain_of_row(row),
-            value_unit=_value_unit(row),
-            cumulative=accumulation_of(row.get("metric_name"), row.get("accumulation", ""))
-            == "cumulative",
-            prorate=prorate,
-        )
+        band = band_for(points, row["report_period"], str(row["kpi_id"]), row["period"], tolerance)
+        rule, ev = _judge(row, pool, tolerance, benchmarks, prorate, band)
         reported = str(row.get("rag", "") or "")
         computed = ev.status
         if reported and computed:
@@ -398,6 +414,7 @@ def judge_rows(
             agree = True
         else:
             agree = None
+        banded = ev.gap is not None and ev.gap > 0 and rule.kind not in ("bands",)
         out.append(
             {
                 "report_period": row["report_period"],
@@ -406,13 +423,14 @@ def judge_rows(
                 "period": row["period"],
                 "value": row["value"],
                 "target_text": rule.text,
-                "polarity": pol,
+                "polarity": rule.polarity,
                 "rule_kind": rule.kind,
                 "rule": rule.describe(),
                 "reported_rag": reported,
                 "computed_rag": computed,
                 "agree": agree,
                 "reason": ev.reason,
+                "band": band.describe() if banded else "",
                 "source_file": row.get("source_file", ""),
                 "source_line": row.get("source_line", pd.NA),
             }
@@ -421,6 +439,110 @@ def judge_rows(
     table["agree"] = table["agree"].astype("boolean")
     table["source_line"] = pd.array(table["source_line"], dtype="Int64")
     return table.reset_index(drop=True)
+
+
+def _with_printed(
+    benchmarks: pd.DataFrame | None, commentary: pd.DataFrame | None, pool: pd.DataFrame
+) -> pd.DataFrame | None:
+    """The user's benchmarks, then those printed in the commentary."""
+    if commentary is None:
+        return benchmarks
+    printed = printed_benchmarks(commentary, pool)
+    if printed.empty:
+        return benchmarks
+    if benchmarks is None or benchmarks.empty:
+        return printed
+    return pd.concat([benchmarks.assign(source="benchmarks file"), printed], ignore_index=True)
+
+
+def _judge(
+    row: pd.Series,
+    pool: pd.DataFrame,
+    tolerance: float,
+    benchmarks: pd.DataFrame | None,
+    prorate: bool,
+    band: AmberBand | None,
+) -> tuple[TargetRule, Evaluation]:
+    """One prepared row against its printed target, in `band` (the tolerance when None)."""
+    pol = norm_polarity(row["polarity"])
+    rule = parse_target(row.get("target_text", ""), pol)
+    rule = with_benchmark(rule, benchmarks, str(row["kpi_id"]), row["period"])
+    accumulation = accumulation_of(row.get("metric_name"), row.get("accumulation", ""))
+    ev = evaluate(
+        rule,
+        None if pd.isna(row["value"]) else float(row["value"]),
+        None,
+        tolerance,
+        history=_history(pool, row),
+        period=row["period"] or None,
+        grain=grain_of_row(row),
+        value_unit=_value_unit(row),
+        cumulative=accumulation == "cumulative",
+        prorate=prorate,
+        level=is_level(row),
+        band=band,
+    )
+    if ev.status and rule.kind == "benchmark" and rule.notes:
+        ev = replace(ev, reason=f"{ev.reason}; {rule.notes[-1]}")
+    return rule, ev
+
+
+_PER_YEAR = re.compile(r"(?i)\b(?:per|a|each) (?:year|annum)\b")
+# words naming a measure that does not add up over time: a share, a rate, an average, an index
+_LEVEL_WORDS = re.compile(
+    r"(?i)%|\b(?:percent\w*|per ?cent|proportion|rate|ratio|average|mean|median|index|score|"
+    r"per (?:10|100|1,?000|10,?000|100,?000)\b)"
+)
+
+
+def is_level(row: pd.Series) -> bool:
+    """Is the value a share, rate or level (comparable with an annual target as it stands)
+    rather than a total that grows through the year? From the store's basis where it has one,
+    else the unit and the metric's name ("days per FTE" adds up; "average (days)" does not)."""
+    basis = str(row.get("basis", "") or "").lower()
+    if basis:
+        return not any(w in basis for w in ("cumul", "year to date", "ytd", "quarter", "total"))
+    if _value_unit(row) == "%":
+        return True
+    return bool(_LEVEL_WORDS.search(str(row.get("metric_name", "") or "")))
+
+
+_evidence_cache: dict[tuple[object, ...], list[Point]] = {}
+
+
+def _evidence(
+    pool: pd.DataFrame, tolerance: float, benchmarks: pd.DataFrame | None, prorate: bool
+) -> list[Point]:
+    """The printed statuses of `pool` (see _evidence_uncached), read once per distinct pool:
+    the deep dive asks for each KPI in turn with the same store."""
+    cols = sorted(map(str, pool.columns))
+    digest = int(pd.util.hash_pandas_object(pool[cols].astype(str), index=False).sum())
+    bench = None if benchmarks is None else int(pd.util.hash_pandas_object(benchmarks).sum())
+    key = (digest, len(pool), tuple(cols), tolerance, bench, prorate)
+    if key not in _evidence_cache:
+        if len(_evidence_cache) > 32:
+            _evidence_cache.clear()
+        _evidence_cache[key] = _evidence_uncached(pool, tolerance, benchmarks, prorate)
+    return _evidence_cache[key]
+
+
+def _evidence_uncached(
+    pool: pd.DataFrame, tolerance: float, benchmarks: pd.DataFrame | None, prorate: bool
+) -> list[Point]:
+    """Every printed status with the shortfall its target gives: what the bands are read from.
+    Trend rules and printed bands say nothing of how far a miss may go, so they are left out."""
+    if "rag" not in pool.columns:
+        return []
+    rated = pool[pool["rag"].isin(STATUSES)]
+    out = []
+    for _, row in _latest_per_metric(rated).iterrows():
+        rule, ev = _judge(row, pool, tolerance, benchmarks, prorate, None)
+        if ev.gap is None or not ev.status or rule.kind in ("bands", "trend"):
+            continue
+        out.append(
+            Point(row["report_period"], str(row["kpi_id"]), row["period"], ev.gap, row["rag"])
+        )
+    return out
 
 
 def _latest_per_metric(rows: pd.DataFrame) -> pd.DataFrame:

@@ -157,8 +157,10 @@ _NUM = re.compile(
 FY_TEXT = r"(?:\d{4}/\d{2}|\d{2}/\d{2}|\d{4}-\d{2})"
 _YEAR_LABEL = re.compile(rf"\b{FY_TEXT}\b")
 _CAL_YEAR_AFTER = re.compile(
-    rf"(?i)\b(?:{MONTH_PATTERN}|by|in|from|to|since|end|until)\s+(?:19|20)\d\d\b"
+    rf"(?i)\b(?:{MONTH_PATTERN}|by|in|from|to|since|end|until|term)\s+(?:19|20)\d\d\b"
 )
+# an ordinal of a plan's years, not a figure: "Target year 5 2024/25 is 2.88%"
+_YEAR_N = re.compile(r"(?i)\byear\s+\d{1,2}\b(?!\s*%)")
 _N_YEARS = re.compile(r"(?i)\b\d+\s*[- ]?\s*years?\b")
 _COVERING = re.compile(r"(?i)\bcovering\s+(?:circa\s+|about\s+|approx\.?\s+|c\.\s*)?[\d,]+\s+\w+")
 _PREVIOUS = re.compile(r"(?i)\bprevious\s+(?:\w+\s+)?target\s*:?\s*[\d.,]+\s*%?")
@@ -288,7 +290,8 @@ def _scope(text: str) -> tuple[str, bool]:
 
 
 def _unit(text: str, num: _Num | None) -> str:
-    t = text.lower()
+    # a note in parentheses is not the target's unit: "120 sites (10% of all BHSs)" counts sites
+    t = (_PARENS.sub(" ", text) if num is not None else text).lower()
     if (num is not None and num.pct) or "%" in t or re.search(r"\bper ?cent\b", t):
         return "%"
     if (num is not None and num.cur) or "£" in t:
@@ -306,7 +309,16 @@ def _clean_for_numbers(text: str, keep_parens: bool = False) -> str:
     """Blank out figures that are not the target: years, periods, N-year spans, notes in
     parentheses (kept for benchmarks, which print their value there: "(13.5%)")."""
     t = text if keep_parens else _PARENS.sub(lambda m: " " * len(m.group()), text)
-    for pat in (_DATE_RANGE, _PREVIOUS, _COVERING, _N_YEARS, _CAL_YEAR_AFTER, _YEAR_LABEL, _PER_N):
+    for pat in (
+        _DATE_RANGE,
+        _PREVIOUS,
+        _COVERING,
+        _N_YEARS,
+        _CAL_YEAR_AFTER,
+        _YEAR_LABEL,
+        _PER_N,
+        _YEAR_N,
+    ):
         t = pat.sub(lambda m: " " * len(m.group()), t)
     return t
 
@@ -575,18 +587,21 @@ def with_benchmark(
     """Fill a benchmark rule's value from the benchmarks table, when it has one for this KPI."""
     if rule.kind != "benchmark" or rule.evaluable or benchmarks is None or benchmarks.empty:
         return rule
-    hit = benchmarks[
+    rows = benchmarks[
         (benchmarks["kpi_id"] == kpi_id)
         & (benchmarks["period"] == period)
         & (benchmarks["benchmark"] == rule.benchmark)
-    ]["value"].dropna()
-    if hit.empty:
+        & benchmarks["value"].notna()
+    ]
+    if rows.empty:
         return rule
-    value = float(hit.iloc[0])
+    value = float(rows["value"].iloc[0])
+    # where the figure comes from: a user's file, or the report's own commentary
+    source = str(rows["source"].iloc[0]) if "source" in rows.columns else "benchmarks file"
     return replace(
         rule,
         threshold=value,
         evaluable=bool(rule.op),
         reason="" if rule.op else "polarity unknown: cannot tell which side is good",
-        notes=(*rule.notes, f"{rule.benchmark} = {fmt_number(value)} from benchmarks file"),
+        notes=(*rule.notes, f"{rule.benchmark} = {fmt_number(value)} from {source}"),
     )

@@ -5,6 +5,10 @@ with its 95% confidence interval, read through the KPI's polarity.
 exclude zero; with two, the change must exceed a noise band. Annual cumulative indicators
 (library visits so far this year) are only compared like for like, quarter with the same
 quarter a year earlier, because Q2-to-Q1 growth of a running total says nothing.
+
+A series is one basis at a time (see kpi_lib.store.basis): a year to date is never a point on
+the line of a rolling 12 months. A change of a percentage, or one that crosses zero, is given
+in points, never as a per-cent change ("-3.39 to 0.84" is +4.23 points, not +125%).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ class Trend:
     previous: float | None  # the comparison point for `change` (like for like if cumulative)
     previous_period: str
     change: float | None
-    change_pct: float | None
+    change_pct: float | None  # None when the change is in points (see change_as)
     year_ago: float | None
     year_ago_period: str
     change_yoy: float | None
@@ -46,6 +50,7 @@ class Trend:
     direction: str  # improving | worsening | stable | "" (polarity unknown or too few points)
     basis: str  # slope | change | "" : what the direction was judged on
     reason: str
+    change_as: str = ""  # "per cent" | "points" | "" (no change): how change is read
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,14 @@ def _pct(change: float, base: float) -> float | None:
     return None if base == 0 else 100.0 * change / abs(base)
 
 
+def in_points(previous: float | None, latest: float | None, unit: str = "") -> bool:
+    """True when a change is only meaningful in points: the figure is itself a percentage, or
+    the change crosses (or starts from) zero, where a per-cent change has no meaning."""
+    if previous is None or latest is None:
+        return False
+    return unit.strip() in ("%", "percent") or previous == 0 or (previous < 0) != (latest < 0)
+
+
 def _same_subperiod(p: _Points) -> np.ndarray:
     """Like-for-like points of a cumulative series: those at the same point of the year as the
     latest (every Q2, say); only the latest when the positions in the year are unknown."""
@@ -126,6 +139,7 @@ def trend(
     accumulation: str = "point",
     noise: float = 0.02,
     per_year: int | None = None,
+    unit: str = "",
 ) -> Trend:
     """Trend of one KPI series (values indexed by period label, Period, date, or number).
     NaN and infinite values are skipped; of two values for one period the later is kept (and
@@ -133,7 +147,8 @@ def trend(
 
     `n` caps how many recent points the slope uses; `noise` is the relative change (2%) below
     which a two-point change counts as stable; `per_year` says how many index steps make a year
-    for a numeric index (needed only for the change on a year earlier)."""
+    for a numeric index (needed only for the change on a year earlier); `unit` "%" gives
+    changes in points."""
     if accumulation not in ACCUMULATIONS:
         raise UsageError(f"accumulation must be one of {', '.join(ACCUMULATIONS)}")
     if n < 2:
@@ -184,6 +199,8 @@ def trend(
         reason += "; polarity unknown"
     if p.merged:
         reason += f"; {p.merged} value(s) for a repeated period left out (the last one kept)"
+    points = in_points(previous, latest, unit)
+    points_yoy = in_points(year_ago, latest, unit)
     return Trend(
         n_points=len(s),
         latest=latest,
@@ -191,12 +208,12 @@ def trend(
         previous=previous,
         previous_period=str(s.index[prev_i]) if prev_i is not None else "",
         change=change,
-        change_pct=None if change is None or previous is None else _pct(change, previous),
+        change_pct=None if change is None or previous is None or points else _pct(change, previous),
         year_ago=year_ago,
         year_ago_period=str(s.index[ya]) if ya is not None else "",
         change_yoy=change_yoy,
         change_yoy_pct=None
-        if change_yoy is None or year_ago is None
+        if change_yoy is None or year_ago is None or points_yoy
         else _pct(change_yoy, year_ago),
         slope=slope,
         slope_low=low,
@@ -206,6 +223,7 @@ def trend(
         direction=direction,
         basis=basis,
         reason=reason,
+        change_as="" if change is None else "points" if points else "per cent",
     )
 
 
@@ -263,12 +281,15 @@ TREND_COLUMNS = [
     "metric_name",
     "polarity",
     "accumulation",
+    "value_basis",
+    "unit",
     "n_points",
     "latest_period",
     "latest",
     "previous_period",
     "previous",
     "change",
+    "change_as",
     "change_pct",
     "year_ago_period",
     "year_ago",
@@ -320,31 +341,100 @@ def _end_month(row: pd.Series) -> float:
     return -math.inf if key is None else key[0] * 12 + key[1]
 
 
+def basis_of_row(row: pd.Series) -> str:
+    """The figure's basis: the store's column, else (frames without it: fixtures, older
+    callers) read off the name's accumulation and the period's grain."""
+    stored = row.get("basis", "")
+    if isinstance(stored, str) and stored:
+        return stored
+    grain = grain_of_row(row)
+    acc = accumulation_of(row.get("metric_name", ""), row.get("accumulation", ""))
+    if acc == "cumulative" and grain == "quarter":
+        return "year to date"
+    if acc == "rolling":
+        return "rolling 12 months"
+    return {"quarter": "quarter", "year": "annual"}.get(grain, grain or "unknown")
+
+
+def like_with_like(rows: pd.DataFrame) -> pd.DataFrame:
+    """One KPI's current rows on the latest point's basis, in time order of their ends.
+
+    Like with like: same basis and same grain, except that a year to date and a whole year's
+    total of a cumulative KPI are one line (the Q4 year to date is the year's total), which
+    `trend` then compares only with the same point of earlier years. The basis of each row is
+    in the `value_basis` column."""
+    if rows.empty:
+        return rows.assign(value_basis=pd.Series(dtype=object))
+    ends = rows.apply(_end_month, axis=1).to_numpy(dtype=float)
+    rows = rows.iloc[np.argsort(ends, kind="stable")]
+    bases = rows.apply(basis_of_row, axis=1)
+    grains = rows.apply(grain_of_row, axis=1)
+    cumulative = bool((bases == "year to date").any())
+    keys = [_line_of(b, g, cumulative) for b, g in zip(bases, grains, strict=True)]
+    keep = np.array([k == keys[-1] for k in keys])
+    return rows[keep].assign(value_basis=bases[keep].to_numpy())
+
+
+def _line_of(basis: str, grain: str, cumulative: bool) -> tuple[str, str]:
+    """Which line a figure is a point of: a rolling 12 months is one line however it is filed
+    (a quarter's label or the range), so is a cumulative KPI's year to date with its annual
+    totals; anything else is one line per basis and grain."""
+    if basis == "year to date" or (basis == "annual" and cumulative):
+        return ("year to date", "")
+    if basis == "rolling 12 months":
+        return (basis, "")
+    return (basis, grain)
+
+
+def unit_of(rows: pd.DataFrame) -> str:
+    """The unit the KPI's figures are in: the store's (the catalogue's), else "%" when the
+    printed name says so."""
+    units = rows.get("unit", pd.Series([], dtype=object)).dropna().astype(str)
+    units = units[units != ""]
+    if len(units):
+        return str(units.iloc[-1])
+    name = str(rows["metric_name"].iloc[-1]) if "metric_name" in rows.columns else ""
+    return "%" if "%" in name or "percent" in name.lower() else ""
+
+
+def trend_of_rows(
+    rows: pd.DataFrame, polarity: str, n: int = 8, noise: float = 0.02
+) -> tuple[Trend, str, str]:
+    """Trend of one KPI from its current rows, on one basis: (trend, the basis of the values,
+    the accumulation the trend was read with)."""
+    same = like_with_like(rows)
+    if same.empty:
+        return _empty(0, "no values"), "", "point"
+    basis = str(same["value_basis"].iloc[-1])
+    acc = {"year to date": "cumulative", "rolling 12 months": "rolling"}.get(basis, "point")
+    if basis == "annual" and (same["value_basis"] == "year to date").any():
+        acc = "cumulative"
+    series = pd.Series(
+        pd.to_numeric(same["value"]).to_numpy(dtype=float), index=same["period"].astype(str)
+    )
+    unit = unit_of(rows)
+    t = trend(series, polarity=polarity, n=n, accumulation=acc, noise=noise, unit=unit)
+    return t, basis, acc
+
+
 def trend_table(observations: pd.DataFrame, n: int = 8, noise: float = 0.02) -> pd.DataFrame:
     """Trend of every KPI in the observations table (columns as the store's).
 
-    Only points of the latest point's grain are used: a year's total and one quarter's value of
-    the same KPI are not points on one line. The polarity is the one the KPI is most often
-    printed with (narrative rows often print none)."""
+    Only points on the latest point's basis and grain are used (see like_with_like): a year's
+    total and one quarter's value of the same KPI are not points on one line, nor are a year to
+    date and a rolling 12 months. The polarity is the one the KPI is most often printed with
+    (narrative rows often print none)."""
     obs = current_values(observations)
     rows = []
     for kpi_id, grp in obs.groupby("kpi_id", sort=True):
-        ends = grp.apply(_end_month, axis=1).to_numpy(dtype=float)
-        grp = grp.iloc[np.argsort(ends, kind="stable")]
-        grains = grp.apply(grain_of_row, axis=1)
-        if grains.iloc[-1]:
-            grp = grp[grains == grains.iloc[-1]]
-        last = grp.iloc[-1]
         printed = grp.get("polarity", pd.Series([""] * len(grp))).fillna("").astype(str)
         printed = printed[printed.isin(["High", "Low"])]
         polarity = printed.value_counts().sort_index().idxmax() if len(printed) else ""
-        acc = accumulation_of(last.get("metric_name", ""), last.get("accumulation", ""))
-        series = pd.Series(
-            pd.to_numeric(grp["value"]).to_numpy(dtype=float), index=grp["period"].astype(str)
-        )
-        t = trend(series, polarity=polarity, n=n, accumulation=acc, noise=noise)
+        t, basis, acc = trend_of_rows(grp, polarity, n=n, noise=noise)
+        last = like_with_like(grp).iloc[-1]
         row = {"kpi_id": kpi_id, "metric_name": last.get("metric_name", "")}
-        row.update({"polarity": polarity, "accumulation": acc})
+        row.update({"polarity": polarity, "accumulation": acc, "value_basis": basis})
+        row["unit"] = unit_of(grp)
         row.update({k: getattr(t, k) for k in TREND_COLUMNS if hasattr(t, k)})
         rows.append(row)
     return pd.DataFrame(rows, columns=TREND_COLUMNS)

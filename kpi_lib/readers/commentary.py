@@ -6,6 +6,9 @@ table. Inside that stretch a label line ("**Issues:**", "### Causes:", "Issues/c
 "Short Term Actions:") opens a block; a heading opens a new topic. Which metrics a block is
 about is the table's metrics, narrowed to those whose names share most words with the
 block's topic ("Key Stage 4", "Street lighting fault repair. …") when one clearly matches.
+In plain text (an OCR) a heading is a line on its own, without a full stop, that Issues /
+Causes / Actions follow: a KPI printed without a table ("Safeguarding timeliness – …" after
+the carers table) is such a heading, and its commentary is about none of the table's metrics.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class _Line:
     kind: str  # blank | label | heading | text | stop
     text: str = ""
     level: int = 0
+    plain: bool = False  # a heading found by its place (plain text), not by its markup
     label: str = ""
     before: str = ""  # a topic printed on the label's line before it ("**Key Stage 4****Issue:**")
     after: str = ""  # text printed after the label on the same line
@@ -186,6 +190,22 @@ def strong_match(topic: str, metrics: list[str]) -> bool:
     return shared >= 2 and max(scores, default=0.0) / total >= 0.5
 
 
+def opening_names(text: str, metrics: list[str], words: int = 8) -> list[str]:
+    """The one metric a paragraph's opening words name ("Revenue forecast outturn % variance
+    to budget has moved …", "Sickness absence has increased …" under a table of sickness,
+    revenue and reserves): two or more of its words, and no other metric sharing any. []
+    when the opening names none, or several alike."""
+    opening = " ".join(text.split()[:words])
+    _, scores = _scores(opening, metrics)
+    if not scores:
+        return []
+    best = max(scores)
+    others = sorted(scores)[-2] if len(scores) > 1 else 0.0
+    if best < 2 or others > 1 or scores.count(best) > 1:
+        return []
+    return [metrics[scores.index(best)]]
+
+
 def lead_phrase(text: str) -> str:
     """The topic an agenda-pack paragraph opens with ("Safety carriageway defects. Whilst …")."""
     m = _LEAD.match(text)
@@ -280,7 +300,30 @@ def _parse_region(
         if c.kind == "stop":
             break
         items.append((k, c))
-    return _Blocks(table, elsewhere).run(items)
+    return _Blocks(table, elsewhere).run(_plain_headings(items, lines))
+
+
+_PLAIN_HEADING = re.compile(r"^[A-Z][^\t]{2,150}$")
+
+
+def _plain_headings(items: list[tuple[int, _Line]], lines: list[str]) -> list[tuple[int, _Line]]:
+    """Mark as headings the plain-text lines that stand alone (a blank line before, not
+    indented, no closing punctuation) with a label (Issues:, Causes: ...) as the next thing
+    printed: the document's structure says they head the blocks that follow."""
+    out = list(items)
+    for n, (k, c) in enumerate(items):
+        before_blank = n == 0 or items[n - 1][1].kind == "blank"
+        raw = lines[k]
+        if (
+            c.kind == "text"
+            and before_blank
+            and raw[:1] not in (" ", "\t", "-", "*", "\u2022")
+            and _PLAIN_HEADING.match(c.text)
+            and not c.text.rstrip().endswith((".", ":", ";", ",", ")"))
+            and _next_kind(items, n) == "label"
+        ):
+            out[n] = (k, _Line("heading", c.text, BOLD_LEVEL, plain=True))
+    return out
 
 
 class _Blocks:
@@ -299,11 +342,16 @@ class _Blocks:
         self.cur = Comment(kind, label, heading, "", line, list(metrics))
         self.out.append(self.cur)
 
-    def _about(self, heading: str) -> list[str]:
-        """Metrics a printed (sub)heading names; all of the table's if none clearly."""
+    def _about(self, heading: str, plain: bool = False) -> list[str]:
+        """Metrics a printed (sub)heading names; all of the table's if none clearly. A plain
+        heading that names none of them and is not the table's own heads a KPI printed
+        without a table: its blocks are about none of this table's metrics."""
         if _norm(heading) in {_norm(self.table.heading), _norm(self.table.section)}:
             return self.everything
-        return match_metrics(heading, self.everything) or self.everything
+        named = match_metrics(heading, self.everything)
+        if plain and not named and not strong_match(heading, [self.table.heading]):
+            return []
+        return named or self.everything
 
     def run(self, items: list[tuple[int, _Line]]) -> list[Comment]:
         gap = False
@@ -335,7 +383,7 @@ class _Blocks:
 
     def _heading(self, c: _Line, k: int, following: str) -> None:
         if following == "label":  # the topic of the Issues/Causes/Actions that follow
-            self.topic, self.cur = (c.text, self._about(c.text)), None
+            self.topic, self.cur = (c.text, self._about(c.text, c.plain)), None
             return
         if self.cur is not None and self.cur.label and c.level >= self.label_level:
             # a sub-group inside Issues/Causes/Actions ("Adults 65+", "Care leavers"); one that
@@ -355,11 +403,12 @@ class _Blocks:
         cur = self.cur
         if cur is None or (not cur.label and gap and not _continues(cur.text)):
             lead = lead_phrase(text)
-            if cur is None or lead:
+            named = [] if lead else opening_names(text, self.everything)
+            if cur is None or lead or named:
                 if lead:
                     metrics = self._lead_metrics(lead) or (cur.metrics if cur else self.topic[1])
                 else:
-                    metrics = self.topic[1]
+                    metrics = named or self.topic[1]
                 self._open("commentary", "", lead or self.topic[0], metrics, k + 1)
         self._add(text)
 

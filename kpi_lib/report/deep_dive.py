@@ -50,6 +50,7 @@ def build(
     sources = kpi.rows[
         [
             "period",
+            "basis",
             "value",
             "value_text",
             "rag",

@@ -120,7 +120,7 @@ def trend(d: DeepDive) -> Html:
         words += (
             f", previously {pr.number(t['previous'], dec, d.unit)} "
             f"({pr.quarter(t['previous_period'])}), a change of "
-            f"{pr.percent(t['change_pct'], 1, signed=True)}"
+            f"{pr.change(t)}"
         )
     words += f". Trend: {pr.reason(t['reason'])}"
     if pr.text(t.get("direction")):

@@ -264,7 +264,7 @@ def movers(q: Quarterly, c: Context) -> Html:
         pr.value_col("previous", "Previous value", c.units, c.decimals),
         pr.col("latest_period", "Latest period", pr.quarter, nowrap=True),
         pr.value_col("latest", "Latest value", c.units, c.decimals),
-        pr.col("change_pct", "Change", lambda x: pr.percent(x, 1, signed=True), numeric=True),
+        pr.Col("Change", pr.change, numeric=True),
         pr.col("direction", "Better or worse"),
         pr.col("reason", "What the trend test says", pr.reason, wide=True),
     ]

@@ -79,6 +79,18 @@ def percent(x: object, decimals: int = 1, signed: bool = False) -> str:
     return text.replace("-", "\u2212")
 
 
+def change(row: dict[str, object], decimals: int = 1) -> str:
+    """A movement as the trend table judged it: per cent where that means something, else in
+    points (a percentage's change, or a change across zero: '+10.0 pts')."""
+    how = text(row.get("change_as"))
+    if how == "points":
+        if is_missing(row.get("change")):
+            return ""
+        v = float(row["change"])  # type: ignore[arg-type]
+        return f"{v:+.{decimals}f} pts".replace("-", "\u2212")
+    return percent(row.get("change_pct"), decimals, signed=True)
+
+
 def probability(x: object) -> str:
     """A probability 0..1 as a whole percentage ('0.23' -> '23%')."""
     return "" if is_missing(x) else f"{100 * float(x):.0f}%"  # type: ignore[arg-type]

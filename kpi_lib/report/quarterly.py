@@ -14,6 +14,7 @@ from kpi_lib.analysis.kpi import Kpi
 from kpi_lib.analysis.rag import rag_summary, rag_table
 from kpi_lib.analysis.trends import trend_table
 from kpi_lib.periods import parse_report_period
+from kpi_lib.store.headlines import MEASURES, NO_TABLES, explain, one_line
 from kpi_lib.store.snapshot import Store
 
 FLAG_ORDER = {"Red": 0, "Amber": 1, "Green": 2, "": 3}
@@ -34,6 +35,22 @@ OFF_TRACK_COLUMNS = [
 ]
 
 
+MOVER_COLUMNS = [
+    "kpi_id",
+    "metric_name",
+    "value_basis",
+    "previous_period",
+    "previous",
+    "latest_period",
+    "latest",
+    "change",
+    "change_as",
+    "change_pct",
+    "direction",
+    "reason",
+]
+
+
 @dataclass
 class Quarterly:
     period: str
@@ -47,6 +64,9 @@ class Quarterly:
     commentary: pd.DataFrame  # commentary of the off-track KPIs
     histories: dict[str, pd.DataFrame] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
+    # figures of this report that later reports revised: shown, never used (every other table
+    # is as known at the time, so it alone changes as later quarters are ingested)
+    revised_later: pd.DataFrame = field(default_factory=pd.DataFrame)
     forecasts: dict[str, ForecastResult] = field(default_factory=dict)  # off-track, for charts
 
 
@@ -58,9 +78,14 @@ def build(
     snapshot: Store | None = None,
 ) -> Quarterly:
     """Everything the quarterly report shows for one report period, from one read of the store
-    and the catalogue (`snapshot`, loaded here when not given), so the notebook only shows."""
-    data = Store.load() if snapshot is None else snapshot
+    and the catalogue (`snapshot`, loaded here when not given), so the notebook only shows.
+
+    As known at the time: every table uses only the reports up to `period`, each figure as it
+    stood then (Store.as_of), so the report re-run after later quarters are ingested is the
+    same; later revisions of its figures are listed in `revised_later`, never used."""
+    full = Store.load() if snapshot is None else snapshot
     label = parse_report_period(period).label
+    data = full.as_of(label)
     obs = data.observations
     rows = obs[obs["report_period"] == label]
     if sections:
@@ -68,32 +93,13 @@ def build(
         rows = rows[rows["section"].str.casefold().isin(wanted)]
     ids = set(rows["kpi_id"])
 
-    rag = rag_table(obs, amber_tolerance, report_period=label)
+    rag = rag_table(obs, amber_tolerance, report_period=label, commentary=data.commentary)
     rag = rag[rag["kpi_id"].isin(ids)].reset_index(drop=True)
     summ = rag_summary(rag)
     printed = data.summary(label).set_index("measure")["reported"]
-    headline = summ.headline
-    if printed.notna().any():
-        printed_row = {"source": "printed in the report", **printed.to_dict()}
-        headline = pd.DataFrame([printed_row, *headline.to_dict("records")])
+    headline = explained_headline(summ.headline, printed.to_dict(), rag)
 
-    trends = trend_table(obs)
-    movers = trends[trends["kpi_id"].isin(ids) & trends["change_pct"].notna()].copy()
-    movers["abs_change_pct"] = movers["change_pct"].abs()
-    movers = movers.sort_values(["abs_change_pct", "kpi_id"], ascending=[False, True]).head(10)
-    movers = movers[
-        [
-            "kpi_id",
-            "metric_name",
-            "previous_period",
-            "previous",
-            "latest_period",
-            "latest",
-            "change_pct",
-            "direction",
-            "reason",
-        ]
-    ].reset_index(drop=True)
+    movers = movers_of(trend_table(obs), ids)
 
     flagged = rag[(rag["reported_rag"].isin(["Red", "Amber"]))].copy()
     flagged["order"] = flagged["reported_rag"].map(FLAG_ORDER)
@@ -146,5 +152,79 @@ def build(
         commentary=com.reset_index(drop=True),
         histories=histories,
         units=units,
+        revised_later=revised_later(full.observations, rows),
         forecasts=forecasts,
     )
+
+
+def movers_of(trends: pd.DataFrame, ids: set[str], n: int = 10) -> pd.DataFrame:
+    """The `n` KPIs of the report that moved most, each change between two figures on one basis
+    (trend_table compares only like with like).
+
+    Ranked by the size of the move: the per-cent change where it means something, the change in
+    points for a percentage, and for a change across zero the change as a share of the larger
+    of the two figures (a per-cent change there would be meaningless)."""
+    movers = trends[trends["kpi_id"].isin(ids) & trends["change"].notna()].copy()
+    if movers.empty:
+        return pd.DataFrame(columns=MOVER_COLUMNS)
+    pct_unit = movers["unit"].isin(["%", "percent"])
+    scale = pd.concat([movers["previous"].abs(), movers["latest"].abs()], axis=1).max(axis=1)
+    crossing = 100.0 * movers["change"].abs() / scale.where(scale > 0)
+    movers["size"] = (
+        movers["change_pct"]
+        .abs()
+        .where(
+            movers["change_as"] == "per cent",
+            movers["change"].abs().where(pct_unit, crossing),
+        )
+    )
+    movers = movers.sort_values(["size", "kpi_id"], ascending=[False, True], na_position="last")
+    return movers.head(n)[MOVER_COLUMNS].reset_index(drop=True)
+
+
+REVISION_COLUMNS = ["kpi_id", "metric_name", "period", "value", "revised_value", "revised_in"]
+
+
+def revised_later(observations: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Figures of a report (`rows`) that a later report printed differently, with the later
+    figure and report: what an auditor sees changed since, kept apart from the analysis."""
+    if rows.empty:
+        return pd.DataFrame(columns=REVISION_COLUMNS)
+    label = str(rows["report_period"].iloc[0])
+    end = parse_report_period(label).start
+    later = observations[
+        observations["report_period"].map(lambda p: parse_report_period(p).start > end)
+    ]
+    mine = rows[rows["period"] != ""][["kpi_id", "metric_name", "period", "value"]]
+    out = mine.merge(
+        later[["kpi_id", "period", "value", "report_period"]].rename(
+            columns={"value": "revised_value", "report_period": "revised_in"}
+        ),
+        on=["kpi_id", "period"],
+    )
+    same = (out["value"] - out["revised_value"]).abs() <= 1e-9
+    out = out[~same].sort_values(["kpi_id", "period", "revised_in"], kind="stable")
+    return out[REVISION_COLUMNS].reset_index(drop=True)
+
+
+def explained_headline(
+    computed: pd.DataFrame, printed: dict[str, object], rag: pd.DataFrame
+) -> pd.DataFrame:
+    """The printed headline (when the report has one) above the ones counted from the rows, each
+    with a `note`: a status the report does not mark is blank and said to be, never a bare 0%,
+    and a quarter without KPI tables says so (kpi_lib.store.headlines)."""
+    has_printed = any(v is not None and v == v for v in printed.values())
+    rows = [{"source": "printed in the report", **printed, "note": ""}] if has_printed else []
+    for rec in computed.to_dict("records"):
+        rec["note"] = ""
+        if rag.empty:
+            rec.update(dict.fromkeys(MEASURES), note=NO_TABLES)
+        elif rec["source"] == "reported":
+            found = rag["reported_rag"].value_counts().to_dict()
+            values, notes = explain(found, len(rag), printed if has_printed else None)
+            rec.update(values, note=one_line(notes))
+        elif not rec["rated"]:
+            rec["note"] = "no status could be computed from the printed targets"
+        rows.append(rec)
+    out = pd.DataFrame(rows, columns=["source", *MEASURES, "note"])
+    return out.astype({m: "Float64" if m == "pct_green" else "Int64" for m in MEASURES})

@@ -12,12 +12,14 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import yaml
 
-from kpi_lib.errors import InputError, UsageError
+from kpi_lib.errors import InputError, KpiError, UsageError
 from kpi_lib.paths import catalog_path
+from kpi_lib.periods import parse_report_period
 
 POLARITIES = ("High", "Low", "Other")
 UNITS = (
@@ -35,16 +37,32 @@ UNITS = (
 FREQUENCIES = ("quarterly", "monthly", "annual")
 ACCUMULATIONS = ("point", "annual cumulative", "rolling 12 months")
 YEAR_BASES = ("financial", "academic")
+# What span a figure covers (see kpi_lib.store.basis); a catalogue may declare one, overall
+# (`basis`) or from a report on (`basis_from`), where the printed figure does not say.
+BASES = (
+    "quarter",
+    "year to date",
+    "rolling 12 months",
+    "annual",
+    "snapshot",
+    "academic year",
+    "term",
+    "month",
+)
 FIELDS = ("id", "title", "aliases", "polarity", "unit", "frequency", "accumulation", "section")
 # Optional fields and their defaults. year_basis: how a printed "2021/22" is read for this KPI
 # (academic = September to August, for attainment, school places, early years).
-OPTIONAL = {"year_basis": "financial"}
+OPTIONAL = {"year_basis": "financial", "basis": ""}
+# basis_from: a mapping "report period": basis, for a KPI whose definition changed (sickness
+# absence printed a rolling 12 months until 2021/22, a year to date from 2022/23).
+MAPPINGS = ("basis_from",)
 _CHOICES = {
     "polarity": POLARITIES,
     "unit": UNITS,
     "frequency": FREQUENCIES,
     "accumulation": ACCUMULATIONS,
     "year_basis": YEAR_BASES,
+    "basis": ("", *BASES),
 }
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NEW_PREFIX = "new-"
@@ -70,6 +88,20 @@ class KpiEntry:
     accumulation: str
     section: str
     year_basis: str = "financial"
+    basis: str = ""  # "" = read off the period and the accumulation
+    basis_from: dict[str, str] = field(default_factory=dict)  # report period label -> basis
+
+    def basis_at(self, report_start: date | None) -> str:
+        """The basis declared for figures printed in a report starting `report_start`: the
+        latest `basis_from` entry at or before it, else `basis` ("" when none is declared)."""
+        declared = self.basis
+        if report_start is None:
+            return declared
+        starts = sorted((parse_report_period(k).start, v) for k, v in self.basis_from.items())
+        for start, basis in starts:
+            if start is not None and start <= report_start:
+                declared = basis
+        return declared
 
 
 @dataclass
@@ -175,7 +207,7 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
     values: dict[str, yaml.Node] = {}
     for key_node, value_node in node.value:
         key = str(key_node.value)
-        if key not in FIELDS and key not in OPTIONAL:
+        if key not in FIELDS and key not in OPTIONAL and key not in MAPPINGS:
             raise InputError(where, f"unknown field {key!r}", line=_line(key_node))
         if key in values:
             raise InputError(where, f"field {key!r} given twice", line=_line(key_node))
@@ -186,6 +218,7 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
     fields = {k: _scalar(values[k], k, where) for k in FIELDS if k != "aliases"}
     for key, default in OPTIONAL.items():
         fields[key] = _scalar(values[key], key, where) if key in values else default
+    basis_from = _basis_from(values["basis_from"], where) if "basis_from" in values else {}
     if not _ID.fullmatch(fields["id"]) or fields["id"].startswith(NEW_PREFIX):
         raise InputError(
             where,
@@ -210,7 +243,32 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
     if not aliases:
         alias_lines = []
     lines = [_line(values["id"]), _line(values["title"]), *alias_lines]
-    return KpiEntry(aliases=aliases, **fields), lines
+    return KpiEntry(aliases=aliases, basis_from=basis_from, **fields), lines
+
+
+def _basis_from(node: yaml.Node, where: str) -> dict[str, str]:
+    """`basis_from` as {report period label: basis}, each key a report period and each value
+    one of BASES, so a typo fails at load with its line rather than mislabelling figures."""
+    if not isinstance(node, yaml.MappingNode):
+        raise InputError(where, "'basis_from' must map report periods to bases", line=_line(node))
+    out: dict[str, str] = {}
+    for key_node, value_node in node.value:
+        key = _scalar(key_node, "basis_from", where)
+        try:
+            label = parse_report_period(key).label
+        except KpiError:
+            raise InputError(
+                where, f"basis_from: {key!r} is not a report period", line=_line(key_node)
+            ) from None
+        basis = _scalar(value_node, "basis_from", where)
+        if basis not in BASES:
+            raise InputError(
+                where,
+                f"basis_from: {basis!r} is not one of: {', '.join(BASES)}",
+                line=_line(value_node),
+            )
+        out[label] = basis
+    return out
 
 
 def _check_unique(parsed: list[tuple[KpiEntry, list[int]]], where: str) -> None:

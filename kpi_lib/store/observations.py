@@ -25,6 +25,7 @@ import pandas as pd
 from kpi_lib.periods import Period, filing_label, parse_period, period_in_value
 from kpi_lib.readers.narrative import figure_key
 from kpi_lib.store import schemas
+from kpi_lib.store.basis import basis_column, declared_accumulation, declared_basis
 from kpi_lib.store.inputs import Input
 from kpi_lib.store.parquet import sort_rows
 from kpi_lib.values import polarity
@@ -58,6 +59,7 @@ def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFram
                     "period_type": p.kind if p.parsed else "unknown",
                     "period_start": p.start,
                     "period_end": p.end,
+                    "basis": "",
                     "provisional": p.provisional,
                     "as_of_text": r["as_of_text"] or "",
                     "value": float(value) if value is not None else math.nan,
@@ -77,13 +79,16 @@ def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFram
                     "revision_of_report": "",
                     "_report_start": inp.period.start,
                     "_accumulation": accumulation(entry, r["metric_name"]),
+                    "_declared": declared_basis(entry, inp.period.start),
                 }
             )
     if not recs:
         return schemas.empty("observations")
     df = pd.DataFrame(recs)
+    df["_accumulation"] = declared_accumulation(df["_accumulation"], df["_declared"])
     df = _mark_versions(df)
     df = _quarter_values(df)
+    df["basis"] = basis_column(df)
     df = df.drop(columns=[c for c in df.columns if c.startswith("_")])
     df = schemas.conform("observations", df)
     return sort_rows("observations", df)
@@ -170,9 +175,11 @@ def _quarter_values(df: pd.DataFrame) -> pd.DataFrame:
     the previous quarter's of the same financial year (Q1 is its own total); a report that
     prints each quarter's own figure with the running total beside it ("841,582 Cumulative
     2,638,886") gives it directly. Null where it cannot be derived: rolling 12-month figures,
-    a missing previous quarter, a yearly period."""
+    a missing previous quarter, a yearly period. The previous quarter's total is the one known
+    when the row was published, so a later revision never changes an earlier report's figure."""
     df = df.copy()
     df["value_quarter"] = df["value"].where(df["_accumulation"] == "point")
+    df["_own_quarter"] = False
     cum = df[df["_accumulation"] == "annual cumulative"]
     if cum.empty:
         return df
@@ -188,19 +195,22 @@ def _quarter_values(df: pd.DataFrame) -> pd.DataFrame:
         else:
             running[idx] = row["value"]
     totals: dict[tuple[str, str, str], float] = {}  # (kpi, period, file) -> running total
-    current: dict[tuple[str, str], float] = {}
+    # (kpi, period) -> [(report start, running total)]: the previous quarter's total as it was
+    # published by the row's own report or an earlier one, never by a later revision
+    published: dict[tuple[str, str], list[tuple[date, float]]] = {}
     for idx, row in cum.iterrows():
         if (row["kpi_id"], row["source_file"]) in own_style:
             if not _CUMULATIVE_CELL.search(row["value_text"]):
                 running[idx] = math.nan  # a quarter's own figure, not a running total
         totals[(row["kpi_id"], row["period"], row["source_file"])] = running[idx]
-        if row["is_current"]:
-            current[(row["kpi_id"], row["period"])] = running[idx]
+        when = row["_report_start"] or date.min
+        published.setdefault((row["kpi_id"], row["period"]), []).append((when, running[idx]))
     for idx, row in cum.iterrows():
         if row["period_type"] != "fy_quarter":
             continue
         if (row["kpi_id"], row["source_file"]) in own_style:
             df.at[idx, "value_quarter"] = row["value"]
+            df.at[idx, "_own_quarter"] = True
             continue
         q = int(row["period"][-1])
         if q == 1:
@@ -209,7 +219,9 @@ def _quarter_values(df: pd.DataFrame) -> pd.DataFrame:
         prev = f"{row['period'][:-1]}{q - 1}"
         before = totals.get((row["kpi_id"], prev, row["source_file"]))
         if before is None or pd.isna(before):
-            before = current.get((row["kpi_id"], prev))
+            when = row["_report_start"] or date.min
+            known = [(d, v) for d, v in published.get((row["kpi_id"], prev), []) if d <= when]
+            before = max(known, key=lambda dv: dv[0])[1] if known else None
         if before is not None and not pd.isna(before) and not pd.isna(running[idx]):
             df.at[idx, "value_quarter"] = running[idx] - before
     return df

@@ -18,6 +18,7 @@ from kpi_lib.paths import processed_dir
 from kpi_lib.periods import parse_report_period
 from kpi_lib.store import schemas
 from kpi_lib.store.catalog import load_catalog
+from kpi_lib.store.headlines import MEASURES, explain
 from kpi_lib.store.lock import store_lock
 
 TABLES = ("observations", "reports", "commentary")
@@ -124,13 +125,14 @@ def series(
     current_only: bool = True,
     column: str = "value",
     period_type: str | None = None,
+    basis: str | None = None,
 ) -> pd.Series:
     """One KPI's values indexed by period label, in time order of the periods' ends (periods
-    without dates last).
+    without dates last); `basis` keeps the figures of one basis only (see kpi_lib.store.basis).
 
     With current_only=False every version is kept (revisions repeat a label, oldest report
     first)."""
-    return series_of(load("observations"), kpi_id, current_only, column, period_type)
+    return series_of(load("observations"), kpi_id, current_only, column, period_type, basis)
 
 
 def series_of(
@@ -139,6 +141,7 @@ def series_of(
     current_only: bool = True,
     column: str = "value",
     period_type: str | None = None,
+    basis: str | None = None,
 ) -> pd.Series:
     """`series` from observations already loaded (a Store passes its own)."""
     rows = obs[obs["kpi_id"] == kpi_id]
@@ -150,6 +153,8 @@ def series_of(
         rows = rows[rows["is_current"]]
     if period_type is not None:
         rows = rows[rows["period_type"] == period_type]
+    if basis is not None:
+        rows = rows[rows["basis"] == basis]
     # by end: a rolling year filed under the quarter it ends in starts a year before it
     rows = rows.sort_values(
         ["period_end", "period_start", "period", "report_period", "source_line"],
@@ -162,14 +167,15 @@ def series_of(
 
 
 # --- summaries the CLI prints ----------------------------------------------------------------
-MEASURES = ("rated", "green", "amber", "red", "pct_green")
 
 
 def summary(period: str) -> pd.DataFrame:
     """The headline a report printed beside the one its own rows give, for one report period.
 
     Computed: the rows extracted from that period's report(s) that carry a RAG status (one per
-    metric and period), counted by status; % green to one decimal."""
+    metric and period), counted by status; % green to one decimal. Where the report marks only
+    some statuses, or has no KPI tables, the blanks and the `note` column say why
+    (kpi_lib.store.headlines)."""
     return summary_of(load("reports"), load("observations"), period)
 
 
@@ -185,24 +191,19 @@ def summary_of(reports: pd.DataFrame, obs: pd.DataFrame, period: str) -> pd.Data
         if pd.notna(rep["headline_rated"]) or pd.notna(rep["headline_pct_green"]):
             reported = {m: _plain(rep[f"headline_{m}"]) for m in MEASURES}
             break
-    rows = obs[(obs["report_period"] == label) & (obs["rag"] != "")]
+    mine = obs[obs["report_period"] == label]
     # one per printed row; a quarter published twice (PDF and its text) counts once
-    rows = rows.drop_duplicates(["metric_name", "period"])
-    counts = rows["rag"].value_counts()
-    rated = int(len(rows))
-    computed: dict[str, object] = {
-        "rated": rated,
-        "green": int(counts.get("Green", 0)),
-        "amber": int(counts.get("Amber", 0)),
-        "red": int(counts.get("Red", 0)),
-        "pct_green": round(100 * counts.get("Green", 0) / rated, 1) if rated else None,
-    }
+    mine = mine.drop_duplicates(["metric_name", "period"])
+    found = mine.loc[mine["rag"] != "", "rag"].value_counts()
+    printed = reported if any(v is not None for v in reported.values()) else None
+    computed, notes = explain({s: int(found.get(s, 0)) for s in found.index}, len(mine), printed)
     return pd.DataFrame(
         {
             "report_period": label,
             "measure": list(MEASURES),
             "reported": pd.Series([reported[m] for m in MEASURES], dtype=object),
             "computed": pd.Series([computed[m] for m in MEASURES], dtype=object),
+            "note": [notes[m] for m in MEASURES],
         }
     )
 

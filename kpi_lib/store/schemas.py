@@ -11,6 +11,7 @@ import pandera.pandas as pa
 import pyarrow
 
 from kpi_lib.errors import StoreError
+from kpi_lib.store.basis import STORE_BASES
 
 RAG = ["Green", "Amber", "Red", ""]
 POLARITY = ["High", "Low", "Other", ""]
@@ -64,6 +65,7 @@ OBSERVATIONS: list[Col] = [
     _text("period_type", _isin(PERIOD_TYPES)),
     Col("period_start", "datetime64[ns]", True),
     Col("period_end", "datetime64[ns]", True),
+    _text("basis", _isin(list(STORE_BASES))),
     Col("provisional", "bool"),
     _text("as_of_text"),
     Col("value", "float64", True),

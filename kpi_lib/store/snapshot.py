@@ -8,10 +8,13 @@ table, chart and headline of one run describes the same data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 
 import pandas as pd
 
 from kpi_lib.errors import KpiError, UsageError
+from kpi_lib.periods import parse_report_period
 from kpi_lib.store.catalog import Catalog, KpiEntry, load_catalog
 from kpi_lib.store.read import load, series_of, summary_of
 
@@ -32,6 +35,23 @@ class Store:
         except KpiError:
             catalog = None
         return cls(load("observations"), load("reports"), load("commentary"), catalog)
+
+    def as_of(self, period: str) -> Store:
+        """The store as it stood when the report for `period` was published: only the reports
+        up to it, each figure as the latest of those printed it (is_current recomputed among
+        them, exactly as an ingest of only those reports would set it). Analysis of a past
+        quarter uses this, so re-running it after later quarters are ingested gives the same
+        tables, and a later revision is never used in an earlier report."""
+        end = parse_report_period(period).start
+        keep = {label for label in self.reports["report_period"] if _start(label) <= end}
+        keep |= {label for label in self.observations["report_period"] if _start(label) <= end}
+        obs = self.observations[self.observations["report_period"].isin(keep)]
+        return Store(
+            _recurrent(obs),
+            self.reports[self.reports["report_period"].isin(keep)].reset_index(drop=True),
+            self.commentary[self.commentary["report_period"].isin(keep)].reset_index(drop=True),
+            self.catalog,
+        )
 
     def rows(self, kpi_id: str) -> pd.DataFrame:
         """Every stored version of every point of one KPI; an unknown id is a one-line error,
@@ -56,8 +76,39 @@ class Store:
         current_only: bool = True,
         column: str = "value",
         period_type: str | None = None,
+        basis: str | None = None,
     ) -> pd.Series:
-        return series_of(self.observations, kpi_id, current_only, column, period_type)
+        return series_of(self.observations, kpi_id, current_only, column, period_type, basis)
 
     def summary(self, period: str) -> pd.DataFrame:
         return summary_of(self.reports, self.observations, period)
+
+
+@lru_cache(maxsize=256)
+def _start(label: str) -> date:
+    """When a report period starts (a label the store holds, so always a report period)."""
+    start = parse_report_period(label).start
+    return start if start is not None else date.min
+
+
+def _recurrent(obs: pd.DataFrame) -> pd.DataFrame:
+    """Which version of each point is current, decided again among the rows kept, by the rule
+    the store was built with (kpi_lib.store.observations): per KPI and period (a row without
+    one is about its own report), the first row of the latest report. Revision marks look only
+    backwards, so they stay as stored."""
+    df = obs.reset_index(drop=True).copy()
+    key = df["period"].where(df["period"] != "", "\x00" + df["report_period"])
+    order = pd.DataFrame(
+        {
+            "kpi": df["kpi_id"],
+            "key": key,
+            "start": df["report_period"].map(_start),
+            "report": df["report_period"],
+            "file": df["source_file"],
+            "line": df["source_line"].fillna(-1).astype("int64"),
+        }
+    ).sort_values(["kpi", "key", "start", "report", "file", "line"], kind="stable")
+    latest = order.groupby(["kpi", "key"], sort=False)["report"].transform("last")
+    first = order[order["report"] == latest].drop_duplicates(["kpi", "key"], keep="first")
+    df["is_current"] = df.index.isin(first.index)
+    return df

@@ -1,0 +1,193 @@
+"""The council's own RAG bands, read from the statuses it printed.
+
+The council rarely prints its bands, and they are not a fixed 5%: in 2023/24 Q2 misses of
+13.7% and 20% were Amber and a 3% miss Green. Every rated point whose target gives a shortfall
+(`gap`, relative to the target; 0 when met) is evidence of where the bands lie: a Green point
+says the green edge is at least its gap, an Amber one that the green edge is below it and the
+amber edge at least it, a Red one that the amber edge is below it. The edges are the ones that
+misclassify fewest points. The council's edges come from the other KPIs of the same report
+(the bands it used that quarter, as published; never the point being judged) or, where that
+report has too few, the latest earlier report; each KPI's own earlier statuses then move the
+council's edges where they contradict them. With no evidence the tolerance parameter is used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from kpi_lib.periods import period_key
+
+MIN_POINTS = 5  # missed-target points a report needs before its statuses set the bands
+
+
+@dataclass(frozen=True)
+class Point:
+    """One printed status and the shortfall the same target gives."""
+
+    report_period: str
+    kpi_id: str
+    period: str
+    gap: float  # relative shortfall, 0 when met, inf when the target is 0
+    status: str  # Green | Amber | Red
+
+
+@dataclass(frozen=True)
+class AmberBand:
+    """A miss up to `green` is still Green, up to `amber` Amber, beyond that Red."""
+
+    green: float
+    amber: float
+    source: str  # where the edges come from, for the table's `band` column
+
+    def status(self, gap: float) -> str:
+        """The status of a missed target (a miss of 0 is a strict target just missed)."""
+        if self.green > 0 and gap <= self.green + 1e-12:
+            return "Green"
+        return "Amber" if gap <= self.amber + 1e-12 else "Red"
+
+    def describe(self) -> str:
+        green = f"Green within {pct(self.green)}, " if self.green > 0 else ""
+        return f"{green}Amber within {pct(self.amber)} ({self.source})"
+
+
+def pct(x: float) -> str:
+    """A share as a percentage with one decimal, none when whole: 5%, 13.7%."""
+    return f"{x:.1%}".replace(".0%", "%")
+
+
+def tolerance_band(tolerance: float) -> AmberBand:
+    return AmberBand(0.0, tolerance, "tolerance parameter")
+
+
+def _edge(
+    points: list[Point], below: set[str], above: set[str], floor: float, default: float
+) -> float:
+    """The edge (>= floor) that puts fewest `below` points above it and `above` points at or
+    under it. `default` (the tolerance's edge) stands unless an edge misclassifies strictly
+    fewer points: inconsistent statuses do not move it. Among equally good edges, the one
+    before the widest empty stretch up to the next `above` point (the clearest line the
+    statuses draw), set halfway across that stretch."""
+    finite = [p for p in points if p.gap < math.inf]
+    gaps = sorted({p.gap for p in finite if p.gap >= floor})
+
+    def nxt(t: float) -> float | None:
+        up = [p.gap for p in finite if p.status in above and p.gap > t]
+        return min(up) if up else None
+
+    def errors(t: float) -> int:
+        return sum(
+            (p.status in below and p.gap > t) or (p.status in above and floor < p.gap <= t)
+            for p in points
+        )
+
+    def score(t: float) -> tuple[int, float]:
+        n = nxt(t)
+        return errors(t), -(n - t) if n is not None else 0.0
+
+    default = max(default, floor)
+    best = min([floor, *gaps], key=score)
+    if errors(best) >= errors(default):
+        return default
+    n = nxt(best)
+    return (best + n) / 2 if n is not None and best > floor else best
+
+
+def fit(points: list[Point], tolerance: float, source: str) -> AmberBand:
+    """Edges misclassifying fewest of `points`, starting from the tolerance band (met targets
+    read as Green: a met-but-Amber point says nothing about how far a miss may go)."""
+    missed = [p for p in points if p.gap > 0]
+    green = _edge(missed, {"Green"}, {"Amber", "Red"}, 0.0, 0.0)
+    rest = [p for p in missed if p.gap > green]
+    amber = _edge(rest, {"Amber"}, {"Red"}, green, tolerance)
+    return AmberBand(green, amber, source)
+
+
+def _clip(edge: float, low: float, high: float) -> float:
+    """`edge` moved into [low, high) (halfway when above), if that interval is not empty."""
+    if low >= high:
+        return edge
+    if edge < low:
+        return low
+    return (low + high) / 2 if edge >= high else edge
+
+
+def adjust_for_kpi(band: AmberBand, own: list[Point]) -> AmberBand:
+    """The council's edges moved as little as needed to agree with this KPI's own earlier
+    statuses, where those agree among themselves."""
+    own = [p for p in own if p.gap > 0]
+    if not own:
+        return band
+
+    def span(lower: set[str], upper: set[str]) -> tuple[float, float]:
+        low = max((p.gap for p in own if p.status in lower), default=0.0)
+        high = min((p.gap for p in own if p.status in upper), default=math.inf)
+        return low, high
+
+    green = _clip(band.green, *span({"Green"}, {"Amber", "Red"}))
+    amber = _clip(max(band.amber, green), *span({"Green", "Amber"}, {"Red"}))
+    if (green, amber) == (band.green, band.amber):
+        return band
+    n = len(own)
+    return AmberBand(green, amber, f"{band.source}, moved by this KPI's {n} earlier statuses")
+
+
+def _order(report_period: str) -> tuple[int, float]:
+    return period_key(report_period) or (-1, -1.0)
+
+
+@lru_cache(maxsize=4096)
+def _council_band(council: tuple[Point, ...], tolerance: float, source: str) -> AmberBand | None:
+    """The band fitted to the council's statuses, unless it tells them worse than the tolerance
+    does: each missed target judged by the band fitted without it, against the tolerance band.
+    Statuses that draw no line (misses of 8-20% Amber beside misses of 6-8% Red) keep the
+    tolerance, and the band says why."""
+    missed = [p for p in council if p.gap > 0]
+    n = len(missed)
+    fitted_wrong = sum(
+        fit([q for q in council if q is not p], tolerance, "").status(p.gap) != p.status
+        for p in missed
+    )
+    fixed = tolerance_band(tolerance)
+    fixed_wrong = sum(fixed.status(p.gap) != p.status for p in missed)
+    if fitted_wrong <= fixed_wrong:
+        return fit(list(council), tolerance, f"{source}, {n} missed targets")
+    return AmberBand(
+        0.0,
+        tolerance,
+        f"tolerance parameter: the {source} draw no line as clear "
+        f"({fitted_wrong} of {n} misjudged without each, {fixed_wrong} by the tolerance)",
+    )
+
+
+def band_for(
+    points: Iterable[Point],
+    report_period: str,
+    kpi_id: str,
+    period: str,
+    tolerance: float,
+) -> AmberBand:
+    """The band to judge one point with: the council's (this report's other KPIs, else the
+    latest earlier report with enough missed targets), adjusted by the KPI's earlier statuses;
+    the tolerance when nothing was printed."""
+    points = list(points)
+    now = _order(report_period)
+    same = [p for p in points if p.report_period == report_period]
+    council = [p for p in same if not (p.kpi_id == kpi_id and p.period == period)]
+    source = f"council's statuses in {report_period}"
+    if sum(p.gap > 0 for p in council) < MIN_POINTS:
+        earlier = sorted(
+            {p.report_period for p in points if _order(p.report_period) < now}, key=_order
+        )
+        council = []
+        for rp in reversed(earlier):
+            cand = [p for p in points if p.report_period == rp]
+            if sum(p.gap > 0 for p in cand) >= MIN_POINTS:
+                council, source = cand, f"council's statuses in {rp}"
+                break
+    band = _council_band(tuple(council), tolerance, source) if council else None
+    band = band or tolerance_band(tolerance)
+    own = [p for p in points if p.kpi_id == kpi_id and _order(p.report_period) < now]
+    return adjust_for_kpi(band, own)

@@ -1,0 +1,368 @@
+"""Numbers quoted in the commentary, read as claims: the first half of checking them.
+
+Commentary repeats table figures ("only 35.6% received one", "(81.9% against 90%)",
+"from 1852 in Q1 2022/23 to 1736 Q2 2022/23", "303 of the 604 care leavers"). Each figure is
+read as a claim with a kind (a value, a change, a figure against a target, a ratio, a range)
+and a role (the current value, an earlier value, a target, a benchmark, another measure); the
+words around it decide the role. Checking them against the store is kpi_lib.analysis.claims.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from kpi_lib.analysis.targets import FY_TEXT
+from kpi_lib.values import FIGURE, MONTH_PATTERN, SCALE, collapse
+
+_UNIT = (
+    r"(?:\s*(?:%|per\s?cent\b|percent\b|per\s+100,000\b|per\s+100k\b|per\s+10,?000\b|"
+    r"per\s+10k\b|per\s+1,?000\b|admissions\s+per\s+100,000\b))?"
+)
+_FIG = rf"£?(?:{FIGURE})(?:\s*(?:m|k|bn)\b)?{_UNIT}"
+_QLABEL = r"(?:q[1-4]|quarter\s+[1-4]|quarter\s+(?:one|two|three|four))"
+_PERIOD = rf"(?:{_QLABEL}(?:\s+(?:of\s+)?{FY_TEXT})?|{FY_TEXT})"
+
+_CHANGE = re.compile(
+    rf"(?i)\bfrom\s+(?:being\s+)?(?:(?P<p1a>{_PERIOD})\s*)?\(?(?P<x>{_FIG})\)?"
+    rf"(?:\s+(?:in\s+)?(?P<p1b>{_PERIOD}))?\s+to\s+(?:(?P<p2a>{_PERIOD})\s*)?\(?(?P<y>{_FIG})\)?"
+    rf"(?:\s+(?:in\s+)?(?P<p2b>{_PERIOD}))?"
+)
+_PAREN_CHANGE = re.compile(rf"(?i)\((?P<x>{_FIG})\s+to\s+(?P<y>{_FIG})\)")
+_AGAINST = re.compile(
+    rf"(?i)(?P<x>{_FIG})\s+against\s+(?:the\s+|a\s+)?(?:target\s+of\s+)?(?P<t>{_FIG})"
+)
+_GAP = re.compile(
+    rf"(?i)(?P<x>{_FIG})\s+(?P<side>below|above|under|over|short of)\s+(?:the\s+|our\s+)?"
+    rf"(?:\w+\s+)?target\s+(?:of\s+)?(?P<t>{_FIG})"
+)
+_TARGET = re.compile(
+    rf"(?i)\btarget(?:\s+range)?\s+(?:of|is|was)\s+(?P<t>{_FIG})"
+    rf"|(?P<t2>{_FIG})\s+(?!days?\b|weeks?\b|hours?\b|months?\b)(?:\w+\s+)?target\b"
+)
+_RATIO = re.compile(
+    rf"(?i)(?<![\w.,])(?P<n>{FIGURE})\s+of\s+(?:the\s+|all\s+)?(?P<m>{FIGURE})\b(?![%.,]\d)"
+    rf"(?P<tail>[^.;()]{{0,60}}?)\(\s*(?P<p>{FIGURE})\s*%\s*\)"
+    rf"|(?<![\w.,])(?P<n2>{FIGURE})\s+of\s+(?:the\s+|all\s+)?(?P<m2>{FIGURE})\b(?![%.,]\d)"
+)
+_VALUE = re.compile(
+    rf"(?i)(?<![\w.,/£-])(?P<cur>£)?(?P<num>{FIGURE})(?P<mult>\s*(?:m|k|bn)\b)?(?P<unit>{_UNIT})"
+)
+
+_CUE = re.compile(
+    r"(?i)(?:\bat|\bis|\bwas|\bwere|\bremains?|\breached|\bcurrently|\bonly|\bsits?\s+at|"
+    r"\bstands?\s+at|\bscore\s+of|\brate\s+of|\bdata\s+of|\bfigure\s+of|\bvalue\s+of|\baverage\s+of|"
+    r"\bperformance|\blancashire|\bequates\s+to|\bof\s+just|\bjust)\s*\(?\s*$"
+)
+_MEASURE_CUE = re.compile(r"(?i)\b(?:average|score|rate|figure|value|total)\s+of\s*$")
+_BENCH = re.compile(
+    r"(?i)\b(national|england|english|regional|north\s*west|northwest|comparators?|neighbou?rs?|"
+    r"averages?|benchmarks?|quartile|authorities)\b[^.;]{0,25}$"
+)
+_EARLIER = re.compile(
+    r"(?i)(compared\s+(?:to|with)|than|previous|last\s+year|same\s+period)[^.;]{0,40}$"
+)
+_RANK = re.compile(r"(?i)\brank\w*\b[^.;]{0,25}$")
+_DURATION = re.compile(r"(?i)^\s*(?:-|–)?\s*(?:days?|weeks?|months?|years?|hours?|hrs?|minutes?)\b")
+_CHANGE_AMOUNT = re.compile(
+    r"(?i)^\s*(?:increase|decrease|reduction|rise|fall|drop|growth|uplift)\b"
+)
+_BY_AMOUNT = re.compile(r"(?i)\bby\s*$")
+_APPROX = re.compile(r"(?i)(?:\bc\.|\bcirca|\baround|\babout|\bover|\balmost|\bnearly|\bup to)\s*$")
+# "up to 12 weeks" is a limit, not a rise
+_UP_WORDS = re.compile(r"(?i)\b(increase\w*|rise|rose|risen|grew|grown|up(?!\s+to\b))\b")
+_DOWN_WORDS = re.compile(r"(?i)\b(decrease\w*|reduc\w*|dropped|drop|fell|fallen|declin\w*|down)\b")
+_CLAUSE = re.compile(r"(?i)[,;:(]|\b(?:and|but|however|while|whilst|although|though)\b")
+_LINK_WORDS = frozenset(
+    "in at for and is was which compared ranks than this with to from against on by as during "
+    "but so while whilst when where it".split()
+)
+_RANKED = re.compile(r"(?i)^\s*(?:local\s+)?(?:authorities|councils|las|areas)\b")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(£\d])|\n+")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One figure (or pair of figures) quoted in the commentary."""
+
+    kind: str  # value | change | vs_target | target | ratio
+    text: str  # the sentence it was read from
+    quote: str  # the words of the claim itself
+    value: float  # the claimed figure (for a change: the figure it moved to)
+    decimals: int  # decimals as printed, for rounding-aware comparison
+    unit: str  # % | £ | rate | ""
+    role: str  # current | earlier | target | benchmark | other
+    before: float | None = None  # change: the figure it moved from
+    before_decimals: int = 0
+    before_period: str = ""  # change: the earlier period as printed (Q1, quarter 1, 2018/19)
+    period: str = ""  # the period printed with the claimed figure, if any
+    target: float | None = None  # vs_target: the target quoted
+    numerator: float | None = None  # ratio
+    denominator: float | None = None
+    derived: bool = False  # ratio: the percentage was computed, not printed
+    direction: str = ""  # change: up | down | "" as worded
+    follows: str = ""  # value: the words printed right after it ("Gatsby Benchmarks"), which
+    # may name the KPI's own measure
+
+
+def _num(text: str) -> tuple[float, int, str]:
+    """Value, printed decimals and unit of a figure such as `£7.989m`, `93.45%`, `5.4 per 10k`."""
+    m = _VALUE.search(text)
+    if m is None:
+        raise ValueError(text)
+    digits = m.group("num").replace(",", "")
+    value = float(digits)
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    mult = (m.group("mult") or "").strip().lower()
+    if mult:
+        value *= SCALE[mult]
+        decimals -= round(math.log10(SCALE[mult]))  # £7.989m is printed to the nearest £1,000
+    unit_text = (m.group("unit") or "").strip().lower()
+    if unit_text.startswith(("%", "per cent", "percent")):
+        unit = "%"
+    elif m.group("cur"):
+        unit = "£"
+    elif unit_text:
+        unit = "rate"
+    else:
+        unit = ""
+    return value, decimals, unit
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip(" -*\t") for s in _SENTENCE.split(_collapse_lines(text)) if s.strip()]
+
+
+def _collapse_lines(text: str) -> str:
+    return "\n".join(collapse(line) for line in str(text).splitlines())
+
+
+def _direction(sentence: str) -> str:
+    up, down = _UP_WORDS.search(sentence), _DOWN_WORDS.search(sentence)
+    if up and not down:
+        return "up"
+    if down and not up:
+        return "down"
+    return ""
+
+
+def _skip_number(sentence: str, start: int, end: int) -> bool:
+    """Years, dates, ordinals, durations, ages, ranks: numbers that are not claims."""
+    s = sentence
+    token = s[start:end]
+    before, after = s[max(0, start - 25) : start], s[end : end + 20]
+    if re.fullmatch(r"(?:19|20)\d\d", token.replace(",", "")):
+        return True
+    if re.match(
+        r"^\s*(?:st|nd|rd|th)\b|^(?:st|nd|rd|th)\b|^/\d|^-\d|^–\d|^\s*(?:\+|and over)", after
+    ):
+        return True
+    if re.search(
+        r"(?i)(?:\bq|quarter\s|month\s|year\s|years\s|stage\s|ks|aged?\s|attainment\s)$", before
+    ):
+        return True
+    if re.search(rf"(?i)^\s*{MONTH_PATTERN}\.?\s+\d{{4}}", after):
+        return True
+    if _DURATION.match(after) or _RANK.search(before):
+        return True
+    return bool(re.search(r"\bper\s*$", before))
+
+
+class _Scan:
+    """One sentence and the spans already read as claims, so no figure is read twice."""
+
+    def __init__(self, sentence: str) -> None:
+        self.s = sentence
+        self.taken: list[tuple[int, int]] = []
+
+    def free(self, a: int, b: int) -> bool:
+        return all(b <= x or a >= y for x, y in self.taken)
+
+    def take(self, a: int, b: int) -> None:
+        self.taken.append((a, b))
+
+
+def extract_claims(text: str) -> list[Claim]:
+    """Every numeric claim in a block of commentary, in reading order of kind: changes, figures
+    against a target, ratios, targets, then single figures."""
+    out: list[Claim] = []
+    for sentence in _sentences(text):
+        scan = _Scan(sentence)
+        for reader in (_changes, _vs_targets, _ratios, _targets, _ranges, _values):
+            out.extend(reader(scan))
+    return out
+
+
+def _changes(scan: _Scan) -> list[Claim]:
+    """`from X (in P1) to Y (in P2)`, `Q1 (X) to Q2 (Y)`, `(X% to Y%)`."""
+    s, out = scan.s, []
+    for m in list(_CHANGE.finditer(s)) + list(_PAREN_CHANGE.finditer(s)):
+        if not scan.free(m.start(), m.end()):
+            continue
+        # the wording of this change: its own clause ("Demand is up, but waits went from 10 to
+        # 8" says nothing of the waits' direction)
+        direction = _direction(_CLAUSE.split(s[: m.start()])[-1])
+        x, xd, xu = _num(m.group("x"))
+        y, yd, yu = _num(m.group("y"))
+        gd = m.groupdict()
+        p1 = gd.get("p1a") or gd.get("p1b") or ""
+        p2 = gd.get("p2a") or gd.get("p2b") or ""
+        if not p1 and re.search(r"(?i)\b(?:since|on|from)\s+(?:the\s+)?last\s+quarter", s):
+            p1 = "last quarter"
+        out.append(
+            Claim("change", s, m.group(0), y, yd, yu or xu, "current", before=x,
+                  before_decimals=xd, before_period=p1, period=p2, direction=direction)
+        )  # fmt: skip
+        scan.take(m.start(), m.end())
+    return out
+
+
+def _vs_targets(scan: _Scan) -> list[Claim]:
+    """`81.9% against 90%`, `2.8 below the target of 90`."""
+    out = []
+    for pat in (_AGAINST, _GAP):
+        for m in pat.finditer(scan.s):
+            if scan.free(m.start(), m.end()):
+                x, xd, xu = _num(m.group("x"))
+                t, _, _ = _num(m.group("t"))
+                out.append(Claim("vs_target", scan.s, m.group(0), x, xd, xu, "current", target=t))
+                scan.take(m.start(), m.end())
+    return out
+
+
+def _ratios(scan: _Scan) -> list[Claim]:
+    """`344 of the 644 (53.4%)`; without a printed percentage the share is derived."""
+    s, out = scan.s, []
+    for m in _RATIO.finditer(s):
+        if not scan.free(m.start(), m.end()) or _RANK.search(s[: m.start()]):
+            continue
+        if _RANKED.match(s[m.end("m2") if m.group("m2") else m.end("m") :]):
+            continue  # "68 of 150 authorities": a rank, not a share
+        n = float((m.group("n") or m.group("n2")).replace(",", ""))
+        d = float((m.group("m") or m.group("m2")).replace(",", ""))
+        if d == 0 or n > d:
+            continue
+        quote = m.group(0).strip()
+        if m.group("p"):
+            p, p_dec, _ = _num(m.group("p") + "%")
+            claim = Claim("ratio", s, quote, p, p_dec, "%", "current", numerator=n, denominator=d)
+        else:
+            claim = Claim("ratio", s, quote, 100.0 * n / d, 4, "%", "current", numerator=n,
+                          denominator=d, derived=True)  # fmt: skip
+        out.append(claim)
+        scan.take(m.start(), m.end())
+    return out
+
+
+def _targets(scan: _Scan) -> list[Claim]:
+    """`target of 637.6`, `the 90% target`, `target range of 3.2`."""
+    out = []
+    for m in _TARGET.finditer(scan.s):
+        g = "t" if m.group("t") else "t2"
+        if scan.free(m.start(g), m.end(g)):
+            t, t_dec, t_unit = _num(m.group(g))
+            out.append(Claim("target", scan.s, m.group(0), t, t_dec, t_unit, "target"))
+            scan.take(m.start(g), m.end(g))
+    return out
+
+
+_RANGE = re.compile(
+    rf"(?i)(?<![\w.,/£-])(?P<x>{_FIG})\s*(?:-|–|—)\s*(?P<y>{_FIG})"
+    rf"|\bbetween\s+(?P<x2>{_FIG})\s+and\s+(?P<y2>{_FIG})"
+)
+# a sentence that lists several measures of one service: "has 2 targets, (i) … (ii) …"
+_SEVERAL = re.compile(
+    r"(?i)\(\s*(?:i|ii|iii|iv)\s*\)|\b(?:has|have|with)\s+(?:\d+|two|three|four|several)\s+"
+    r"(?:other\s+)?(?:targets|measures|indicators|standards)\b|\bother\s+targets?\b"
+)
+_FOLLOWS = re.compile(r"^\s*((?:[A-Za-z][\w'-]*\s*){1,4})")
+
+
+def _ranges(scan: _Scan) -> list[Claim]:
+    """`98.5% - 99.04%`, `between 80% and 90%`: a band or range (a quartile's, a target's), not
+    one value; read so no figure of it is taken for the KPI's value. Only ranges of shares,
+    money or rates: bare ones are ages, weeks and years."""
+    out = []
+    for m in _RANGE.finditer(scan.s):
+        if not scan.free(m.start(), m.end()):
+            continue
+        x = m.group("x") or m.group("x2")
+        y = m.group("y") or m.group("y2")
+        lo, lo_dec, lo_unit = _num(x)
+        hi, _, hi_unit = _num(y)
+        if lo >= hi or not (lo_unit or hi_unit):
+            continue  # not a range; or ages, weeks, years ("aged 18-20"), read as before
+        role = "benchmark" if _BENCH.search(scan.s[: m.start()]) else "range"
+        out.append(
+            Claim("range", scan.s, m.group(0).strip(), lo, lo_dec, lo_unit or hi_unit, role,
+                  target=hi)
+        )  # fmt: skip
+        scan.take(m.start(), m.end())
+    return out
+
+
+def _values(scan: _Scan) -> list[Claim]:
+    """Single figures with a unit (93.45%, £7.989m, 5.4 per 10k) or a cue (`score of 19.3`)."""
+    s, out = scan.s, []
+    for m in _VALUE.finditer(s):
+        a, b = m.start(), m.end()
+        if not scan.free(a, b) or _skip_number(s, m.start("num"), m.end("num")):
+            continue
+        value, decimals, unit = _num(m.group(0))
+        before, after = s[:a], s[b:]
+        cued = bool(_CUE.search(before))
+        if _CHANGE_AMOUNT.match(after) or _BY_AMOUNT.search(before) or _APPROX.search(before):
+            continue  # "a 4.4% increase", "reduced by 17.8%", "c.78%": not a level
+        if not unit and not cued:
+            continue
+        nxt = re.match(r"\s*([A-Za-z]+)", after)
+        follows = _follows(after)
+        counted = not unit and nxt and nxt.group(1).lower() not in _LINK_WORDS
+        if counted and not _MEASURE_CUE.search(before):
+            continue  # "72 full closures", "12 electric cars": a count of something else
+        # kept: "an average of 6.4 Gatsby Benchmarks", whose words may name the KPI's measure
+        role = "current" if cued and not counted else "other"
+        bench = _BENCH.search(before)
+        if counted and bench and bench.group(1).lower().startswith("average"):
+            bench = None  # "an average of 6.4 Gatsby Benchmarks": the measure's own average
+        if bench:
+            role = "benchmark"
+        elif _EARLIER.search(before):
+            role = "earlier"
+        elif _SEVERAL.search(s):
+            role = "another"
+        period = _period_near(s, a, b)
+        out.append(
+            Claim("value", s, m.group(0).strip(), value, decimals, unit, role, period=period,
+                  follows=follows)
+        )  # fmt: skip
+        scan.take(a, b)
+    return out
+
+
+def _follows(after: str) -> str:
+    """The words right after a figure, up to the first link word or punctuation."""
+    m = _FOLLOWS.match(after)
+    if not m:
+        return ""
+    words = []
+    for w in m.group(1).split():
+        if w.lower() in _LINK_WORDS or w.lower() in ("a", "an", "the", "of"):
+            break
+        words.append(w)
+    return " ".join(words)
+
+
+def _period_near(sentence: str, a: int, b: int) -> str:
+    """A period label printed right by a figure: `Q1 (677.91)`, `60.4% ... for Q1`, `in 2021/22`."""
+    before = sentence[max(0, a - 20) : a]
+    after = sentence[b : b + 25]
+    m = re.search(rf"(?i)({_PERIOD})\s*\(?\s*$", before)
+    if m:
+        return m.group(1)
+    m = re.match(rf"(?i)^\s*\)?\s*(?:in|for|at|during)\s+({_PERIOD})", after)
+    if m:
+        return m.group(1)
+    m = re.search(rf"(?i)\b(?:for|in)\s+({_PERIOD})\s+(?:was|were|is)\s*$", sentence[:a])
+    return m.group(1) if m else ""
