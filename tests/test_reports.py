@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup
 from conftest import DEEP_KPI, FIXTURES
 
 from kpi_lib.cli import main
+from kpi_lib.report.params import DeepDiveParams
 from kpi_lib.report.run import NotebookError
 from kpi_lib.report.runs import deep_dive_plan, execute_plan
 
@@ -194,7 +195,7 @@ def test_deep_dive_and_failing_notebook_keeps_previous_output(
     assert len(err) == 1 and "unknown KPI id 'no-such-kpi'" in err[0]
 
     # a notebook that fails inside: the error names notebook and cell, output stays
-    _, plan = deep_dive_plan(DEEP_KPI)
+    _, plan = deep_dive_plan(DeepDiveParams(DEEP_KPI))
     plan["notebooks/03_kpi_deep_dive.ipynb"]["kpi_id"] = "no-such-kpi"
     with pytest.raises(NotebookError) as exc:
         execute_plan("deep-dive", plan, out)

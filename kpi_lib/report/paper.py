@@ -157,7 +157,7 @@ def summary_words(q: Quarterly) -> str:
     counted from its tables; then the one recomputed from the targets."""
     head = q.headline.set_index("source")
     src = "printed in the report" if "printed in the report" in head.index else "reported"
-    if src not in head.index or pd.isna(head.at[src, "rated"]) or not head.at[src, "rated"]:
+    if src not in head.index or pr.is_missing(head.at[src, "rated"]) or not head.at[src, "rated"]:
         return f"No rated KPIs are recorded for {q.period}."
     rated, green, amber, red = (
         int(head.at[src, k] or 0) for k in ("rated", "green", "amber", "red")
@@ -172,8 +172,8 @@ def summary_words(q: Quarterly) -> str:
         more = f"; and {len(reds) - 5} more, listed below" if len(reds) > 5 else ""
         words += ": " + "; ".join(reds[:5]) + more
     words += "."
-    recomputed = head.at["recomputed", "rated"] if "recomputed" in head.index else None
-    if recomputed is not None and not pd.isna(recomputed) and recomputed:
+    c_rated_cell = head.at["recomputed", "rated"] if "recomputed" in head.index else None
+    if not pr.is_missing(c_rated_cell) and int(c_rated_cell):
         c_rated, c_green = int(head.at["recomputed", "rated"]), int(head.at["recomputed", "green"])
         words += (
             f" Recomputed from the printed targets, {c_green} of the {c_rated} KPIs whose "
