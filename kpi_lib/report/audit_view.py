@@ -13,7 +13,7 @@ import pandas as pd
 from kpi_lib.paths import relative
 from kpi_lib.report import present as pr
 from kpi_lib.report.audit import AuditResult, audit
-from kpi_lib.report.manifest import read_manifest
+from kpi_lib.report.manifest import parameters_text, read_manifest
 from kpi_lib.report.outputs import save_table
 from kpi_lib.report.paper import Html, esc, section
 
@@ -83,7 +83,7 @@ def built_from(a: AuditView) -> Html:
         ("result files", str(sum(len(v) for v in m.get("results", {}).values()))),
     ]
     rows += [
-        (f"notebook {nb['path']}", json.dumps(nb["parameters"], sort_keys=True))
+        (f"notebook {nb['path']}", parameters_text(nb["parameters"]))
         for nb in m.get("notebooks", [])
     ]
     df = pd.DataFrame(rows, columns=["item", "value"])

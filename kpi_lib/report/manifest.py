@@ -146,13 +146,25 @@ def finish(out_dir: Path) -> dict[str, Any]:
     return info
 
 
+def parameters_text(params: dict[str, Any]) -> str:
+    """A notebook's parameters in words for the page ("period 2022/23 Q2; forecast horizon
+    4"); the manifest keeps them as JSON for machines."""
+    parts = []
+    for key in sorted(params):
+        value = params[key]
+        if isinstance(value, list | tuple):
+            value = ", ".join(map(str, value)) if value else "none"
+        parts.append(f"{key.replace('_', ' ')} {value}")
+    return "; ".join(parts)
+
+
 def summary(out_dir: str | Path) -> pd.DataFrame:
     """A readable summary of the run, for the last cell of a report notebook."""
     folder = Path(out_dir)
     info = json.loads((folder / RUN_INFO).read_text(encoding="utf-8"))
     rows = [("git commit", info["git"]["commit"] + (" (dirty)" if info["git"]["dirty"] else ""))]
     for nb in info["notebooks"]:
-        rows.append((f"notebook {nb['path']}", json.dumps(nb["parameters"], sort_keys=True)))
+        rows.append((f"notebook {nb['path']}", parameters_text(nb["parameters"])))
     for item in info["inputs"]:
         rows.append((f"input {item['path']}", item["sha256"][:16]))
     for name, version in info["packages"].items():

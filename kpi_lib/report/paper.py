@@ -458,6 +458,12 @@ def headline_history(q: Quarterly, data: Store) -> Html:
             f"{'higher' if change >= 0 else 'lower'} than in {prev['report_period']} "
             f"({float(prev['pct_green']):.1f}%)."
         )
+        if last["basis"] != prev["basis"]:  # say so where the two are not counted alike
+            words += (
+                f" The {last['report_period']} figure is {last['basis']}, the "
+                f"{prev['report_period']} one {prev['basis']}, so the two are not counted "
+                "the same way."
+            )
     return section("What the earlier reports say", words, pr.table(df, cols))
 
 
