@@ -78,14 +78,6 @@ def default_config() -> str:
     return DEFAULT.fingerprint()
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _entry(result: dict[str, Any], config: str) -> bytes:
     doc = {"code": code_version(), "config": config, "result": result}
     return (json.dumps(doc, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

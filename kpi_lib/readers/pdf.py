@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from kpi_lib.digest import sha256_file
 from kpi_lib.errors import InputError
 from kpi_lib.readers import cache as pdfcache
 from kpi_lib.readers.pdf_layout import (
@@ -425,7 +426,7 @@ def read_pdf(
     s = settings or DEFAULT
     check_file(path)
     use_cache = pdfcache.enabled() if cache is None else cache
-    sha = pdfcache.file_sha256(path) if use_cache else ""
+    sha = sha256_file(path) if use_cache else ""
     if use_cache:
         hit = pdfcache.extraction_load(sha, s.fingerprint(), str(path))
         if hit is not None:

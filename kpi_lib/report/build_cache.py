@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kpi_lib.digest import sha256_file
 from kpi_lib.paths import catalog_path, processed_dir, project_root
 
 T = TypeVar("T")
@@ -47,7 +48,7 @@ def code_version() -> str:
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "-"
+    return sha256_file(path) if path.is_file() else "-"
 
 
 def key(kind: str, params: dict[str, Any]) -> str:

@@ -270,6 +270,9 @@ def run_report(params: ReportParams | None = None) -> RunResult:
 
 
 def run_deep_dive(params: DeepDiveParams) -> RunResult:
+    """Run one KPI's deep dive into outputs/kpi/<id>/: an unknown id is refused with the id
+    it most likely meant before any kernel starts, and the store is read under one shared
+    lock, so the page, its tables and its manifest describe the same data."""
     with store_lock(shared=True):
         known = kpi_ids()
         if params.kpi_id not in known:
