@@ -110,6 +110,9 @@ def test_visible_text_has_no_missing_value_markers(opened) -> None:
     bad = sorted({m.group(0) for m in BAD_TEXT.finditer(text)})
     assert not bad, f"{kind}: {bad}"
     assert "No description has been provided" not in page.content()
+    # nothing a kernel printed on stderr (warnings, tracebacks) reaches the reader
+    stray = [w for w in ("Warning:", "Traceback", "site-packages") if w in text]
+    assert not stray, f"{kind}: {stray}"
 
 
 def test_no_bare_index_column(opened) -> None:

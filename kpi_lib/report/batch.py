@@ -6,7 +6,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the terminal bar: tqdm.auto warns inside a kernel without ipywidgets
 
 from kpi_lib.errors import KpiError, UsageError
 from kpi_lib.periods import parse_report_period

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the terminal bar: tqdm.auto warns inside a kernel without ipywidgets
 
 from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError
