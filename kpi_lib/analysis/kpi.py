@@ -185,7 +185,16 @@ class Kpi:
         polarity and, unless `target` is given, the latest printed numeric target. Returns
         the result and the period labels left out (not quarterly, or on another basis than
         the series, see `quarterly`)."""
-        quarterly = self.quarterly()
+        return self._forecast(self.quarterly(), horizon, target, year_end, seed)
+
+    def _forecast(
+        self,
+        quarterly: pd.Series,
+        horizon: int,
+        target: float | None,
+        year_end: str | None,
+        seed: int,
+    ) -> tuple[ForecastResult, list[str]]:
         skipped = list(quarterly.attrs.get("skipped", []))
         if quarterly.dropna().empty:
             raise UsageError(f"forecast: {self.kpi_id} has no quarterly values to forecast")
@@ -222,6 +231,7 @@ class Kpi:
         a bad horizon raises, so a typo never reads as "nothing to forecast"."""
         if int(horizon) < 1:
             raise UsageError(f"forecast horizon must be at least 1, got {horizon}")
-        if self.quarterly().dropna().empty:
+        quarterly = self.quarterly()  # built once: it is most of the cost for a short series
+        if quarterly.dropna().empty:
             return None
-        return self.forecast(horizon)[0]
+        return self._forecast(quarterly, horizon, None, None, 0)[0]
