@@ -291,3 +291,20 @@ def test_audit_failures_are_one_line_and_point_only_at_kept_files(
     with pytest.raises(UsageError, match="notebooks/tiny.ipynb: the manifest's notebook is"):
         audit(published)
     assert not list(scratch.iterdir())
+
+
+def test_history_chart_leaves_out_a_point_without_dates() -> None:
+    """A period the parser could not date (no period_end) stays in the tables but cannot sit
+    on a time axis: the chart draws the dated points instead of failing the whole report."""
+    from kpi_lib.report.plots import kpi_history
+
+    h = pd.DataFrame(
+        {
+            "period_end": pd.to_datetime(["2022-06-30", "2022-09-30", None]),
+            "value": [1.0, 2.0, 3.0],
+            "rag": ["Red", "Green", "Amber"],
+            "target_value": [1.5, 1.5, 1.5],
+        }
+    )
+    fig = kpi_history(h)
+    assert len(fig.axes[0].lines[0].get_xdata()) == 2

@@ -94,6 +94,8 @@ def _tick(v: float, _pos: object) -> str:
 
 
 def _history_axes(ax: Axes, h: pd.DataFrame, unit: str, target: float | None) -> None:
+    # a point whose period has no dates cannot be placed on a time axis (it stays in the tables)
+    h = h[h["period_end"].notna()]
     h = h.assign(status=_status(h["rag"])).sort_values("period_end", kind="stable")
     x, y = _with_gaps(h["period_end"], h["value"])
     ax.plot(x, y, color=LINE, lw=1.2, zorder=1)
