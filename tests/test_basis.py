@@ -85,9 +85,11 @@ def test_every_stored_figure_has_a_basis(store_root: Path) -> None:
     obs = Store.load().observations
     assert obs["basis"].isin(STORE_BASES).all()
     by = obs.set_index(["kpi_id", "report_period", "period"])["basis"]
-    # sickness: a rolling 12 months until 2021/22, a year to date in 2022/23 (the catalogue)
+    # sickness: a rolling 12 months until 2021/22, the quarter's own days from 2022/23
     assert by[("sickness-absence-days-per-fte", "2021/22 Q4", "2021/22 Q4")] == "rolling 12 months"
-    assert by[("sickness-absence-days-per-fte", "2022/23 Q2", "2022/23 Q2")] == "year to date"
+    assert by[("sickness-absence-days-per-fte", "2022/23 Q2", "2022/23 Q2")] == "quarter"
+    # Boost jobs: 2019/20's running totals (19.94, 117, 164.44 against targets 25, 50, 120)
+    assert by[("boost-jobs-created", "2019/20 Q3", "2019/20 Q2")] == "year to date"
     # e-downloads: each quarter's own count in 2019/20, the year's running total in 2021/22
     assert by[("library-e-downloads", "2019/20 Q3", "2019/20 Q3")] == "quarter"
     assert by[("library-e-downloads", "2021/22 Q4", "2021/22 Q4")] == "year to date"
@@ -137,15 +139,13 @@ def test_a_cumulative_kpis_year_to_date_is_compared_with_its_annual_totals() -> 
 def test_forecast_input_is_on_one_basis(store_root: Path) -> None:
     data = Store.load()
     sickness = Kpi(data, "sickness-absence-days-per-fte").quarterly()
-    assert sickness.attrs["basis"] == "year to date"
-    cur = data.observations[
-        data.observations["is_current"]
-        & (data.observations["kpi_id"] == "sickness-absence-days-per-fte")
-    ]
-    ytd = cur[cur["basis"] == "year to date"]
-    assert 3.05 in list(sickness) and sorted(sickness) == sorted(ytd["value"])
-    assert 13.86 not in list(sickness)  # the rolling 12 months before it are left out
+    assert sickness.attrs["basis"] == "quarter"
+    assert sorted(sickness) == [3.05, 3.25]  # the quarters' own days lost
+    assert 13.86 not in list(sickness)  # the rolling 12 months before them are left out
     assert "2021/22 Q4" in sickness.attrs["skipped"]
+    # Boost jobs: 2019/20's running totals de-cumulate to each quarter's own jobs
+    boost = Kpi(data, "boost-jobs-created").quarterly()
+    assert list(boost.round(2))[:3] == [19.94, 97.06, 47.44]
     # volunteers: the years to date de-cumulate exactly (all of 2019/20's quarters printed)
     volunteers = Kpi(data, "library-volunteers").quarterly()
     assert volunteers.attrs["basis"] == "quarter"
@@ -161,12 +161,12 @@ def test_forecast_input_is_on_one_basis(store_root: Path) -> None:
 
 def test_series_one_basis_at_a_time(store_root: Path) -> None:
     sickness = Kpi(Store.load(), "sickness-absence-days-per-fte")
-    assert sickness.bases == ["rolling 12 months", "year to date"]
+    assert sickness.bases == ["rolling 12 months", "quarter"]  # in order of first use
     rolling = sickness.series(basis="rolling 12 months")
     assert 3.05 not in list(rolling) and rolling["2021/22 Q4"] == 13.86
-    assert 3.05 in list(sickness.series(basis="year to date"))
-    assert 13.86 not in list(sickness.series(basis="year to date"))
-    assert set(sickness.history()["basis"]) == {"rolling 12 months", "year to date"}
+    assert 3.05 in list(sickness.series(basis="quarter"))
+    assert 13.86 not in list(sickness.series(basis="quarter"))
+    assert set(sickness.history()["basis"]) == {"rolling 12 months", "quarter"}
     # a level at a date, as the catalogue declares it
     assert Kpi(Store.load(), "cqc-care-homes-good-outstanding").bases == ["snapshot"]
 

@@ -83,14 +83,14 @@ def test_words_and_unknown_benchmarks_are_not_rated_with_a_reason() -> None:
 
 def test_annual_targets_are_never_judged_against_one_quarter() -> None:
     status, reason = ev("11.25 absence days per FTE (Annual)", 3.05, "Low", period="2022/23 Q2")
-    assert (status, reason) == ("", "annual target vs quarterly value")
+    assert status == "" and reason.startswith("annual target vs quarterly value: one quarter's")
     status, reason = ev(
         "4 Year Target of 8 absence days per FTE by 2025/26 Year End",
         3.05,
         "Low",
         period="2022/23 Q2",
     )
-    assert (status, reason) == ("", "annual target vs quarterly value")
+    assert status == "" and reason.startswith("annual target vs quarterly value: one quarter's")
     # the same annual figure against a full year's value is comparable
     assert ev("11.25 absence days per FTE (Annual)", 12.3, "Low", period="2021/22")[0] == "Red"
     # a rolling 12-month value has a year's grain even though it is reported quarterly
@@ -120,7 +120,7 @@ def test_cumulative_indicator_against_annual_total() -> None:
     assert ev(text, 2_100_000, period="2022/23 Q4", cumulative=True)[0] == "Green"
     # without pro-rating, an in-year total is not comparable
     status, reason = ev(text, 571_743, period="2022/23 Q2", cumulative=True, prorate=False)
-    assert status == "" and reason == "annual target vs quarterly value"
+    assert status == "" and reason.startswith("annual target vs quarterly value: a total so far")
     # printed bands of an annual cumulative indicator are pro-rated alike
     bands = "Red: <4,500,000 Amber: 4,500,000 - 4.999,999 Green:"
     status, reason = ev(bands, 2_655_636, period="2023/24 Q2", cumulative=True)
@@ -308,7 +308,7 @@ def test_gold_disagreements_are_the_explained_ones(gold_table: pd.DataFrame) -> 
 
 def test_gold_not_evaluable_rows_have_the_expected_reasons(gold_table: pd.DataFrame) -> None:
     by_name = gold_table.set_index("metric_name")
-    assert by_name.loc["Sickness Absence days per FTE", "reason"] == (
+    assert by_name.loc["Sickness Absence days per FTE", "reason"].startswith(
         "annual target vs quarterly value"
     )
     visits = "Number of visits to libraries (annual cumulative indicator)"
@@ -578,10 +578,14 @@ def test_kpi_rag_on_the_bundled_2023_report(
     store_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The whole path (text reader, catalogue with each KPI's basis, store, commentary, bands)
-    on 2023/24 Q2: at least 80% of the 38 rated rows judged. Agreement is lower than on the
-    gold rows (72% against 87%): the catalogue's bases make the BHS count and sickness
-    year-to-date totals (pro-rated, met), which leaves the council's statuses too few missed
-    targets to move the amber edge (see bench/rag_agreement.py)."""
+    on 2023/24 Q2: 31 of the 38 rated rows judged, 26 agreeing (84%). The catalogue's bases
+    make the BHS count a year-to-date total (pro-rated, met) and sickness the quarter's own
+    days (not comparable with the annual 11.25, as the commentary's rolling 12.32 is not
+    printed in the table). The five disagreements are the explained ones: the council's
+    education statuses follow comparator data rather than the gap (4.5% short is Amber for the
+    EYFS and Red for Attainment 8), and its green edge is contradicted within the quarter (1.7%
+    short Amber, 3.0% and 0.3% short Green), so each of the two Greens is judged by a band
+    that the other statuses leave without a green margin."""
     from kpi_lib.cli import main
 
     assert main(["rag", "--period", "2023/24 Q2", "--format", "json"]) == 0
@@ -591,5 +595,27 @@ def test_kpi_rag_on_the_bundled_2023_report(
     s = rag_summary(table.fillna({"reported_rag": ""}))
     assert int((table["reported_rag"].fillna("") != "").sum()) == 38
     assert s.both_rated >= 0.8 * 38
-    assert s.agreement_rate is not None and s.agreement_rate >= 0.70
-    assert table["band"].fillna("").str.contains("council's statuses in 2023/24 Q2").any()
+    assert s.agreement_rate is not None and s.agreement_rate >= 0.80
+    found = {r.kpi_id: (r.reported_rag, r.computed_rag) for r in s.disagreements.itertuples()}
+    assert found == {
+        "ks2-reading-writing-maths": ("Amber", "Green"),
+        "ks4-attainment-8": ("Red", "Amber"),
+        "ks4-attainment-8-disadvantaged": ("Red", "Amber"),
+        "long-term-support-community-packages": ("Green", "Amber"),
+        "young-people-eet": ("Green", "Amber"),
+    }
+    # one decision per report: every missed target is banded from the council's statuses
+    bands = table["band"].fillna("")
+    banded = bands[bands != ""]
+    assert banded.str.contains("council's statuses in 2023/24 Q2").all()
+    assert not banded.str.contains("tolerance parameter").any()
+    # the 13.7%, 18.1% and 20.3% misses the council printed Amber are Amber
+    by_id = table.set_index("kpi_id")
+    for kpi in (
+        "assessments-waiting-over-28-days",
+        "children-missing-education",
+        "strategic-development-programme-rag",
+    ):
+        assert by_id.loc[kpi, "computed_rag"] == "Amber", kpi
+    sickness = by_id.loc["sickness-absence-days-per-fte"]
+    assert sickness["computed_rag"] == "" and "quarter" in sickness["reason"]

@@ -308,3 +308,24 @@ def test_history_chart_leaves_out_a_point_without_dates() -> None:
     )
     fig = kpi_history(h)
     assert len(fig.axes[0].lines[0].get_xdata()) == 2
+
+
+def test_history_chart_never_joins_figures_on_different_bases() -> None:
+    """Sickness: 13.86 days over 12 months then 3.05 days in one quarter is not a cliff. Each
+    basis is its own line, named on the chart; one basis draws one unlabelled line."""
+    from kpi_lib.report.plots import kpi_history
+
+    h = pd.DataFrame(
+        {
+            "period_end": pd.to_datetime(["2021-12-31", "2022-03-31", "2022-06-30", "2022-09-30"]),
+            "basis": ["rolling 12 months", "rolling 12 months", "quarter", "quarter"],
+            "value": [13.5, 13.86, 3.2, 3.05],
+            "rag": ["Red", "Red", "Amber", "Amber"],
+        }
+    )
+    ax = kpi_history(h).axes[0]
+    lines = [list(line.get_ydata()) for line in ax.lines]
+    assert lines == [[13.5, 13.86], [3.2, 3.05]]
+    assert {t.get_text() for t in ax.texts} == {"rolling 12 months", "one quarter"}
+    single = kpi_history(h[h["basis"] == "quarter"]).axes[0]
+    assert len(single.lines) == 1 and not single.texts

@@ -138,22 +138,34 @@ def _order(report_period: str) -> tuple[int, float]:
     return period_key(report_period) or (-1, -1.0)
 
 
-@lru_cache(maxsize=4096)
-def _council_band(council: tuple[Point, ...], tolerance: float, source: str) -> AmberBand | None:
-    """The band fitted to the council's statuses, unless it tells them worse than the tolerance
-    does: each missed target judged by the band fitted without it, against the tolerance band.
-    Statuses that draw no line (misses of 8-20% Amber beside misses of 6-8% Red) keep the
-    tolerance, and the band says why."""
-    missed = [p for p in council if p.gap > 0]
-    n = len(missed)
+@lru_cache(maxsize=256)
+def _line_drawn(report: tuple[Point, ...], tolerance: float) -> tuple[bool, int, int, int]:
+    """Do a report's statuses draw a clearer line than the tolerance? Each missed target is
+    judged by the band fitted without it, against the tolerance band; asked once per report, so
+    every point of a report is judged the same way. Returns (drawn, fitted wrong, missed,
+    tolerance wrong)."""
+    missed = [p for p in report if p.gap > 0]
     fitted_wrong = sum(
-        fit([q for q in council if q is not p], tolerance, "").status(p.gap) != p.status
+        fit([q for q in report if q is not p], tolerance, "").status(p.gap) != p.status
         for p in missed
     )
     fixed = tolerance_band(tolerance)
     fixed_wrong = sum(fixed.status(p.gap) != p.status for p in missed)
-    if fitted_wrong <= fixed_wrong:
-        return fit(list(council), tolerance, f"{source}, {n} missed targets")
+    return fitted_wrong <= fixed_wrong, fitted_wrong, len(missed), fixed_wrong
+
+
+@lru_cache(maxsize=4096)
+def _council_band(
+    report: tuple[Point, ...], others: tuple[Point, ...], tolerance: float, source: str
+) -> AmberBand:
+    """The band fitted to the council's statuses other than the point being judged (`others`),
+    where the report's statuses draw a line at all (see _line_drawn). Statuses that draw no line
+    (misses of 8-20% Amber beside misses of 6-8% Red) keep the tolerance, and the band says
+    why."""
+    drawn, fitted_wrong, n, fixed_wrong = _line_drawn(report, tolerance)
+    if drawn:
+        missed = sum(p.gap > 0 for p in others)
+        return fit(list(others), tolerance, f"{source}, {missed} missed targets")
     return AmberBand(
         0.0,
         tolerance,
@@ -174,20 +186,24 @@ def band_for(
     the tolerance when nothing was printed."""
     points = list(points)
     now = _order(report_period)
-    same = [p for p in points if p.report_period == report_period]
-    council = [p for p in same if not (p.kpi_id == kpi_id and p.period == period)]
+    report = [p for p in points if p.report_period == report_period]
+    others = [p for p in report if not (p.kpi_id == kpi_id and p.period == period)]
     source = f"council's statuses in {report_period}"
-    if sum(p.gap > 0 for p in council) < MIN_POINTS:
+    if sum(p.gap > 0 for p in others) < MIN_POINTS:
         earlier = sorted(
             {p.report_period for p in points if _order(p.report_period) < now}, key=_order
         )
-        council = []
+        report = others = []
         for rp in reversed(earlier):
             cand = [p for p in points if p.report_period == rp]
             if sum(p.gap > 0 for p in cand) >= MIN_POINTS:
-                council, source = cand, f"council's statuses in {rp}"
+                report = others = cand
+                source = f"council's statuses in {rp}"
                 break
-    band = _council_band(tuple(council), tolerance, source) if council else None
-    band = band or tolerance_band(tolerance)
+    band = (
+        _council_band(tuple(report), tuple(others), tolerance, source)
+        if others
+        else tolerance_band(tolerance)
+    )
     own = [p for p in points if p.kpi_id == kpi_id and _order(p.report_period) < now]
     return adjust_for_kpi(band, own)

@@ -265,7 +265,12 @@ def _scope_check(
             return "", 1.0, "year-to-date at Q4 = full year"
         if scope == "annual" and cumulative and prorate and q:
             return "", q / 4.0, f"annual target pro-rated to Q{q} ({q}/4) for a year-to-date value"
-        return f"{scope} target vs {_GRAIN_WORD[g]} value", 1.0, ""
+        why = f"{scope} target vs {_GRAIN_WORD[g]} value"
+        if scope == "annual" and cumulative:
+            why += ": a total so far this year, and pro-rating is off"
+        elif scope == "annual" and not level:
+            why += f": one {g}'s total, not comparable with a year's"
+        return why, 1.0, ""
     if g == "year":
         if scope == "multi-year" and rule.kind != "trajectory":
             return "multi-year target vs annual value", 1.0, ""

@@ -26,6 +26,7 @@ RAG_COLOURS = {"Green": "#2e7d32", "Amber": "#f9a825", "Red": "#c62828", "Unrate
 RAG_ORDER = ["Green", "Amber", "Red", "Unrated"]
 MIN_POINTS = 3  # fewer points than this make a dot, not a history: listed, not plotted
 LINE = "#455a64"
+OTHER_BASIS = "#9e9e9e"  # the line of figures on an earlier basis
 
 
 def _status(rag: pd.Series) -> pd.Series:
@@ -88,6 +89,32 @@ def _with_gaps(x: pd.Series, y: pd.Series) -> tuple[list, list]:
     return xs, ys
 
 
+def _basis_lines(ax: Axes, h: pd.DataFrame) -> None:
+    """One line per basis: 3.05 days in a quarter is not a fall from 13.86 over 12 months, so
+    figures on different bases are never joined. The latest basis is the solid line, an earlier
+    one dashed grey; where there are several, each is named at its last point."""
+    bases = h["basis"].fillna("").astype(str) if "basis" in h else pd.Series("", index=h.index)
+    latest = bases.iloc[-1] if len(bases) else ""
+    several = bases.nunique() > 1
+    for basis in dict.fromkeys(bases):
+        part = h[bases == basis]
+        x, y = _with_gaps(part["period_end"], part["value"])
+        if basis == latest:
+            ax.plot(x, y, color=LINE, lw=1.2, zorder=1)
+        else:
+            ax.plot(x, y, color=OTHER_BASIS, lw=1.0, ls="--", zorder=1)
+        if not several:
+            continue
+        ax.annotate(
+            {"quarter": "one quarter"}.get(basis, basis or "basis unknown"),
+            (part["period_end"].iloc[-1], part["value"].iloc[-1]),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=6.5,
+            color="#616161",
+        )
+
+
 def _tick(v: float, _pos: object) -> str:
     """Axis figures with separators, never matplotlib's 1e6 offset."""
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}"
@@ -97,8 +124,7 @@ def _history_axes(ax: Axes, h: pd.DataFrame, unit: str, target: float | None) ->
     # a point whose period has no dates cannot be placed on a time axis (it stays in the tables)
     h = h[h["period_end"].notna()]
     h = h.assign(status=_status(h["rag"])).sort_values("period_end", kind="stable")
-    x, y = _with_gaps(h["period_end"], h["value"])
-    ax.plot(x, y, color=LINE, lw=1.2, zorder=1)
+    _basis_lines(ax, h)
     for status in RAG_ORDER:
         pts = h[h["status"] == status]
         if not pts.empty:
