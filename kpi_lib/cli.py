@@ -263,6 +263,7 @@ def cmd_rag(args: argparse.Namespace) -> int:
         args.tolerance,
         report_period=label,
         benchmarks=bench,
+        prorate=args.prorate,
         commentary=load("commentary"),
     )
     s = rag_summary(table)
@@ -298,9 +299,11 @@ def _rag_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--benchmarks", help="CSV of benchmark values: kpi_id,period,benchmark,value")
     p.add_argument(
-        "--prorate",
-        action="store_true",
-        help="(always on now: annual targets of year-to-date KPIs are pro-rated)",
+        "--no-prorate",
+        dest="prorate",
+        action="store_false",
+        help="leave year-to-date totals against annual targets unjudged instead of pro-rating "
+        "the target to the quarter (the default, as the report does)",
     )
     p.add_argument("--summary", action="store_true", help="print the headline both ways")
     add_format(p)

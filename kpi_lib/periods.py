@@ -70,6 +70,9 @@ _NOISE = re.compile(
 )
 _PROV = re.compile(r"\bprov(?:isional)?\b\.?")
 _PARENS = re.compile(r"\([^()]*\)")
+# a footnote marker flattened into the cell between a year and "Prov": "2022/23 a Prov", or
+# OCR's "2022/23 1 Prov"
+_MARKER = re.compile(r"(?<=\d)\s+[a-z0-9]\s+(?=prov)")
 
 
 def _unparsed(text: str) -> Period:
@@ -236,6 +239,7 @@ def parse_period(text: str, context: Period | None = None, academic: bool | None
     s = shown.lower()
     s = re.sub(r"[\u2010-\u2015\u2212]", "-", s).replace("_", " ")
     prov = _PROV.search(s) is not None
+    s = _MARKER.sub(" ", s)
     s = _PROV.sub(" ", s)
     s = _NOISE.sub(" ", s)
     for attempt in (s.replace("(", " ").replace(")", " "), _PARENS.sub(" ", s)):

@@ -26,6 +26,34 @@ def collapse(text: object) -> str:
     return _WS.sub(" ", str(text).replace("\u00a0", " ")).strip()
 
 
+# Cyrillic letters OCR returns for Latin ones: "TBC" set in small capitals comes back as "твс".
+_LOOKALIKE = str.maketrans(
+    "АВЕКМНОРСТУХаеорсухкмнтві",
+    "ABEKMHOPCTYXaeopcyxkmhtbi",
+)
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]+")
+
+
+def read_as_latin(text: str) -> str:
+    """Cyrillic look-alikes read as the Latin letters an English report printed. A word wholly
+    of them was capitals OCR took for Cyrillic lower case (small caps), so it is upper-cased;
+    a stray one inside a Latin word keeps its case."""
+    if not _CYRILLIC_WORD.search(text):
+        return text
+
+    def word(m: re.Match[str]) -> str:
+        w = m.group(0)
+        latin = w.translate(_LOOKALIKE)
+        if _CYRILLIC_WORD.search(latin):
+            return w  # not a look-alike: left as printed
+        whole = (m.start() == 0 or not text[m.start() - 1].isalpha()) and (
+            m.end() == len(text) or not text[m.end()].isalpha()
+        )
+        return latin.upper() if whole else latin
+
+    return _CYRILLIC_WORD.sub(word, text)
+
+
 def polarity(good_is: object) -> str:
     """ "Good Is" as printed -> High / Low / Other / "". The one normaliser: OCR clips "High" to
     "Hig", and "Not Appropriate", "On target" and the like say no direction (Other)."""

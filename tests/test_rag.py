@@ -619,3 +619,22 @@ def test_kpi_rag_on_the_bundled_2023_report(
         assert by_id.loc[kpi, "computed_rag"] == "Amber", kpi
     sickness = by_id.loc["sickness-absence-days-per-fte"]
     assert sickness["computed_rag"] == "" and "quarter" in sickness["reason"]
+
+
+def test_kpi_rag_no_prorate_leaves_year_to_date_totals_unjudged(
+    store_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pro-rating is the default (116 BHS surveys by Q2 against 120 for the year is on track);
+    `--no-prorate` leaves such totals unjudged, with the reason."""
+    from kpi_lib.cli import main
+
+    def bhs(*flags: str) -> pd.Series:
+        assert main(["rag", "--period", "2023/24 Q2", "--format", "json", *flags]) == 0
+        out, _ = capsys.readouterr()
+        table = pd.read_json(io.StringIO(out), orient="records", dtype={"computed_rag": str})
+        return table.set_index("kpi_id").loc["biological-heritage-sites-surveyed"]
+
+    assert bhs()["computed_rag"] == "Green" and "pro-rated to Q2" in bhs()["reason"]
+    off = bhs("--no-prorate")
+    assert pd.isna(off["computed_rag"]) or off["computed_rag"] == ""
+    assert "a total so far this year, and pro-rating is off" in off["reason"]

@@ -351,3 +351,22 @@ def test_parse_target_never_raises_and_explains_what_it_cannot_evaluate(
     assert rule.kind in KINDS
     assert rule.evaluable or rule.reason
     rule.describe()
+
+
+def test_cyrillic_lookalikes_from_ocr_are_read_as_latin() -> None:
+    """OCR returns "TBC" set in small capitals as Cyrillic "твс" (2023/24 Q2 capital forecast):
+    read as the words it is, never as a figure or as raw text in a report."""
+    from kpi_lib.report.present import text
+    from kpi_lib.values import read_as_latin
+
+    rule = parse_target("твс", "Low")
+    assert (rule.kind, rule.text, rule.reason) == ("words", "TBC", "no comparable figure: 'TBC'")
+    assert text("твс") == "TBC"
+    # a family: any word of look-alike letters, wholly or in part, comes back Latin
+    to_cyr = str.maketrans("ABEKMHOPCTYXaeopcyx", "АВЕКМНОРСТУХаеорсух")
+    for word in ("TBC", "TBA", "OK", "ACE", "Lancashire", "Target 80%", "costs (£m)"):
+        noisy = word.translate(to_cyr)
+        assert noisy != word
+        assert read_as_latin(noisy) == word
+    # real Cyrillic text is left as printed
+    assert read_as_latin("Привет") == "Привет"

@@ -17,7 +17,7 @@ import pandas as pd
 
 from kpi_lib.errors import InputError
 from kpi_lib.periods import fy_start, year4
-from kpi_lib.values import FIGURE, MONTH_PATTERN, MONTHS, SCALE, collapse, polarity
+from kpi_lib.values import FIGURE, MONTH_PATTERN, MONTHS, SCALE, collapse, polarity, read_as_latin
 
 KINDS = (
     "threshold",  # one figure; polarity says which side is good
@@ -350,7 +350,7 @@ def polarity_op(polarity: str) -> str:
 
 def parse_target(text: object, polarity: object = "") -> TargetRule:
     """Parse a printed target into a rule; never raises on odd text (it becomes `words`)."""
-    raw = collapse(text)
+    raw = read_as_latin(collapse(text))
     pol = norm_polarity(polarity)
     t = raw.replace("–", "-").replace("—", "-").replace("…", "...")
     base = {"text": raw, "polarity": pol}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi_lib.periods import fiscal_to_period, parse_period, period_to_fiscal
+from kpi_lib.values import read_as_latin
 
 MAX_DECIMALS = 2  # the council never prints more than two decimals for a KPI value
 RAG_WORDS = {"Green": "Green", "Amber": "Amber", "Red": "Red"}
@@ -117,7 +118,7 @@ def text(x: object) -> str:
     """Free text with newlines (real or a literal backslash-n) as spaces; blank when missing."""
     if is_missing(x):
         return ""
-    return " ".join(str(x).replace("\\n", "\n").split())
+    return " ".join(read_as_latin(str(x)).replace("\\n", "\n").split())
 
 
 def flag(x: object) -> str:
