@@ -329,3 +329,30 @@ def test_history_chart_never_joins_figures_on_different_bases() -> None:
     assert {t.get_text() for t in ax.texts} == {"rolling 12 months", "one quarter"}
     single = kpi_history(h[h["basis"] == "quarter"]).axes[0]
     assert len(single.lines) == 1 and not single.texts
+
+
+def test_history_chart_draws_a_target_only_beside_the_points_it_applies_to(
+    store_root: Path,
+) -> None:
+    """The annual 11.25 days is not drawn beside one quarter's 3.25 days (kpi rag does not
+    compare them), and the 2019/20 target stops at the last point it was printed for."""
+    import matplotlib.dates as mdates
+    from matplotlib.collections import LineCollection
+
+    import kpi_lib as kpi
+
+    h = kpi.kpi("sickness-absence-days-per-fte").history()
+    by_period = h.set_index("period")["target_value"]
+    assert by_period["2019/20 Q3"] == 9.83
+    assert pd.isna(by_period["2022/23 Q2"]) and pd.isna(by_period["2023/24 Q2"])
+    ax = kpi.plot_kpi("sickness-absence-days-per-fte").axes[0]
+    runs = [
+        seg for c in ax.collections if isinstance(c, LineCollection) for seg in c.get_segments()
+    ]
+    assert {round(float(seg[0][1]), 2) for seg in runs} == {9.83}
+    end = max(float(seg[1][0]) for seg in runs)
+    assert mdates.num2date(end).date() < pd.Timestamp("2020-03-31").date()
+    # nor does a forecast of single quarters take the annual target
+    fc = kpi.forecast_kpi("sickness-absence-days-per-fte")
+    assert fc.target is None and fc.p_meet_target is None
+    assert any("not comparable with single-quarter figures" in n for n in fc.notes)

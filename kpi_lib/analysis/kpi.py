@@ -15,7 +15,7 @@ import pandas as pd
 from kpi_lib.analysis.bounds import natural_range
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
 from kpi_lib.analysis.forecast import ForecastResult, forecast
-from kpi_lib.analysis.rag import judge_rows
+from kpi_lib.analysis.rag import comparable_target, judge_rows
 from kpi_lib.analysis.targets import numeric_target, parse_target
 from kpi_lib.analysis.trends import Trend, basis_of_row, trend_of_rows
 from kpi_lib.errors import UsageError
@@ -136,9 +136,8 @@ class Kpi:
         """Every current point with its target figure and its source, oldest first."""
         h = self.store.rows(self.kpi_id)
         h = h[h["is_current"]].copy()
-        h["target_value"] = [
-            numeric_target(t, p) for t, p in zip(h["target_text"], h["polarity"], strict=True)
-        ]
+        # only a target figure the point can be compared with is drawn beside it
+        h["target_value"] = [comparable_target(row) for _, row in h.iterrows()]
         h = h.sort_values(["period_end", "period_start", "period"], kind="stable")
         return h[HISTORY_COLUMNS].reset_index(drop=True)
 
@@ -201,9 +200,19 @@ class Kpi:
         polarity = self.polarity
         notes = []
         if target is None:
-            printed = [t for t in self.current["target_text"] if isinstance(t, str) and t.strip()]
-            if printed:
-                target = numeric_target(printed[-1], polarity)
+            cur = self.current
+            printed = cur[cur["target_text"].fillna("").astype(str).str.strip() != ""]
+            if not printed.empty:
+                # the latest printed target, if the forecast's figures can be compared with it
+                latest = printed.iloc[-1]
+                basis = quarterly.attrs.get("basis") or None
+                target = comparable_target(latest, basis)
+                if target is None and numeric_target(latest["target_text"], polarity) is not None:
+                    notes.append(
+                        f"target {latest['target_text']!r} is not comparable with "
+                        f"{'single-quarter' if basis == 'quarter' else basis or 'these'} figures: "
+                        "no target line or P(meet target)"
+                    )
         if target is not None and polarity not in ("High", "Low"):
             notes.append(
                 f"polarity {polarity!r} is neither High nor Low: target {target:g} ignored"

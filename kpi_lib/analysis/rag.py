@@ -233,20 +233,60 @@ def evaluate(
         return Evaluation("", f"unit mismatch: target in {rule.unit}, value in {value_unit}")
 
     g = grain or (grain_of(period) if period else "")
-    scale, note = 1.0, ""
-    if cumulative and not rule.period_scope and rule.unit != "%" and rule.kind != "trend":
-        # an annual cumulative indicator's target figure is the year's total (a trend rule has
-        # no figure: it compares like for like, see _vs_trend)
-        rule = replace(rule, period_scope="annual", accumulates=True)
-    if rule.accumulates and rule.period_scope in ("annual", "multi-year"):
-        blocked, scale, note = _scope_check(rule, g, period, cumulative, prorate, level)
-        if blocked:
-            return Evaluation("", blocked)
+    rule, blocked, scale, note = _in_scope(rule, g, period, cumulative, prorate, level)
+    if blocked:
+        return Evaluation("", blocked)
 
     ev = _dispatch(rule, value, pol, band, history, period, cumulative, scale)
     if note and ev.status:
         ev = replace(ev, reason=f"{ev.reason}; {note}")
     return ev
+
+
+def _in_scope(
+    rule: TargetRule, g: str, period: str | None, cumulative: bool, prorate: bool, level: bool
+) -> tuple[TargetRule, str, float, str]:
+    """(rule, why not comparable or "", target scale, note): whether a value of grain `g` can
+    be set against the target's span, and how (as it stands, or pro-rated)."""
+    if cumulative and not rule.period_scope and rule.unit != "%" and rule.kind != "trend":
+        # an annual cumulative indicator's target figure is the year's total (a trend rule has
+        # no figure: it compares like for like, see _vs_trend)
+        rule = replace(rule, period_scope="annual", accumulates=True)
+    if rule.accumulates and rule.period_scope in ("annual", "multi-year"):
+        return rule, *_scope_check(rule, g, period, cumulative, prorate, level)
+    return rule, "", 1.0, ""
+
+
+def comparable_target(row: pd.Series, basis: str | None = None) -> float | None:
+    """The figure of a point's printed target that the point can stand beside on a chart or in
+    a forecast: the threshold, pro-rated as `kpi rag` pro-rates it for a year-to-date total;
+    None where `kpi rag` would not compare them (a year's days lost against one quarter's) or
+    the target sets no single figure. `basis` overrides the row's (a forecast of de-cumulated
+    quarters)."""
+    row = _prepared(row.to_frame().T).iloc[0]
+    if basis is not None:
+        row["basis"] = basis
+    rule = parse_target(row.get("target_text", ""), norm_polarity(row.get("polarity", "")))
+    if not rule.evaluable or rule.kind not in ("threshold", "comparison"):
+        return None
+    cumulative, level = _cumulative(row), is_level(row)
+    period = row["period"] or None
+    _, blocked, scale, _ = _in_scope(rule, _grain(row), period, cumulative, True, level)
+    return None if blocked or rule.threshold is None else rule.threshold * scale
+
+
+def _grain(row: pd.Series) -> str:
+    """The span a row's value covers: a rolling 12 months filed under its quarter is a year's."""
+    return "year" if _basis(row) == "rolling 12 months" else grain_of_row(row)
+
+
+def _cumulative(row: pd.Series) -> bool:
+    """Is the row's value a running total for the year (pro-rated against an annual target)?"""
+    accumulation = accumulation_of(row.get("metric_name"), row.get("accumulation", ""))
+    basis = _basis(row).lower()
+    if basis == "quarter":
+        return False  # a quarter's own figure, whatever the KPI accumulates to
+    return accumulation == "cumulative" or "year to date" in basis
 
 
 def _scope_check(
@@ -472,7 +512,6 @@ def _judge(
     pol = norm_polarity(row["polarity"])
     rule = parse_target(row.get("target_text", ""), pol)
     rule = with_benchmark(rule, benchmarks, str(row["kpi_id"]), row["period"])
-    accumulation = accumulation_of(row.get("metric_name"), row.get("accumulation", ""))
     ev = evaluate(
         rule,
         None if pd.isna(row["value"]) else float(row["value"]),
@@ -480,9 +519,9 @@ def _judge(
         tolerance,
         history=_history(pool, row),
         period=row["period"] or None,
-        grain=grain_of_row(row),
+        grain=_grain(row),
         value_unit=_value_unit(row),
-        cumulative=accumulation == "cumulative" or "year to date" in _basis(row).lower(),
+        cumulative=_cumulative(row),
         prorate=prorate,
         level=is_level(row),
         band=band,

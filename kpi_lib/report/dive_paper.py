@@ -61,6 +61,7 @@ def sources(d: DeepDive) -> Html:
     dec = _decimals(d)
     cols = [
         pr.col("period", "Period", pr.quarter, nowrap=True),
+        pr.col("basis", "Covers", _covers),
         pr.col("value", f"Value{_unit(d)}", lambda x: pr.number(x, dec, d.unit), numeric=True),
         pr.col("rag", "Reported RAG"),
         pr.col("is_current", "Current figure", pr.flag),
@@ -77,6 +78,12 @@ def sources(d: DeepDive) -> Html:
         "Revisions (the same period restated by a later report) are kept; the latest is current."
     )
     return section("Every point and its source", intro, pr.table(d.sources, cols))
+
+
+def _covers(basis: object) -> str:
+    """A figure's basis in words: what span of time it counts."""
+    b = pr.text(basis)
+    return {"quarter": "one quarter", "unknown": "not known"}.get(b, b)
 
 
 def _unit(d: DeepDive) -> str:

@@ -115,6 +115,28 @@ def _basis_lines(ax: Axes, h: pd.DataFrame) -> None:
         )
 
 
+def _target_runs(ax: Axes, h: pd.DataFrame) -> None:
+    """The printed target as a dashed level over each run of points that share it, a little
+    either side of the run's ends: never carried across a gap or onto points it does not
+    apply to (an annual target beside one quarter's figures)."""
+    pad = pd.Timedelta(days=25)
+    run: list[tuple[pd.Timestamp, float]] = []
+
+    def draw() -> None:
+        if run:
+            ax.hlines(run[0][1], run[0][0] - pad, run[-1][0] + pad, colors="black", lw=1,
+                      linestyles="--", zorder=2)  # fmt: skip
+
+    for x, t in zip(h["period_end"], pd.to_numeric(h["target_value"]), strict=True):
+        joined = run and pd.notna(t) and t == run[-1][1] and (x - run[-1][0]).days <= GAP_DAYS
+        if not joined:
+            draw()
+            run = []
+        if pd.notna(t):
+            run.append((x, float(t)))
+    draw()
+
+
 def _tick(v: float, _pos: object) -> str:
     """Axis figures with separators, never matplotlib's 1e6 offset."""
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}"
@@ -130,10 +152,15 @@ def _history_axes(ax: Axes, h: pd.DataFrame, unit: str, target: float | None) ->
         if not pts.empty:
             ax.scatter(pts["period_end"], pts["value"], color=RAG_COLOURS[status], s=30, zorder=3)
     if "target_value" in h and h["target_value"].notna().any():
-        ax.step(h["period_end"], h["target_value"], where="mid", color="black", ls="--", lw=1)
+        _target_runs(ax, h)
     elif target is not None:
         ax.axhline(target, color="black", ls="--", lw=1)
     ax.set_ylabel(unit or "value")
+    if len(h):
+        first, last = h["period_end"].min(), h["period_end"].max()
+        if (last - first).days < 180:  # one or two points: months as ticks, each named once
+            mid = first + (last - first) / 2
+            ax.set_xlim(mid - pd.Timedelta(days=120), mid + pd.Timedelta(days=120))
     ax.yaxis.set_major_formatter(FuncFormatter(_tick))
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=2, maxticks=6))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
