@@ -302,3 +302,94 @@ def test_a_paragraph_opening_with_a_metrics_name_is_about_that_metric() -> None:
             for i, n in enumerate(names)]  # fmt: skip
     got = [(c.metrics, c.text.split()[0]) for c in extract_comments(lines, rows)]
     assert got == [([names[1]], "Revenue"), ([names[0]], "Sickness")]
+
+
+FAMILIES = [
+    (
+        "Educational attainment",
+        [
+            "% Good Level of Development at Early Years Foundation Stage",
+            "% Expected Standard in Reading, Writing & Maths at Key Stage 2",
+            "Pupils Average Attainment 8 Score at Key Stage 4",
+        ],
+        [
+            "Good level of development achieved at early years foundation stage",
+            "Achieving expected standard in reading, writing and maths at key stage 2",
+            "Average attainment 8 score at key stage 4",
+        ],
+    ),
+    (
+        "Highways",
+        [
+            "% of street lighting faults repaired within 5 days",
+            "% of potholes repaired within 28 days",
+            "Number of road casualties killed or seriously injured",
+        ],
+        [
+            "Street lighting faults repaired within 5 days",
+            "Potholes repaired within 28 days",
+            "Road casualties killed or seriously injured",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("heading", "metrics", "topics"), FAMILIES)
+@pytest.mark.parametrize("actions", ["Actions:", "Actions in progress:", "Actions taken:"])
+def test_sub_headings_give_each_kpi_of_a_table_its_own_blocks(
+    heading: str, metrics: list[str], topics: list[str], actions: str
+) -> None:
+    """2023/24 Q2's attainment table: three KPIs, then a sub-heading per KPI in three printed
+    forms (a line naming it above a note, a heading ending in an aside, the topic and its first
+    label on one line). Each block reaches its own KPI only; text before any sub-heading is
+    about all three."""
+    lines = [
+        heading,
+        "",
+        "Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status",
+        *(f"50\tHigh\t2023/24 Q2\t{m}\t40\t~" for m in metrics),
+        "",
+        "General issues:",
+        "",
+        "- Absence rates were higher than the national averages.",
+        "",
+        topics[0],
+        "",
+        "Note: No change to performance data this quarter.",
+        "",
+        actions,
+        "",
+        "- Training for practitioners.",
+        "",
+        f"{topics[1]} (year 6)",
+        "",
+        "Issue:",
+        "",
+        "Provisional data has been published.",
+        "",
+        actions,
+        "",
+        "- Courses for schools.",
+        "",
+        f"{topics[2]} (years 10 and 11) Issue:",
+        "",
+        "- The score reduced to 44.9.",
+        "",
+        "Causes:",
+        "",
+        "The grade boundaries were reset.",
+    ]
+    rows = [
+        {"metric_name": m, "source_line": 4 + i, "heading": heading, "section": ""}
+        for i, m in enumerate(metrics)
+    ]
+    got = [(c.kind, c.text.split("\n")[-1][:12], c.metrics) for c in extract_comments(lines, rows)]
+    assert got[0] == ("commentary", "Absence rate", metrics), got
+    first, second, third = ([m] for m in metrics)
+    assert ("actions", "Training for", first) in got
+    assert ("issues", "Provisional ", second) in got
+    assert ("actions", "Courses for ", second) in got
+    assert ("issues", "The score re", third) in got
+    assert ("causes", "The grade bo", third) in got
+    # nothing after the first sub-heading reaches all three
+    assert all(m != metrics for _, _, m in got[1:])

@@ -39,6 +39,16 @@ def test_printed_precision_comes_from_the_latest_value_text() -> None:
         }
     )
     assert pr.printed_decimals(rows) == {"a": 2, "b": 0}
+    # a count printed "827.0" or "116.00" by a table's format: whole figures, no decimals
+    rows = pd.DataFrame(
+        {
+            "kpi_id": ["count", "count", "share", "share"],
+            "report_period": ["2022/23 Q2", "2023/24 Q2", "2022/23 Q2", "2023/24 Q2"],
+            "value_text": ["790", "827.0", "60", "60.50"],
+            "value": [790.0, 827.0, 60.0, 60.5],
+        }
+    )
+    assert pr.printed_decimals(rows) == {"count": 0, "share": 2}
 
 
 @pytest.mark.parametrize(
@@ -121,3 +131,9 @@ def test_report_cache_hits_for_the_same_store_and_misses_when_it_changes(
     monkeypatch.setenv("KPI_CACHE", "off")
     build_cache.cached("t", {"p": 1}, compute)
     assert len(calls) == 4
+
+
+def test_commentary_kinds_read_as_labels() -> None:
+    assert pr.comment_kind("issues_causes") == "Issues and causes"
+    assert pr.comment_kind("actions") == "Actions"
+    assert pr.comment_kind("commentary") == "Commentary"

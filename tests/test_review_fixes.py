@@ -356,3 +356,20 @@ def test_history_chart_draws_a_target_only_beside_the_points_it_applies_to(
     fc = kpi.forecast_kpi("sickness-absence-days-per-fte")
     assert fc.target is None and fc.p_meet_target is None
     assert any("not comparable with single-quarter figures" in n for n in fc.notes)
+
+
+def test_off_track_forecasts_go_on_from_the_figure_shown(store_root: Path) -> None:
+    """2023/24 Q2 prints the alcohol completions (42.4%) with no date: a forecast from the last
+    dated figure (47.9% in 2022/23 Q1) would sit beside 42.4 as if it followed it."""
+    from kpi_lib.periods import fiscal_to_period
+    from kpi_lib.report.quarterly import build
+
+    q = build("2023/24 Q2", 0.05, 4, None)
+    off = q.off_track.set_index("kpi_id")
+    alcohol = "substance-misuse-alcohol-successful-completions"
+    assert pd.isna(off.loc[alcohol, "forecast_at_horizon"]) and alcohol not in q.forecasts
+    assert len(q.forecasts) >= 5
+    for kpi_id, fc in q.forecasts.items():
+        assert fc.mean.index[0] - 1 == fiscal_to_period(
+            str(q.rag.set_index("kpi_id").loc[kpi_id, "period"])
+        )

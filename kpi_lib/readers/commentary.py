@@ -25,8 +25,10 @@ from kpi_lib.values import collapse
 
 _PREFIX = r"(?:(?:ongoing|short[\s-]*term|medium[\s-]*term|long[\s-]*term|further|next|key)\s+)?"
 _CORE = r"(?:issues?|causes?|actions?)"
+_SUFFIX = r"(?:\s+(?:in\s+progress|(?:being\s+)?taken|planned|proposed|under\s*way|to\s+date))?"
 LABEL_RE = re.compile(
-    rf"^(?P<label>{_PREFIX}{_CORE}(?:\s*(?:/|&|and)\s*{_CORE})?)\s*(?P<colon>:)?\s*(?P<rest>.*)$",
+    rf"^(?P<label>{_PREFIX}{_CORE}(?:\s*(?:/|&|and)\s*{_CORE})?{_SUFFIX})\s*(?P<colon>:)?\s*"
+    rf"(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
@@ -304,6 +306,14 @@ def _parse_region(
 
 
 _PLAIN_HEADING = re.compile(r"^[A-Z][^\t]{2,150}$")
+# a heading may end in a short aside: "... maths at KS2 (year 6)"
+_ASIDE_END = re.compile(r"\([^()]{1,30}\)$")
+# a topic of three words or more and its first label on one line: "Average attainment 8 score
+# at KS4 (years 10 and 11) Issue:" ("General issues:" is a label's wording, not a topic)
+_TOPIC_LABEL = re.compile(
+    rf"^(?P<before>[A-Z][^\t.:;\s]*(?:\s+[^\t.:;\s]+){{2,24}}?)\s+"
+    rf"(?P<label>(?i:{_PREFIX}{_CORE}))\s*:$"
+)
 
 
 def _plain_headings(items: list[tuple[int, _Line]], lines: list[str]) -> list[tuple[int, _Line]]:
@@ -314,12 +324,17 @@ def _plain_headings(items: list[tuple[int, _Line]], lines: list[str]) -> list[tu
     for n, (k, c) in enumerate(items):
         before_blank = n == 0 or items[n - 1][1].kind == "blank"
         raw = lines[k]
-        if (
-            c.kind == "text"
-            and before_blank
-            and raw[:1] not in (" ", "\t", "-", "*", "\u2022")
+        alone = c.kind == "text" and before_blank and raw[:1] not in (" ", "\t", "-", "*", "\u2022")
+        text = c.text.rstrip()
+        topic = _TOPIC_LABEL.match(text) if alone else None
+        if topic:
+            label = _Line("label", level=BOLD_LEVEL, label=topic["label"], before=topic["before"])
+            out[n] = (k, label)
+        elif (
+            alone
             and _PLAIN_HEADING.match(c.text)
-            and not c.text.rstrip().endswith((".", ":", ";", ",", ")"))
+            and not text.endswith((".", ":", ";", ","))
+            and (not text.endswith(")") or _ASIDE_END.search(text))
             and _next_kind(items, n) == "label"
         ):
             out[n] = (k, _Line("heading", c.text, BOLD_LEVEL, plain=True))
@@ -404,11 +419,17 @@ class _Blocks:
         if cur is None or (not cur.label and gap and not _continues(cur.text)):
             lead = lead_phrase(text)
             named = [] if lead else opening_names(text, self.everything)
+            if not lead and not named and _heading_like(text):
+                # a short line on its own names the one metric it shares most words with
+                best = match_metrics(text, self.everything)
+                named = best if len(best) == 1 and strong_match(text, best) else []
             if cur is None or lead or named:
                 if lead:
                     metrics = self._lead_metrics(lead) or (cur.metrics if cur else self.topic[1])
                 else:
                     metrics = named or self.topic[1]
+                if named and _heading_like(text):  # a line naming a KPI heads what follows
+                    self.topic = (text, named)
                 self._open("commentary", "", lead or self.topic[0], metrics, k + 1)
         self._add(text)
 
@@ -433,6 +454,13 @@ def _next_kind(items: list[tuple[int, _Line]], n: int) -> str:
         if c.kind != "blank":
             return c.kind
     return "end"
+
+
+def _heading_like(text: str) -> bool:
+    """A short line without closing punctuation: "Good level of development achieved at early
+    years foundation stage" standing above its note and actions."""
+    t = text.strip()
+    return len(t.split()) <= 15 and not t.endswith((".", ":", ";", ",", "!", "?"))
 
 
 def _continues(text: str) -> bool:

@@ -184,7 +184,7 @@ def commentary(d: DeepDive) -> Html:
     parts = []
     for rp, grp in d.commentary.groupby("report_period", sort=True):
         items = "".join(
-            f"<li><strong>{esc(pr.text(r['kind']).capitalize())}:</strong> "
+            f"<li><strong>{esc(pr.comment_kind(r['kind']))}:</strong> "
             f"{esc(pr.text(r['text']))}</li>"
             for _, r in grp.iterrows()
         )

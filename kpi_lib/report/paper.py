@@ -389,14 +389,21 @@ def disagreements(q: Quarterly, c: Context) -> Html:
     return section("Where the recomputed RAG differs from the reported one", intro, t)
 
 
+def _as_compared(x: object) -> str:
+    """A table figure with the decimals it needs (6.1, 827, 93.45), not a fixed two."""
+    if pr.is_missing(x):
+        return ""
+    return pr.number(x, min(pr.decimals_of(f"{float(x):g}"), 2))
+
+
 def claims(q: Quarterly) -> Html:
     wrong = q.claims[q.claims["status"] == "contradicted"]
     unchecked = int((q.claims["status"] == "not checkable").sum())
     cols = [
         pr.col("sentence", "Claim in the commentary", wide=True),
-        pr.col("claimed_value", "Figure quoted", lambda x: pr.number(x, 2), numeric=True),
+        pr.col("claim_text", "Figure quoted", numeric=True),  # as the commentary prints it
         pr.col("compared_with", "Compared with"),
-        pr.col("compared_value", "Figure in the tables", lambda x: pr.number(x, 2), numeric=True),
+        pr.col("compared_value", "Figure in the tables", _as_compared, numeric=True),
         pr.col("reason", "Why it does not check out", wide=True),
     ]
     note = (
@@ -417,7 +424,7 @@ def commentary(q: Quarterly) -> Html:
     parts: list[object] = []
     for kpi_id, grp in q.commentary.groupby("kpi_id", sort=False):
         items = "".join(
-            f"<li><strong>{esc(pr.text(r['kind']).capitalize())}:</strong> "
+            f"<li><strong>{esc(pr.comment_kind(r['kind']))}:</strong> "
             f"{esc(pr.text(r['text']))}</li>"
             for _, r in grp.iterrows()
         )

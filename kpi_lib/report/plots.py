@@ -119,7 +119,7 @@ def _target_runs(ax: Axes, h: pd.DataFrame) -> None:
     """The printed target as a dashed level over each run of points that share it, a little
     either side of the run's ends: never carried across a gap or onto points it does not
     apply to (an annual target beside one quarter's figures)."""
-    pad = pd.Timedelta(days=25)
+    pad = pd.Timedelta(days=45)
     run: list[tuple[pd.Timestamp, float]] = []
 
     def draw() -> None:

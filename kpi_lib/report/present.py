@@ -121,6 +121,15 @@ def text(x: object) -> str:
     return " ".join(read_as_latin(str(x)).replace("\\n", "\n").split())
 
 
+COMMENT_KINDS = {"issues_causes": "Issues and causes"}
+
+
+def comment_kind(kind: object) -> str:
+    """A commentary block's kind as a label: "issues" -> "Issues"."""
+    k = text(kind)
+    return COMMENT_KINDS.get(k, k.replace("_", " ").capitalize())
+
+
 def flag(x: object) -> str:
     """True/False columns read as Yes/blank."""
     if is_missing(x):
@@ -258,13 +267,20 @@ def value_col(
 
 
 def printed_decimals(rows: pd.DataFrame) -> dict[str, int]:
-    """Per KPI, the decimals the council printed in its latest report (from value_text)."""
+    """Per KPI, the decimals the council printed in its latest report (from value_text); none
+    where every figure of the KPI is whole, as a table formatted to "827.0" or "116.00" prints
+    counts: zeros that say nothing about precision."""
     if rows.empty or "value_text" not in rows:
         return {}
     d = rows.assign(_d=rows["value_text"].map(decimals_of))
     if "report_period" in d:
         d = d.sort_values("report_period", kind="stable")
-    return {str(k): int(v) for k, v in d.groupby("kpi_id")["_d"].last().items()}
+    values = pd.to_numeric(d["value"] if "value" in d else pd.Series(dtype=float), errors="coerce")
+    whole = values.reindex(d.index).map(lambda v: pd.notna(v) and v % 1 == 0)
+    all_whole = whole.groupby(d["kpi_id"]).all()
+    return {
+        str(k): 0 if all_whole[k] else int(v) for k, v in d.groupby("kpi_id")["_d"].last().items()
+    }
 
 
 def header(name: str) -> str:

@@ -13,7 +13,7 @@ from kpi_lib.analysis.forecast import ForecastResult
 from kpi_lib.analysis.kpi import Kpi
 from kpi_lib.analysis.rag import rag_summary, rag_table
 from kpi_lib.analysis.trends import trend_table
-from kpi_lib.periods import parse_report_period
+from kpi_lib.periods import fiscal_to_period, parse_report_period
 from kpi_lib.store.headlines import MEASURES, NO_TABLES, explain, one_line
 from kpi_lib.store.snapshot import Store
 
@@ -110,6 +110,8 @@ def build(
     for _, r in flagged.iterrows():
         kpi = Kpi(data, r["kpi_id"])
         fc = kpi.forecast_or_none(forecast_horizon)
+        if fc is not None and fc.mean.index[0] - 1 != fiscal_to_period(str(r["period"])):
+            fc = None  # the forecast would go on from an older figure than the one shown
         off.append(
             (
                 r["kpi_id"],
