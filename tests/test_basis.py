@@ -146,6 +146,9 @@ def test_forecast_input_is_on_one_basis(store_root: Path) -> None:
     # Boost jobs: 2019/20's running totals de-cumulate to each quarter's own jobs
     boost = Kpi(data, "boost-jobs-created").quarterly()
     assert list(boost.round(2))[:3] == [19.94, 97.06, 47.44]
+    # a share of the year so far is a level, not a running total: never de-cumulated
+    uptake = Kpi(data, "health-checks-uptake-year-to-date").quarterly()
+    assert uptake.attrs["basis"] == "year to date" and list(uptake) == [38.3, 37.2, 38.5]
     # volunteers: the years to date de-cumulate exactly (all of 2019/20's quarters printed)
     volunteers = Kpi(data, "library-volunteers").quarterly()
     assert volunteers.attrs["basis"] == "quarter"

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -172,6 +173,8 @@ UNIT_RANGES = {
     "rate per 100k": (0.0, None),
     "days per FTE": (0.0, None),
     "days": (0.0, None),
+    "ratio": (0.0, None),
+    "index": (0.0, None),
 }
 
 
@@ -186,11 +189,14 @@ def test_every_stored_kpi_forecast_is_inside_its_natural_range(store_root: Path)
         checked += 1
         entry = store.entry(kpi_id)
         lower, upper = UNIT_RANGES.get(entry.unit if entry else kpi.unit, (None, None))
-        seen = kpi.quarterly().dropna()
-        if upper is not None and seen.max() > upper:
+        printed = pd.to_numeric(kpi.current["value"], errors="coerce").dropna()
+        if upper is not None and printed.max() > upper:
             upper = None  # a share above 100 (take-up of 101%) is not capped
-        if lower is not None and seen.min() < lower:
+        if lower is not None and printed.min() < lower:
             lower = upper = None  # not a share or a count after all (a variance)
+        # the bounds come from what was printed, never from a derived figure (a year-to-date
+        # share de-cumulated into -1.1% once dropped the 0% bound of health-check uptake)
+        assert kpi.natural_range == (lower, upper), kpi_id
         bounded += lower is not None
         assert _inside(result, lower, upper), (kpi_id, lower, upper, result.frame())
         if result.insufficient_history:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi_lib.analysis.bounds import natural_range
+from kpi_lib.analysis.bounds import range_seen
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
 from kpi_lib.analysis.forecast import ForecastResult, forecast
 from kpi_lib.analysis.rag import comparable_target, judge_rows
@@ -73,9 +73,11 @@ class Kpi:
     @property
     def natural_range(self) -> tuple[float | None, float | None]:
         """(lower, upper) its unit allows, the catalogue's unit first (a share 0-100, a count
-        or rate at least 0); forecasts are kept inside it."""
+        or rate at least 0), less any bound its printed figures have crossed (a budget
+        variance below 0); forecasts are kept inside it."""
         entry = self.store.entry(self.kpi_id)
-        return natural_range(entry.unit if entry is not None else self.unit)
+        values = pd.to_numeric(self.current["value"], errors="coerce").to_numpy(dtype=float)
+        return range_seen(entry.unit if entry is not None else self.unit, values)
 
     @property
     def polarity(self) -> str:

@@ -550,6 +550,8 @@ def is_level(row: pd.Series) -> bool:
     rather than a total that grows through the year? From the store's basis where it has one,
     else the unit and the metric's name ("days per FTE" adds up; "average (days)" does not)."""
     basis = _basis(row).lower()
+    if _value_unit(row) == "%":
+        return True  # a share, also of the year so far (38.3% of checks offered)
     if any(w in basis for w in ("cumul", "year to date", "ytd")):
         return False  # a total so far this year: pro-rated, not compared as it stands
     if basis == "snapshot":

@@ -266,12 +266,13 @@ def movers(q: Quarterly, c: Context) -> Html:
         pr.col("latest_period", "Latest period", pr.quarter, nowrap=True),
         pr.value_col("latest", "Latest value", c.units, c.decimals),
         pr.Col("Change", pr.change, numeric=True),
-        pr.col("direction", "Better or worse"),
+        pr.Col("Trend", _trend_word),
         pr.col("reason", "What the trend test says", pr.reason, wide=True),
     ]
     intro = (
         "The largest relative changes since the previous comparable figure. "
-        "“Better or worse” allows for whether a higher value is good."
+        "The trend allows for whether a higher value is good; it is “no clear trend” when the "
+        "change is within the noise of the figures so far."
     )
     return section("Biggest movers", intro, pr.table(q.movers, cols, empty="No KPI moved."))
 
@@ -387,6 +388,15 @@ def disagreements(q: Quarterly, c: Context) -> Html:
     intro = "KPIs where the status recomputed from the printed target differs from the printed one."
     t = pr.table(q.disagreements, cols, empty="Every checkable status agrees.")
     return section("Where the recomputed RAG differs from the reported one", intro, t)
+
+
+def _trend_word(row: pd.Series) -> str:
+    """improving / worsening; "stable" said as the test found it ("little change", or "no
+    clear trend" beside a 7-point move that is within the noise of the figures so far)."""
+    d = pr.text(row.get("direction"))
+    if d != "stable":
+        return d
+    return "little change" if pr.text(row.get("reason")).startswith("little") else "no clear trend"
 
 
 def _as_compared(x: object) -> str:

@@ -175,8 +175,9 @@ def _quarter_values(df: pd.DataFrame) -> pd.DataFrame:
     the previous quarter's of the same financial year (Q1 is its own total); a report that
     prints each quarter's own figure with the running total beside it ("841,582 Cumulative
     2,638,886") gives it directly. Null where it cannot be derived: rolling 12-month figures,
-    a missing previous quarter, a yearly period. The previous quarter's total is the one known
-    when the row was published, so a later revision never changes an earlier report's figure."""
+    a missing previous quarter, a yearly period, a share or rate (not a sum). The previous
+    quarter's total is the one known when the row was published, so a later revision never
+    changes an earlier report's figure."""
     df = df.copy()
     df["value_quarter"] = df["value"].where(df["_accumulation"] == "point")
     df["_own_quarter"] = False
@@ -206,8 +207,8 @@ def _quarter_values(df: pd.DataFrame) -> pd.DataFrame:
         when = row["_report_start"] or date.min
         published.setdefault((row["kpi_id"], row["period"]), []).append((when, running[idx]))
     for idx, row in cum.iterrows():
-        if row["period_type"] != "fy_quarter":
-            continue
+        if row["period_type"] != "fy_quarter" or _is_share(row.get("unit")):
+            continue  # a share of the year so far (38.3% of checks offered) is no running total
         if (row["kpi_id"], row["source_file"]) in own_style:
             df.at[idx, "value_quarter"] = row["value"]
             df.at[idx, "_own_quarter"] = True
@@ -225,6 +226,12 @@ def _quarter_values(df: pd.DataFrame) -> pd.DataFrame:
         if before is not None and not pd.isna(before) and not pd.isna(running[idx]):
             df.at[idx, "value_quarter"] = running[idx] - before
     return df
+
+
+def _is_share(unit: object) -> bool:
+    """A percentage, rate, ratio or index: a year-to-date one is a level, not a sum."""
+    u = "" if unit is None or pd.isna(unit) else str(unit).strip().lower()
+    return u == "%" or u.startswith(("rate", "ratio", "index"))
 
 
 def _number(text: str) -> float | None:
