@@ -42,10 +42,10 @@ def test_printed_precision_comes_from_the_latest_value_text() -> None:
     # a count printed "827.0" or "116.00" by a table's format: whole figures, no decimals
     rows = pd.DataFrame(
         {
-            "kpi_id": ["count", "count", "share", "share"],
-            "report_period": ["2022/23 Q2", "2023/24 Q2", "2022/23 Q2", "2023/24 Q2"],
-            "value_text": ["790", "827.0", "60", "60.50"],
-            "value": [790.0, 827.0, 60.0, 60.5],
+            "kpi_id": ["count", "count", "count", "share", "share"],
+            "report_period": ["2019/20 Q3", "2022/23 Q2", "2023/24 Q2", "2022/23 Q2", "2023/24 Q2"],
+            "value_text": ["from July 2019", "790", "827.0", "60", "60.50"],
+            "value": [None, 790.0, 827.0, 60.0, 60.5],
         }
     )
     assert pr.printed_decimals(rows) == {"count": 0, "share": 2}

@@ -275,12 +275,12 @@ def printed_decimals(rows: pd.DataFrame) -> dict[str, int]:
     d = rows.assign(_d=rows["value_text"].map(decimals_of))
     if "report_period" in d:
         d = d.sort_values("report_period", kind="stable")
-    values = pd.to_numeric(d["value"] if "value" in d else pd.Series(dtype=float), errors="coerce")
-    whole = values.reindex(d.index).map(lambda v: pd.notna(v) and v % 1 == 0)
-    all_whole = whole.groupby(d["kpi_id"]).all()
-    return {
-        str(k): 0 if all_whole[k] else int(v) for k, v in d.groupby("kpi_id")["_d"].last().items()
-    }
+    printed = d.groupby("kpi_id")["_d"].last()
+    if "value" not in d:
+        return {str(k): int(v) for k, v in printed.items()}
+    values = pd.to_numeric(d["value"], errors="coerce").dropna()
+    whole = (values % 1 == 0).groupby(d.loc[values.index, "kpi_id"]).all()
+    return {str(k): 0 if whole.get(k, False) else int(v) for k, v in printed.items()}
 
 
 def header(name: str) -> str:
