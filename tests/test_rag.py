@@ -638,3 +638,47 @@ def test_kpi_rag_no_prorate_leaves_year_to_date_totals_unjudged(
     off = bhs("--no-prorate")
     assert pd.isna(off["computed_rag"]) or off["computed_rag"] == ""
     assert "a total so far this year, and pro-rating is off" in off["reason"]
+
+
+@pytest.mark.parametrize(
+    ("value_text", "status", "reason"),
+    [
+        # the running total printed beside the quarter's own count is what meets the target
+        ("841,582 Cumulative 2,638,886", "Red", "2,638,886 so far this year (the quarter's own"),
+        ("89,015 Cumulative: 247,517", "Green", "247,517 so far this year"),
+        # the quarter's own count alone says nothing of a year's total
+        ("841,582", "", "one quarter's total, not comparable with a year's"),
+    ],
+)
+def test_a_quarters_own_count_of_a_cumulative_kpi(
+    value_text: str, status: str, reason: str
+) -> None:
+    """2019/20 Q3 prints each quarter's library visits with the year's running total beside
+    it; 841,582 against the year's 4,000,000 is not a 79% miss."""
+    from kpi_lib.store.observations import running_total
+
+    own = float(value_text.split()[0].replace(",", ""))
+    target = "4,000,000" if own > 100_000 else "293,908"
+    obs = _obs(
+        [
+            {"report_period": "2019/20 Q3", "period": "2019/20 Q3", "value": own,
+             "value_text": value_text, "basis": "quarter", "target_text": target,
+             "metric_name": "Number of visits (annual cumulative indicator)"},
+        ]
+    )  # fmt: skip
+    row = rag_table(obs).iloc[0]
+    assert (row["computed_rag"], reason in row["reason"]) == (status, True), row["reason"]
+    if running_total(value_text) is not None:
+        assert "pro-rated to Q3 (3/4)" in row["reason"]
+
+
+def test_kpi_rag_2019_judges_library_visits_on_the_running_total(
+    store_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kpi_lib.cli import main
+
+    assert main(["rag", "--period", "2019/20 Q3", "--format", "json"]) == 0
+    out, _ = capsys.readouterr()
+    by_id = pd.read_json(io.StringIO(out), orient="records").set_index("kpi_id")
+    visits = by_id.loc["library-visits"]
+    assert "2,638,886 below target 3,000,000 by 12.0%" in visits["reason"]

@@ -32,6 +32,7 @@ from kpi_lib.analysis.targets import (
 )
 from kpi_lib.analysis.trends import accumulation_of
 from kpi_lib.periods import grain_of, grain_of_row, period_key, quarter_of
+from kpi_lib.store.observations import running_total
 
 STATUSES = ("Green", "Amber", "Red")
 
@@ -208,6 +209,7 @@ def evaluate(
     prorate: bool = True,
     level: bool = False,
     band: AmberBand | None = None,
+    annual_total: bool = False,
 ) -> Evaluation:
     """RAG status of `value` against `rule`.
 
@@ -218,7 +220,9 @@ def evaluate(
     is comparable with an annual target at Q4 and pro-rated before (unless `prorate` is off);
     `level` marks a share, rate, average or index, comparable with an annual target as it
     stands. `band` is the council's amber band (kpi_lib.analysis.bands); without one the
-    amber band is `tolerance`. The reason says which conversion was made."""
+    amber band is `tolerance`. `annual_total` marks a KPI whose target is a year's total
+    although this value is not a running total (a quarter's own count). The reason says which
+    conversion was made."""
     check_tolerance(tolerance)
     band = band or tolerance_band(tolerance)
     pol = norm_polarity(polarity) if polarity is not None else rule.polarity
@@ -233,7 +237,9 @@ def evaluate(
         return Evaluation("", f"unit mismatch: target in {rule.unit}, value in {value_unit}")
 
     g = grain or (grain_of(period) if period else "")
-    rule, blocked, scale, note = _in_scope(rule, g, period, cumulative, prorate, level)
+    rule, blocked, scale, note = _in_scope(
+        rule, g, period, cumulative, prorate, level, annual_total
+    )
     if blocked:
         return Evaluation("", blocked)
 
@@ -244,11 +250,18 @@ def evaluate(
 
 
 def _in_scope(
-    rule: TargetRule, g: str, period: str | None, cumulative: bool, prorate: bool, level: bool
+    rule: TargetRule,
+    g: str,
+    period: str | None,
+    cumulative: bool,
+    prorate: bool,
+    level: bool,
+    annual_total: bool = False,
 ) -> tuple[TargetRule, str, float, str]:
     """(rule, why not comparable or "", target scale, note): whether a value of grain `g` can
     be set against the target's span, and how (as it stands, or pro-rated)."""
-    if cumulative and not rule.period_scope and rule.unit != "%" and rule.kind != "trend":
+    sums = cumulative or annual_total
+    if sums and not rule.period_scope and rule.unit != "%" and rule.kind != "trend":
         # an annual cumulative indicator's target figure is the year's total (a trend rule has
         # no figure: it compares like for like, see _vs_trend)
         rule = replace(rule, period_scope="annual", accumulates=True)
@@ -271,13 +284,20 @@ def comparable_target(row: pd.Series, basis: str | None = None) -> float | None:
         return None
     cumulative, level = _cumulative(row), is_level(row)
     period = row["period"] or None
-    _, blocked, scale, _ = _in_scope(rule, _grain(row), period, cumulative, True, level)
+    total = _annual_total(row)
+    _, blocked, scale, _ = _in_scope(rule, _grain(row), period, cumulative, True, level, total)
     return None if blocked or rule.threshold is None else rule.threshold * scale
 
 
 def _grain(row: pd.Series) -> str:
     """The span a row's value covers: a rolling 12 months filed under its quarter is a year's."""
     return "year" if _basis(row) == "rolling 12 months" else grain_of_row(row)
+
+
+def _annual_total(row: pd.Series) -> bool:
+    """A quarter's own figure of a KPI that adds up over the year (its target is the year's)."""
+    accumulation = accumulation_of(row.get("metric_name"), row.get("accumulation", ""))
+    return accumulation == "cumulative" and _basis(row).lower() == "quarter"
 
 
 def _cumulative(row: pd.Series) -> bool:
@@ -512,6 +532,11 @@ def _judge(
     pol = norm_polarity(row["polarity"])
     rule = parse_target(row.get("target_text", ""), pol)
     rule = with_benchmark(rule, benchmarks, str(row["kpi_id"]), row["period"])
+    own, total = row["value"], running_total(row.get("value_text"))
+    if total is not None and _annual_total(row):
+        # the quarter's own count printed with the year's running total: judge the total
+        row = row.copy()
+        row["value"], row["basis"] = total, "year to date"
     ev = evaluate(
         rule,
         None if pd.isna(row["value"]) else float(row["value"]),
@@ -525,7 +550,13 @@ def _judge(
         prorate=prorate,
         level=is_level(row),
         band=band,
+        annual_total=_annual_total(row),
     )
+    if ev.status and row["value"] != own:
+        so_far, alone = f"{float(row['value']):,.0f}", f"{float(own):,.0f}"
+        ev = replace(
+            ev, reason=f"{so_far} so far this year (the quarter's own {alone}): {ev.reason}"
+        )
     if ev.status and rule.kind == "benchmark" and rule.notes:
         ev = replace(ev, reason=f"{ev.reason}; {rule.notes[-1]}")
     return rule, ev

@@ -228,6 +228,13 @@ def _quarter_values(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def running_total(value_text: object) -> float | None:
+    """The year's running total printed beside a quarter's own figure ("841,582 Cumulative
+    2,638,886" -> 2638886), else None."""
+    m = _CUMULATIVE_CELL.search(str(value_text or ""))
+    return None if m is None else _number(m["n"])
+
+
 def _is_share(unit: object) -> bool:
     """A percentage, rate, ratio or index: a year-to-date one is a level, not a sum."""
     u = "" if unit is None or pd.isna(unit) else str(unit).strip().lower()
