@@ -22,6 +22,7 @@ import pandas as pd
 from kpi_lib.analysis.bands import AmberBand, Point, band_for, pct, tolerance_band
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, check_tolerance
 from kpi_lib.analysis.printed_benchmarks import printed_benchmarks
+from kpi_lib.analysis.printed_year_figures import year_figure
 from kpi_lib.analysis.targets import (
     TargetRule,
     fmt_number,
@@ -294,6 +295,32 @@ def _grain(row: pd.Series) -> str:
     return "year" if _basis(row) == "rolling 12 months" else grain_of_row(row)
 
 
+_NOT_A_YEAR = "total, not comparable with a year's"
+
+
+def _by_year_figure(
+    row: pd.Series,
+    rule: TargetRule,
+    ev: Evaluation,
+    commentary: pd.DataFrame,
+    tolerance: float,
+    band: AmberBand | None,
+) -> Evaluation:
+    """`ev` (not comparable) again, with the commentary's rolling-year figure if it has one."""
+    found = year_figure(commentary, row["report_period"], str(row["kpi_id"]), _value_unit(row))
+    if found is None:
+        return ev
+    again = evaluate(rule, found.value, None, tolerance, period=row["period"] or None,
+                     grain="year", value_unit=_value_unit(row), band=band)  # fmt: skip
+    if not again.status:
+        return ev
+    where = (
+        f"the rolling 12 months the commentary gives ({fmt_number(found.value)}, "
+        f"in the block from line {found.source_line})"
+    )
+    return replace(again, reason=f"{ev.reason}; judged on {where}: {again.reason}")
+
+
 def _annual_total(row: pd.Series) -> bool:
     """A quarter's own figure of a KPI that adds up over the year (its target is the year's)."""
     accumulation = accumulation_of(row.get("metric_name"), row.get("accumulation", ""))
@@ -329,7 +356,7 @@ def _scope_check(
         if scope == "annual" and cumulative:
             why += ": a total so far this year, and pro-rating is off"
         elif scope == "annual" and not level:
-            why += f": one {g}'s total, not comparable with a year's"
+            why += f": one {g}'s {_NOT_A_YEAR}"
         return why, 1.0, ""
     if g == "year":
         if scope == "multi-year" and rule.kind != "trajectory":
@@ -470,7 +497,7 @@ def judge_rows(
     out = []
     for _, row in rows.iterrows():
         band = band_for(points, row["report_period"], str(row["kpi_id"]), row["period"], tolerance)
-        rule, ev = _judge(row, pool, tolerance, benchmarks, prorate, band)
+        rule, ev = _judge(row, pool, tolerance, benchmarks, prorate, band, commentary)
         reported = str(row.get("rag", "") or "")
         computed = ev.status
         if reported and computed:
@@ -527,8 +554,11 @@ def _judge(
     benchmarks: pd.DataFrame | None,
     prorate: bool,
     band: AmberBand | None,
+    commentary: pd.DataFrame | None = None,
 ) -> tuple[TargetRule, Evaluation]:
-    """One prepared row against its printed target, in `band` (the tolerance when None)."""
+    """One prepared row against its printed target, in `band` (the tolerance when None). A
+    quarter's total that cannot meet a year's target is judged by the rolling-year figure its
+    commentary prints, where it prints one (kpi_lib.analysis.printed_year_figures)."""
     pol = norm_polarity(row["polarity"])
     rule = parse_target(row.get("target_text", ""), pol)
     rule = with_benchmark(rule, benchmarks, str(row["kpi_id"]), row["period"])
@@ -552,6 +582,8 @@ def _judge(
         band=band,
         annual_total=_annual_total(row),
     )
+    if not ev.status and ev.reason.endswith(_NOT_A_YEAR) and commentary is not None:
+        ev = _by_year_figure(row, rule, ev, commentary, tolerance, band)
     if ev.status and row["value"] != own:
         so_far, alone = f"{float(row['value']):,.0f}", f"{float(own):,.0f}"
         ev = replace(

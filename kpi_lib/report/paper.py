@@ -189,6 +189,7 @@ HEADLINE_COLS = [
     pr.col("amber", "Amber (slightly below)", lambda x: pr.number(x, 0), numeric=True),
     pr.col("red", "Red (significantly below)", lambda x: pr.number(x, 0), numeric=True),
     pr.col("pct_green", "Share green", pr.percent, numeric=True),
+    pr.col("note", "Note", wide=True),
 ]
 HEADLINE_NAMES = {
     "printed in the report": "as printed in the report",
@@ -200,7 +201,8 @@ HEADLINE_NAMES = {
 
 
 def executive_summary(q: Quarterly) -> Html:
-    head = q.headline[pd.to_numeric(q.headline["rated"], errors="coerce").fillna(0) > 0]
+    rated = pd.to_numeric(q.headline["rated"], errors="coerce").fillna(0) > 0
+    head = q.headline[rated | (q.headline["note"].fillna("") != "")]
     head = head.assign(source=head["source"].map(lambda s: HEADLINE_NAMES.get(s, s)))
     t = pr.table(head, HEADLINE_COLS, caption="The headline: printed and recomputed side by side")
     return section("Executive summary", summary_words(q), t)
