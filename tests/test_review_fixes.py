@@ -373,3 +373,35 @@ def test_off_track_forecasts_go_on_from_the_figure_shown(store_root: Path) -> No
         assert fc.mean.index[0] - 1 == fiscal_to_period(
             str(q.rag.set_index("kpi_id").loc[kpi_id, "period"])
         )
+
+
+def test_deep_dive_gives_no_forecast_that_stops_before_the_latest_figure(
+    store_root: Path,
+) -> None:
+    """Library visits: the quarters' own counts end in 2019/20 Q3, the latest figure is a
+    2022/23 year to date; a forecast of 2019/20 Q4 onwards would answer nothing asked now."""
+    from kpi_lib.report.deep_dive import build
+
+    d = build("library-visits")
+    assert d.forecast is None
+    assert d.forecast_note.startswith("No forecast: the quarterly series ends in 2019/20 Q3")
+    assert "2022/23 Q2, year to date" in d.forecast_note
+    # a series that reaches the latest figure keeps its forecast
+    assert build("care-home-admissions-65-plus").forecast is not None
+
+
+def test_a_year_to_date_line_starts_again_each_april() -> None:
+    from kpi_lib.report.plots import kpi_history
+
+    h = pd.DataFrame(
+        {
+            "period_end": pd.to_datetime(["2021-09-30", "2021-12-31", "2022-03-31", "2022-06-30"]),
+            "basis": "year to date",
+            "value": [500.0, 900.0, 1500.0, 300.0],
+            "rag": "",
+        }
+    )
+    y = kpi_history(h).axes[0].lines[0].get_ydata()
+    assert [v for v in y if v == v] == [500.0, 900.0, 1500.0, 300.0]
+    nan_at = [i for i, v in enumerate(y) if v != v]
+    assert nan_at == [3]  # between March 2022 (2021/22) and June 2022 (2022/23) only

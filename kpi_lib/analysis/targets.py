@@ -112,7 +112,9 @@ class TargetRule:
 def fmt_number(x: float | None) -> str:
     if x is None:
         return "?"
-    return f"{x:g}" if abs(x) < 1e6 else f"{x:,.0f}"
+    if abs(x) >= 10_000 and float(x).is_integer() or abs(x) >= 1e6:
+        return f"{x:,.0f}"  # 571,743 beside 1,000,000, never 5.71743e+05
+    return f"{x:g}"
 
 
 def _band_text(b: Band) -> str:

@@ -28,6 +28,7 @@ class DeepDive:
     forecast: ForecastResult | None
     quarterly: pd.Series  # the quarterly series the forecast was fitted to
     commentary: pd.DataFrame
+    forecast_note: str = ""  # why there is no forecast, when there is none
 
     def forecast_table(self) -> pd.DataFrame:
         """The forecast with financial-year labels, one row per future quarter."""
@@ -64,19 +65,35 @@ def build(
         ]
     ].reset_index(drop=True)
     com = kpi.commentary()
+    history = kpi.history()
+    quarterly = kpi.quarterly().dropna()
+    fc, note = kpi.forecast_or_none(forecast_horizon), ""
+    if fc is None:
+        note = "No quarterly series to forecast."
+    elif len(quarterly) and history["period_end"].notna().any():
+        ends = quarterly.index[-1].end_time.normalize()
+        latest = history.loc[history["period_end"].idxmax()]
+        if latest["period_end"] > ends:
+            fc = None
+            last = period_to_fiscal(quarterly.index[-1])
+            note = (
+                f"No forecast: the quarterly series ends in {last}, before the latest figure "
+                f"({latest['period']}, {latest['basis']}), which does not continue it."
+            )
     return DeepDive(
         kpi_id=kpi_id,
         title=kpi.title,
         unit=kpi.unit,
         polarity=kpi.polarity,
         sources=sources,
-        history=kpi.history(),
+        history=history,
         targets=kpi.targets(),
         rag_history=kpi.rag_history(amber_tolerance),
         trend=pd.DataFrame([vars(kpi.trend())]),
-        forecast=kpi.forecast_or_none(forecast_horizon),
-        quarterly=kpi.quarterly().dropna(),
+        forecast=fc,
+        quarterly=quarterly,
         commentary=com[["report_period", "kind", "text", "source_file", "source_line"]].reset_index(
             drop=True
         ),
+        forecast_note=note,
     )

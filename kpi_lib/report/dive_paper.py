@@ -23,8 +23,9 @@ POLARITY_WORDS = {"High": "a higher value is better", "Low": "a lower value is b
 
 
 def _decimals(d: DeepDive) -> int:
-    texts = d.sources.sort_values("report_period", kind="stable")["value_text"]
-    return pr.decimals_of(texts.iloc[-1]) if len(texts) else 1
+    """As the council printed the latest figure; none where every figure is whole."""
+    rows = d.sources.assign(kpi_id=d.kpi_id)
+    return pr.printed_decimals(rows).get(d.kpi_id, 1) if len(rows) else 1
 
 
 def title_block(d: DeepDive) -> Html:
@@ -138,7 +139,7 @@ def trend(d: DeepDive) -> Html:
 def forecast(d: DeepDive, output_dir: str) -> Html:
     fc = d.forecast
     if fc is None:
-        return section("Forecast", "No quarterly series to forecast.")
+        return section("Forecast", d.forecast_note or "No quarterly series to forecast.")
     dec = _decimals(d)
     table = d.forecast_table()
     num = lambda x: pr.number(x, dec, d.unit)  # noqa: E731

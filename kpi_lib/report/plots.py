@@ -99,6 +99,8 @@ def _basis_lines(ax: Axes, h: pd.DataFrame) -> None:
     for basis in dict.fromkeys(bases):
         part = h[bases == basis]
         x, y = _with_gaps(part["period_end"], part["value"])
+        if basis == "year to date":  # a running total starts again each April: no line across
+            x, y = _break_at_years(x, y)
         if basis == latest:
             ax.plot(x, y, color=LINE, lw=1.2, zorder=1)
         else:
@@ -135,6 +137,22 @@ def _target_runs(ax: Axes, h: pd.DataFrame) -> None:
         if pd.notna(t):
             run.append((x, float(t)))
     draw()
+
+
+def _break_at_years(xs: list, ys: list) -> tuple[list, list]:
+    """A break (NaN) between points of different financial years."""
+    out_x: list = []
+    out_y: list = []
+    prev = None
+    for x, y in zip(xs, ys, strict=True):
+        fy = None if pd.isna(x) or pd.isna(y) else (x.year if x.month >= 4 else x.year - 1)
+        if prev is not None and fy is not None and fy != prev:
+            out_x.append(out_x[-1] + (x - out_x[-1]) / 2)
+            out_y.append(float("nan"))
+        out_x.append(x)
+        out_y.append(y)
+        prev = fy if fy is not None else prev
+    return out_x, out_y
 
 
 def _tick(v: float, _pos: object) -> str:
