@@ -47,14 +47,8 @@ def natural_range(unit: str | None) -> tuple[float | None, float | None]:
 def range_seen(unit: str | None, values: np.ndarray) -> tuple[float | None, float | None]:
     """The unit's range as the printed figures allow it (the rule choose_scale applies): a
     bound a figure has crossed is not the KPI's (a variance of -3.39%, take-up of 101%)."""
-    lower, upper = natural_range(unit)
-    y = np.asarray(values, dtype=float)
-    y = y[np.isfinite(y)]
-    if lower is not None and len(y) and y.min() < lower:
-        return None, None
-    if upper is not None and len(y) and y.max() > upper:
-        upper = None
-    return lower, upper
+    scale = choose_scale(np.asarray(values, dtype=float), *natural_range(unit), [])
+    return scale.lower, scale.upper
 
 
 @dataclass(frozen=True)

@@ -76,11 +76,18 @@ def rag_by_section(obs: pd.DataFrame) -> Figure:
 GAP_DAYS = 200  # points further apart than this are not joined: a missing year shows as a gap
 
 
-def _with_gaps(x: pd.Series, y: pd.Series) -> tuple[list, list]:
-    """The line's points with a break (NaN) wherever consecutive points are far apart."""
+def _fy(x: pd.Timestamp) -> int:
+    """The financial year (by its first calendar year) a date falls in."""
+    return x.year if x.month >= 4 else x.year - 1
+
+
+def _with_gaps(x: pd.Series, y: pd.Series, by_year: bool = False) -> tuple[list, list]:
+    """The line's points with a break (NaN) wherever consecutive points are far apart, and,
+    `by_year`, between financial years (a running total starts again each April)."""
     xs, ys, prev = [], [], None
     for xi, yi in zip(x, y, strict=True):
-        if prev is not None and pd.notna(xi) and (xi - prev).days > GAP_DAYS:
+        apart = prev is not None and pd.notna(xi)
+        if apart and ((xi - prev).days > GAP_DAYS or (by_year and _fy(xi) != _fy(prev))):
             xs.append(prev + (xi - prev) / 2)
             ys.append(float("nan"))
         xs.append(xi)
@@ -98,9 +105,7 @@ def _basis_lines(ax: Axes, h: pd.DataFrame) -> None:
     several = bases.nunique() > 1
     for basis in dict.fromkeys(bases):
         part = h[bases == basis]
-        x, y = _with_gaps(part["period_end"], part["value"])
-        if basis == "year to date":  # a running total starts again each April: no line across
-            x, y = _break_at_years(x, y)
+        x, y = _with_gaps(part["period_end"], part["value"], by_year=basis == "year to date")
         if basis == latest:
             ax.plot(x, y, color=LINE, lw=1.2, zorder=1)
         else:
@@ -137,22 +142,6 @@ def _target_runs(ax: Axes, h: pd.DataFrame) -> None:
         if pd.notna(t):
             run.append((x, float(t)))
     draw()
-
-
-def _break_at_years(xs: list, ys: list) -> tuple[list, list]:
-    """A break (NaN) between points of different financial years."""
-    out_x: list = []
-    out_y: list = []
-    prev = None
-    for x, y in zip(xs, ys, strict=True):
-        fy = None if pd.isna(x) or pd.isna(y) else (x.year if x.month >= 4 else x.year - 1)
-        if prev is not None and fy is not None and fy != prev:
-            out_x.append(out_x[-1] + (x - out_x[-1]) / 2)
-            out_y.append(float("nan"))
-        out_x.append(x)
-        out_y.append(y)
-        prev = fy if fy is not None else prev
-    return out_x, out_y
 
 
 def _tick(v: float, _pos: object) -> str:
