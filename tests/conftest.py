@@ -93,3 +93,37 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
         manifest = root / "outputs" / "2022-23_Q2" / "manifest.json"
         render(audit(manifest), manifest)
     return root
+
+
+def statement_check_kpis() -> list[str]:
+    """The KPIs whose deep dives the statement checks read (tests/fixtures/statements)."""
+    import csv
+    import re
+
+    ids: set[str] = set()
+    for path in sorted((FIXTURES / "statements").glob("checks*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                ids |= set(re.findall(r"kpi/([a-z0-9-]+)/", row["table"] + " " + row["check"]))
+    return sorted(ids)
+
+
+@pytest.fixture(scope="session")
+def every_quarter(published: Path) -> tuple[Path, object]:
+    """The session's published project with every other bundled quarter run through `kpi
+    batch` (plus a quarter that does not exist, which must fail alone) and the deep dives the
+    statement checks read. Returns the project and the batch's table."""
+    from kpi_lib.report.batch import batch
+    from kpi_lib.report.params import DeepDiveParams
+    from kpi_lib.report.runs import run_deep_dive
+    from kpi_lib.store.snapshot import Store
+
+    with pytest.MonkeyPatch.context() as mp:
+        _use(mp, published)
+        done = {"2022/23 Q2", "2024/25 Q2"}
+        bundled = sorted(set(Store.load().reports["report_period"]) - done)
+        table = batch(periods=[*bundled, "2030/31 Q1"], workers=2, progress=False)
+        for kpi_id in statement_check_kpis():
+            if kpi_id != DEEP_KPI:
+                run_deep_dive(DeepDiveParams(kpi_id))
+    return published, table

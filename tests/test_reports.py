@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 from conftest import DEEP_KPI, FIXTURES
@@ -228,17 +229,19 @@ def test_unknown_parameter_and_period_rejected_in_one_line(
     assert not (project / "outputs" / "never").exists()
 
 
-def test_batch_runs_periods_in_parallel_and_reports_each(project: Path) -> None:
+def test_batch_runs_periods_in_parallel_and_reports_each(
+    project: Path, every_quarter: tuple[Path, pd.DataFrame]
+) -> None:
     """Every bundled quarter the session has not published yet (2019/20 Q3, 2021/22 Q4,
-    2023/24 Q2, ...) goes through the real notebooks, so a quarter whose data breaks the report
-    fails here; an unknown quarter fails alone without stopping the others."""
-    from kpi_lib.report.batch import batch
+    2023/24 Q2, ...) goes through the real notebooks (the `every_quarter` fixture runs `kpi
+    batch`), so a quarter whose data breaks the report fails here; an unknown quarter fails
+    alone without stopping the others."""
     from kpi_lib.store.snapshot import Store
 
     published = {"2022/23 Q2", "2024/25 Q2"}
     bundled = sorted(set(Store.load().reports["report_period"]) - published)
     assert {"2019/20 Q3", "2021/22 Q4", "2023/24 Q2"} <= set(bundled)
-    table = batch(periods=[*bundled, "2030/31 Q1"], workers=2, progress=False)
+    table = every_quarter[1]
     status = dict(zip(table["key"], table["status"], strict=True))
     assert status == {**{p: "ok" for p in bundled}, "2030/31 Q1": "failed"}
     for period in bundled:

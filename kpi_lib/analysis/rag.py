@@ -729,6 +729,7 @@ def rag_summary(table: pd.DataFrame) -> RagSummary:
         "reported_rag",
         "computed_rag",
         "reason",
+        "period",
     ]
     headline = pd.DataFrame(
         [

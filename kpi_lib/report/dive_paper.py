@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kpi_lib.report import present as pr
+from kpi_lib.report import statements as stm
 from kpi_lib.report.build_cache import cached
 from kpi_lib.report.deep_dive import DeepDive, build
 from kpi_lib.report.outputs import show_figure
@@ -20,6 +21,21 @@ def build_cached(kpi_id: str, forecast_horizon: int) -> DeepDive:
 
 
 POLARITY_WORDS = {"High": "a higher value is better", "Low": "a lower value is better"}
+
+
+def statements(d: DeepDive) -> pd.DataFrame:
+    """Every derived statement of this page with its evidence (report.statements)."""
+    return stm.build_dive(d, _decimals(d))
+
+
+def _said(st: pd.DataFrame, family: str) -> pd.Series | None:
+    got = stm.shown(st, family)
+    got = got[got["key"] == family]
+    return None if got.empty else got.iloc[0]
+
+
+def _p(row: pd.Series) -> Html:
+    return Html(f'<p data-statement="{esc(row["statement_id"])}">{esc(row["text"])}</p>')
 
 
 def _decimals(d: DeepDive) -> int:
@@ -108,37 +124,35 @@ def targets(d: DeepDive) -> Html:
     return section("Targets over time", pr.table(d.targets, cols))
 
 
-def rag(d: DeepDive) -> Html:
+def rag(d: DeepDive, st: pd.DataFrame) -> Html:
     cols = [
         pr.col("period", "Period", pr.quarter, nowrap=True),
         pr.col("reported_rag", "Reported RAG"),
         pr.col("computed_rag", "Recomputed RAG"),
         pr.col("reason", "Why", wide=True),
     ]
-    return section("RAG history: reported and recomputed", pr.table(d.rag_history, cols))
+    said = stm.ids(st, "status")
+    rows = d.rag_history.assign(
+        statement_id=[said.get((d.kpi_id, str(p)), "") for p in d.rag_history["period"]]
+    )
+    # a recomputed status without its evidence is not shown
+    rows["computed_rag"] = rows["computed_rag"].where(rows["statement_id"] != "", "")
+    rows["reason"] = rows["reason"].where(rows["statement_id"] != "", "")
+    t = pr.table(rows, cols, ids="statement_id")
+    return section("RAG history: reported and recomputed", t)
 
 
-def trend(d: DeepDive) -> Html:
-    t = d.trend.iloc[0]
-    dec = _decimals(d)
-    if pr.is_missing(t.get("latest")):
-        return section("Trend", pr.reason(t.get("reason")) or "No trend: too few points.")
-    words = f"Latest {pr.number(t['latest'], dec, d.unit)} ({pr.quarter(t['latest_period'])})"
-    if not pr.is_missing(t.get("previous")):
-        words += (
-            f", previously {pr.number(t['previous'], dec, d.unit)} "
-            f"({pr.quarter(t['previous_period'])}), a change of "
-            f"{pr.change(t)}"
-        )
-    words += f". Trend: {pr.reason(t['reason'])}"
-    if pr.text(t.get("direction")):
-        words += f" ({pr.text(t['direction'])})"
-    return section("Trend", words + ".")
+def trend(d: DeepDive, st: pd.DataFrame) -> Html:
+    said = _said(st, "trend")
+    if said is None:
+        return section("Trend", "No trend: too few comparable points.")
+    return section("Trend", _p(said))
 
 
-def forecast(d: DeepDive, output_dir: str) -> Html:
+def forecast(d: DeepDive, output_dir: str, st: pd.DataFrame) -> Html:
     fc = d.forecast
-    if fc is None:
+    said = _said(st, "forecast")
+    if fc is None or said is None:
         return section("Forecast", d.forecast_note or "No quarterly series to forecast.")
     dec = _decimals(d)
     table = d.forecast_table()
@@ -150,12 +164,6 @@ def forecast(d: DeepDive, output_dir: str) -> Html:
         pr.Col("95% range", lambda r: f"{num(r['lower95'])} to {num(r['upper95'])}", numeric=True),
     ]
     model = fc.model + (" (short history: wide ranges)" if fc.insufficient_history else "")
-    words = f"Model: {model}."
-    if fc.p_meet_target is not None and fc.target is not None:
-        words += (
-            f" Chance of meeting the target of {num(fc.target)} by the end of the horizon: "
-            f"{pr.probability(fc.p_meet_target)}."
-        )
     fig = forecast_fan(d.quarterly, fc, title=d.title, unit=d.unit)
     last = table.iloc[-1]
     alt = (
@@ -166,7 +174,7 @@ def forecast(d: DeepDive, output_dir: str) -> Html:
     )
     bt = fc.backtest
     parts: list[object] = [
-        words,
+        _p(said),
         pr.table(table, cols),
         show_figure(fig, "forecast", output_dir, alt),
     ]
@@ -179,14 +187,15 @@ def forecast(d: DeepDive, output_dir: str) -> Html:
     return section("Forecast", *parts)
 
 
-def commentary(d: DeepDive) -> Html:
-    if d.commentary.empty:
+def commentary(d: DeepDive, st: pd.DataFrame) -> Html:
+    blocks = stm.shown(st, "commentary")
+    if blocks.empty:
         return section("Commentary over time", "No commentary recorded.")
     parts = []
-    for rp, grp in d.commentary.groupby("report_period", sort=True):
+    for rp, grp in blocks.groupby("periods", sort=True):
         items = "".join(
-            f"<li><strong>{esc(pr.comment_kind(r['kind']))}:</strong> "
-            f"{esc(pr.text(r['text']))}</li>"
+            f'<li data-statement="{esc(r["statement_id"])}"><strong>{esc(r["verdict"])}:</strong> '
+            f"{esc(r['text'])}</li>"
             for _, r in grp.iterrows()
         )
         parts.append(section(f"Report {rp}", Html(f"<ul>{items}</ul>"), level=3))

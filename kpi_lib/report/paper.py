@@ -16,6 +16,7 @@ from datetime import date
 import pandas as pd
 
 from kpi_lib.report import present as pr
+from kpi_lib.report import statements as stm
 from kpi_lib.report.build_cache import cached
 from kpi_lib.report.outputs import show_figure
 from kpi_lib.report.plots import MIN_POINTS, off_track_panels, rag_by_section
@@ -152,34 +153,17 @@ def _count(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
 
 
-def summary_words(q: Quarterly) -> str:
-    """The headline in a sentence: the printed one when the report printed it, else the one
-    counted from its tables; then the one recomputed from the targets."""
-    head = q.headline.set_index("source")
-    src = "printed in the report" if "printed in the report" in head.index else "reported"
-    if src not in head.index or pr.is_missing(head.at[src, "rated"]) or not head.at[src, "rated"]:
-        return f"No rated KPIs are recorded for {q.period}."
-    rated, green, amber, red = (
-        int(head.at[src, k] or 0) for k in ("rated", "green", "amber", "red")
-    )
-    words = (
-        f"{green} of {rated} rated KPIs met or exceeded their target "
-        f"({100 * green / rated:.0f}%); {amber} {'was' if amber == 1 else 'were'} slightly "
-        f"below (amber) and {red} significantly below (red)"
-    )
-    reds = list(dict.fromkeys(q.rag.loc[q.rag["reported_rag"] == "Red", "metric_name"]))
-    if reds:
-        more = f"; and {len(reds) - 5} more, listed below" if len(reds) > 5 else ""
-        words += ": " + "; ".join(reds[:5]) + more
-    words += "."
-    c_rated_cell = head.at["recomputed", "rated"] if "recomputed" in head.index else None
-    if not pr.is_missing(c_rated_cell) and int(c_rated_cell):
-        c_rated, c_green = int(head.at["recomputed", "rated"]), int(head.at["recomputed", "green"])
-        words += (
-            f" Recomputed from the printed targets, {c_green} of the {c_rated} KPIs whose "
-            f"target can be checked met it ({100 * c_green / c_rated:.0f}%)."
-        )
-    return words
+def said(row: pd.Series | None, tag: str = "span") -> str:
+    """A statement's sentence as HTML, marked with its id (every derived sentence on the page
+    is one row of statements.csv)."""
+    if row is None:
+        return ""
+    return f'<{tag} data-statement="{esc(row["statement_id"])}">{esc(row["text"])}</{tag}>'
+
+
+def statements(q: Quarterly, data: Store, c: Context) -> pd.DataFrame:
+    """Every derived statement of this paper with its evidence (report.statements)."""
+    return stm.build(q, data, c.units, c.decimals)
 
 
 HEADLINE_COLS = [
@@ -200,12 +184,16 @@ HEADLINE_NAMES = {
 }
 
 
-def executive_summary(q: Quarterly) -> Html:
+def executive_summary(q: Quarterly, st: pd.DataFrame) -> Html:
     rated = pd.to_numeric(q.headline["rated"], errors="coerce").fillna(0) > 0
     head = q.headline[rated | (q.headline["note"].fillna("") != "")]
     head = head.assign(source=head["source"].map(lambda s: HEADLINE_NAMES.get(s, s)))
     t = pr.table(head, HEADLINE_COLS, caption="The headline: printed and recomputed side by side")
-    return section("Executive summary", summary_words(q), t)
+    words = " ".join(
+        said(stm.one(st, "headline", k))
+        for k in ("share_green", "printed_red", "recomputed_share_green")
+    ).strip()
+    return section("Executive summary", Html(f"<p>{words}</p>") if words else None, t)
 
 
 # --- by corporate priority -------------------------------------------------------------------
@@ -221,7 +209,7 @@ def _kpi_cols(c: Context) -> list[pr.Col]:
     ]
 
 
-def by_priority(q: Quarterly, c: Context, output_dir: str) -> Html:
+def by_priority(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Html:
     """One table per corporate priority (the report's own sections, in its order)."""
     if q.rows.empty:
         return Html("")
@@ -230,6 +218,12 @@ def by_priority(q: Quarterly, c: Context, output_dir: str) -> Html:
     judged = judged.drop_duplicates(["kpi_id", "period", "metric_name"])
     merged = rows.merge(judged, on=["kpi_id", "period", "metric_name"], how="left")
     merged["reported_rag"] = merged["reported_rag"].fillna(merged["rag"])
+    status = stm.ids(st, "status")
+    merged["statement_id"] = [
+        status.get((k, f"{p}|{m}"), "")
+        for k, p, m in zip(merged["kpi_id"], merged["period"], merged["metric_name"], strict=True)
+    ]
+    merged["computed_rag"] = merged["computed_rag"].where(merged["statement_id"] != "", "")
     fig = rag_by_section(q.rows)
     counts = merged.assign(s=merged["reported_rag"].fillna("").replace("", "Unrated"))
     by = counts.groupby("section", sort=False)["s"].value_counts().unstack(fill_value=0)
@@ -242,7 +236,8 @@ def by_priority(q: Quarterly, c: Context, output_dir: str) -> Html:
         _legend(),
     ]
     for sec, grp in merged.groupby("section", sort=False):
-        parts.append(section(str(sec) or "Other", pr.table(grp, _kpi_cols(c)), level=3))
+        t = pr.table(grp, _kpi_cols(c), ids="statement_id")
+        parts.append(section(str(sec) or "Other", t, level=3))
     return section("Performance by corporate priority", *parts)
 
 
@@ -260,7 +255,7 @@ def _legend() -> Html:
 
 
 # --- movers ----------------------------------------------------------------------------------
-def movers(q: Quarterly, c: Context) -> Html:
+def movers(q: Quarterly, c: Context, st: pd.DataFrame) -> Html:
     cols = [
         pr.col("metric_name", "KPI", wide=True),
         pr.col("previous_period", "Previous period", pr.quarter, nowrap=True),
@@ -268,7 +263,7 @@ def movers(q: Quarterly, c: Context) -> Html:
         pr.col("latest_period", "Latest period", pr.quarter, nowrap=True),
         pr.value_col("latest", "Latest value", c.units, c.decimals),
         pr.Col("Change", pr.change, numeric=True),
-        pr.Col("Trend", _trend_word),
+        pr.col("verdict", "Trend"),
         pr.col("reason", "What the trend test says", pr.reason, wide=True),
     ]
     intro = (
@@ -276,11 +271,26 @@ def movers(q: Quarterly, c: Context) -> Html:
         "The trend allows for whether a higher value is good; it is “no clear trend” when the "
         "change is within the noise of the figures so far."
     )
-    return section("Biggest movers", intro, pr.table(q.movers, cols, empty="No KPI moved."))
+    said_ids = stm.ids(st, "mover")
+    rows = q.movers.assign(
+        statement_id=[
+            said_ids.get((k, f"{a}>{b}"), "")
+            for k, a, b in zip(
+                q.movers["kpi_id"],
+                q.movers["previous_period"],
+                q.movers["latest_period"],
+                strict=True,
+            )
+        ]
+    )
+    rows = rows[rows["statement_id"] != ""]
+    rows = rows.merge(st[["statement_id", "verdict"]], on="statement_id", how="left")
+    t = pr.table(rows, cols, empty="No KPI moved.", ids="statement_id")
+    return section("Biggest movers", intro, t)
 
 
 # --- off track -------------------------------------------------------------------------------
-def off_track(q: Quarterly, c: Context, output_dir: str) -> Html:
+def off_track(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Html:
     cols = [
         pr.col("metric_name", "KPI", wide=True),
         pr.value_col("value", "Value", c.units, c.decimals),
@@ -297,7 +307,25 @@ def off_track(q: Quarterly, c: Context, output_dir: str) -> Html:
         "than eight quarterly points get a simple forecast marked “short history”, with wide "
         "ranges."
     )
-    t = pr.table(q.off_track, cols, empty="No KPI is red or amber this quarter.")
+    listed = {k for k, _ in stm.ids(st, "off_track")}
+    forecasted = {k for k, _ in stm.ids(st, "forecast")}
+    rows = q.off_track[q.off_track["kpi_id"].isin(listed)].copy()
+    no_fc = ~rows["kpi_id"].isin(forecasted)
+    for col in ("forecast_at_horizon", "lower80", "upper80", "p_meet_target"):
+        rows[col] = rows[col].astype(object).where(~no_fc, None)
+    rows["insufficient_history"] = rows["insufficient_history"].astype(object).where(~no_fc, None)
+    off_ids = stm.ids(st, "off_track")
+    rows["statement_id"] = [
+        next((sid for (k2, _), sid in off_ids.items() if k2 == k), "") for k in rows["kpi_id"]
+    ]
+    none = stm.one(st, "off_track", "none")
+    t = (
+        None
+        if rows.empty and none is None  # statuses not captured: nothing is said either way
+        else pr.table(
+            rows, cols, empty="" if none is None else str(none["text"]), ids="statement_id"
+        )
+    )
     return section(
         "Off-track KPIs: forecasts and the chance of meeting target",
         intro,
@@ -378,7 +406,7 @@ def _panel_alt(p: dict, c: Context) -> str:
 
 
 # --- disagreements, claims, commentary -------------------------------------------------------
-def disagreements(q: Quarterly, c: Context) -> Html:
+def disagreements(q: Quarterly, c: Context, st: pd.DataFrame) -> Html:
     cols = [
         pr.col("metric_name", "KPI", wide=True),
         pr.value_col("value", "Value", c.units, c.decimals),
@@ -388,17 +416,21 @@ def disagreements(q: Quarterly, c: Context) -> Html:
         pr.col("reason", "Why", wide=True),
     ]
     intro = "KPIs where the status recomputed from the printed target differs from the printed one."
-    t = pr.table(q.disagreements, cols, empty="Every checkable status agrees.")
+    status = stm.ids(st, "status")
+    rows = q.disagreements.assign(
+        statement_id=[
+            status.get((k, f"{p}|{m}"), "")
+            for k, p, m in zip(
+                q.disagreements["kpi_id"],
+                q.disagreements["period"],
+                q.disagreements["metric_name"],
+                strict=True,
+            )
+        ]
+    )
+    rows = rows[rows["statement_id"] != ""]
+    t = pr.table(rows, cols, empty="Every checkable status agrees.", ids="statement_id")
     return section("Where the recomputed RAG differs from the reported one", intro, t)
-
-
-def _trend_word(row: pd.Series) -> str:
-    """improving / worsening; "stable" said as the test found it ("little change", or "no
-    clear trend" beside a 7-point move that is within the noise of the figures so far)."""
-    d = pr.text(row.get("direction"))
-    if d != "stable":
-        return d
-    return "little change" if pr.text(row.get("reason")).startswith("little") else "no clear trend"
 
 
 def _as_compared(x: object) -> str:
@@ -408,9 +440,7 @@ def _as_compared(x: object) -> str:
     return pr.number(x, min(pr.decimals_of(f"{float(x):g}"), 2))
 
 
-def claims(q: Quarterly) -> Html:
-    wrong = q.claims[q.claims["status"] == "contradicted"]
-    unchecked = int((q.claims["status"] == "not checkable").sum())
+def claims(q: Quarterly, st: pd.DataFrame) -> Html:
     cols = [
         pr.col("sentence", "Claim in the commentary", wide=True),
         pr.col("claim_text", "Figure quoted", numeric=True),  # as the commentary prints it
@@ -418,26 +448,37 @@ def claims(q: Quarterly) -> Html:
         pr.col("compared_value", "Figure in the tables", _as_compared, numeric=True),
         pr.col("reason", "Why it does not check out", wide=True),
     ]
-    note = (
-        f"{_count(unchecked, 'further quoted figure')} could not be paired with any figure in the "
-        "tables (benchmarks, counts and figures from other sources) and "
-        f"{'is' if unchecked == 1 else 'are'} not listed."
-        if unchecked
-        else None
+    said_ids = stm.ids(st, "claim")
+    rows = q.claims.assign(
+        statement_id=[
+            said_ids.get((k, f"{ln}|{t}"), "")
+            for k, ln, t in zip(
+                q.claims["kpi_id"], q.claims["source_line"], q.claims["claim_text"], strict=True
+            )
+        ]
     )
-    t = pr.table(wrong, cols, empty="Every figure we could check agrees with the tables.")
-    return section("Claims in the commentary that do not check out", t, note)
+    rows = rows[rows["statement_id"] != ""]
+    note = stm.one(st, "claim", "summary")
+    t = pr.table(
+        rows, cols, empty="Every figure we could check agrees with the tables.", ids="statement_id"
+    )
+    return section(
+        "Claims in the commentary that do not check out",
+        t,
+        Html(said(note, "p")) if note is not None else None,
+    )
 
 
-def commentary(q: Quarterly) -> Html:
-    if q.commentary.empty:
+def commentary(q: Quarterly, st: pd.DataFrame) -> Html:
+    blocks = stm.shown(st, "commentary")
+    if blocks.empty:
         return section("Commentary on the off-track KPIs", "No commentary on these KPIs.")
     names = dict(zip(q.off_track["kpi_id"], q.off_track["metric_name"], strict=True))
     parts: list[object] = []
-    for kpi_id, grp in q.commentary.groupby("kpi_id", sort=False):
+    for kpi_id, grp in blocks.groupby("kpi_id", sort=False):
         items = "".join(
-            f"<li><strong>{esc(pr.comment_kind(r['kind']))}:</strong> "
-            f"{esc(pr.text(r['text']))}</li>"
+            f'<li data-statement="{esc(r["statement_id"])}"><strong>{esc(r["verdict"])}:</strong> '
+            f"{esc(r['text'])}</li>"
             for _, r in grp.iterrows()
         )
         parts.append(section(names.get(kpi_id, kpi_id), Html(f"<ul>{items}</ul>"), level=3))
@@ -447,42 +488,16 @@ def commentary(q: Quarterly) -> Html:
 # --- headline-only quarters ------------------------------------------------------------------
 def headline_history(q: Quarterly, data: Store) -> Html:
     """For a quarter that printed only its headline: the headline over the reports so far."""
-    rows = []
-    for label in sorted(data.reports["report_period"].unique()):
-        s = data.summary(label).set_index("measure")
-        rep = s["reported"] if "reported" in s else pd.Series(dtype=float)
-        com = s["computed"] if "computed" in s else pd.Series(dtype=float)
-        src = rep if rep.notna().any() else com
-        rows.append(
-            {
-                "report_period": label,
-                "basis": "printed" if rep.notna().any() else "counted from the tables",
-                **{k: src.get(k) for k in ("rated", "green", "amber", "red", "pct_green")},
-            }
-        )
-    df = pd.DataFrame(rows)
-    df = df[pd.to_numeric(df["rated"], errors="coerce").fillna(0) > 0]
+    said_row, df = stm.headline_history_statement(data.as_of(q.period))
     cols = [
         pr.col("report_period", "Report", nowrap=True),
         pr.col("basis", "Headline"),
-        *HEADLINE_COLS[1:],
+        *HEADLINE_COLS[1:-1],
     ]
     words = None
-    if len(df) >= 2 and df["pct_green"].notna().sum() >= 2:
-        last, prev = df.iloc[-1], df.iloc[-2]
-        change = float(last["pct_green"]) - float(prev["pct_green"])
-        words = (
-            f"The share of rated KPIs meeting target was {float(last['pct_green']):.1f}% in "
-            f"{last['report_period']}, {abs(change):.1f} points "
-            f"{'higher' if change >= 0 else 'lower'} than in {prev['report_period']} "
-            f"({float(prev['pct_green']):.1f}%)."
-        )
-        if last["basis"] != prev["basis"]:  # say so where the two are not counted alike
-            words += (
-                f" The {last['report_period']} figure is {last['basis']}, the "
-                f"{prev['report_period']} one {prev['basis']}, so the two are not counted "
-                "the same way."
-            )
+    if said_row.shown:
+        sid = stm.statement_id(said_row)
+        words = Html(f'<p data-statement="{esc(sid)}">{esc(said_row.text)}</p>')
     return section("What the earlier reports say", words, pr.table(df, cols))
 
 

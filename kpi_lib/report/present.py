@@ -164,6 +164,15 @@ def reason(x: object) -> str:
     return plain + rest
 
 
+def trend_word(row: dict | pd.Series) -> str:
+    """improving / worsening; "stable" said as the test found it ("little change", or "no
+    clear trend" beside a move that is within the noise of the figures so far)."""
+    d = text(row.get("direction"))
+    if d != "stable":
+        return d
+    return "little change" if text(row.get("reason")).startswith("little") else "no clear trend"
+
+
 # --- tables ----------------------------------------------------------------------------------
 Formatter = Callable[[pd.Series], str]
 
@@ -196,6 +205,8 @@ class Table:
     empty: str = "Nothing to show."
     nowrap: tuple[str, ...] = ()
     path: tuple[str, ...] = ()
+    # the statement (report.statements) each row words, written as data-statement on its <tr>
+    row_ids: tuple[str, ...] = ()
 
     def _repr_html_(self) -> str:
         if self.frame.empty:
@@ -207,8 +218,10 @@ class Table:
         for c in self.frame.columns:
             out.append(f'<th scope="col"{self._cls(c)}>{html.escape(str(c))}</th>')
         out.append("</tr></thead><tbody>")
-        for _, row in self.frame.iterrows():
-            out.append("<tr>")
+        ids = self.row_ids or ("",) * len(self.frame)
+        for (_, row), sid in zip(self.frame.iterrows(), ids, strict=True):
+            attr = f' data-statement="{html.escape(sid, quote=True)}"' if sid else ""
+            out.append(f"<tr{attr}>")
             for c in self.frame.columns:
                 v = str(row[c])
                 inner = _rag_badge(v) if c in _RAG_HEADERS else html.escape(v)
@@ -238,8 +251,13 @@ def _rag_badge(v: str) -> str:
 
 
 def table(
-    df: pd.DataFrame, cols: Iterable[Col], caption: str = "", empty: str = "Nothing to show."
+    df: pd.DataFrame,
+    cols: Iterable[Col],
+    caption: str = "",
+    empty: str = "Nothing to show.",
+    ids: str = "",
 ) -> Table:
+    """`ids`: the column holding each row's statement id (see report.statements)."""
     cols = list(cols)
     rows = [[c.cell(r) for c in cols] for _, r in df.iterrows()]
     frame = pd.DataFrame(rows, columns=[c.header for c in cols])
@@ -251,6 +269,7 @@ def table(
         empty,
         tuple(c.header for c in cols if c.nowrap),
         tuple(c.header for c in cols if c.path),
+        tuple(str(x) if not is_missing(x) else "" for x in df[ids]) if ids else (),
     )
 
 

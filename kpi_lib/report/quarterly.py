@@ -139,7 +139,9 @@ def build(
 
     com = data.commentary
     com = com[(com["report_period"] == label) & com["kpi_id"].isin(set(flagged["kpi_id"]))]
-    com = com.sort_values(["source_line", "kpi_id"])[["kpi_id", "heading", "kind", "text"]]
+    com = com.sort_values(["source_line", "kpi_id"])[
+        ["kpi_id", "heading", "kind", "text", "source_file", "source_line"]
+    ]
 
     units = dict(zip(rows["kpi_id"], rows["unit"].fillna(""), strict=True))
     return Quarterly(
