@@ -16,6 +16,7 @@ from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError, KpiError
 from kpi_lib.periods import detect_report_period
 from kpi_lib.readers.commentary import extract_comments, narrative_comments, pdf_comments
+from kpi_lib.readers.directors import directors_comments
 from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
 from kpi_lib.readers.headline import extract_headline
 from kpi_lib.readers.pdf import read_pdf_text
@@ -70,6 +71,8 @@ def parse_file(path: Path, data: bytes) -> FileResult:
     else:
         prose_rows = [r for r in rows if r["reader"] == "narrative"]
         found = extract_comments(lines, table_rows) + narrative_comments(lines, prose_rows)
+    if not pdf:  # a PDF's lines are numbered per page: its directors' pages are not read yet
+        found += directors_comments(lines)
     found.sort(key=lambda c: (c.source_page or 0, c.source_line))
     comments = [asdict(c) for c in found]
     return FileResult(

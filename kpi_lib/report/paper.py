@@ -501,6 +501,36 @@ def headline_history(q: Quarterly, data: Store) -> Html:
     return section("What the earlier reports say", words, pr.table(df, cols))
 
 
+STANCES = {
+    "below": "Below target or a challenge, in the directors' words",
+    "on track": "On or above target, in the directors' words",
+}
+
+
+def directors(q: Quarterly, st: pd.DataFrame) -> Html | None:
+    """What the executive directors say is below or on target, each sentence quoted with the
+    KPI it names and that KPI's last known figure (a quarter that printed only its headline
+    says this nowhere else)."""
+    said_rows = stm.shown(st, "directors")
+    if said_rows.empty:
+        return None
+    intro = (
+        "Sentences of the directors' summaries that say in so many words that something is "
+        "below or above target; where a sentence names a KPI, its last published figure follows."
+    )
+    parts: list[object] = [intro]
+    for stance, title in STANCES.items():
+        grp = said_rows[said_rows["verdict"] == stance].drop_duplicates("text")
+        if grp.empty:
+            continue
+        items = "".join(
+            f'<li data-statement="{esc(r["statement_id"])}">{esc(r["text"])}</li>'
+            for _, r in grp.iterrows()
+        )
+        parts.append(section(title, Html(f"<ul>{items}</ul>"), level=3))
+    return section("What the executive directors say", *parts)
+
+
 def provenance(frame: pd.DataFrame | str) -> Html:
     if isinstance(frame, str):
         return section("What this report was built from", frame)

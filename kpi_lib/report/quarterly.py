@@ -9,6 +9,7 @@ import pandas as pd
 
 from kpi_lib.analysis.claims import check_claims
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
+from kpi_lib.analysis.directors import directors_view
 from kpi_lib.analysis.forecast import ForecastResult
 from kpi_lib.analysis.kpi import Kpi
 from kpi_lib.analysis.rag import rag_summary, rag_table
@@ -68,6 +69,8 @@ class Quarterly:
     # is as known at the time, so it alone changes as later quarters are ingested)
     revised_later: pd.DataFrame = field(default_factory=pd.DataFrame)
     forecasts: dict[str, ForecastResult] = field(default_factory=dict)  # off-track, for charts
+    # the executive directors' sentences that say what is below or on target (analysis.directors)
+    directors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def build(
@@ -158,6 +161,7 @@ def build(
         units=units,
         revised_later=revised_later(full.observations, rows),
         forecasts=forecasts,
+        directors=directors_view(data.commentary, obs, data.catalog, label),
     )
 
 

@@ -31,6 +31,7 @@ class StatementError(KpiError):
 @dataclass(frozen=True)
 class Statement:
     family: str  # headline · off_track · status · mover · trend · forecast · claim · commentary
+    # · directors (an executive director's sentence on what is below or on target)
     kpi_id: str
     key: str  # which row of `table` it speaks for (a period, a metric, a line)
     table: str  # the published table whose row it words ("" for a page sentence)
@@ -56,6 +57,7 @@ REQUIRED = {
     "claim": ("figures", "rule", "sources"),
     "commentary": ("rule", "sources"),
     "trend": ("figures", "periods", "rule", "sources"),
+    "directors": ("rule", "sources"),
 }
 
 
@@ -590,6 +592,45 @@ def headline_history_statement(data: Store) -> tuple[Statement, pd.DataFrame]:
     return checked(s), df
 
 
+def directors_statements(
+    q: Quarterly, units: dict[str, str], decimals: dict[str, int]
+) -> list[Statement]:
+    """An executive director's sentence that says something is below (or on) target, quoted,
+    with the KPI it names and that KPI's last known figure and printed status beside it; the
+    figure is the latest the reports up to this quarter printed, with its period and place."""
+    out = []
+    for r in q.directors.to_dict("records"):
+        k = r["kpi_id"]
+        last = ""
+        if k and not pr.is_missing(r["last_value"]):
+            rag = f", printed {r['last_rag']}" if r["last_rag"] else ""
+            last = (
+                f" {r['metric_name']}: last figure {_num(r['last_value'], k, units, decimals)} "
+                f"({pr.quarter(r['last_period'])}{rag})."
+            )
+        out.append(
+            checked(
+                Statement(
+                    "directors",
+                    k,
+                    f"{r['source_line']}|{r['sentence'][:40]}",
+                    "directors",
+                    f"{r['director']}: “{r['sentence']}”{last}",
+                    r["stance"],
+                    f"the sentence's main clause says “{r['cue']}”"
+                    + (f"; it names the KPI {k}" if k else "; it names no catalogued KPI"),
+                    f"last {_fmt(r['last_value'])} ({r['last_period']})" if last else "",
+                    q.period + (f"; last figure {r['last_period']}" if last else ""),
+                    "",
+                    _join(
+                        where(r["source_file"], r["source_line"]), r["last_source"] if last else ""
+                    ),
+                )
+            )
+        )
+    return out
+
+
 def commentary_statements(q: Quarterly) -> list[Statement]:
     """A commentary block shown under a KPI is the council's text, placed there because it lies
     in that KPI's section of the report."""
@@ -630,6 +671,7 @@ def build(
         *claim_statements(q, obs),
         claims_summary(q),
         *commentary_statements(q),
+        *directors_statements(q, units, decimals),
     ]
     if q.rows.empty:
         statements.append(headline_history_statement(known)[0])

@@ -56,6 +56,10 @@ OPTIONAL = {"year_basis": "financial", "basis": ""}
 # basis_from: a mapping "report period": basis, for a KPI whose definition changed (sickness
 # absence printed a rolling 12 months until 2021/22, a year to date from 2022/23).
 MAPPINGS = ("basis_from",)
+# mentions: phrases by which the council's prose names the KPI ("children missing from
+# education", "opiate treatment"), matched whole-word and normalised, never fuzzily; how a
+# director's account that gives no figure is attached to the KPIs it speaks of.
+LISTS = ("mentions",)
 _CHOICES = {
     "polarity": POLARITIES,
     "unit": UNITS,
@@ -90,6 +94,7 @@ class KpiEntry:
     year_basis: str = "financial"
     basis: str = ""  # "" = read off the period and the accumulation
     basis_from: dict[str, str] = field(default_factory=dict)  # report period label -> basis
+    mentions: list[str] = field(default_factory=list)
 
     def basis_at(self, report_start: date | None) -> str:
         """The basis declared for figures printed in a report starting `report_start`: the
@@ -207,7 +212,7 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
     values: dict[str, yaml.Node] = {}
     for key_node, value_node in node.value:
         key = str(key_node.value)
-        if key not in FIELDS and key not in OPTIONAL and key not in MAPPINGS:
+        if key not in FIELDS and key not in OPTIONAL and key not in MAPPINGS and key not in LISTS:
             raise InputError(where, f"unknown field {key!r}", line=_line(key_node))
         if key in values:
             raise InputError(where, f"field {key!r} given twice", line=_line(key_node))
@@ -219,6 +224,11 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
     for key, default in OPTIONAL.items():
         fields[key] = _scalar(values[key], key, where) if key in values else default
     basis_from = _basis_from(values["basis_from"], where) if "basis_from" in values else {}
+    mentions: list[str] = []
+    if "mentions" in values:
+        if not isinstance(values["mentions"], yaml.SequenceNode):
+            raise InputError(where, "'mentions' must be a list of phrases", line=_line(node))
+        mentions = [_scalar(a, "mentions", where) for a in values["mentions"].value]
     if not _ID.fullmatch(fields["id"]) or fields["id"].startswith(NEW_PREFIX):
         raise InputError(
             where,
@@ -243,7 +253,7 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
     if not aliases:
         alias_lines = []
     lines = [_line(values["id"]), _line(values["title"]), *alias_lines]
-    return KpiEntry(aliases=aliases, basis_from=basis_from, **fields), lines
+    return KpiEntry(aliases=aliases, basis_from=basis_from, mentions=mentions, **fields), lines
 
 
 def _basis_from(node: yaml.Node, where: str) -> dict[str, str]:

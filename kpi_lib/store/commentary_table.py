@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from kpi_lib.readers.directors import KIND as DIRECTORS
 from kpi_lib.store import schemas
 from kpi_lib.store.inputs import Input
 from kpi_lib.store.parquet import sort_rows
@@ -19,6 +20,8 @@ def commentary(inputs: list[Input], resolve: Any) -> pd.DataFrame:
         assert inp.period is not None
         for c in inp.result.comments:
             ids = dict.fromkeys(resolve(m)[0] for m in c["metrics"])
+            if not ids and c["kind"] == DIRECTORS:
+                ids = {"": None}  # kept whole: the analysis finds the KPIs it names
             for kpi_id in ids:
                 recs.append(
                     {

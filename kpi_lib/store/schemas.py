@@ -18,7 +18,14 @@ POLARITY = ["High", "Low", "Other", ""]
 # Period.kind values from kpi_lib.periods ("unknown" = an as-of text nobody could parse).
 PERIOD_TYPES = ["fy_quarter", "fy_year", "academic_year", "term", "month", "range", "unknown"]
 READERS = ["table", "history", "pdf", "narrative", "text"]
-COMMENT_KINDS = ["issues", "causes", "actions", "issues_causes", "commentary"]
+COMMENT_KINDS = [
+    "issues",
+    "causes",
+    "actions",
+    "issues_causes",
+    "commentary",
+    "directors_summary",
+]
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,7 @@ REPORTS: list[Col] = [
 
 COMMENTARY: list[Col] = [
     _text("report_period", _NONEMPTY),
-    _text("kpi_id", _NONEMPTY),
+    _text("kpi_id"),  # "" for a director's account, which is about no one KPI
     _text("heading"),
     _text("kind", _isin(COMMENT_KINDS)),
     _text("label"),
