@@ -16,6 +16,8 @@ from kpi_lib.analysis.bounds import range_seen
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
 from kpi_lib.analysis.forecast import ForecastResult, forecast
 from kpi_lib.analysis.rag import comparable_target, judge_rows
+from kpi_lib.analysis.restatements import restatements, with_restatements
+from kpi_lib.analysis.seasonal import seasonal_kpis
 from kpi_lib.analysis.targets import numeric_target, parse_target
 from kpi_lib.analysis.trends import Trend, basis_of_row, trend_of_rows
 from kpi_lib.errors import UsageError
@@ -171,9 +173,17 @@ class Kpi:
         return judged[cols].reset_index(drop=True)
 
     def trend(self) -> Trend:
-        """The trend on the latest figure's basis, as the quarterly report's movers read it."""
+        """The trend on the latest figure's basis, as the quarterly report's movers read it:
+        earlier figures as the latest commentary restates them, a year apart if the
+        commentary calls the KPI seasonal."""
         pol = self.polarity
-        return trend_of_rows(self.current, pol if pol in ("High", "Low") else "High")[0]
+        com = self.store.commentary
+        obs = with_restatements(self.store.observations, restatements(com, self.store.observations))
+        mine = obs[(obs["kpi_id"] == self.kpi_id) & obs["is_current"].astype(bool)]
+        mine = mine.sort_values(["period_end", "period"], kind="stable", na_position="first")
+        seasonal = seasonal_kpis(com).get(self.kpi_id, "")
+        polarity = pol if pol in ("High", "Low") else "High"
+        return trend_of_rows(mine, polarity, seasonal=seasonal)[0]
 
     def forecast(
         self,

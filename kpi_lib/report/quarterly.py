@@ -48,6 +48,8 @@ MOVER_COLUMNS = [
     "change_pct",
     "direction",
     "reason",
+    "previous_source",
+    "comparable_because",
 ]
 
 
@@ -99,7 +101,7 @@ def build(
     printed = data.summary(label).set_index("measure")["reported"]
     headline = explained_headline(summ.headline, printed.to_dict(), rag)
 
-    movers = movers_of(trend_table(obs), ids)
+    movers = movers_of(trend_table(obs, commentary=data.commentary), ids)
 
     flagged = rag[(rag["reported_rag"].isin(["Red", "Amber"]))].copy()
     flagged["order"] = flagged["reported_rag"].map(FLAG_ORDER)
