@@ -259,10 +259,14 @@ _EARLIER_FORMS = (
         rf"(?:\s+[A-Za-z][A-Za-z-]*){{0,4}}?\s+(?:in|for|at|during)\s+(?P<when>{WHEN})"
     ),
     re.compile(
-        rf"(?i)\bcompared\s+(?:to|with)\s+(?:the\s+)?(?P<when>{WHEN})(?:\s+{_MEASURE_WORD})?"
+        rf"(?i)\b(?:compared\s+(?:to|with)|on|than)\s+(?:the\s+)?(?P<when>{WHEN})"
+        rf"(?:\s+{_MEASURE_WORD})?"
         rf"\s+(?:of|at|was)\s+\(?(?P<x>{_FIG})"
     ),
 )
+
+
+_OWN_AVERAGE = re.compile(r"(?i)\b\d+[- ]month\s+average\b")
 
 
 def _earlier(scan: _Scan) -> list[Claim]:
@@ -278,7 +282,8 @@ def _earlier(scan: _Scan) -> list[Claim]:
             if not scan.free(m.start(), m.end()) or year:
                 continue  # (a duration is no reason to skip: "(7.00 days)" is its figure)
             before, after = s[: m.start()], s[b:]
-            own = re.sub(r"(?i)\b\d+[- ]month\s+average\b", "", s[m.start() : a])  # its own
+            # "the December to February 3-month average": the KPI's own figure, no benchmark
+            own, before = (_OWN_AVERAGE.sub("", t) for t in (s[m.start() : a], before))
             if _BENCH.search(before) or _BENCH.search(own):
                 continue
             if _CHANGE_AMOUNT.match(after) or _BY_AMOUNT.search(s[:a]) or _APPROX.search(s[:a]):
