@@ -177,13 +177,26 @@ class Kpi:
         earlier figures as the latest commentary restates them, a year apart if the
         commentary calls the KPI seasonal."""
         pol = self.polarity
-        com = self.store.commentary
-        obs = with_restatements(self.store.observations, restatements(com, self.store.observations))
-        mine = obs[(obs["kpi_id"] == self.kpi_id) & obs["is_current"].astype(bool)]
+        rows = self.rows_restated()
+        mine = rows[rows["is_current"].astype(bool)]
         mine = mine.sort_values(["period_end", "period"], kind="stable", na_position="first")
-        seasonal = seasonal_kpis(com).get(self.kpi_id, "")
+        com = self.store.commentary
+        seasonal = seasonal_kpis(com[com["kpi_id"] == self.kpi_id]).get(self.kpi_id, "")
         polarity = pol if pol in ("High", "Low") else "High"
         return trend_of_rows(mine, polarity, seasonal=seasonal)[0]
+
+    def rows_restated(self) -> pd.DataFrame:
+        """Every version of every point (as `rows`) and the earlier figures the commentary
+        restates, each a row of the report that printed it (reader `prose`, the figure it
+        revises in `revision_of_value`), `is_current` set again: the latest word on each."""
+        com = self.store.commentary
+        key = ["report_period", "source_file", "source_line"]
+        blocks = com.loc[com["kpi_id"] == self.kpi_id, key].drop_duplicates()
+        com = com.merge(blocks, on=key)  # every KPI of its blocks: the anchor must be unique
+        obs = self.store.observations
+        merged = with_restatements(obs, restatements(com, obs))
+        mine = merged[merged["kpi_id"] == self.kpi_id]
+        return mine.sort_values(["period_end", "period", "report_period"], kind="stable")
 
     def forecast(
         self,

@@ -21,12 +21,15 @@ change); one is taken as a restatement of a KPI only when
 from __future__ import annotations
 
 import os
+import re
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from kpi_lib.analysis.claims import _compatible, _unit_of, same_figure
 from kpi_lib.analysis.claims_extract import Claim, extract_claims, figures_in, resolve_when
+from kpi_lib.paths import project_root
 from kpi_lib.periods import parse_period, parse_report_period, period_key
 
 NEAR = 0.15  # a restated figure differs from the one held by at most this share
@@ -124,10 +127,36 @@ def restatements(commentary: pd.DataFrame, observations: pd.DataFrame) -> pd.Dat
         for claim in extract_claims(str(text)):
             row = _restatement(claim, own, obs, str(report))
             if row is not None:
-                row.update(source_file=source_file, source_line=line, report_period=report)
+                at = _line_of(source_file, claim.quote, line)
+                row.update(source_file=source_file, source_line=at, report_period=report)
                 out.append(row)
     df = pd.DataFrame(out, columns=RESTATEMENT_COLUMNS)
     return df.drop_duplicates(["kpi_id", "period", "report_period", "value"]).reset_index(drop=True)
+
+
+def _line_of(source_file: object, quote: str, first: object) -> object:
+    """The line of a text source a quote is printed on, searched from the block's first line
+    (the block's text has lost its blank lines, so it cannot tell); the block's line when the
+    file is not a text file here (a PDF's lines are per page)."""
+    if pd.isna(first):
+        return first
+    lines = _text_lines(str(source_file))
+    words = quote.split()
+    if not lines or not words:
+        return first
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
+    start = int(first) - 1
+    text = "\n".join(lines[start : start + 200])
+    m = pattern.search(text)
+    return int(first) + text.count("\n", 0, m.start()) if m else first
+
+
+@lru_cache(maxsize=16)
+def _text_lines(source_file: str) -> tuple[str, ...]:
+    path = project_root() / source_file
+    if path.suffix.lower() not in (".txt", ".md") or not path.is_file():
+        return ()
+    return tuple(path.read_text(encoding="utf-8", errors="replace").splitlines())
 
 
 def _own_rows(obs: pd.DataFrame, report: str, kpis: set[str]) -> pd.DataFrame:
