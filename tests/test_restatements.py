@@ -9,16 +9,20 @@ a percentage, figures of another KPI)."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from kpi_lib.analysis.claims import check_claims
 from kpi_lib.analysis.claims_extract import extract_claims, resolve_when
+from kpi_lib.analysis.kpi import Kpi
 from kpi_lib.analysis.restatements import restatements, with_restatements
 from kpi_lib.analysis.seasonal import seasonal_kpis
 from kpi_lib.analysis.trends import like_with_like, trend_table
 from kpi_lib.periods import parse_period
+from kpi_lib.report import quarterly
+from kpi_lib.store.snapshot import Store
 
 FILE = "data/raw/x/report.md"
 
@@ -435,3 +439,70 @@ def test_a_three_month_average_is_compared_only_with_the_same_months() -> None:
     t = trend_table(obs.iloc[:3]).iloc[0]
     assert (t["previous"], t["latest"]) == (89.9, 94.8)
     assert "Dec-Feb with Dec-Feb" in t["comparable_because"]
+
+
+# --- the bundled quarters ---------------------------------------------------------------------
+BUNDLED = ("2019/20 Q3", "2021/22 Q4", "2022/23 Q2", "2023/24 Q2")
+
+
+@pytest.fixture(scope="module")
+def bundled(_ingested_template: Path) -> dict[str, quarterly.Quarterly]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KPI_ROOT", str(_ingested_template))
+        mp.delenv("KPI_PROCESSED", raising=False)
+        data = Store.load()
+        return {p: quarterly.build(p, snapshot=data) for p in BUNDLED}
+
+
+@pytest.mark.parametrize("period", BUNDLED)
+def test_every_mover_names_its_evidence_and_no_claim_is_a_false_contradiction(
+    bundled: dict[str, quarterly.Quarterly], period: str
+) -> None:
+    q = bundled[period]
+    assert len(q.movers) and (q.movers["previous_source"] != "").all()
+    assert q.movers["comparable_because"].str.startswith("same basis").all()
+    assert not (q.claims["status"] == "contradicted").any()
+
+
+def _previous(q: quarterly.Quarterly, kpi: str) -> float | None:
+    rows = q.movers[q.movers["kpi_id"] == kpi]
+    return None if rows.empty else float(rows["previous"].iloc[0])
+
+
+def test_bundled_movers_compare_like_with_like(
+    bundled: dict[str, quarterly.Quarterly], _ingested_template: Path
+) -> None:
+    q22, q23 = bundled["2022/23 Q2"], bundled["2023/24 Q2"]
+    # the quarter before, as the commentary gives it (no table printed 2022/23 Q1)
+    assert _previous(q22, "safeguarding-outcomes-fully-achieved") == 68.1
+    assert _previous(q22, "care-home-admissions-18-64") in (14.75, 16.9)
+    # a September figure of a KPI that dips every summer: no comparable earlier figure
+    assert _previous(q22, "young-people-eet") is None
+    assert _previous(q23, "young-people-eet") is None
+    # the previous academic year as the 2023/24 Q2 commentary restates it
+    assert _previous(q23, "ks4-attainment-8") in (47.6, None)
+    assert _previous(q23, "customer-access-calls-answered") in (89.73, 85.4)
+    # a Dec-Feb 3-month average is compared with the Dec-Feb average a year earlier
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KPI_ROOT", str(_ingested_template))
+        mp.delenv("KPI_PROCESSED", raising=False)
+        then = Store.load().as_of("2021/22 Q4")
+    trends = trend_table(then.observations, commentary=then.commentary).set_index("kpi_id")
+    assert trends.loc["young-people-eet", "previous_period"] == "2020-12 to 2021-02"
+
+
+def test_the_deep_dive_holds_the_restated_figure(_ingested_template: Path) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KPI_ROOT", str(_ingested_template))
+        mp.delenv("KPI_PROCESSED", raising=False)
+        kpi = Kpi(Store.load(), "ks2-reading-writing-maths")
+        t = kpi.trend()
+        rows = kpi.rows_restated()
+    assert (t.previous_period, t.previous) == ("AY 2021/22", 57.0)
+    assert t.previous_source == (
+        "2023-24_Q2_kpi_commentary.txt:405 (prose: the previous academic year of 57%)"
+    )
+    held = rows[rows["period"] == "AY 2021/22"].set_index("reader")
+    assert held.loc["prose", "value"] == 57.0 and held.loc["prose", "is_current"]
+    assert held.loc["prose", "revision_of_value"] == 56.0
+    assert not held.loc["table", "is_current"]

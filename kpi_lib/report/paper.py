@@ -276,7 +276,23 @@ def movers(q: Quarterly, c: Context) -> Html:
         "The trend allows for whether a higher value is good; it is “no clear trend” when the "
         "change is within the noise of the figures so far."
     )
-    return section("Biggest movers", intro, pr.table(q.movers, cols, empty="No KPI moved."))
+    table = pr.table(q.movers, cols, empty="No KPI moved.")
+    return section("Biggest movers", intro, table, _prose_previous(q.movers))
+
+
+def _prose_previous(movers: pd.DataFrame) -> str | None:
+    """Where a previous figure is the commentary's restatement rather than a table's, say so
+    and where (the table printed it differently, or not at all)."""
+    if "previous_source" not in movers.columns:
+        return None
+    prose = movers[movers["previous_source"].fillna("").str.contains(r"\(prose:", regex=True)]
+    if prose.empty:
+        return None
+    items = "; ".join(
+        f"{r['metric_name']}, {r['previous_period']}: {r['previous_source']}"
+        for _, r in prose.iterrows()
+    )
+    return f"Previous figures as the latest commentary restates them: {items}."
 
 
 # --- off track -------------------------------------------------------------------------------
@@ -426,7 +442,25 @@ def claims(q: Quarterly) -> Html:
         else None
     )
     t = pr.table(wrong, cols, empty="Every figure we could check agrees with the tables.")
-    return section("Claims in the commentary that do not check out", t, note)
+    return section(
+        "Claims in the commentary that do not check out", t, note, *_restated_and_dated(q)
+    )
+
+
+def _restated_and_dated(q: Quarterly) -> list[str]:
+    """What is neither a match nor a contradiction, said as such: an earlier figure the
+    commentary restates (with the figure and report it revises) and figures of another date
+    than the table's."""
+    out = []
+    restated = q.claims[q.claims["status"] == "restated"]
+    if len(restated):
+        items = "; ".join(f"“{r['claim_text']}”: {r['reason']}" for _, r in restated.iterrows())
+        out.append(f"Earlier figures the commentary restates (not contradictions): {items}.")
+    dated = q.claims[q.claims["status"] == "other date"]
+    if len(dated):
+        items = "; ".join(str(r["reason"]) for _, r in dated.iterrows())
+        out.append(f"Figures of another date than the tables' (not contradictions): {items}.")
+    return out
 
 
 def commentary(q: Quarterly) -> Html:
