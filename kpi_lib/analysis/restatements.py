@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -140,7 +141,9 @@ def _line_of(source_file: object, quote: str, first: object) -> object:
     file is not a text file here (a PDF's lines are per page)."""
     if pd.isna(first):
         return first
-    lines = _text_lines(str(source_file))
+    path = project_root() / str(source_file)
+    stamp = path.stat().st_mtime_ns if path.is_file() else 0
+    lines = _text_lines(str(path), stamp)
     words = quote.split()
     if not lines or not words:
         return first
@@ -152,8 +155,9 @@ def _line_of(source_file: object, quote: str, first: object) -> object:
 
 
 @lru_cache(maxsize=16)
-def _text_lines(source_file: str) -> tuple[str, ...]:
-    path = project_root() / source_file
+def _text_lines(source_file: str, stamp: int) -> tuple[str, ...]:
+    """The file's lines (cached per path and modification time)."""
+    path = Path(source_file)
     if path.suffix.lower() not in (".txt", ".md") or not path.is_file():
         return ()
     return tuple(path.read_text(encoding="utf-8", errors="replace").splitlines())
