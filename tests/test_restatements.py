@@ -375,6 +375,16 @@ def test_a_figure_of_another_date_is_not_a_contradiction(dated: str) -> None:
     assert row["status"] == "contradicted"  # the same figure undated is still caught
 
 
+@pytest.mark.parametrize("undated", ["since April 2023", "by March 2024", "from June 2023"])
+def test_a_date_the_figure_is_not_for_leaves_a_contradiction(undated: str) -> None:
+    rows = [obs_row("kpi-a", "2023/24 Q2", 6.1, "2023/24 Q2", unit="")]
+    rows[0]["metric_name"] = "Gatsby benchmarks achieved by the careers hub"
+    text = f"The hub, {undated}, is on an average of 6.4 Gatsby benchmarks."
+    obs, com = frames(rows, [("2023/24 Q2", ["kpi-a"], text)])
+    row = check_claims(com, obs, "2023/24 Q2").set_index("claimed_value").loc[6.4]
+    assert row["status"] == "contradicted", row["reason"]
+
+
 def test_the_previous_quarters_figure_in_this_report_is_not_a_contradiction() -> None:
     rows = [obs_row("kpi-a", "2023/24 Q2", 13.48, "2023/24 Q2")]
     text = "There were 2059 vacancies, which is a vacancy rate of 13.48% compared to 17% in Q1."

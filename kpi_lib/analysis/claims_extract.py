@@ -515,10 +515,14 @@ def _shift_year(base: Period) -> str:
     return f"AY {label}" if base.kind == "academic_year" else label
 
 
-_WHEN_RE = re.compile(rf"(?i)\b{WHEN}")
+# a date a figure is *for* ("in August 2023", "at the end of Q1", "as at March 2023"), not
+# one it runs from or to ("since April 2023", "by March 2025")
+_WHEN_RE = re.compile(
+    rf"(?i)\b(?:in|at|during|for|as\s+(?:at|of)|end\s+of)\s+(?:the\s+)?(?P<when>{WHEN})"
+)
 
 
 def dates_in(sentence: str) -> list[str]:
-    """The period phrases a sentence prints ("August 2023", "Q1", "the previous academic
-    year", "2021/22"), in reading order: what dates the figures it quotes."""
-    return [collapse(m.group(0)) for m in _WHEN_RE.finditer(sentence)]
+    """The period phrases a sentence dates its figures by ("in August 2023", "at the end of
+    Q1", "for the previous academic year"), in reading order."""
+    return [collapse(m.group("when")) for m in _WHEN_RE.finditer(sentence)]
