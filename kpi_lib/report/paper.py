@@ -292,7 +292,10 @@ def _prose_previous(movers: pd.DataFrame) -> str | None:
         f"{r['metric_name']}, {r['previous_period']}: {r['previous_source']}"
         for _, r in prose.iterrows()
     )
-    return f"Previous figures as the latest commentary restates them: {items}."
+    return (
+        "Previous figures the commentary gives (restating a table's figure, or for a period no "
+        f"table printed): {items}."
+    )
 
 
 # --- off track -------------------------------------------------------------------------------
