@@ -55,7 +55,7 @@ def _show(x: float) -> str:
     return f"{x:,.4f}".rstrip("0").rstrip(".")
 
 
-def _decimals(x: float) -> int:
+def printed_decimals(x: float) -> int:
     text = f"{x:.4f}".rstrip("0")
     return len(text.split(".")[1]) if "." in text else 0
 
@@ -73,7 +73,7 @@ def same_figure(claimed: float, claimed_dec: int, actual: float, actual_dec: int
     return abs(truncated - coarse) <= eps * max(1.0, abs(coarse)) + eps
 
 
-def _unit_of(row: pd.Series) -> str:
+def unit_of_row(row: pd.Series) -> str:
     unit = str(row.get("unit", "") or "").strip()
     name = str(row.get("metric_name", "") or "")
     if unit in ("%", "percent"):
@@ -90,7 +90,7 @@ def _unit_of(row: pd.Series) -> str:
     return ""
 
 
-def _compatible(claim_unit: str, fact_unit: str) -> bool:
+def units_compatible(claim_unit: str, fact_unit: str) -> bool:
     if not claim_unit or not fact_unit or claim_unit == fact_unit:
         return True
     return claim_unit == "rate" and fact_unit not in ("%", "£")
@@ -121,27 +121,29 @@ def _facts(obs: pd.DataFrame, kpis: list[str], history: pd.DataFrame) -> list[_F
     rows = obs[obs["kpi_id"].isin(kpis)]
     latest = {k: _table_period(g) for k, g in rows.groupby("kpi_id")}
     for _, r in rows.iterrows():
-        unit, metric = _unit_of(r), str(r.get("metric_name", r["kpi_id"]))
+        unit, metric = unit_of_row(r), str(r.get("metric_name", r["kpi_id"]))
         if pd.notna(r["value"]):
             v = float(r["value"])
             kind = "value" if str(r["period"]) == latest[r["kpi_id"]] else "earlier"
             fact = _Fact(
-                kind, r["kpi_id"], metric, v, _decimals(v), unit, str(r["period"]),
+                kind, r["kpi_id"], metric, v, printed_decimals(v), unit, str(r["period"]),
                 str(r.get("report_period", "")),
             )  # fmt: skip
             (values if kind == "value" else earlier).append(fact)
         rule = parse_target(r.get("target_text", ""), norm_polarity(r.get("polarity", "")))
         for t in _target_figures(rule):
-            targets.append(_Fact("target", r["kpi_id"], metric, t, _decimals(t), rule.unit or unit))
+            targets.append(
+                _Fact("target", r["kpi_id"], metric, t, printed_decimals(t), rule.unit or unit)
+            )
     shown = {(f.kpi_id, f.period) for f in values + earlier}
     for _, r in history[history["kpi_id"].isin(kpis)].iterrows():
         if (r["kpi_id"], str(r["period"])) in shown or pd.isna(r["value"]):
             continue
         v, metric = float(r["value"]), str(r.get("metric_name", r["kpi_id"]))
+        unit, period, report = unit_of_row(r), str(r["period"]), str(r.get("report_period", ""))
         earlier.append(
-            _Fact("earlier", r["kpi_id"], metric, v, _decimals(v), _unit_of(r), str(r["period"]),
-                  str(r.get("report_period", "")))
-        )  # fmt: skip
+            _Fact("earlier", r["kpi_id"], metric, v, printed_decimals(v), unit, period, report)
+        )
     return values + targets + earlier
 
 
@@ -185,7 +187,7 @@ def _match(claim_value: float, dec: int, unit: str, facts: list[_Fact]) -> _Fact
     usable = [
         f
         for f in facts
-        if _compatible(unit, f.unit) and not (not unit and f.unit == "%" and dec < f.decimals)
+        if units_compatible(unit, f.unit) and not (not unit and f.unit == "%" and dec < f.decimals)
     ]  # a bare "46" is too weak to stand for 46.2%
     for f in usable:
         if abs(f.value - claim_value) <= 1e-9 * max(1.0, abs(claim_value)):
@@ -213,7 +215,7 @@ def _names_measure(words: str, facts: list[_Fact]) -> list[_Fact]:
 def _nearest(claim_value: float, unit: str, facts: list[_Fact], near: float = NEAR) -> _Fact | None:
     best, gap = None, near
     for f in facts:
-        if not _compatible(unit, f.unit) or f.value == 0:
+        if not units_compatible(unit, f.unit) or f.value == 0:
             continue
         rel = abs(claim_value - f.value) / abs(f.value)
         if rel <= gap:
@@ -341,7 +343,7 @@ def _check_vs_target(claim: Claim, held: _Held) -> _Verdict:
     target = claim.target or 0.0
     values, targets = held.of("value"), held.of("target")
     v = _check_figure(claim.value, claim.decimals, claim.unit, values, values, "value")
-    t = _check_figure(target, _decimals(target), claim.unit, targets, targets, "target")
+    t = _check_figure(target, printed_decimals(target), claim.unit, targets, targets, "target")
     decided = _pair(v, t)
     if decided is not None:
         return decided

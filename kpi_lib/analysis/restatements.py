@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi_lib.analysis.claims import _compatible, _unit_of, same_figure
+from kpi_lib.analysis.claims import printed_decimals, same_figure, unit_of_row, units_compatible
 from kpi_lib.analysis.claims_extract import Claim, extract_claims, figures_in, resolve_when
 from kpi_lib.paths import project_root
 from kpi_lib.periods import parse_period, parse_report_period, period_key
@@ -56,11 +56,6 @@ def _report_start(label: str) -> object:
     return parse_report_period(str(label)).start
 
 
-def _decimals(x: float) -> int:
-    text = f"{x:.4f}".rstrip("0")
-    return len(text.split(".")[1]) if "." in text else 0
-
-
 def _earlier_figure(claim: Claim) -> tuple[float, int, str, str] | None:
     """(value, decimals, unit, period words) of the earlier figure a claim prints, if any."""
     if claim.kind == "value" and claim.role == "earlier" and claim.period:
@@ -86,9 +81,9 @@ def _anchored(claim: Claim, own: pd.DataFrame) -> pd.Series | None:
         ]
     hits = []
     for _, row in own.iterrows():
-        held, unit = float(row["value"]), _unit_of(row)
+        held, unit = float(row["value"]), unit_of_row(row)
         for v, d, u in found:
-            if _compatible(u, unit) and same_figure(v, d, held, _decimals(held)):
+            if units_compatible(u, unit) and same_figure(v, d, held, printed_decimals(held)):
                 hits.append(row)
                 break
     return hits[0] if len(hits) == 1 else None
@@ -108,7 +103,7 @@ def _unit_fits(claim_unit: str, kpi_unit: str, anchored_by_itself: bool) -> bool
     other end is the KPI's own figure."""
     if kpi_unit == "%" and claim_unit != "%" and not anchored_by_itself:
         return False
-    return _compatible(claim_unit, kpi_unit)
+    return units_compatible(claim_unit, kpi_unit)
 
 
 def restatements(commentary: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFrame:
@@ -190,7 +185,7 @@ def _restatement(
         and resolve_when(claim.period, own_period) not in (own_period,)
     ):
         return None  # the change ends elsewhere than at the KPI's own figure
-    if not _unit_fits(unit, _unit_of(anchor), claim.kind == "change"):
+    if not _unit_fits(unit, unit_of_row(anchor), claim.kind == "change"):
         return None
     period = resolve_when(words, own_period)
     if not period or period == own_period:
@@ -200,7 +195,7 @@ def _restatement(
         held = float(printed["value"])
         if held != 0 and abs(value - held) / abs(held) > NEAR:
             return None  # too far from the held figure: another quantity
-        if same_figure(value, decimals, held, _decimals(held)):
+        if same_figure(value, decimals, held, printed_decimals(held)):
             return None  # the figure as printed: nothing restated
     elif not _same_kind(period, own_period):
         return None  # a period of another kind, nothing held: no point on the KPI's line
