@@ -278,12 +278,12 @@ def cmd_rag(args: argparse.Namespace) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from kpi_lib.analysis.claims import check_claims
+    from kpi_lib.analysis.claims import STATUSES, check_claims
 
     label, data = _report_store(args.period)
     result = check_claims(data.commentary, data.observations, label)
     counts = result["status"].value_counts()
-    parts = [f"{counts.get(s, 0)} {s}" for s in ("matched", "contradicted", "not checkable")]
+    parts = [f"{counts.get(s, 0)} {s}" for s in STATUSES]
     print(f"kpi: {label}: {len(result)} claims: {', '.join(parts)}", file=sys.stderr)
     emit(result, args.format)
     return 0

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
+from kpi_lib.analysis.restatements import restatements, with_restatements
 from kpi_lib.analysis.trends import in_points
 from kpi_lib.cli import main
 from kpi_lib.periods import parse_period, parse_report_period
@@ -138,8 +139,9 @@ def test_movers_compare_like_with_like(
     full_builds: dict[str, quarterly.Quarterly], store_root: Path, period: str
 ) -> None:
     """No mover between figures of different bases; none in per cent across zero or of a
-    percentage."""
-    obs = Store.load().as_of(period).observations
+    percentage. A previous figure may be one the commentary restates (a row of its own)."""
+    then = Store.load().as_of(period)
+    obs = with_restatements(then.observations, restatements(then.commentary, then.observations))
     cur = obs[obs["is_current"]].set_index(["kpi_id", "period"])
     units = obs.groupby("kpi_id")["unit"].last()
     for _, m in full_builds[period].movers.iterrows():

@@ -5,6 +5,12 @@ store holds. A claim is only called *contradicted* when it is clearly about a fi
 (it names the KPI's own measure or is cued as its current value) and differs beyond rounding;
 a figure that is something else (a band or range, another target of the service, a benchmark,
 a past year) or that we cannot pair with anything is *not checkable*, with the reason.
+
+Two figures of different dates never contradict each other: a figure the sentence dates
+elsewhere ("6.4 ... in August 2023, after the end of the summer term" beside this academic
+year's 6.1) is *other date*. An earlier period's figure that differs a little from the one an
+earlier report printed ("the previous academic year of 57%", printed 56 provisional) is
+*restated*, the reason naming the figure and report it revises.
 """
 
 from __future__ import annotations
@@ -15,17 +21,17 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi_lib.analysis.claims_extract import Claim, extract_claims
+from kpi_lib.analysis.claims_extract import Claim, dates_in, extract_claims, resolve_when
 from kpi_lib.analysis.targets import FY_TEXT, TargetRule, norm_polarity, parse_target
-from kpi_lib.periods import fy_start, period_key
+from kpi_lib.periods import period_key
 from kpi_lib.readers.commentary import tokens
 
 __all__ = ["CLAIM_COLUMNS", "STATUSES", "Claim", "check_claims", "extract_claims", "same_figure"]
 
-STATUSES = ("matched", "contradicted", "not checkable")
+STATUSES = ("matched", "contradicted", "restated", "other date", "not checkable")
 NEAR = 0.05  # a differing figure within 5% of a held one is taken to claim that figure
 NEAR_NAMED = 0.25  # ... within 25% when the words after it name the KPI's measure
-_QWORD = {"one": 1, "two": 2, "three": 3, "four": 4}
+RESTATED_NEAR = 0.15  # an earlier period's figure this near the printed one restates it
 
 
 # --- checking -----------------------------------------------------------------------------------
@@ -38,6 +44,7 @@ class _Fact:
     decimals: int
     unit: str  # % | £ | days | ""
     period: str = ""
+    report: str = ""  # the report that printed it
 
     def label(self) -> str:
         what = {"value": "table value", "target": "target", "earlier": f"{self.period} value"}
@@ -48,7 +55,7 @@ def _show(x: float) -> str:
     return f"{x:,.4f}".rstrip("0").rstrip(".")
 
 
-def _decimals(x: float) -> int:
+def printed_decimals(x: float) -> int:
     text = f"{x:.4f}".rstrip("0")
     return len(text.split(".")[1]) if "." in text else 0
 
@@ -66,7 +73,7 @@ def same_figure(claimed: float, claimed_dec: int, actual: float, actual_dec: int
     return abs(truncated - coarse) <= eps * max(1.0, abs(coarse)) + eps
 
 
-def _unit_of(row: pd.Series) -> str:
+def unit_of_row(row: pd.Series) -> str:
     unit = str(row.get("unit", "") or "").strip()
     name = str(row.get("metric_name", "") or "")
     if unit in ("%", "percent"):
@@ -83,7 +90,7 @@ def _unit_of(row: pd.Series) -> str:
     return ""
 
 
-def _compatible(claim_unit: str, fact_unit: str) -> bool:
+def units_compatible(claim_unit: str, fact_unit: str) -> bool:
     if not claim_unit or not fact_unit or claim_unit == fact_unit:
         return True
     return claim_unit == "rate" and fact_unit not in ("%", "£")
@@ -114,48 +121,40 @@ def _facts(obs: pd.DataFrame, kpis: list[str], history: pd.DataFrame) -> list[_F
     rows = obs[obs["kpi_id"].isin(kpis)]
     latest = {k: _table_period(g) for k, g in rows.groupby("kpi_id")}
     for _, r in rows.iterrows():
-        unit, metric = _unit_of(r), str(r.get("metric_name", r["kpi_id"]))
+        unit, metric = unit_of_row(r), str(r.get("metric_name", r["kpi_id"]))
         if pd.notna(r["value"]):
             v = float(r["value"])
             kind = "value" if str(r["period"]) == latest[r["kpi_id"]] else "earlier"
-            fact = _Fact(kind, r["kpi_id"], metric, v, _decimals(v), unit, str(r["period"]))
+            fact = _Fact(
+                kind, r["kpi_id"], metric, v, printed_decimals(v), unit, str(r["period"]),
+                str(r.get("report_period", "")),
+            )  # fmt: skip
             (values if kind == "value" else earlier).append(fact)
         rule = parse_target(r.get("target_text", ""), norm_polarity(r.get("polarity", "")))
         for t in _target_figures(rule):
-            targets.append(_Fact("target", r["kpi_id"], metric, t, _decimals(t), rule.unit or unit))
+            targets.append(
+                _Fact("target", r["kpi_id"], metric, t, printed_decimals(t), rule.unit or unit)
+            )
     shown = {(f.kpi_id, f.period) for f in values + earlier}
     for _, r in history[history["kpi_id"].isin(kpis)].iterrows():
         if (r["kpi_id"], str(r["period"])) in shown or pd.isna(r["value"]):
             continue
         v, metric = float(r["value"]), str(r.get("metric_name", r["kpi_id"]))
+        unit, period, report = unit_of_row(r), str(r["period"]), str(r.get("report_period", ""))
         earlier.append(
-            _Fact("earlier", r["kpi_id"], metric, v, _decimals(v), _unit_of(r), str(r["period"]))
+            _Fact("earlier", r["kpi_id"], metric, v, printed_decimals(v), unit, period, report)
         )
     return values + targets + earlier
 
 
 def _resolve(label: str, current: str) -> tuple[int, float] | None:
-    """A printed period (`Q1`, `quarter 1`, `Q4 of 2021/22`, `2018/19`, `last quarter`) as a
-    period key, using the table's period for the year when the label has none."""
-    cur = period_key(current)
-    lab = label.strip().lower()
-    if not lab:
-        return None
-    if lab == "last quarter":
-        if cur is None:
-            return None
-        fy, months = cur
-        return (fy, months - 3) if months > 3 else (fy - 1, 12.0)
-    fy_m = re.search(FY_TEXT, lab)
-    fy = fy_start(fy_m.group(0)) if fy_m else None
-    q = re.search(r"q([1-4])|quarter\s+([1-4]|one|two|three|four)", lab)
-    if q:
-        n = q.group(1) or q.group(2)
-        quarter = int(n) if n.isdigit() else _QWORD[n]
-        if fy is None:
-            fy = cur[0] if cur else None
-        return None if fy is None else (fy, 3.0 * quarter)
-    return None if fy is None else (fy, 12.0)
+    """A printed period (`Q1`, `quarter 1`, `Q4 of 2021/22`, `2018/19`, `last quarter`, `the
+    previous academic year`) as a period key, read against the table's period (resolve_when:
+    None whenever the words leave doubt)."""
+    if label.strip().lower() == "last quarter" and period_key(current) is not None:
+        label = "the last quarter"
+    resolved = resolve_when(label, current)
+    return period_key(resolved) if resolved else None
 
 
 @dataclass(frozen=True)
@@ -188,7 +187,7 @@ def _match(claim_value: float, dec: int, unit: str, facts: list[_Fact]) -> _Fact
     usable = [
         f
         for f in facts
-        if _compatible(unit, f.unit) and not (not unit and f.unit == "%" and dec < f.decimals)
+        if units_compatible(unit, f.unit) and not (not unit and f.unit == "%" and dec < f.decimals)
     ]  # a bare "46" is too weak to stand for 46.2%
     for f in usable:
         if abs(f.value - claim_value) <= 1e-9 * max(1.0, abs(claim_value)):
@@ -216,7 +215,7 @@ def _names_measure(words: str, facts: list[_Fact]) -> list[_Fact]:
 def _nearest(claim_value: float, unit: str, facts: list[_Fact], near: float = NEAR) -> _Fact | None:
     best, gap = None, near
     for f in facts:
-        if not _compatible(unit, f.unit) or f.value == 0:
+        if not units_compatible(unit, f.unit) or f.value == 0:
             continue
         rel = abs(claim_value - f.value) / abs(f.value)
         if rel <= gap:
@@ -248,6 +247,7 @@ class _Held:
 
     facts: list[_Fact]
     period: str  # the table's period
+    report: str = ""  # the report the commentary is in
 
     def of(self, kind: str) -> list[_Fact]:
         return [f for f in self.facts if f.kind == kind]
@@ -260,9 +260,10 @@ class _Held:
             return None
         values = self.of("value")
         same = [f for f in values if period_key(f.period) == key]
-        if same or key == period_key(self.period):
+        if key == period_key(self.period):
             return same or values
-        return [f for f in self.of("earlier") if period_key(f.period) == key]
+        # another KPI of the block may have its latest figure there: both are held for it
+        return same + [f for f in self.of("earlier") if period_key(f.period) == key]
 
 
 def _check(claim: Claim, held: _Held) -> _Verdict:
@@ -275,7 +276,52 @@ def _check(claim: Claim, held: _Held) -> _Verdict:
         "ratio": _check_ratio,
         "change": _check_change,
     }.get(claim.kind, _check_value)
-    return check(claim, held)
+    verdict = check(claim, held)
+    if verdict.status == "contradicted" and claim.kind in ("value", "vs_target"):
+        return _other_date(claim, held, verdict) or verdict
+    return verdict
+
+
+def _other_date(claim: Claim, held: _Held, verdict: _Verdict) -> _Verdict | None:
+    """A contradiction that is none: the sentence dates the figure elsewhere than the table's
+    figure (every earlier date it prints differs from the table's period), so the two are
+    figures of different dates. None when the sentence dates nothing, or dates the table's own
+    period."""
+    own = {period_key(f.period) for f in held.of("value")} | {period_key(held.period)}
+    if own == {None}:
+        return None
+    words = [claim.period] if claim.period else dates_in(claim.text)
+    placed = [(w, resolve_when(w, held.period)) for w in words]
+    placed = [(w, label) for w, label in placed if label]
+    if not placed or any(period_key(label) in own for _, label in placed):
+        return None  # dated nowhere, or at a table figure's own period
+    when = ", ".join(dict.fromkeys(w for w, _ in placed))
+    reason = (
+        f"{_show(claim.value)} is dated {when} in the sentence; {verdict.compared} is for "
+        f"{held.period}: figures of different dates"
+    )
+    return _Verdict("other date", verdict.compared, verdict.compared_value, reason, verdict.kpi_id)
+
+
+def _restated(value: float, dec: int, unit: str, pool: list[_Fact], held: _Held) -> _Verdict | None:
+    """An earlier period's figure that differs a little from the one an earlier report
+    printed for that period: a restatement (a revised or final figure), named as such."""
+    earlier = [
+        f
+        for f in pool
+        if f.kind == "earlier" and f.period != held.period and f.report and f.report != held.report
+    ]  # an earlier report's figure: this report's own tables it would contradict
+    if not earlier or _match(value, dec, unit, earlier):
+        return None
+    close = _nearest(value, unit, earlier, RESTATED_NEAR)
+    if close is None:
+        return None
+    printed_in = f" printed in {close.report}" if close.report else ""
+    reason = (
+        f"restates {_show(close.value)}{printed_in} for {close.period} as {_show(value)} "
+        f"({close.metric})"
+    )
+    return _Verdict("restated", close.label(), close.value, reason, close.kpi_id)
 
 
 _OTHER_TARGET = re.compile(
@@ -297,7 +343,7 @@ def _check_vs_target(claim: Claim, held: _Held) -> _Verdict:
     target = claim.target or 0.0
     values, targets = held.of("value"), held.of("target")
     v = _check_figure(claim.value, claim.decimals, claim.unit, values, values, "value")
-    t = _check_figure(target, _decimals(target), claim.unit, targets, targets, "target")
+    t = _check_figure(target, printed_decimals(target), claim.unit, targets, targets, "target")
     decided = _pair(v, t)
     if decided is not None:
         return decided
@@ -337,6 +383,15 @@ def _check_change(claim: Claim, held: _Held) -> _Verdict:
         pool = held.of("value")
     to = _check_figure(claim.value, claim.decimals, claim.unit, pool, pool, "to-figure")
     before_pool = held.at(claim.before_period) if claim.before_period else None
+    restated = (
+        _restated(before, claim.before_decimals, claim.unit, before_pool, held)
+        if before_pool
+        else None
+    )
+    if restated is not None and to.status != "contradicted":
+        reason = f"from-figure {restated.reason}; {to.reason}"
+        return _Verdict("restated", restated.compared, restated.compared_value, reason,
+                        restated.kpi_id)  # fmt: skip
     if before_pool:
         frm = _check_figure(
             before, claim.before_decimals, claim.unit, before_pool, before_pool, "from-figure"
@@ -392,6 +447,9 @@ def _check_value(claim: Claim, held: _Held) -> _Verdict:
     if claim.period:
         pool = held.at(claim.period)
         if pool is not None:
+            restated = _restated(value, dec, unit, pool, held)
+            if restated is not None:
+                return restated
             near = pool if claim.role == "current" else []
             return _check_figure(value, dec, unit, pool, near, "value")
     current = held.of("value") + held.of("target")
@@ -443,7 +501,7 @@ def check_claims(
         # tied to one metric often quotes its neighbours ("81.9% against 90%")
         siblings = _siblings(table, rows, kpis)
         facts = _facts(table, kpis, history) + _facts(table, siblings, history)
-        held = _Held(facts, table_period)
+        held = _Held(facts, table_period, period)
         for claim in extract_claims(str(text)):
             v = _check(claim, held)
             out.append(

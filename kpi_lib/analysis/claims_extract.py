@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from kpi_lib.analysis.targets import FY_TEXT
+from kpi_lib.periods import Period, fy_quarter, parse_period
 from kpi_lib.values import FIGURE, MONTH_PATTERN, SCALE, collapse
 
 _UNIT = (
@@ -22,7 +23,17 @@ _UNIT = (
 )
 _FIG = rf"£?(?:{FIGURE})(?:\s*(?:m|k|bn)\b)?{_UNIT}"
 _QLABEL = r"(?:q[1-4]|quarter\s+[1-4]|quarter\s+(?:one|two|three|four))"
-_PERIOD = rf"(?:{_QLABEL}(?:\s+(?:of\s+)?{FY_TEXT})?|{FY_TEXT})"
+_PERIOD = rf"(?:{_QLABEL}(?:\s+(?:of\s+|for\s+)?{FY_TEXT})?|{FY_TEXT})"
+# periods named relative to the figure's own: "the previous academic year", "last quarter"
+_REL_PERIOD = (
+    r"(?:the\s+)?(?:previous|last|prior)\s+(?:academic\s+|financial\s+)?(?:year|quarter)\b"
+    r"|(?:the\s+)?same\s+(?:quarter|period)\s+(?:of\s+|in\s+)?(?:last|the\s+previous)\s+year\b"
+)
+# "the same quarter in 2018-19": the figure's own quarter of another year
+_SAME_IN = rf"(?:the\s+)?same\s+(?:quarter|period)\s+(?:in|of|for)\s+{FY_TEXT}"
+_MONTH_YEAR = rf"{MONTH_PATTERN}\.?\s+(?:19|20)\d\d\b"
+_SPAN = rf"{_MONTH_YEAR}\s*(?:to|-|–)\s*{_MONTH_YEAR}"
+WHEN = rf"(?:{_SPAN}|{_SAME_IN}|{_REL_PERIOD}|{_MONTH_YEAR}|{_PERIOD})"
 
 _CHANGE = re.compile(
     rf"(?i)\bfrom\s+(?:being\s+)?(?:(?P<p1a>{_PERIOD})\s*)?\(?(?P<x>{_FIG})\)?"
@@ -130,6 +141,16 @@ def _num(text: str) -> tuple[float, int, str]:
     return value, decimals, unit
 
 
+def figures_in(sentence: str) -> list[tuple[float, int, str, int, int]]:
+    """Every figure printed in a sentence as (value, decimals, unit, start, end), years and
+    dates left out: what a restatement is anchored by (the KPI's own figure beside it)."""
+    out = []
+    for m in _VALUE.finditer(sentence):
+        if not _skip_number(sentence, m.start("num"), m.end("num"), durations=False):
+            out.append((*_num(m.group(0)), m.start(), m.end()))
+    return out
+
+
 def _sentences(text: str) -> list[str]:
     return [s.strip(" -*\t") for s in _SENTENCE.split(_collapse_lines(text)) if s.strip()]
 
@@ -147,8 +168,9 @@ def _direction(sentence: str) -> str:
     return ""
 
 
-def _skip_number(sentence: str, start: int, end: int) -> bool:
-    """Years, dates, ordinals, durations, ages, ranks: numbers that are not claims."""
+def _skip_number(sentence: str, start: int, end: int, durations: bool = True) -> bool:
+    """Years, dates, ordinals, durations, ages, ranks: numbers that are not claims (a KPI
+    counted in days may keep its durations: `durations=False`)."""
     s = sentence
     token = s[start:end]
     before, after = s[max(0, start - 25) : start], s[end : end + 20]
@@ -164,7 +186,7 @@ def _skip_number(sentence: str, start: int, end: int) -> bool:
         return True
     if re.search(rf"(?i)^\s*{MONTH_PATTERN}\.?\s+\d{{4}}", after):
         return True
-    if _DURATION.match(after) or _RANK.search(before):
+    if (durations and _DURATION.match(after)) or _RANK.search(before):
         return True
     return bool(re.search(r"\bper\s*$", before))
 
@@ -189,7 +211,7 @@ def extract_claims(text: str) -> list[Claim]:
     out: list[Claim] = []
     for sentence in _sentences(text):
         scan = _Scan(sentence)
-        for reader in (_changes, _vs_targets, _ratios, _targets, _ranges, _values):
+        for reader in (_changes, _earlier, _vs_targets, _ratios, _targets, _ranges, _values):
             out.extend(reader(scan))
     return out
 
@@ -215,6 +237,64 @@ def _changes(scan: _Scan) -> list[Claim]:
                   before_decimals=xd, before_period=p1, period=p2, direction=direction)
         )  # fmt: skip
         scan.take(m.start(), m.end())
+    return out
+
+
+# an earlier figure with the period it is for, the grammar of a restatement: "the previous
+# academic year of 57%", "lower than in Q4 of 2021/22 (16.9)", "compared to 17% in Q1",
+# "compared to 3.05 absence per FTE in Q2 2022/23", "compared to the December 2020 to February
+# 2021 3-month average of 94.2%"
+_MEASURE_WORD = r"(?:(?:\d+[- ]month\s+)?average|figure|rate|score|value|performance|position)"
+_IN_PARENS = rf"\(\s*(?P<x>{_FIG})(?:\s+[A-Za-z]+){{0,2}}\s*\)"  # "(16.9)", "(7.00 days)"
+_EARLIER_FORMS = (
+    re.compile(rf"(?i)\b(?P<when>{_SAME_IN})\s*{_IN_PARENS}"),
+    re.compile(
+        rf"(?i)\b(?P<when>{_REL_PERIOD})(?:'s)?(?:\s+{_MEASURE_WORD})?\s+(?:of|at|was|were)\s+"
+        rf"(?:just\s+)?\(?(?P<x>{_FIG})"
+    ),
+    re.compile(rf"(?i)\b(?P<when>{_REL_PERIOD})\s*{_IN_PARENS}"),
+    re.compile(rf"(?i)(?:\b(?:in|for|at|during)\s+)?(?P<when>{_PERIOD})\s*{_IN_PARENS}"),
+    re.compile(
+        rf"(?i)\b(?:compared\s+(?:to|with)|than)\s+(?:the\s+)?(?P<x>{_FIG})"
+        rf"(?:\s+[A-Za-z][A-Za-z-]*){{0,4}}?\s+(?:in|for|at|during)\s+(?P<when>{WHEN})"
+    ),
+    re.compile(
+        rf"(?i)\b(?:compared\s+(?:to|with)|on|than)\s+(?:the\s+)?(?P<when>{WHEN})"
+        rf"(?:\s+{_MEASURE_WORD})?"
+        rf"\s+(?:of|at|was)\s+\(?(?P<x>{_FIG})"
+    ),
+)
+
+
+_OWN_AVERAGE = re.compile(r"(?i)\b\d+[- ]month\s+average\b")
+
+
+def _earlier(scan: _Scan) -> list[Claim]:
+    """Figures printed with the earlier period they are for (see _EARLIER_FORMS): role
+    `earlier`, `period` the words naming it. A benchmark's ("the national average in
+    2021/22 (13.3)") or an amount of change ("a 4% rise on last year") is left to the other
+    readers."""
+    s, out = scan.s, []
+    for form in _EARLIER_FORMS:
+        for m in form.finditer(s):
+            a, b = m.start("x"), m.end("x")
+            year = re.fullmatch(r"(?:19|20)\d\d", m.group("x").strip())
+            if not scan.free(m.start(), m.end()) or year:
+                continue  # (a duration is no reason to skip: "(7.00 days)" is its figure)
+            before, after = s[: m.start()], s[b:]
+            # "the December to February 3-month average": the KPI's own figure, no benchmark
+            own, before = (_OWN_AVERAGE.sub("", t) for t in (s[m.start() : a], before))
+            if _BENCH.search(before) or _BENCH.search(own):
+                continue
+            if _CHANGE_AMOUNT.match(after) or _BY_AMOUNT.search(s[:a]) or _APPROX.search(s[:a]):
+                continue
+            value, decimals, unit = _num(m.group("x"))
+            when = re.sub(r"(?i)^the\s+", "", collapse(m.group("when")))
+            out.append(
+                Claim("value", s, m.group(0).strip(), value, decimals, unit, "earlier",
+                      period=when)
+            )  # fmt: skip
+            scan.take(m.start(), m.end())
     return out
 
 
@@ -366,3 +446,83 @@ def _period_near(sentence: str, a: int, b: int) -> str:
         return m.group(1)
     m = re.search(rf"(?i)\b(?:for|in)\s+({_PERIOD})\s+(?:was|were|is)\s*$", sentence[:a])
     return m.group(1) if m else ""
+
+
+# --- the period a claim's words name ------------------------------------------------------------
+_QWORDS = {"one": "1", "two": "2", "three": "3", "four": "4"}
+
+
+def resolve_when(words: str, own: str) -> str:
+    """The canonical period label that `words` ("previous academic year", "Q1", "Q4 of
+    2021/22", "last quarter", "December 2020 to February 2021") name, read against `own`, the
+    period of the figure the sentence is about (the KPI's table period in that report).
+
+    Conservative: "" whenever the words leave any doubt: "previous year" beside a quarter
+    (that quarter a year ago, or last year's total?), a bare "Q3" in a Q2 report (this year's
+    Q3 is still to come), "previous academic year" beside a financial-year figure."""
+    text = collapse(words).lower()
+    base = parse_period(own) if own else None
+    if not text or base is None or not base.parsed:
+        return ""
+    rel = re.fullmatch(
+        r"(?:the\s+)?(?:previous|last|prior)\s+(academic\s+|financial\s+)?(year|quarter)", text
+    )
+    if rel:
+        return _relative(base, (rel.group(1) or "").strip(), rel.group(2))
+    if re.fullmatch(
+        r"(?:the\s+)?same\s+(?:quarter|period)\s+(?:of\s+|in\s+)?\S+(?:\s+previous)?\s+year", text
+    ):
+        return _shift_year(base) if base.kind == "fy_quarter" else ""
+    same = re.fullmatch(r"(?:the\s+)?same\s+(?:quarter|period)\s+(?:in|of|for)\s+(.+)", text)
+    if same:  # "the same quarter in 2018-19": the own quarter of that year
+        year = parse_period(same.group(1))
+        if base.kind != "fy_quarter" or year.kind != "fy_year" or year.start is None:
+            return ""
+        text = f"{year.label} q{base.label[-1]}"
+    text = re.sub(r"\b(?:of|for)\b", " ", text)
+    text = re.sub(r"quarter\s+(one|two|three|four)", lambda m: "q" + _QWORDS[m.group(1)], text)
+    academic = base.kind in ("academic_year", "term")
+    p = parse_period(text, context=base, academic=academic)
+    if not p.parsed or p.start is None or base.start is None:
+        return ""
+    if re.fullmatch(r"\s*(?:q|quarter)\s*[1-4]\s*", text) and p.start > base.start:
+        return ""  # a later quarter of this year has not happened: last year's? unsure
+    if base.end is not None and p.end is not None and p.end > base.end:
+        return ""  # after the figure it is set beside: not an earlier figure
+    return p.label
+
+
+def _relative(base: Period, year_kind: str, unit: str) -> str:
+    """The period before `base` of its own kind: a year before a year, a quarter before a
+    quarter; "" when the words name another kind than the figure's."""
+    if unit == "quarter":
+        if base.kind != "fy_quarter" or year_kind:
+            return ""
+        fy, q = int(base.label[:4]), int(base.label[-1])
+        return fy_quarter(fy, q - 1).label if q > 1 else fy_quarter(fy - 1, 4).label
+    wanted = {"academic": "academic_year", "financial": "fy_year"}.get(year_kind)
+    if base.kind not in ("academic_year", "fy_year") or (wanted and wanted != base.kind):
+        return ""
+    return _shift_year(base)
+
+
+def _shift_year(base: Period) -> str:
+    """The same period a year earlier (a year, or a quarter of a financial year)."""
+    if base.kind == "fy_quarter":
+        return fy_quarter(int(base.label[:4]) - 1, int(base.label[-1])).label
+    y1 = int(base.label.removeprefix("AY ")[:4]) - 1
+    label = f"{y1}/{(y1 + 1) % 100:02d}"
+    return f"AY {label}" if base.kind == "academic_year" else label
+
+
+# a date a figure is *for* ("in August 2023", "at the end of Q1", "as at March 2023"), not
+# one it runs from or to ("since April 2023", "by March 2025")
+_WHEN_RE = re.compile(
+    rf"(?i)\b(?:in|at|during|for|as\s+(?:at|of)|end\s+of)\s+(?:the\s+)?(?P<when>{WHEN})"
+)
+
+
+def dates_in(sentence: str) -> list[str]:
+    """The period phrases a sentence dates its figures by ("in August 2023", "at the end of
+    Q1", "for the previous academic year"), in reading order."""
+    return [collapse(m.group("when")) for m in _WHEN_RE.finditer(sentence)]

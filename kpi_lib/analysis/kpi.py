@@ -16,6 +16,8 @@ from kpi_lib.analysis.bounds import range_seen
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
 from kpi_lib.analysis.forecast import ForecastResult, forecast
 from kpi_lib.analysis.rag import comparable_target, judge_rows
+from kpi_lib.analysis.restatements import restatements, with_restatements
+from kpi_lib.analysis.seasonal import seasonal_kpis
 from kpi_lib.analysis.targets import numeric_target, parse_target
 from kpi_lib.analysis.trends import Trend, basis_of_row, trend_of_rows
 from kpi_lib.errors import UsageError
@@ -171,9 +173,30 @@ class Kpi:
         return judged[cols].reset_index(drop=True)
 
     def trend(self) -> Trend:
-        """The trend on the latest figure's basis, as the quarterly report's movers read it."""
+        """The trend on the latest figure's basis, as the quarterly report's movers read it:
+        earlier figures as the latest commentary restates them, a year apart if the
+        commentary calls the KPI seasonal."""
         pol = self.polarity
-        return trend_of_rows(self.current, pol if pol in ("High", "Low") else "High")[0]
+        rows = self.rows_restated()
+        mine = rows[rows["is_current"].astype(bool)]
+        mine = mine.sort_values(["period_end", "period"], kind="stable", na_position="first")
+        com = self.store.commentary
+        seasonal = seasonal_kpis(com[com["kpi_id"] == self.kpi_id]).get(self.kpi_id, "")
+        polarity = pol if pol in ("High", "Low") else "High"
+        return trend_of_rows(mine, polarity, seasonal=seasonal)[0]
+
+    def rows_restated(self) -> pd.DataFrame:
+        """Every version of every point (as `rows`) and the earlier figures the commentary
+        restates, each a row of the report that printed it (reader `prose`, the figure it
+        revises in `revision_of_value`), `is_current` set again: the latest word on each."""
+        com = self.store.commentary
+        key = ["report_period", "source_file", "source_line"]
+        blocks = com.loc[com["kpi_id"] == self.kpi_id, key].drop_duplicates()
+        com = com.merge(blocks, on=key)  # every KPI of its blocks: the anchor must be unique
+        obs = self.store.observations
+        merged = with_restatements(obs, restatements(com, obs))
+        mine = merged[merged["kpi_id"] == self.kpi_id]
+        return mine.sort_values(["period_end", "period", "report_period"], kind="stable")
 
     def forecast(
         self,

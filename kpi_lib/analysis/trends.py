@@ -13,15 +13,18 @@ in points, never as a per-cent change ("-3.39 to 0.84" is +4.23 points, not +125
 
 from __future__ import annotations
 
+import calendar
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from kpi_lib.analysis.restatements import PROSE_READER, restatements, source_of, with_restatements
+from kpi_lib.analysis.seasonal import seasonal_kpis
 from kpi_lib.errors import UsageError
-from kpi_lib.periods import grain_of_row, period_key
+from kpi_lib.periods import grain_of_row, parse_period, period_key
 
 ACCUMULATIONS = ("point", "rolling", "cumulative")
 
@@ -51,6 +54,8 @@ class Trend:
     basis: str  # slope | change | "" : what the direction was judged on
     reason: str
     change_as: str = ""  # "per cent" | "points" | "" (no change): how change is read
+    previous_source: str = ""  # file:line of the previous figure (prose quoted when prose)
+    comparable_because: str = ""  # why the previous figure is comparable with the latest
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,7 @@ def trend(
     noise: float = 0.02,
     per_year: int | None = None,
     unit: str = "",
+    seasonal: bool = False,
 ) -> Trend:
     """Trend of one KPI series (values indexed by period label, Period, date, or number).
     NaN and infinite values are skipped; of two values for one period the later is kept (and
@@ -148,7 +154,8 @@ def trend(
     `n` caps how many recent points the slope uses; `noise` is the relative change (2%) below
     which a two-point change counts as stable; `per_year` says how many index steps make a year
     for a numeric index (needed only for the change on a year earlier); `unit` "%" gives
-    changes in points."""
+    changes in points. A `seasonal` KPI, like a cumulative one, is compared only with the same
+    point of the year a year earlier, and its slope read from such points only."""
     if accumulation not in ACCUMULATIONS:
         raise UsageError(f"accumulation must be one of {', '.join(ACCUMULATIONS)}")
     if n < 2:
@@ -164,7 +171,7 @@ def trend(
     year_ago = float(s.iloc[ya]) if ya is not None else None
     change_yoy = None if year_ago is None else latest - year_ago
 
-    if accumulation == "cumulative":
+    if accumulation == "cumulative" or seasonal:
         prev_i = ya
         keep = _same_subperiod(p)
         fit_s, fit_x = s[keep], x[keep]
@@ -188,7 +195,8 @@ def trend(
         if math.isnan(low):  # perfect fit: the interval collapses to the slope
             low = high = slope
 
-    movement, basis, reason = _movement(slope, low, high, change, previous, noise, accumulation)
+    like_year = "cumulative" if seasonal else accumulation
+    movement, basis, reason = _movement(slope, low, high, change, previous, noise, like_year)
     direction = ""
     if movement == "flat":
         direction = "stable"
@@ -303,6 +311,8 @@ TREND_COLUMNS = [
     "direction",
     "basis",
     "reason",
+    "previous_source",
+    "comparable_because",
 ]
 
 
@@ -369,21 +379,46 @@ def like_with_like(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.iloc[np.argsort(ends, kind="stable")]
     bases = rows.apply(basis_of_row, axis=1)
     grains = rows.apply(grain_of_row, axis=1)
+    kinds = rows.apply(kind_of_row, axis=1)
     cumulative = bool((bases == "year to date").any())
-    keys = [_line_of(b, g, cumulative) for b, g in zip(bases, grains, strict=True)]
+    keys = [_line_of(b, g, cumulative, k) for b, g, k in zip(bases, grains, kinds, strict=True)]
     keep = np.array([k == keys[-1] for k in keys])
     return rows[keep].assign(value_basis=bases[keep].to_numpy())
 
 
-def _line_of(basis: str, grain: str, cumulative: bool) -> tuple[str, str]:
+_KIND_WORDS = {
+    "fy_quarter": "quarter",
+    "academic_year": "academic year",
+    "fy_year": "financial year",
+    "month": "month",
+    "term": "term",
+}
+
+
+def kind_of_row(row: pd.Series) -> str:
+    """The kind of period a figure is for, as far as comparing goes: a financial quarter, an
+    academic or financial year, a month, a term, or a span of given months ("Dec-Feb"): a
+    3-month average from December to February is another kind than a quarter, and than a
+    September to November average."""
+    ptype = str(row.get("period_type", "") or "")
+    p = parse_period(str(row.get("period", "")))
+    if not ptype and p.parsed:
+        ptype = p.kind
+    if ptype == "range" and p.start is not None and p.end is not None:
+        return f"{calendar.month_abbr[p.start.month]}-{calendar.month_abbr[p.end.month]}"
+    return _KIND_WORDS.get(ptype, ptype)
+
+
+def _line_of(basis: str, grain: str, cumulative: bool, kind: str = "") -> tuple[str, str, str]:
     """Which line a figure is a point of: a rolling 12 months is one line however it is filed
     (a quarter's label or the range), so is a cumulative KPI's year to date with its annual
-    totals; anything else is one line per basis and grain."""
+    totals; anything else is one line per basis, grain and kind of period (an academic year
+    with academic years, a December-February average with December-February averages)."""
     if basis == "year to date" or (basis == "annual" and cumulative):
-        return ("year to date", "")
+        return ("year to date", "", "")
     if basis == "rolling 12 months":
-        return (basis, "")
-    return (basis, grain)
+        return (basis, "", "")
+    return (basis, grain, kind)
 
 
 def unit_of(rows: pd.DataFrame) -> str:
@@ -398,10 +433,12 @@ def unit_of(rows: pd.DataFrame) -> str:
 
 
 def trend_of_rows(
-    rows: pd.DataFrame, polarity: str, n: int = 8, noise: float = 0.02
+    rows: pd.DataFrame, polarity: str, n: int = 8, noise: float = 0.02, seasonal: str = ""
 ) -> tuple[Trend, str, str]:
     """Trend of one KPI from its current rows, on one basis: (trend, the basis of the values,
-    the accumulation the trend was read with)."""
+    the accumulation the trend was read with). `seasonal` is where the council says the KPI is
+    seasonal ("" if it does not): its figures are then compared a year apart only. The trend
+    names the previous figure's source and why it is comparable."""
     same = like_with_like(rows)
     if same.empty:
         return _empty(0, "no values"), "", "point"
@@ -413,24 +450,82 @@ def trend_of_rows(
         pd.to_numeric(same["value"]).to_numpy(dtype=float), index=same["period"].astype(str)
     )
     unit = unit_of(rows)
-    t = trend(series, polarity=polarity, n=n, accumulation=acc, noise=noise, unit=unit)
-    return t, basis, acc
+    year_apart = bool(seasonal) and basis != "rolling 12 months"
+    t = trend(
+        series,
+        polarity=polarity,
+        n=n,
+        accumulation=acc,
+        noise=noise,
+        unit=unit,
+        seasonal=year_apart,
+    )
+    if t.previous is None and year_apart:
+        t = replace(t, reason=f"{t.reason}: the council calls it seasonal ({seasonal})")
+    return _with_evidence(t, same, acc, seasonal if year_apart else ""), basis, acc
 
 
-def trend_table(observations: pd.DataFrame, n: int = 8, noise: float = 0.02) -> pd.DataFrame:
+def _with_evidence(t: Trend, same: pd.DataFrame, acc: str, seasonal: str) -> Trend:
+    """The trend with the previous figure's source and why it compares with the latest."""
+    if t.previous is None or not t.previous_period:
+        return t
+    prev = same[same["period"].astype(str) == t.previous_period].iloc[-1]
+    last = same.iloc[-1]
+    basis, kind = str(last["value_basis"]), kind_of_row(last)
+    why = [f"same basis ({basis})"]
+    if kind and kind == kind_of_row(prev) and basis != "rolling 12 months":
+        why.append(f"{kind} with {kind}")
+    if acc == "cumulative":
+        why.append("the same point of the year a year earlier (a running total)")
+    elif seasonal:
+        why.append(
+            f"the same point of the year a year earlier, the KPI being seasonal ({seasonal})"
+        )
+    else:
+        why.append("the latest earlier figure on this basis")
+    if str(prev.get("reader", "")) == PROSE_READER:
+        printed = prev.get("revision_of_value")
+        was = (
+            f"; printed {printed:g} in {prev.get('revision_of_report')}"
+            if pd.notna(printed)
+            else ""
+        )
+        why.append(f"as restated in the {prev['report_period']} commentary{was}")
+    elif pd.notna(prev.get("revision_of_value")):
+        why.append(f"as revised in {prev['report_period']}")
+    return replace(t, previous_source=source_of(prev), comparable_because="; ".join(why))
+
+
+def trend_table(
+    observations: pd.DataFrame,
+    n: int = 8,
+    noise: float = 0.02,
+    commentary: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Trend of every KPI in the observations table (columns as the store's).
 
-    Only points on the latest point's basis and grain are used (see like_with_like): a year's
-    total and one quarter's value of the same KPI are not points on one line, nor are a year to
-    date and a rolling 12 months. The polarity is the one the KPI is most often printed with
-    (narrative rows often print none)."""
+    Only points on the latest point's basis, grain and kind of period are used (see
+    like_with_like): a year's total and one quarter's value of the same KPI are not points on
+    one line, nor are a year to date and a rolling 12 months, nor a December-February average
+    and a September figure. The polarity is the one the KPI is most often printed with
+    (narrative rows often print none).
+
+    With the `commentary` known at the same date, earlier figures it restates are used as the
+    latest word on them (kpi_lib.analysis.restatements), and KPIs it calls seasonal are
+    compared a year apart (kpi_lib.analysis.seasonal)."""
+    seasonal: dict[str, str] = {}
+    if commentary is not None:
+        observations = with_restatements(observations, restatements(commentary, observations))
+        seasonal = seasonal_kpis(commentary)
     obs = current_values(observations)
     rows = []
     for kpi_id, grp in obs.groupby("kpi_id", sort=True):
         printed = grp.get("polarity", pd.Series([""] * len(grp))).fillna("").astype(str)
         printed = printed[printed.isin(["High", "Low"])]
         polarity = printed.value_counts().sort_index().idxmax() if len(printed) else ""
-        t, basis, acc = trend_of_rows(grp, polarity, n=n, noise=noise)
+        t, basis, acc = trend_of_rows(
+            grp, polarity, n=n, noise=noise, seasonal=seasonal.get(str(kpi_id), "")
+        )
         last = like_with_like(grp).iloc[-1]
         row = {"kpi_id": kpi_id, "metric_name": last.get("metric_name", "")}
         row.update({"polarity": polarity, "accumulation": acc, "value_basis": basis})

@@ -20,7 +20,9 @@ class DeepDive:
     title: str
     unit: str
     polarity: str
-    sources: pd.DataFrame  # every version of every point, with provenance and revision marks
+    # every version of every point, with provenance and revision marks; earlier figures the
+    # commentary restates are rows of their report too (reader "prose")
+    sources: pd.DataFrame
     history: pd.DataFrame  # current points only (for the chart)
     targets: pd.DataFrame  # target text per report, parsed rule
     rag_history: pd.DataFrame  # reported vs recomputed per current point
@@ -48,7 +50,7 @@ def build(
     """Everything the deep-dive notebook shows for one KPI, from one read of the store and the
     catalogue; RAG is judged by the same function as `kpi rag` and the quarterly report."""
     kpi = Kpi(Store.load() if snapshot is None else snapshot, kpi_id)
-    sources = kpi.rows[
+    sources = kpi.rows_restated()[
         [
             "period",
             "basis",

@@ -286,7 +286,26 @@ def movers(q: Quarterly, c: Context, st: pd.DataFrame) -> Html:
     rows = rows[rows["statement_id"] != ""]
     rows = rows.merge(st[["statement_id", "verdict"]], on="statement_id", how="left")
     t = pr.table(rows, cols, empty="No KPI moved.", ids="statement_id")
-    return section("Biggest movers", intro, t)
+    return section("Biggest movers", intro, t, _prose_previous(rows, st))
+
+
+def _prose_previous(rows: pd.DataFrame, st: pd.DataFrame) -> Html | None:
+    """Where a shown mover's previous figure is the commentary's restatement rather than a
+    table's, say so and where (the table printed it differently, or not at all)."""
+    if "previous_source" not in rows.columns:
+        return None
+    prose = rows[rows["previous_source"].fillna("").str.contains(r"\(prose:", regex=True)]
+    if prose.empty:
+        return None
+    items = "".join(
+        f'<li data-statement="{esc(r["statement_id"])}">{esc(r["metric_name"])}, '
+        f"{esc(pr.quarter(r['previous_period']))}: {esc(r['previous_source'])}</li>"
+        for _, r in prose.iterrows()
+    )
+    return Html(
+        "<p>Previous figures the commentary gives (restating a table's figure, or for a period "
+        f"no table printed):</p><ul>{items}</ul>"
+    )
 
 
 # --- off track -------------------------------------------------------------------------------
@@ -457,7 +476,7 @@ def claims(q: Quarterly, st: pd.DataFrame) -> Html:
             )
         ]
     )
-    rows = rows[rows["statement_id"] != ""]
+    rows = rows[(rows["statement_id"] != "") & (rows["status"] == "contradicted")]
     note = stm.one(st, "claim", "summary")
     t = pr.table(
         rows, cols, empty="Every figure we could check agrees with the tables.", ids="statement_id"
@@ -466,7 +485,28 @@ def claims(q: Quarterly, st: pd.DataFrame) -> Html:
         "Claims in the commentary that do not check out",
         t,
         Html(said(note, "p")) if note is not None else None,
+        *_restated_and_dated(st),
     )
+
+
+def _restated_and_dated(st: pd.DataFrame) -> list[Html]:
+    """What is neither a match nor a contradiction, said as such: an earlier figure the
+    commentary restates (with the figure and report it revises) and figures of another date
+    than the table's."""
+    said_rows = stm.shown(st, "claim")
+    out = []
+    for verdict, words in [
+        ("restated", "Earlier figures the commentary restates (not contradictions)"),
+        ("other date", "Figures of another date than the tables' (not contradictions)"),
+    ]:
+        grp = said_rows[said_rows["verdict"] == verdict]
+        if len(grp):
+            items = "".join(
+                f'<li data-statement="{esc(r["statement_id"])}">{esc(r["text"])}</li>'
+                for _, r in grp.iterrows()
+            )
+            out.append(Html(f"<p>{esc(words)}:</p><ul>{items}</ul>"))
+    return out
 
 
 def commentary(q: Quarterly, st: pd.DataFrame) -> Html:

@@ -49,6 +49,8 @@ MOVER_COLUMNS = [
     "change_pct",
     "direction",
     "reason",
+    "previous_source",
+    "comparable_because",
 ]
 
 
@@ -102,7 +104,7 @@ def build(
     printed = data.summary(label).set_index("measure")["reported"]
     headline = explained_headline(summ.headline, printed.to_dict(), rag)
 
-    movers = movers_of(trend_table(obs), ids)
+    movers = movers_of(trend_table(obs, commentary=data.commentary), ids)
 
     flagged = rag[(rag["reported_rag"].isin(["Red", "Amber"]))].copy()
     flagged["order"] = flagged["reported_rag"].map(FLAG_ORDER)

@@ -498,7 +498,7 @@ def claim_statements(q: Quarterly, obs: pd.DataFrame) -> list[Statement]:
             "",
             where(r.get("source_file"), r.get("source_line")),
         )
-        if status != "contradicted":
+        if status not in ("contradicted", "restated", "other date"):
             s = withhold(s, f"{status}: not listed on the page")
         out.append(checked(s))
     return out
