@@ -269,12 +269,13 @@ def movers(q: Quarterly, c: Context) -> Html:
         pr.value_col("latest", "Latest value", c.units, c.decimals),
         pr.Col("Change", pr.change, numeric=True),
         pr.Col("Trend", _trend_word),
-        pr.col("reason", "What the trend test says", pr.reason, wide=True),
+        pr.col("reason", "What the figures did", pr.reason, wide=True),
     ]
     intro = (
         "The largest relative changes since the previous comparable figure. "
-        "The trend allows for whether a higher value is good; it is “no clear trend” when the "
-        "change is within the noise of the figures so far."
+        "The trend is the direction of that change, allowing for whether a higher value is "
+        "good (“little change” when within 2% of the previous figure); the last column says "
+        "what the earlier figures did."
     )
     return section("Biggest movers", intro, pr.table(q.movers, cols, empty="No KPI moved."))
 
@@ -393,12 +394,12 @@ def disagreements(q: Quarterly, c: Context) -> Html:
 
 
 def _trend_word(row: pd.Series) -> str:
-    """improving / worsening; "stable" said as the test found it ("little change", or "no
-    clear trend" beside a 7-point move that is within the noise of the figures so far)."""
+    """improving / worsening / little change, as kpi_lib.analysis.trends.describe found it;
+    "rose" / "fell" where the polarity is unknown."""
     d = pr.text(row.get("direction"))
-    if d != "stable":
+    if d:
         return d
-    return "little change" if pr.text(row.get("reason")).startswith("little") else "no clear trend"
+    return {"rising": "rose", "falling": "fell"}.get(pr.text(row.get("movement")), "")
 
 
 def _as_compared(x: object) -> str:

@@ -137,31 +137,10 @@ def flag(x: object) -> str:
     return "Yes" if bool(x) else ""
 
 
-_NUM = r"[-+]?\d[\d.,e+-]*"
-
-
 def reason(x: object) -> str:
-    """The trend test's reason in plain English (the statistics stay in the CSV)."""
-    r = text(x)
-    if not r:
-        return ""
-    rest = ""
-    if ";" in r:
-        r, rest = r.split(";", 1)
-        rest = "; " + rest.strip()
-    if re.search(r"CI \[.*\] includes 0", r):
-        plain = "no clear trend: the change is within the noise"
-    elif re.search(r"CI \[.*\] excludes 0", r):
-        up = not r.startswith("slope -")
-        plain = f"a steady {'rise' if up else 'fall'} over recent points, clear of the noise"
-    elif m := re.match(rf"change {_NUM} within the (\d+%) noise band", r):
-        plain = f"little change: within {m.group(1)} of the previous value"
-    elif m := re.match(rf"change ([-+]?){_NUM} beyond the (\d+%) noise band", r):
-        word = "fell" if m.group(1) == "-" else "rose"
-        plain = f"{word} by more than {m.group(2)} since the previous value"
-    else:
-        plain = r
-    return plain + rest
+    """A trend's reason as shown: kpi_lib.analysis.trends.describe already words it for a
+    reader (the slope's figures stay in the CSV columns)."""
+    return text(x)
 
 
 # --- tables ----------------------------------------------------------------------------------

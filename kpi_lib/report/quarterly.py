@@ -48,6 +48,8 @@ MOVER_COLUMNS = [
     "change_pct",
     "direction",
     "reason",
+    "movement",
+    "shape",
 ]
 
 
