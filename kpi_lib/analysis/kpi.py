@@ -77,7 +77,9 @@ class Kpi:
         variance below 0); forecasts are kept inside it."""
         entry = self.store.entry(self.kpi_id)
         values = pd.to_numeric(self.current["value"], errors="coerce").to_numpy(dtype=float)
-        return range_seen(entry.unit if entry is not None else self.unit, values)
+        if entry is None:
+            return range_seen(self.unit, values)
+        return range_seen(entry.unit, values, entry.min, entry.max)
 
     @property
     def polarity(self) -> str:
