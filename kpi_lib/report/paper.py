@@ -292,11 +292,13 @@ def off_track(q: Quarterly, c: Context, output_dir: str) -> Html:
         pr.Col("80% range", lambda r: _range(r, c), numeric=True),
         pr.col("p_meet_target", "Chance of meeting target", pr.probability, numeric=True),
         pr.col("insufficient_history", "Short history", pr.flag),
+        pr.col("forecast_note", "Why no forecast", wide=True),
     ]
     intro = (
         "Red and amber KPIs, with a forecast where the history allows one. KPIs with fewer "
         "than eight quarterly points get a simple forecast marked “short history”, with wide "
-        "ranges."
+        "ranges and no chance of meeting the target (nothing has tested one). A KPI whose "
+        "target is not set yet gets no forecast."
     )
     t = pr.table(q.off_track, cols, empty="No KPI is red or amber this quarter.")
     return section(

@@ -10,10 +10,10 @@ import pandas as pd
 from kpi_lib.analysis.claims import check_claims
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
 from kpi_lib.analysis.forecast import ForecastResult
-from kpi_lib.analysis.kpi import Kpi
+from kpi_lib.analysis.kpi import NO_SERIES, Kpi
 from kpi_lib.analysis.rag import rag_summary, rag_table
 from kpi_lib.analysis.trends import trend_table
-from kpi_lib.periods import fiscal_to_period, parse_report_period
+from kpi_lib.periods import fiscal_to_period, parse_report_period, period_to_fiscal
 from kpi_lib.store.headlines import MEASURES, NO_TABLES, explain, one_line
 from kpi_lib.store.snapshot import Store
 
@@ -32,6 +32,7 @@ OFF_TRACK_COLUMNS = [
     "upper80",
     "p_meet_target",
     "insufficient_history",
+    "forecast_note",
 ]
 
 
@@ -111,9 +112,7 @@ def build(
     forecasts: dict[str, ForecastResult] = {}
     for _, r in flagged.iterrows():
         kpi = Kpi(data, r["kpi_id"])
-        fc = kpi.forecast_or_none(forecast_horizon)
-        if fc is not None and fc.mean.index[0] - 1 != fiscal_to_period(str(r["period"])):
-            fc = None  # the forecast would go on from an older figure than the one shown
+        fc, note = forecast_for_row(kpi, r, forecast_horizon)
         off.append(
             (
                 r["kpi_id"],
@@ -128,6 +127,7 @@ def build(
                 None if fc is None else float(fc.upper.iloc[-1]),
                 None if fc is None else fc.p_meet_target,
                 None if fc is None else fc.insufficient_history,
+                note,
             )
         )
         histories[r["kpi_id"]] = kpi.history()
@@ -159,6 +159,23 @@ def build(
         revised_later=revised_later(full.observations, rows),
         forecasts=forecasts,
     )
+
+
+def forecast_for_row(kpi: Kpi, row: pd.Series, horizon: int) -> tuple[ForecastResult | None, str]:
+    """The forecast an off-track row gets, or None and why: none without a quarterly series or
+    against a target still to be set (Kpi.why_no_forecast), none that would go on from an older
+    figure than the one shown."""
+    fc = kpi.forecast_or_none(horizon)
+    if fc is None:
+        return None, kpi.why_no_forecast() or NO_SERIES
+    shown = fiscal_to_period(str(row["period"]))
+    if fc.mean.index[0] - 1 != shown:
+        last = period_to_fiscal(fc.mean.index[0] - 1)
+        return None, (
+            f"No forecast: the quarterly series ends in {last}, not at the figure shown "
+            f"({row['period']})."
+        )
+    return fc, ""
 
 
 def movers_of(trends: pd.DataFrame, ids: set[str], n: int = 10) -> pd.DataFrame:
