@@ -212,7 +212,7 @@ def executive_summary(q: Quarterly) -> Html:
 def _kpi_cols(c: Context) -> list[pr.Col]:
     return [
         pr.col("metric_name", "KPI", wide=True),
-        pr.col("period", "Period", pr.quarter, nowrap=True),
+        pr.Col("Period", lambda r: pr.period_as_printed(r, "period")),
         pr.value_col("value", "Value", c.units, c.decimals),
         pr.col("unit", "Unit", pr.unit_word),
         pr.col("target_text", "Target"),
@@ -265,7 +265,7 @@ def movers(q: Quarterly, c: Context) -> Html:
         pr.col("metric_name", "KPI", wide=True),
         pr.col("previous_period", "Previous period", pr.quarter, nowrap=True),
         pr.value_col("previous", "Previous value", c.units, c.decimals),
-        pr.col("latest_period", "Latest period", pr.quarter, nowrap=True),
+        pr.Col("Latest period", lambda r: pr.period_as_printed(r, "latest_period")),
         pr.value_col("latest", "Latest value", c.units, c.decimals),
         pr.Col("Change", pr.change, numeric=True),
         pr.Col("Trend", _trend_word),

@@ -114,6 +114,14 @@ def quarter(label: object) -> str:
     return p.label or text
 
 
+def period_as_printed(row: dict[str, object] | pd.Series, source: str = "period") -> str:
+    """A figure's period label with what span it covers where the commentary says it is less
+    than the label ("2022/23 Q2 (July-August average)"; kpi_lib.analysis.period_notes)."""
+    label = quarter(row.get(source))
+    note = text(row.get("period_note"))
+    return f"{label} ({note})" if label and note else label
+
+
 def text(x: object) -> str:
     """Free text with newlines (real or a literal backslash-n) as spaces; blank when missing."""
     if is_missing(x):

@@ -11,6 +11,7 @@ from kpi_lib.analysis.claims import check_claims
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
 from kpi_lib.analysis.forecast import ForecastResult
 from kpi_lib.analysis.kpi import NO_SERIES, Kpi
+from kpi_lib.analysis.period_notes import period_notes
 from kpi_lib.analysis.rag import rag_summary, rag_table
 from kpi_lib.analysis.trends import trend_table
 from kpi_lib.periods import fiscal_to_period, parse_report_period, period_to_fiscal
@@ -33,6 +34,7 @@ OFF_TRACK_COLUMNS = [
     "p_meet_target",
     "insufficient_history",
     "forecast_note",
+    "period_note",  # the span the figure covers, where the commentary says (period_notes)
 ]
 
 
@@ -51,6 +53,7 @@ MOVER_COLUMNS = [
     "reason",
     "movement",
     "shape",
+    "period_note",
 ]
 
 
@@ -95,6 +98,9 @@ def build(
         wanted = {s.casefold() for s in sections}
         rows = rows[rows["section"].str.casefold().isin(wanted)]
     ids = set(rows["kpi_id"])
+    rows = rows.assign(period_note=period_notes(rows, data.commentary))
+    keys = zip(rows["kpi_id"], rows["period"], rows["period_note"], strict=True)
+    notes = {(k, p): n for k, p, n in keys}
 
     rag = rag_table(obs, amber_tolerance, report_period=label, commentary=data.commentary)
     rag = rag[rag["kpi_id"].isin(ids)].reset_index(drop=True)
@@ -103,6 +109,10 @@ def build(
     headline = explained_headline(summ.headline, printed.to_dict(), rag)
 
     movers = movers_of(trend_table(obs), ids)
+    movers["period_note"] = [
+        notes.get((k, p), "")
+        for k, p in zip(movers["kpi_id"], movers["latest_period"], strict=True)
+    ]
 
     flagged = rag[(rag["reported_rag"].isin(["Red", "Amber"]))].copy()
     flagged["order"] = flagged["reported_rag"].map(FLAG_ORDER)
@@ -128,6 +138,7 @@ def build(
                 None if fc is None else fc.p_meet_target,
                 None if fc is None else fc.insufficient_history,
                 note,
+                notes.get((r["kpi_id"], r["period"]), ""),
             )
         )
         histories[r["kpi_id"]] = kpi.history()
@@ -171,9 +182,9 @@ def forecast_for_row(kpi: Kpi, row: pd.Series, horizon: int) -> tuple[ForecastRe
     shown = fiscal_to_period(str(row["period"]))
     if fc.mean.index[0] - 1 != shown:
         last = period_to_fiscal(fc.mean.index[0] - 1)
+        shown_as = f"({row['period']})" if str(row["period"] or "").strip() else "(no period)"
         return None, (
-            f"No forecast: the quarterly series ends in {last}, not at the figure shown "
-            f"({row['period']})."
+            f"No forecast: the quarterly series ends in {last}, not at the figure shown {shown_as}."
         )
     return fc, ""
 
@@ -200,7 +211,7 @@ def movers_of(trends: pd.DataFrame, ids: set[str], n: int = 10) -> pd.DataFrame:
         )
     )
     movers = movers.sort_values(["size", "kpi_id"], ascending=[False, True], na_position="last")
-    return movers.head(n)[MOVER_COLUMNS].reset_index(drop=True)
+    return movers.head(n).reindex(columns=MOVER_COLUMNS).reset_index(drop=True)
 
 
 REVISION_COLUMNS = ["kpi_id", "metric_name", "period", "value", "revised_value", "revised_in"]
