@@ -73,7 +73,7 @@ def test_the_checked_moves_are_said_as_moves(values: list[float], labels, said: 
         ([10.0, 8.0, 9.0, 12.0], "rose after falling"),
         ([5.0, 7.0, 9.0, 6.0], "fell after rising"),
         ([5.0, 7.0, 4.0, 9.0, 6.0], "fell after rising, up and down"),
-        ([5.0, 5.0, 9.0], "rose after level"),
+        ([5.0, 5.0, 9.0], "rose after holding level"),
     ],
 )
 def test_a_turn_is_not_a_steady_run(values: list[float], turn: str) -> None:

@@ -434,7 +434,8 @@ def forecast(
         )
 
     paths = scale.back(_simulate(mean, psi, sigma, df, n_paths, seed))
-    mean = scale.back(mean)
+    # the naive forecast is the last figure itself, not its round trip through log/logit
+    mean = np.full(steps, y[-1]) if short else scale.back(mean)
     future = pd.period_range(last + 1, periods=horizon, freq=values.index.freq)
     q = {
         k: pd.Series(np.quantile(paths[:, :horizon], p, axis=0), index=future)

@@ -288,7 +288,7 @@ def _runs(values: np.ndarray) -> list[tuple[int, int]]:
 
 
 _VERB = {1: "rose", -1: "fell", 0: "held level"}
-_RUN = {1: "rising", -1: "falling", 0: "level"}
+_RUN = {1: "rising", -1: "falling", 0: "holding level"}
 
 
 def shape_of(values: np.ndarray, where: np.ndarray, step: float, since: str) -> str:
