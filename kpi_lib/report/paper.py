@@ -213,7 +213,7 @@ def _kpi_cols(c: Context) -> list[pr.Col]:
     return [
         pr.col("metric_name", "KPI", wide=True),
         pr.Col("Period", lambda r: pr.period_as_printed(r, "period")),
-        pr.value_col("value", "Value", c.units, c.decimals),
+        pr.value_col("value", "Value", c.units, c.decimals, printed="value_text"),
         pr.col("unit", "Unit", pr.unit_word),
         pr.col("target_text", "Target"),
         pr.col("reported_rag", "Reported RAG"),
@@ -264,9 +264,9 @@ def movers(q: Quarterly, c: Context) -> Html:
     cols = [
         pr.col("metric_name", "KPI", wide=True),
         pr.col("previous_period", "Previous period", pr.quarter, nowrap=True),
-        pr.value_col("previous", "Previous value", c.units, c.decimals),
+        pr.value_col("previous", "Previous value", c.units, c.decimals, printed="previous_text"),
         pr.Col("Latest period", lambda r: pr.period_as_printed(r, "latest_period")),
-        pr.value_col("latest", "Latest value", c.units, c.decimals),
+        pr.value_col("latest", "Latest value", c.units, c.decimals, printed="latest_text"),
         pr.Col("Change", pr.change, numeric=True),
         pr.Col("Trend", _trend_word),
         pr.col("reason", "What the figures did", pr.reason, wide=True),
@@ -284,7 +284,7 @@ def movers(q: Quarterly, c: Context) -> Html:
 def off_track(q: Quarterly, c: Context, output_dir: str) -> Html:
     cols = [
         pr.col("metric_name", "KPI", wide=True),
-        pr.value_col("value", "Value", c.units, c.decimals),
+        pr.value_col("value", "Value", c.units, c.decimals, printed="value_text"),
         pr.col("target_text", "Target"),
         pr.col("reported_rag", "Reported RAG"),
         pr.col("computed_rag", "Recomputed RAG"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi_lib.periods import fiscal_to_period, parse_period, period_to_fiscal
-from kpi_lib.values import read_as_latin
+from kpi_lib.values import approximation, read_as_latin
 
 MAX_DECIMALS = 2  # the council never prints more than two decimals for a KPI value
 RAG_WORDS = {"Green": "Green", "Amber": "Amber", "Red": "Red"}
@@ -52,7 +52,7 @@ def number(x: object, decimals: int = 1, unit: str = "") -> str:
         return str(x)
     if math.isnan(v):
         return ""
-    text = f"{v:,.{max(0, decimals)}f}"
+    text = f"{v:,.{_shown_decimals(v, decimals)}f}"
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]  # no "-0.0"
     u = (unit or "").strip()
@@ -63,6 +63,23 @@ def number(x: object, decimals: int = 1, unit: str = "") -> str:
     if u == "£":
         return f"{sign}£{text}"
     return sign + text
+
+
+def _shown_decimals(v: float, decimals: int) -> int:
+    """The council's precision, but never so few decimals that a figure other than 0 reads as
+    0 (an exclusion rate of 0.19% is not "0%"): one significant digit at least."""
+    d = max(0, decimals)
+    if v != 0 and math.isfinite(v):
+        while d < 12 and round(abs(v), d) == 0:
+            d += 1
+    return d
+
+
+def approx(x: object, shown: str) -> str:
+    """A figure as shown, with the word that made it approximate where it was printed with one
+    ("over 1,500,000"; `x` is the printed text)."""
+    word = approximation(x)
+    return f"{word} {shown}" if word and shown else shown
 
 
 def unit_word(unit: object) -> str:
@@ -242,13 +259,20 @@ def table(
 
 
 def value_col(
-    source: str, header: str, units: dict[str, str], decimals: dict[str, int], key: str = "kpi_id"
+    source: str,
+    header: str,
+    units: dict[str, str],
+    decimals: dict[str, int],
+    key: str = "kpi_id",
+    printed: str = "",
 ) -> Col:
-    """A KPI value written with that KPI's unit and printed precision."""
+    """A KPI value written with that KPI's unit and printed precision; `printed` names the
+    column of the text as printed, whose approximation word ("over") is kept."""
 
     def cell(row: pd.Series) -> str:
         k = row.get(key)
-        return number(row.get(source), decimals.get(k, 1), units.get(k, ""))
+        shown = number(row.get(source), decimals.get(k, 1), units.get(k, ""))
+        return approx(row.get(printed), shown) if printed else shown
 
     return Col(header, cell, numeric=True)
 
@@ -259,6 +283,8 @@ def printed_decimals(rows: pd.DataFrame) -> dict[str, int]:
     counts: zeros that say nothing about precision."""
     if rows.empty or "value_text" not in rows:
         return {}
+    if "value" in rows:  # a row without a figure ("-") says nothing about precision
+        rows = rows[pd.to_numeric(rows["value"], errors="coerce").notna()]
     d = rows.assign(_d=rows["value_text"].map(decimals_of))
     if "report_period" in d:
         d = d.sort_values("report_period", kind="stable")

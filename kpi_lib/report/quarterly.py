@@ -13,7 +13,7 @@ from kpi_lib.analysis.forecast import ForecastResult
 from kpi_lib.analysis.kpi import NO_SERIES, Kpi
 from kpi_lib.analysis.period_notes import period_notes
 from kpi_lib.analysis.rag import rag_summary, rag_table
-from kpi_lib.analysis.trends import trend_table
+from kpi_lib.analysis.trends import current_values, trend_table
 from kpi_lib.periods import fiscal_to_period, parse_report_period, period_to_fiscal
 from kpi_lib.store.headlines import MEASURES, NO_TABLES, explain, one_line
 from kpi_lib.store.snapshot import Store
@@ -35,6 +35,7 @@ OFF_TRACK_COLUMNS = [
     "insufficient_history",
     "forecast_note",
     "period_note",  # the span the figure covers, where the commentary says (period_notes)
+    "value_text",  # as printed: "over 1.5 million" stays approximate on the page
 ]
 
 
@@ -54,6 +55,8 @@ MOVER_COLUMNS = [
     "movement",
     "shape",
     "period_note",
+    "previous_text",
+    "latest_text",
 ]
 
 
@@ -139,6 +142,7 @@ def build(
                 None if fc is None else fc.insufficient_history,
                 note,
                 notes.get((r["kpi_id"], r["period"]), ""),
+                printed.get((r["kpi_id"], r["period"]), ""),
             )
         )
         histories[r["kpi_id"]] = kpi.history()
@@ -170,6 +174,16 @@ def build(
         revised_later=revised_later(full.observations, rows),
         forecasts=forecasts,
     )
+
+
+def printed_texts(obs: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Each current figure's text as printed, by (kpi_id, period): the page keeps the word
+    that made it approximate ("over 1.5 million")."""
+    cur = current_values(obs)
+    if "value_text" not in cur:
+        return {}
+    texts = cur["value_text"].fillna("").astype(str)
+    return dict(zip(zip(cur["kpi_id"], cur["period"], strict=True), texts, strict=True))
 
 
 def forecast_for_row(kpi: Kpi, row: pd.Series, horizon: int) -> tuple[ForecastResult | None, str]:
