@@ -60,13 +60,21 @@ def test_off_track_rows_forecast_only_against_a_set_target(store_root: Path, per
     # every row without a forecast says why; every row with one says nothing
     assert (off.loc[blank, "forecast_note"].str.len() > 0).all()
     assert (off.loc[~blank, "forecast_note"] == "").all()
+    # a forecast shown beside a target is of figures that target can be compared with
+    for kpi_id in off.loc[~blank, "kpi_id"]:
+        assert q.forecasts[kpi_id].target_mismatch == "", kpi_id
+    mismatched = off["forecast_note"].str.contains("is not comparable with")
+    assert blank[mismatched].all()
     for kpi_id in off.loc[pending, "kpi_id"]:
         assert Kpi(data.as_of(q.period), kpi_id).forecast_or_none(4) is None
 
 
-def test_the_2023_24_tbc_and_baseline_kpis_get_no_forecast(store_root: Path) -> None:
+def test_the_2023_24_tbc_baseline_and_annual_target_kpis_get_no_forecast(
+    store_root: Path,
+) -> None:
     q = quarterly.build("2023/24 Q2", snapshot=Store.load())
     off = q.off_track.set_index("kpi_id")
-    for kpi_id in ("capital-forecast-vs-budget", "vacancy-rate"):
+    # TBC, a baseline year, and one quarter's sickness days beside the year's 11.25
+    for kpi_id in ("capital-forecast-vs-budget", "vacancy-rate", "sickness-absence-days-per-fte"):
         if kpi_id in off.index:
             assert off.loc[kpi_id, ["forecast_at_horizon", "lower80", "upper80"]].isna().all()

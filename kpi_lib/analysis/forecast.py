@@ -94,6 +94,9 @@ class ForecastResult:
     upper_bound: float | None = None
     notes: list[str] = field(default_factory=list)
     paths: np.ndarray | None = field(default=None, repr=False)
+    # why the KPI's printed target was left out, when it covers another span than the figures
+    # forecast (an annual total beside one quarter's days): set by Kpi.forecast
+    target_mismatch: str = ""
 
     def frame(self) -> pd.DataFrame:
         """The forecast as a table: one row per future period."""

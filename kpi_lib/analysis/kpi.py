@@ -219,6 +219,7 @@ class Kpi:
             raise UsageError(f"forecast: {self.kpi_id} has no quarterly values to forecast")
         polarity = self.polarity
         notes = []
+        mismatch = ""
         if target is None:
             cur = self.current
             printed = cur[cur["target_text"].fillna("").astype(str).str.strip() != ""]
@@ -228,11 +229,11 @@ class Kpi:
                 basis = quarterly.attrs.get("basis") or None
                 target = comparable_target(latest, basis)
                 if target is None and numeric_target(latest["target_text"], polarity) is not None:
-                    notes.append(
+                    mismatch = (
                         f"target {latest['target_text']!r} is not comparable with "
-                        f"{'single-quarter' if basis == 'quarter' else basis or 'these'} figures: "
-                        "no target line or P(meet target)"
+                        f"{'single-quarter' if basis == 'quarter' else basis or 'these'} figures"
                     )
+                    notes.append(f"{mismatch}: no target line or P(meet target)")
         if target is not None and polarity not in ("High", "Low"):
             notes.append(
                 f"polarity {polarity!r} is neither High nor Low: target {target:g} ignored"
@@ -253,6 +254,7 @@ class Kpi:
             upper=upper,
         )
         result.notes.extend(notes)
+        result.target_mismatch = mismatch
         return result, skipped
 
     def latest_target_text(self) -> str:
@@ -268,6 +270,9 @@ class Kpi:
         judged against, and a baseline year is what the target will be set from)."""
         q = self.quarterly() if quarterly is None else quarterly
         if q.dropna().empty:
+            bases = sorted(set(self.current.dropna(subset=["value"])["basis"].astype(str)) - {""})
+            if bases:
+                return f"No forecast: its figures are not quarterly ({', '.join(bases)})."
             return NO_SERIES
         target = self.latest_target_text()
         if pending_target(target):

@@ -188,11 +188,17 @@ def printed_texts(obs: pd.DataFrame) -> dict[tuple[str, str], str]:
 
 def forecast_for_row(kpi: Kpi, row: pd.Series, horizon: int) -> tuple[ForecastResult | None, str]:
     """The forecast an off-track row gets, or None and why: none without a quarterly series or
-    against a target still to be set (Kpi.why_no_forecast), none that would go on from an older
-    figure than the one shown."""
+    against a target still to be set (Kpi.why_no_forecast), none whose figures the printed
+    target cannot be compared with (one quarter's days against a year's), none that would go on
+    from an older figure than the one shown."""
     fc = kpi.forecast_or_none(horizon)
     if fc is None:
         return None, kpi.why_no_forecast() or NO_SERIES
+    if fc.target_mismatch:  # a quarter's figure beside a year's (or five years') target
+        return None, (
+            f"No forecast: the {fc.target_mismatch[0].lower()}{fc.target_mismatch[1:]}, so a "
+            "forecast of those figures says nothing about meeting it."
+        )
     shown = fiscal_to_period(str(row["period"]))
     if fc.mean.index[0] - 1 != shown:
         last = period_to_fiscal(fc.mean.index[0] - 1)
