@@ -11,19 +11,15 @@ month.
 
 from __future__ import annotations
 
+import calendar
 import re
 
 import pandas as pd
 
-from kpi_lib.values import read_as_latin
+from kpi_lib.values import MONTHS, read_as_latin
 
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
-# full names, or three-letter forms with an optional dot; capitalised, so "may be" is no month
-_MONTH = (
-    "(" + "|".join(m[:3] + (f"(?:{m[3:]}\\b|\\.|\\b)" if m[3:] else "\\b") for m in _MONTHS) + ")"
-)
+# a month as printed, capitalised (so "may be" is no month), full or abbreviated ("Aug.")
+_MONTH = "(" + "|".join(m.capitalize() for m in sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
 _TO = r"\s*(?:and|to|-|–|—|until)\s*"
 _KIND = r"(?:\w+\s+){0,2}?(?:rate|figure|value|performance|level|score|percentage|number|total)"
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -40,8 +36,7 @@ _NUMBER = re.compile(r"(?<![\d.])\d[\d,]*(?:\.\d+)?")
 
 
 def _month(text: str) -> str:
-    key = text.rstrip(".")[:3].capitalize()
-    return next(m for m in _MONTHS if m.startswith(key))
+    return calendar.month_name[MONTHS[text.rstrip(".").lower()]]
 
 
 def note_in(sentence: str) -> str:
