@@ -57,9 +57,11 @@ def test_off_track_rows_forecast_only_against_a_set_target(store_root: Path, per
     blank = off[["forecast_at_horizon", "lower80", "upper80", "p_meet_target"]].isna().all(axis=1)
     assert (blank[pending]).all()
     assert off.loc[pending, "forecast_note"].str.contains("target is not set yet").all()
-    # every row without a forecast says why; every row with one says nothing
+    # every row without a forecast says why; a short-history one says what it rests on
     assert (off.loc[blank, "forecast_note"].str.len() > 0).all()
-    assert (off.loc[~blank, "forecast_note"] == "").all()
+    short = off["insufficient_history"].map(lambda v: v is True)
+    assert off.loc[~blank & short, "forecast_note"].str.contains("no chance of meeting").all()
+    assert (off.loc[~blank & ~short, "forecast_note"] == "").all()
     # a forecast shown beside a target is of figures that target can be compared with
     for kpi_id in off.loc[~blank, "kpi_id"]:
         assert q.forecasts[kpi_id].target_mismatch == "", kpi_id

@@ -292,7 +292,7 @@ def off_track(q: Quarterly, c: Context, output_dir: str) -> Html:
         pr.Col("80% range", lambda r: _range(r, c), numeric=True),
         pr.col("p_meet_target", "Chance of meeting target", pr.probability, numeric=True),
         pr.col("insufficient_history", "Short history", pr.flag),
-        pr.col("forecast_note", "Why no forecast", wide=True),
+        pr.col("forecast_note", "About the forecast", wide=True),
     ]
     intro = (
         "Red and amber KPIs, with a forecast where the history allows one. KPIs with fewer "

@@ -33,7 +33,7 @@ OFF_TRACK_COLUMNS = [
     "upper80",
     "p_meet_target",
     "insufficient_history",
-    "forecast_note",
+    "forecast_note",  # why there is no forecast, or what a short-history one rests on
     "period_note",  # the span the figure covers, where the commentary says (period_notes)
     "value_text",  # as printed: "over 1.5 million" stays approximate on the page
 ]
@@ -206,7 +206,24 @@ def forecast_for_row(kpi: Kpi, row: pd.Series, horizon: int) -> tuple[ForecastRe
         return None, (
             f"No forecast: the quarterly series ends in {last}, not at the figure shown {shown_as}."
         )
-    return fc, ""
+    return fc, short_history_note(fc)
+
+
+def short_history_note(fc: ForecastResult) -> str:
+    """What a short-history forecast rests on, said beside it: the last figure carried on, a
+    range from the few changes seen (or, from one figure, a rule of thumb), no chance of
+    meeting the target (nothing tested one)."""
+    if not fc.insufficient_history:
+        return ""
+    if fc.n_obs == 1:
+        return (
+            "From 1 quarterly figure: the figure carried on, with a rule-of-thumb range "
+            "(no change seen to measure one by); no chance of meeting the target."
+        )
+    return (
+        f"From {fc.n_obs} quarterly figures: the last carried on, with a range from the "
+        "changes between them; too few to test a model, so no chance of meeting the target."
+    )
 
 
 def movers_of(trends: pd.DataFrame, ids: set[str], n: int = 10) -> pd.DataFrame:
