@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kpi_lib.analysis.kpi import Kpi, pending_target
@@ -59,7 +60,8 @@ def test_off_track_rows_forecast_only_against_a_set_target(store_root: Path, per
     assert off.loc[pending, "forecast_note"].str.contains("target is not set yet").all()
     # every row without a forecast says why; a short-history one says what it rests on
     assert (off.loc[blank, "forecast_note"].str.len() > 0).all()
-    short = off["insufficient_history"].map(lambda v: v is True)
+    short = off["insufficient_history"].map(lambda v: isinstance(v, bool | np.bool_) and bool(v))
+    assert short.any()
     assert off.loc[~blank & short, "forecast_note"].str.contains("no chance of meeting").all()
     assert (off.loc[~blank & ~short, "forecast_note"] == "").all()
     # a forecast shown beside a target is of figures that target can be compared with
