@@ -52,7 +52,7 @@ class Trend:
     slope_points: int
     movement: str  # rising | falling | flat | ""
     direction: str  # improving | worsening | stable | "" (polarity unknown or too few points)
-    basis: str  # slope | change | "" : what the direction was judged on
+    basis: str  # change | "" : what the direction was judged on (the last change)
     reason: str
     change_as: str = ""  # "per cent" | "points" | "" (no change): how change is read
     shape: str = ""  # the run of figures before the latest, in words (see shape_of)
@@ -169,10 +169,13 @@ def trend(
     year_ago = float(s.iloc[ya]) if ya is not None else None
     change_yoy = None if year_ago is None else latest - year_ago
 
-    keep = _same_subperiod(p) if accumulation == "cumulative" else np.ones(len(s), dtype=bool)
-    prev_i = ya if accumulation == "cumulative" else len(s) - 2 if len(s) >= 2 else None
-    fit_s, fit_x = s[keep], x[keep]
-    where, step = _steps(p, keep, accumulation)
+    if accumulation == "cumulative":
+        prev_i = ya
+        keep = _same_subperiod(p)
+        fit_s, fit_x = s[keep], x[keep]
+    else:
+        prev_i = len(s) - 2 if len(s) >= 2 else None
+        fit_s, fit_x = s, x
     previous = float(s.iloc[prev_i]) if prev_i is not None else None
     change = None if previous is None else latest - previous
 
@@ -190,6 +193,7 @@ def trend(
         if math.isnan(low):  # perfect fit: the interval collapses to the slope
             low = high = slope
 
+    where, step = _steps(p, accumulation)
     words = describe(
         window=fit_s,
         where=where[-n:],
@@ -238,13 +242,13 @@ def trend(
     )
 
 
-def _steps(p: _Points, keep: np.ndarray, accumulation: str) -> tuple[np.ndarray, float]:
+def _steps(p: _Points, accumulation: str) -> tuple[np.ndarray, float]:
     """Where the like-for-like points lie (months for periods, else index steps) and the step
     between two consecutive ones: the same point of the next year for a running total, else
     the shortest step the series takes. A longer step is a gap (figures not reported)."""
     where = p.x if p.stamp is None else p.stamp
     if accumulation == "cumulative":
-        return where[keep], p.year if p.stamp is not None else 1.0
+        return where[_same_subperiod(p)], p.year if p.stamp is not None else 1.0
     d = np.diff(where)
     return where, float(d[d > 0].min()) if (d > 0).any() else 1.0
 
