@@ -187,3 +187,18 @@ def value_cell(text: object) -> tuple[float | None, bool]:
     if value is None and cell:
         value = headline_number(cell)
     return value, value is None and any(ch.isdigit() for ch in cell)
+
+
+# words that make a printed figure approximate ("over 1.5 million", "almost 990,000")
+_APPROX = re.compile(
+    r"(?i)^\s*(just over|just under|over|more than|almost|nearly|around|approximately|"
+    r"approx\.?|about|circa|c\.|roughly|some|under|less than|fewer than|up to|at least|~)\s*"
+    r"(?=[£$]?\d)"
+)
+
+
+def approximation(text: object) -> str:
+    """The word that makes a printed figure approximate ("over", "almost"), lower case, or ""
+    for an exact one: what a reader must still see beside the figure."""
+    m = _APPROX.match(collapse(text))
+    return m.group(1).lower() if m else ""

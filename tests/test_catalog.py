@@ -241,6 +241,7 @@ def test_education_kpis_count_academic_years(cat: Catalog) -> None:
         (GOOD + "  year_basis: calendar\n", 9, "year_basis 'calendar' is not one of"),
         (GOOD + "  year_basis: academic\n  year_basis: academic\n", 10, "given twice"),
         ("id: a-kpi\n", 1, "list of KPI entries"),
+        (GOOD + "  min: zero\n", 9, "min 'zero' must be a number or none"),
     ],
 )
 def test_malformed_catalogue_names_file_and_line(
@@ -253,6 +254,11 @@ def test_malformed_catalogue_names_file_and_line(
     assert err.value.line == line
     assert words in err.value.problem
     assert f"line {line}" in str(err.value)
+
+
+def test_a_declared_range_is_read(tmp_path: Path) -> None:
+    cat = load_catalog(_write(tmp_path, GOOD + "  min: none\n  max: 100\n"))
+    assert (cat.get("a-kpi").min, cat.get("a-kpi").max) == ("none", "100")
 
 
 def test_missing_or_empty_catalogue(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_lib.analysis.bounds import Scale, choose_scale, natural_range
+from kpi_lib.analysis.bounds import Scale, choose_scale, natural_range, range_seen
 from kpi_lib.analysis.forecast import forecast
 from kpi_lib.analysis.kpi import Kpi
 from kpi_lib.errors import UsageError
@@ -28,12 +28,43 @@ def _inside(result, lower: float | None, upper: float | None) -> bool:
     return bool(np.isfinite(f).all() and (f >= lo).all() and (f <= hi).all())
 
 
+MONEY_AND_COUNTS = ("count", "rate per 10k", "rate per 100k", "days per FTE", "days", "ratio")
+
+
 def test_natural_range_follows_the_unit() -> None:
     assert natural_range("%") == (0.0, 100.0)
-    for unit in ("count", "rate per 10k", "rate per 100k", "days per FTE", "days", "ratio"):
+    for unit in (*MONEY_AND_COUNTS, "index", "£", "score"):
         assert natural_range(unit) == (0.0, None)
-    for unit in ("£", "score", "", None, "furlongs"):
+    for unit in ("", None, "furlongs"):
         assert natural_range(unit) == (None, None)
+
+
+def test_the_catalogue_can_say_the_range_the_unit_does_not() -> None:
+    assert natural_range("£", lower="none") == (None, None)  # a budget variance
+    assert natural_range("score", upper="100") == (0.0, 100.0)
+    assert natural_range("", lower="-10", upper="10") == (-10.0, 10.0)
+    assert range_seen("score", np.array([3.0, 5.0]), lower="none") == (None, None)
+    assert range_seen("£", np.array([-3.0, 5.0])) == (None, None)  # printed below 0: no floor
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    unit=st.sampled_from(["£", "score", *MONEY_AND_COUNTS]),
+    start=st.floats(1.0, 1e6),
+    fall=st.floats(0.05, 0.6),
+    n=st.integers(3, 12),
+    seed=st.integers(0, 99),
+)
+def test_money_counts_and_scores_falling_fast_stay_at_or_above_zero(
+    unit: str, start: float, fall: float, n: int, seed: int
+) -> None:
+    """A lumpy money or count series (Rosebud loans: £152,000 then £385,000) never gets a
+    negative range, short history or long."""
+    rng = np.random.default_rng(seed)
+    y = start * np.maximum(0.01, 1 - fall * np.arange(n) + rng.normal(0, fall, n))
+    lower, upper = natural_range(unit)
+    r = forecast(quarterly(y), horizon=4, lower=lower, upper=upper, n_paths=300)
+    assert _inside(r, 0.0, None), (unit, r.frame())
 
 
 def test_scale_round_trips_and_lands_inside() -> None:
@@ -175,6 +206,8 @@ UNIT_RANGES = {
     "days": (0.0, None),
     "ratio": (0.0, None),
     "index": (0.0, None),
+    "£": (0.0, None),
+    "score": (0.0, None),
 }
 
 

@@ -368,7 +368,7 @@ def test_off_track_forecasts_go_on_from_the_figure_shown(store_root: Path) -> No
     off = q.off_track.set_index("kpi_id")
     alcohol = "substance-misuse-alcohol-successful-completions"
     assert pd.isna(off.loc[alcohol, "forecast_at_horizon"]) and alcohol not in q.forecasts
-    assert len(q.forecasts) >= 5
+    assert len(q.forecasts) >= 4  # none against a TBC, baseline or annual target
     for kpi_id, fc in q.forecasts.items():
         assert fc.mean.index[0] - 1 == fiscal_to_period(
             str(q.rag.set_index("kpi_id").loc[kpi_id, "period"])

@@ -27,7 +27,8 @@ def noisy_line(slope: float, n: int, sd: float, seed: int) -> pd.Series:
 
 def test_rising_series_with_low_polarity_is_worsening() -> None:
     t = trend(noisy_line(0.5, 8, 0.1, seed=1), polarity="Low")
-    assert (t.movement, t.direction, t.basis) == ("rising", "worsening", "slope")
+    assert (t.movement, t.direction, t.basis) == ("rising", "worsening", "change")
+    assert "a steady rise over the 8 consecutive figures" in t.reason
     assert t.slope_low > 0
 
 
@@ -41,10 +42,11 @@ def test_rising_series_with_high_polarity_is_improving() -> None:
     assert trend(noisy_line(0.5, 8, 0.1, seed=3), polarity="High").direction == "improving"
 
 
-def test_flat_noise_is_stable() -> None:
+def test_flat_noise_claims_no_trend_but_says_its_last_change() -> None:
     t = trend(noisy_line(0.0, 8, 1.0, seed=4), polarity="High")
-    assert t.direction == "stable"
     assert t.slope_low <= 0 <= t.slope_high
+    assert "trend" not in t.reason and "noise" not in t.reason
+    assert t.direction == ("improving" if t.change > 0 else "worsening")
 
 
 def test_slope_interval_covers_the_true_slope_about_95_percent_of_the_time() -> None:
@@ -65,8 +67,8 @@ def test_slope_uses_only_the_last_n_points() -> None:
     assert trend(s, n=12).slope < 1.0
 
 
-def test_two_points_use_the_noise_band() -> None:
-    assert trend(pd.Series([100.0, 101.0]), noise=0.02).direction == "stable"
+def test_two_points_use_the_two_per_cent_band() -> None:
+    assert trend(pd.Series([100.0, 101.0]), noise=0.02).direction == "little change"
     t = trend(pd.Series([100.0, 110.0]), noise=0.02, polarity="Low")
     assert (t.basis, t.direction) == ("change", "worsening")
     assert t.change == pytest.approx(10.0) and t.change_pct == pytest.approx(10.0)
@@ -247,7 +249,9 @@ def test_trend_never_raises(pairs: list[tuple[str, float]], accumulation: str) -
 @settings(max_examples=50, deadline=None)
 @given(level=st.floats(-1e12, 1e12), n=st.integers(2, 30))
 def test_all_equal_values_are_flat(level: float, n: int) -> None:
-    assert trend(pd.Series([level] * n, index=quarters(2015, n))).direction == "stable"
+    t = trend(pd.Series([level] * n, index=quarters(2015, n)))
+    assert (t.direction, t.movement) == ("little change", "flat")
+    assert t.reason.startswith("no change")
 
 
 def test_trend_table_takes_the_grain_of_the_latest_period_in_time() -> None:

@@ -28,6 +28,9 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "days": (0.0, None),
     "ratio": (0.0, None),
     "index": (0.0, None),
+    "£": (0.0, None),  # money lent, spent or saved: a variance crosses 0 and loses the bound
+    "score": (0.0, None),  # attainment, satisfaction, quality-of-life scores
+    "number": (0.0, None),
 }
 # a value on a bound would map to -inf/+inf: the log/logit is then shifted by this share of
 # the smallest positive distance to the bound (log) or of the range's width (logit)
@@ -37,17 +40,34 @@ _TOUCH = 1e-9  # closer to a bound than this share of the scale: on it (log/logi
 _EXP_LIMIT = 700.0  # exp() of more overflows a float
 
 
-def natural_range(unit: str | None) -> tuple[float | None, float | None]:
-    """(lower, upper) the unit allows: shares 0-100, counts, rates, durations, ratios and
-    indices at least 0; money, scores and unknown units unbounded (a variance or a progress
-    score can be negative)."""
-    return _RANGES.get(str(unit or "").strip(), (None, None))
+def natural_range(
+    unit: str | None, lower: str = "", upper: str = ""
+) -> tuple[float | None, float | None]:
+    """(lower, upper) the unit allows: shares 0-100; counts, rates, durations, ratios,
+    indices, money and scores at least 0; unknown units unbounded. The catalogue's `min` /
+    `max` (a number, or "none") say it where the unit does not (a £ variance, a progress
+    score that can be negative)."""
+    lo, hi = _RANGES.get(str(unit or "").strip(), (None, None))
+    return _declared(lower, lo), _declared(upper, hi)
 
 
-def range_seen(unit: str | None, values: np.ndarray) -> tuple[float | None, float | None]:
-    """The unit's range as the printed figures allow it (the rule choose_scale applies): a
-    bound a figure has crossed is not the KPI's (a variance of -3.39%, take-up of 101%)."""
-    scale = choose_scale(np.asarray(values, dtype=float), *natural_range(unit), [])
+def _declared(text: str, default: float | None) -> float | None:
+    t = str(text or "").strip().lower()
+    if not t:
+        return default
+    return None if t == "none" else float(t)
+
+
+def range_seen(
+    unit: str | None, values: np.ndarray, lower: str = "", upper: str = ""
+) -> tuple[float | None, float | None]:
+    """The unit's (or the catalogue's) range as the printed figures allow it (the rule
+    choose_scale applies): a bound a figure has crossed is not the KPI's (a variance of
+    -3.39%, take-up of 101%)."""
+    lo, hi = natural_range(unit, lower, upper)
+    if lo is not None and hi is not None and not lo < hi:
+        return None, None
+    scale = choose_scale(np.asarray(values, dtype=float), lo, hi, [])
     return scale.lower, scale.upper
 
 

@@ -94,6 +94,9 @@ class ForecastResult:
     upper_bound: float | None = None
     notes: list[str] = field(default_factory=list)
     paths: np.ndarray | None = field(default=None, repr=False)
+    # why the KPI's printed target was left out, when it covers another span than the figures
+    # forecast (an annual total beside one quarter's days): set by Kpi.forecast
+    target_mismatch: str = ""
 
     def frame(self) -> pd.DataFrame:
         """The forecast as a table: one row per future period."""
@@ -434,7 +437,8 @@ def forecast(
         )
 
     paths = scale.back(_simulate(mean, psi, sigma, df, n_paths, seed))
-    mean = scale.back(mean)
+    # the naive forecast is the last figure itself, not its round trip through log/logit
+    mean = np.full(steps, y[-1]) if short else scale.back(mean)
     future = pd.period_range(last + 1, periods=horizon, freq=values.index.freq)
     q = {
         k: pd.Series(np.quantile(paths[:, :horizon], p, axis=0), index=future)

@@ -8,6 +8,7 @@ never re-read the store per question.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,6 +25,21 @@ from kpi_lib.errors import UsageError
 from kpi_lib.periods import fiscal_to_period, parse_report_period, series_to_quarterly
 from kpi_lib.store.read import series_of
 from kpi_lib.store.snapshot import Store
+from kpi_lib.values import read_as_latin
+
+# a target that does not exist yet: nothing to forecast against ("TBC", "To be agreed",
+# "Baseline for new indicator, target for subsequent quarters")
+_PENDING = re.compile(
+    r"(?i)\b(?:tbc|tba|to be (?:agreed|confirmed|set|determined|decided)|baseline|"
+    r"not yet (?:set|agreed)|target for subsequent|awaiting (?:a )?target)\b"
+)
+NO_SERIES = "No quarterly series to forecast."
+
+
+def pending_target(text: object) -> bool:
+    """True when a printed target says it is still to be set (TBC, a baseline year)."""
+    return bool(_PENDING.search(read_as_latin(str(text or ""))))
+
 
 HISTORY_COLUMNS = [
     "period",
@@ -79,7 +95,9 @@ class Kpi:
         variance below 0); forecasts are kept inside it."""
         entry = self.store.entry(self.kpi_id)
         values = pd.to_numeric(self.current["value"], errors="coerce").to_numpy(dtype=float)
-        return range_seen(entry.unit if entry is not None else self.unit, values)
+        if entry is None:
+            return range_seen(self.unit, values)
+        return range_seen(entry.unit, values, entry.min, entry.max)
 
     @property
     def polarity(self) -> str:
@@ -224,6 +242,7 @@ class Kpi:
             raise UsageError(f"forecast: {self.kpi_id} has no quarterly values to forecast")
         polarity = self.polarity
         notes = []
+        mismatch = ""
         if target is None:
             cur = self.current
             printed = cur[cur["target_text"].fillna("").astype(str).str.strip() != ""]
@@ -233,11 +252,11 @@ class Kpi:
                 basis = quarterly.attrs.get("basis") or None
                 target = comparable_target(latest, basis)
                 if target is None and numeric_target(latest["target_text"], polarity) is not None:
-                    notes.append(
+                    mismatch = (
                         f"target {latest['target_text']!r} is not comparable with "
-                        f"{'single-quarter' if basis == 'quarter' else basis or 'these'} figures: "
-                        "no target line or P(meet target)"
+                        f"{'single-quarter' if basis == 'quarter' else basis or 'these'} figures"
                     )
+                    notes.append(f"{mismatch}: no target line or P(meet target)")
         if target is not None and polarity not in ("High", "Low"):
             notes.append(
                 f"polarity {polarity!r} is neither High nor Low: target {target:g} ignored"
@@ -258,14 +277,41 @@ class Kpi:
             upper=upper,
         )
         result.notes.extend(notes)
+        result.target_mismatch = mismatch
         return result, skipped
 
+    def latest_target_text(self) -> str:
+        """The target printed with its latest figure that has one ("" when none)."""
+        cur = self.current
+        printed = cur["target_text"].fillna("").astype(str).str.strip()
+        printed = printed[printed != ""]
+        return str(printed.iloc[-1]) if len(printed) else ""
+
+    def why_no_forecast(self, quarterly: pd.Series | None = None) -> str:
+        """Why a committee gets no forecast of this KPI ("" when it can have one): no quarterly
+        series, or a target that does not exist yet (a forecast would have nothing to be
+        judged against, and a baseline year is what the target will be set from)."""
+        q = self.quarterly() if quarterly is None else quarterly
+        if q.dropna().empty:
+            bases = sorted(set(self.current.dropna(subset=["value"])["basis"].astype(str)) - {""})
+            if bases:
+                return f"No forecast: its figures are not quarterly ({', '.join(bases)})."
+            return NO_SERIES
+        target = self.latest_target_text()
+        if pending_target(target):
+            return (
+                f"No forecast: the target is not set yet ({read_as_latin(target)!r}), so there "
+                "is nothing to forecast against."
+            )
+        return ""
+
     def forecast_or_none(self, horizon: int = FORECAST_HORIZON) -> ForecastResult | None:
-        """The forecast, or None when the KPI has no quarterly values. Only that case is None:
-        a bad horizon raises, so a typo never reads as "nothing to forecast"."""
+        """The forecast, or None when `why_no_forecast` gives a reason (no quarterly values, a
+        target still to be set). A bad horizon raises, so a typo never reads as "nothing to
+        forecast"."""
         if int(horizon) < 1:
             raise UsageError(f"forecast horizon must be at least 1, got {horizon}")
         quarterly = self.quarterly()  # built once: it is most of the cost for a short series
-        if quarterly.dropna().empty:
+        if self.why_no_forecast(quarterly):
             return None
         return self._forecast(quarterly, horizon, None, None, 0)[0]

@@ -1,8 +1,12 @@
 """Direction of travel of a KPI series: latest change, change on a year earlier, and an OLS slope
 with its 95% confidence interval, read through the KPI's polarity.
 
-"Improving" needs evidence: with three or more points the slope's confidence interval must
-exclude zero; with two, the change must exceed a noise band. Annual cumulative indicators
+The words follow the figures (`describe`, the one rule): the direction is that of the last
+change against the compared figure ("little change" within 2% of it, else improving or
+worsening); the run before it is described as it is ("a steady fall" only for consecutive
+figures each lower than the last, "fell after rising" for a turn); no noise is estimated from
+two or three figures; a fitted slope is mentioned only from four figures, where its 95%
+interval excludes zero. Annual cumulative indicators
 (library visits so far this year) are only compared like for like, quarter with the same
 quarter a year earlier, because Q2-to-Q1 growth of a running total says nothing.
 
@@ -51,11 +55,12 @@ class Trend:
     slope_points: int
     movement: str  # rising | falling | flat | ""
     direction: str  # improving | worsening | stable | "" (polarity unknown or too few points)
-    basis: str  # slope | change | "" : what the direction was judged on
+    basis: str  # change | "" : what the direction was judged on (the last change)
     reason: str
     change_as: str = ""  # "per cent" | "points" | "" (no change): how change is read
     previous_source: str = ""  # file:line of the previous figure (prose quoted when prose)
     comparable_because: str = ""  # why the previous figure is comparable with the latest
+    shape: str = ""  # the run of figures before the latest, in words (see shape_of)
 
 
 @dataclass(frozen=True)
@@ -151,11 +156,11 @@ def trend(
     NaN and infinite values are skipped; of two values for one period the later is kept (and
     the reason says so).
 
-    `n` caps how many recent points the slope uses; `noise` is the relative change (2%) below
-    which a two-point change counts as stable; `per_year` says how many index steps make a year
-    for a numeric index (needed only for the change on a year earlier); `unit` "%" gives
-    changes in points. A `seasonal` KPI, like a cumulative one, is compared only with the same
-    point of the year a year earlier, and its slope read from such points only."""
+    `n` caps how many recent points the slope and the shape use; `noise` is the relative change
+    (2%) within which the last change is "little change"; `per_year` says how many index steps
+    make a year for a numeric index (needed only for the change on a year earlier); `unit` "%"
+    gives changes in points. A `seasonal` KPI, like a cumulative one, is compared only with the
+    same point of the year a year earlier, and its slope and shape read from such points only."""
     if accumulation not in ACCUMULATIONS:
         raise UsageError(f"accumulation must be one of {', '.join(ACCUMULATIONS)}")
     if n < 2:
@@ -196,15 +201,22 @@ def trend(
             low = high = slope
 
     like_year = "cumulative" if seasonal else accumulation
-    movement, basis, reason = _movement(slope, low, high, change, previous, noise, like_year)
-    direction = ""
-    if movement == "flat":
-        direction = "stable"
-    elif movement and pol:
-        good = (movement == "rising") == (pol == "High")
-        direction = "improving" if good else "worsening"
-    elif movement:
-        reason += "; polarity unknown"
+    where, step = _steps(p, like_year)
+    words = describe(
+        window=fit_s,
+        where=where[-n:],
+        step=step,
+        previous=previous,
+        previous_period=str(s.index[prev_i]) if prev_i is not None else "",
+        polarity=pol,
+        noise=noise,
+        points=in_points(previous, latest, unit),
+        slope_ci=None if low is None or high is None else (low, high),
+        empty_why="no value a year earlier" if like_year == "cumulative" else "fewer than 2 points",
+    )
+    movement, direction, basis, reason = words.movement, words.direction, "change", words.reason
+    if not movement:
+        basis = ""
     if p.merged:
         reason += f"; {p.merged} value(s) for a repeated period left out (the last one kept)"
     points = in_points(previous, latest, unit)
@@ -232,31 +244,143 @@ def trend(
         basis=basis,
         reason=reason,
         change_as="" if change is None else "points" if points else "per cent",
+        shape=words.shape,
     )
 
 
-def _movement(
-    slope: float | None,
-    low: float | None,
-    high: float | None,
-    change: float | None,
+def _steps(p: _Points, accumulation: str) -> tuple[np.ndarray, float]:
+    """Where the like-for-like points lie (months for periods, else index steps) and the step
+    between two consecutive ones: the same point of the next year for a running total, else
+    the shortest step the series takes. A longer step is a gap (figures not reported)."""
+    where = p.x if p.stamp is None else p.stamp
+    if accumulation == "cumulative":
+        return where[_same_subperiod(p)], p.year if p.stamp is not None else 1.0
+    d = np.diff(where)
+    return where, float(d[d > 0].min()) if (d > 0).any() else 1.0
+
+
+# --- the words ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Wording:
+    """What a series did, in words that follow from its figures: `movement` and `direction` of
+    the last change (against the compared figure), `shape` of the run of figures before it."""
+
+    movement: str  # rising | falling | flat | ""
+    direction: str  # improving | worsening | little change | "" (no change, or polarity unknown)
+    shape: str
+    reason: str
+
+
+def _fmt(v: float) -> str:
+    """A figure for a sentence: separators, at most two decimals, no trailing zeros."""
+    text = f"{v:,.2f}".rstrip("0").rstrip(".") if abs(v) < 1e15 else f"{v:.4g}"
+    return "0" if text in ("-0", "") else text
+
+
+def _amount(change: float, previous: float, points: bool) -> str:
+    """The size of a change: in points for a percentage or across zero, else per cent."""
+    if points or previous == 0:
+        size = _fmt(abs(change))
+        return size + (" point" if size == "1" else " points") if points else size
+    return f"{_fmt(abs(100.0 * change / previous))}%"
+
+
+def _runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of a series' steps, oldest first: (sign, number of steps); equal steps are a
+    run of their own (sign 0), so 5, 5, 6 is not a steady rise."""
+    runs: list[tuple[int, int]] = []
+    for sign in np.sign(np.diff(values)).astype(int):
+        if runs and runs[-1][0] == sign:
+            runs[-1] = (sign, runs[-1][1] + 1)
+        else:
+            runs.append((sign, 1))
+    return runs
+
+
+_VERB = {1: "rose", -1: "fell", 0: "held level"}
+_RUN = {1: "rising", -1: "falling", 0: "holding level"}
+
+
+def shape_of(values: np.ndarray, where: np.ndarray, step: float, since: str) -> str:
+    """The shape of a window of figures (oldest first), said only as far as the figures show:
+    "a steady rise" needs every step up and no period missing between them; otherwise the last
+    run and the one before ("fell after rising"), or "up and down" for more turns. Two figures
+    have no shape (their change says it all)."""
+    if len(values) < 3:
+        return ""
+    runs = _runs(np.asarray(values, dtype=float))
+    n = len(values)
+    if len(runs) == 1:
+        sign = runs[0][0]
+        if sign == 0:
+            return f"unchanged over the {n} figures since {since}"
+        gaps = bool((np.diff(where) > 1.5 * step).any())
+        if not gaps:
+            word = "rise" if sign > 0 else "fall"
+            return f"a steady {word} over the {n} consecutive figures since {since}"
+        comp = "higher" if sign > 0 else "lower"
+        return (
+            f"each figure {comp} than the one before over the {n} figures since {since}, "
+            "with periods missing between them"
+        )
+    (last, _), (before, _) = runs[-1], runs[-2]
+    turn = f"{_VERB[last]} after {_RUN[before]}"
+    if len(runs) == 2:
+        return f"{turn} over the {n} figures since {since}"
+    return f"{turn}, up and down over the {n} figures since {since}"
+
+
+def describe(
+    window: pd.Series,
+    where: np.ndarray,
+    step: float,
     previous: float | None,
+    previous_period: str,
+    polarity: str,
     noise: float,
-    accumulation: str,
-) -> tuple[str, str, str]:
-    if slope is not None and low is not None and high is not None:
-        if low <= 0 <= high:
-            return "flat", "slope", f"slope {slope:.4g}, 95% CI [{low:.4g}, {high:.4g}] includes 0"
-        word = "rising" if slope > 0 else "falling"
-        return word, "slope", f"slope {slope:.4g}, 95% CI [{low:.4g}, {high:.4g}] excludes 0"
-    if change is None or previous is None:
-        why = "no value a year earlier" if accumulation == "cumulative" else "fewer than 2 points"
-        return "", "", why
-    band = noise * abs(previous) if previous != 0 else 0.0
-    if abs(change) <= band:
-        return "flat", "change", f"change {change:.4g} within the {noise:.0%} noise band"
-    word = "rising" if change > 0 else "falling"
-    return word, "change", f"change {change:+.4g} beyond the {noise:.0%} noise band"
+    points: bool,
+    slope_ci: tuple[float, float] | None,
+    empty_why: str,
+) -> Wording:
+    """The one rule for a KPI's trend words, used by movers, the report and the deep dive.
+
+    The last change (latest against the compared figure) sets the movement and direction: a
+    change within `noise` (2%) of the compared figure is "little change", anything larger is a
+    rise or a fall, read through the polarity; no noise is estimated from two or three figures,
+    so none is claimed. The window (up to the last n like-for-like figures) adds its shape, and,
+    with four figures or more, a fitted slope whose 95% interval excludes zero."""
+    if window.empty:
+        return Wording("", "", "", "no values")
+    latest = float(window.iloc[-1])
+    if previous is None:
+        return Wording("", "", "", empty_why)
+    change = latest - previous
+    was = f"{_fmt(previous)} in {previous_period}" if previous_period else _fmt(previous)
+    if abs(change) <= noise * abs(previous) and not (previous == 0 and change != 0):
+        movement, direction = "flat", "little change"
+        if change == 0:
+            last = f"no change from {was}"
+        else:
+            last = f"little change from {was} (within {noise:.0%})"
+    else:
+        movement = "rising" if change > 0 else "falling"
+        direction = ""
+        if polarity:
+            direction = "improving" if (change > 0) == (polarity == "High") else "worsening"
+        last = f"{_VERB[1 if change > 0 else -1]} {_amount(change, previous, points)} from {was}"
+        if not polarity:
+            last += " (polarity unknown)"
+    since = str(window.index[0])
+    shape = shape_of(window.to_numpy(dtype=float), where, step, since)
+    parts = [last] + ([shape] if shape else [])
+    if slope_ci is not None and len(window) >= 4 and not shape.startswith(("a steady", "each")):
+        low, high = slope_ci
+        if low > 0 or high < 0:
+            way = "upward" if low > 0 else "downward"
+            parts.append(
+                f"an {way} trend over the {len(window)} figures (95% interval of the slope)"
+            )
+    return Wording(movement, direction, shape, "; ".join(parts))
 
 
 def _empty(n: int, reason: str) -> Trend:
@@ -313,6 +437,7 @@ TREND_COLUMNS = [
     "reason",
     "previous_source",
     "comparable_because",
+    "shape",
 ]
 
 

@@ -71,7 +71,7 @@ def build(
     quarterly = kpi.quarterly().dropna()
     fc, note = kpi.forecast_or_none(forecast_horizon), ""
     if fc is None:
-        note = "No quarterly series to forecast."
+        note = kpi.why_no_forecast()
     elif len(quarterly) and history["period_end"].notna().any():
         ends = quarterly.index[-1].end_time.normalize()
         latest = history.loc[history["period_end"].idxmax()]

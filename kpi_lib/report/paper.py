@@ -200,8 +200,8 @@ def executive_summary(q: Quarterly, st: pd.DataFrame) -> Html:
 def _kpi_cols(c: Context) -> list[pr.Col]:
     return [
         pr.col("metric_name", "KPI", wide=True),
-        pr.col("period", "Period", pr.quarter, nowrap=True),
-        pr.value_col("value", "Value", c.units, c.decimals),
+        pr.Col("Period", lambda r: pr.period_as_printed(r, "period")),
+        pr.value_col("value", "Value", c.units, c.decimals, printed="value_text"),
         pr.col("unit", "Unit", pr.unit_word),
         pr.col("target_text", "Target"),
         pr.col("reported_rag", "Reported RAG"),
@@ -259,17 +259,18 @@ def movers(q: Quarterly, c: Context, st: pd.DataFrame) -> Html:
     cols = [
         pr.col("metric_name", "KPI", wide=True),
         pr.col("previous_period", "Previous period", pr.quarter, nowrap=True),
-        pr.value_col("previous", "Previous value", c.units, c.decimals),
-        pr.col("latest_period", "Latest period", pr.quarter, nowrap=True),
-        pr.value_col("latest", "Latest value", c.units, c.decimals),
+        pr.value_col("previous", "Previous value", c.units, c.decimals, printed="previous_text"),
+        pr.Col("Latest period", lambda r: pr.period_as_printed(r, "latest_period")),
+        pr.value_col("latest", "Latest value", c.units, c.decimals, printed="latest_text"),
         pr.Col("Change", pr.change, numeric=True),
         pr.col("verdict", "Trend"),
-        pr.col("reason", "What the trend test says", pr.reason, wide=True),
+        pr.col("reason", "What the figures did", pr.reason, wide=True),
     ]
     intro = (
         "The largest relative changes since the previous comparable figure. "
-        "The trend allows for whether a higher value is good; it is “no clear trend” when the "
-        "change is within the noise of the figures so far."
+        "The trend is the direction of that change, allowing for whether a higher value is "
+        "good (“little change” when within 2% of the previous figure); the last column says "
+        "what the earlier figures did."
     )
     said_ids = stm.ids(st, "mover")
     rows = q.movers.assign(
@@ -312,7 +313,7 @@ def _prose_previous(rows: pd.DataFrame, st: pd.DataFrame) -> Html | None:
 def off_track(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Html:
     cols = [
         pr.col("metric_name", "KPI", wide=True),
-        pr.value_col("value", "Value", c.units, c.decimals),
+        pr.value_col("value", "Value", c.units, c.decimals, printed="value_text"),
         pr.col("target_text", "Target"),
         pr.col("reported_rag", "Reported RAG"),
         pr.col("computed_rag", "Recomputed RAG"),
@@ -320,11 +321,13 @@ def off_track(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Ht
         pr.Col("80% range", lambda r: _range(r, c), numeric=True),
         pr.col("p_meet_target", "Chance of meeting target", pr.probability, numeric=True),
         pr.col("insufficient_history", "Short history", pr.flag),
+        pr.col("forecast_note", "About the forecast", wide=True),
     ]
     intro = (
         "Red and amber KPIs, with a forecast where the history allows one. KPIs with fewer "
         "than eight quarterly points get a simple forecast marked “short history”, with wide "
-        "ranges."
+        "ranges and no chance of meeting the target (nothing has tested one). A KPI whose "
+        "target is not set yet gets no forecast."
     )
     listed = {k for k, _ in stm.ids(st, "off_track")}
     forecasted = {k for k, _ in stm.ids(st, "forecast")}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi_lib.periods import fiscal_to_period, parse_period, period_to_fiscal
-from kpi_lib.values import read_as_latin
+from kpi_lib.values import approximation, read_as_latin
 
 MAX_DECIMALS = 2  # the council never prints more than two decimals for a KPI value
 RAG_WORDS = {"Green": "Green", "Amber": "Amber", "Red": "Red"}
@@ -52,7 +52,7 @@ def number(x: object, decimals: int = 1, unit: str = "") -> str:
         return str(x)
     if math.isnan(v):
         return ""
-    text = f"{v:,.{max(0, decimals)}f}"
+    text = f"{v:,.{_shown_decimals(v, decimals)}f}"
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]  # no "-0.0"
     u = (unit or "").strip()
@@ -63,6 +63,23 @@ def number(x: object, decimals: int = 1, unit: str = "") -> str:
     if u == "£":
         return f"{sign}£{text}"
     return sign + text
+
+
+def _shown_decimals(v: float, decimals: int) -> int:
+    """The council's precision, but never so few decimals that a figure other than 0 reads as
+    0 (an exclusion rate of 0.19% is not "0%"): one significant digit at least."""
+    d = max(0, decimals)
+    if v != 0 and math.isfinite(v):
+        while d < 12 and round(abs(v), d) == 0:
+            d += 1
+    return d
+
+
+def approx(x: object, shown: str) -> str:
+    """A figure as shown, with the word that made it approximate where it was printed with one
+    ("over 1,500,000"; `x` is the printed text)."""
+    word = approximation(x)
+    return f"{word} {shown}" if word and shown else shown
 
 
 def unit_word(unit: object) -> str:
@@ -114,6 +131,14 @@ def quarter(label: object) -> str:
     return p.label or text
 
 
+def period_as_printed(row: dict[str, object] | pd.Series, source: str = "period") -> str:
+    """A figure's period label with what span it covers where the commentary says it is less
+    than the label ("2022/23 Q2 (July-August average)"; kpi_lib.analysis.period_notes)."""
+    label = quarter(row.get(source))
+    note = text(row.get("period_note"))
+    return f"{label} ({note})" if label and note else label
+
+
 def text(x: object) -> str:
     """Free text with newlines (real or a literal backslash-n) as spaces; blank when missing."""
     if is_missing(x):
@@ -137,40 +162,19 @@ def flag(x: object) -> str:
     return "Yes" if bool(x) else ""
 
 
-_NUM = r"[-+]?\d[\d.,e+-]*"
-
-
 def reason(x: object) -> str:
-    """The trend test's reason in plain English (the statistics stay in the CSV)."""
-    r = text(x)
-    if not r:
-        return ""
-    rest = ""
-    if ";" in r:
-        r, rest = r.split(";", 1)
-        rest = "; " + rest.strip()
-    if re.search(r"CI \[.*\] includes 0", r):
-        plain = "no clear trend: the change is within the noise"
-    elif re.search(r"CI \[.*\] excludes 0", r):
-        up = not r.startswith("slope -")
-        plain = f"a steady {'rise' if up else 'fall'} over recent points, clear of the noise"
-    elif m := re.match(rf"change {_NUM} within the (\d+%) noise band", r):
-        plain = f"little change: within {m.group(1)} of the previous value"
-    elif m := re.match(rf"change ([-+]?){_NUM} beyond the (\d+%) noise band", r):
-        word = "fell" if m.group(1) == "-" else "rose"
-        plain = f"{word} by more than {m.group(2)} since the previous value"
-    else:
-        plain = r
-    return plain + rest
+    """A trend's reason as shown: kpi_lib.analysis.trends.describe already words it for a
+    reader (the slope's figures stay in the CSV columns)."""
+    return text(x)
 
 
 def trend_word(row: dict | pd.Series) -> str:
-    """improving / worsening; "stable" said as the test found it ("little change", or "no
-    clear trend" beside a move that is within the noise of the figures so far)."""
+    """improving / worsening / little change, as kpi_lib.analysis.trends.describe found it;
+    "rose" / "fell" where the polarity is unknown."""
     d = text(row.get("direction"))
-    if d != "stable":
+    if d:
         return d
-    return "little change" if text(row.get("reason")).startswith("little") else "no clear trend"
+    return {"rising": "rose", "falling": "fell"}.get(text(row.get("movement")), "")
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -274,13 +278,20 @@ def table(
 
 
 def value_col(
-    source: str, header: str, units: dict[str, str], decimals: dict[str, int], key: str = "kpi_id"
+    source: str,
+    header: str,
+    units: dict[str, str],
+    decimals: dict[str, int],
+    key: str = "kpi_id",
+    printed: str = "",
 ) -> Col:
-    """A KPI value written with that KPI's unit and printed precision."""
+    """A KPI value written with that KPI's unit and printed precision; `printed` names the
+    column of the text as printed, whose approximation word ("over") is kept."""
 
     def cell(row: pd.Series) -> str:
         k = row.get(key)
-        return number(row.get(source), decimals.get(k, 1), units.get(k, ""))
+        shown = number(row.get(source), decimals.get(k, 1), units.get(k, ""))
+        return approx(row.get(printed), shown) if printed else shown
 
     return Col(header, cell, numeric=True)
 
@@ -291,6 +302,8 @@ def printed_decimals(rows: pd.DataFrame) -> dict[str, int]:
     counts: zeros that say nothing about precision."""
     if rows.empty or "value_text" not in rows:
         return {}
+    if "value" in rows:  # a row without a figure ("-") says nothing about precision
+        rows = rows[pd.to_numeric(rows["value"], errors="coerce").notna()]
     d = rows.assign(_d=rows["value_text"].map(decimals_of))
     if "report_period" in d:
         d = d.sort_values("report_period", kind="stable")

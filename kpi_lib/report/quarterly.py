@@ -11,10 +11,11 @@ from kpi_lib.analysis.claims import check_claims
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
 from kpi_lib.analysis.directors import directors_view
 from kpi_lib.analysis.forecast import ForecastResult
-from kpi_lib.analysis.kpi import Kpi
+from kpi_lib.analysis.kpi import NO_SERIES, Kpi
+from kpi_lib.analysis.period_notes import period_notes
 from kpi_lib.analysis.rag import rag_summary, rag_table
-from kpi_lib.analysis.trends import trend_table
-from kpi_lib.periods import fiscal_to_period, parse_report_period
+from kpi_lib.analysis.trends import current_values, trend_table
+from kpi_lib.periods import fiscal_to_period, parse_report_period, period_to_fiscal
 from kpi_lib.store.headlines import MEASURES, NO_TABLES, explain, one_line
 from kpi_lib.store.snapshot import Store
 
@@ -33,6 +34,9 @@ OFF_TRACK_COLUMNS = [
     "upper80",
     "p_meet_target",
     "insufficient_history",
+    "forecast_note",  # why there is no forecast, or what a short-history one rests on
+    "period_note",  # the span the figure covers, where the commentary says (period_notes)
+    "value_text",  # as printed: "over 1.5 million" stays approximate on the page
 ]
 
 
@@ -51,6 +55,11 @@ MOVER_COLUMNS = [
     "reason",
     "previous_source",
     "comparable_because",
+    "movement",
+    "shape",
+    "period_note",
+    "previous_text",
+    "latest_text",
 ]
 
 
@@ -97,6 +106,9 @@ def build(
         wanted = {s.casefold() for s in sections}
         rows = rows[rows["section"].str.casefold().isin(wanted)]
     ids = set(rows["kpi_id"])
+    rows = rows.assign(period_note=period_notes(rows, data.commentary))
+    keys = zip(rows["kpi_id"], rows["period"], rows["period_note"], strict=True)
+    notes = {(k, p): n for k, p, n in keys}
 
     rag = rag_table(obs, amber_tolerance, report_period=label, commentary=data.commentary)
     rag = rag[rag["kpi_id"].isin(ids)].reset_index(drop=True)
@@ -105,6 +117,10 @@ def build(
     headline = explained_headline(summ.headline, printed.to_dict(), rag)
 
     movers = movers_of(trend_table(obs, commentary=data.commentary), ids)
+    movers["period_note"] = [
+        notes.get((k, p), "")
+        for k, p in zip(movers["kpi_id"], movers["latest_period"], strict=True)
+    ]
 
     flagged = rag[(rag["reported_rag"].isin(["Red", "Amber"]))].copy()
     flagged["order"] = flagged["reported_rag"].map(FLAG_ORDER)
@@ -114,9 +130,7 @@ def build(
     forecasts: dict[str, ForecastResult] = {}
     for _, r in flagged.iterrows():
         kpi = Kpi(data, r["kpi_id"])
-        fc = kpi.forecast_or_none(forecast_horizon)
-        if fc is not None and fc.mean.index[0] - 1 != fiscal_to_period(str(r["period"])):
-            fc = None  # the forecast would go on from an older figure than the one shown
+        fc, note = forecast_for_row(kpi, r, forecast_horizon)
         off.append(
             (
                 r["kpi_id"],
@@ -131,6 +145,9 @@ def build(
                 None if fc is None else float(fc.upper.iloc[-1]),
                 None if fc is None else fc.p_meet_target,
                 None if fc is None else fc.insufficient_history,
+                note,
+                notes.get((r["kpi_id"], r["period"]), ""),
+                printed.get((r["kpi_id"], r["period"]), ""),
             )
         )
         histories[r["kpi_id"]] = kpi.history()
@@ -167,6 +184,56 @@ def build(
     )
 
 
+def printed_texts(obs: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Each current figure's text as printed, by (kpi_id, period): the page keeps the word
+    that made it approximate ("over 1.5 million")."""
+    cur = current_values(obs)
+    if "value_text" not in cur:
+        return {}
+    texts = cur["value_text"].fillna("").astype(str)
+    return dict(zip(zip(cur["kpi_id"], cur["period"], strict=True), texts, strict=True))
+
+
+def forecast_for_row(kpi: Kpi, row: pd.Series, horizon: int) -> tuple[ForecastResult | None, str]:
+    """The forecast an off-track row gets, or None and why: none without a quarterly series or
+    against a target still to be set (Kpi.why_no_forecast), none whose figures the printed
+    target cannot be compared with (one quarter's days against a year's), none that would go on
+    from an older figure than the one shown."""
+    fc = kpi.forecast_or_none(horizon)
+    if fc is None:
+        return None, kpi.why_no_forecast() or NO_SERIES
+    if fc.target_mismatch:  # a quarter's figure beside a year's (or five years') target
+        return None, (
+            f"No forecast: the {fc.target_mismatch[0].lower()}{fc.target_mismatch[1:]}, so a "
+            "forecast of those figures says nothing about meeting it."
+        )
+    shown = fiscal_to_period(str(row["period"]))
+    if fc.mean.index[0] - 1 != shown:
+        last = period_to_fiscal(fc.mean.index[0] - 1)
+        shown_as = f"({row['period']})" if str(row["period"] or "").strip() else "(no period)"
+        return None, (
+            f"No forecast: the quarterly series ends in {last}, not at the figure shown {shown_as}."
+        )
+    return fc, short_history_note(fc)
+
+
+def short_history_note(fc: ForecastResult) -> str:
+    """What a short-history forecast rests on, said beside it: the last figure carried on, a
+    range from the few changes seen (or, from one figure, a rule of thumb), no chance of
+    meeting the target (nothing tested one)."""
+    if not fc.insufficient_history:
+        return ""
+    if fc.n_obs == 1:
+        return (
+            "From 1 quarterly figure: the figure carried on, with a rule-of-thumb range "
+            "(no change seen to measure one by); no chance of meeting the target."
+        )
+    return (
+        f"From {fc.n_obs} quarterly figures: the last carried on, with a range from the "
+        "changes between them; too few to test a model, so no chance of meeting the target."
+    )
+
+
 def movers_of(trends: pd.DataFrame, ids: set[str], n: int = 10) -> pd.DataFrame:
     """The `n` KPIs of the report that moved most, each change between two figures on one basis
     (trend_table compares only like with like).
@@ -189,7 +256,7 @@ def movers_of(trends: pd.DataFrame, ids: set[str], n: int = 10) -> pd.DataFrame:
         )
     )
     movers = movers.sort_values(["size", "kpi_id"], ascending=[False, True], na_position="last")
-    return movers.head(n)[MOVER_COLUMNS].reset_index(drop=True)
+    return movers.head(n).reindex(columns=MOVER_COLUMNS).reset_index(drop=True)
 
 
 REVISION_COLUMNS = ["kpi_id", "metric_name", "period", "value", "revised_value", "revised_in"]

@@ -52,7 +52,7 @@ BASES = (
 FIELDS = ("id", "title", "aliases", "polarity", "unit", "frequency", "accumulation", "section")
 # Optional fields and their defaults. year_basis: how a printed "2021/22" is read for this KPI
 # (academic = September to August, for attainment, school places, early years).
-OPTIONAL = {"year_basis": "financial", "basis": ""}
+OPTIONAL = {"year_basis": "financial", "basis": "", "min": "", "max": ""}
 # basis_from: a mapping "report period": basis, for a KPI whose definition changed (sickness
 # absence printed a rolling 12 months until 2021/22, a year to date from 2022/23).
 MAPPINGS = ("basis_from",)
@@ -68,6 +68,7 @@ _CHOICES = {
     "year_basis": YEAR_BASES,
     "basis": ("", *BASES),
 }
+_BOUND = re.compile(r"(?i)none|[-+]?\d+(?:\.\d+)?")
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NEW_PREFIX = "new-"
 
@@ -95,6 +96,10 @@ class KpiEntry:
     basis: str = ""  # "" = read off the period and the accumulation
     basis_from: dict[str, str] = field(default_factory=dict)  # report period label -> basis
     mentions: list[str] = field(default_factory=list)
+    # the KPI's possible range where its unit does not say it (kpi_lib.analysis.bounds): a
+    # number, "none" (no bound: a £ variance can be negative), "" = the unit's
+    min: str = ""
+    max: str = ""
 
     def basis_at(self, report_start: date | None) -> str:
         """The basis declared for figures printed in a report starting `report_start`: the
@@ -241,6 +246,11 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
                 where,
                 f"{key} {fields[key]!r} is not one of: {', '.join(allowed)}",
                 line=_line(values[key]),
+            )
+    for key in ("min", "max"):
+        if fields[key] and not _BOUND.fullmatch(fields[key]):
+            raise InputError(
+                where, f"{key} {fields[key]!r} must be a number or none", line=_line(values[key])
             )
     alias_node = values["aliases"]
     if isinstance(alias_node, yaml.ScalarNode) and alias_node.value in ("", "~", "null"):
