@@ -15,11 +15,12 @@ from typing import Any
 from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError, KpiError
 from kpi_lib.periods import detect_report_period
-from kpi_lib.readers.commentary import extract_comments, narrative_comments, pdf_comments
+from kpi_lib.readers.commentary import narrative_comments, read_commentary, read_pdf_commentary
+from kpi_lib.readers.commentary_sections import Untabled
 from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
 from kpi_lib.readers.headline import extract_headline
 from kpi_lib.readers.pdf import read_pdf_text
-from kpi_lib.readers.rows import Extraction
+from kpi_lib.readers.rows import Extraction, Issue
 from kpi_lib.readers.textdoc import load_text, strip_markup
 
 
@@ -66,18 +67,20 @@ def parse_file(path: Path, data: bytes) -> FileResult:
     detected = detect_report_period(lines)
     table_rows = [r for r in rows if r["reader"] != "narrative"]
     if pdf:
-        found = pdf_comments(printed, table_rows)
+        found, untabled = read_pdf_commentary(printed, table_rows)
     else:
         prose_rows = [r for r in rows if r["reader"] == "narrative"]
-        found = extract_comments(lines, table_rows) + narrative_comments(lines, prose_rows)
+        found, untabled = read_commentary(lines, table_rows)
+        found += narrative_comments(lines, prose_rows)
     found.sort(key=lambda c: (c.source_page or 0, c.source_line))
     comments = [asdict(c) for c in found]
+    issues = [asdict(i) for i in extraction.issues] + _untabled_issues(untabled)
     return FileResult(
         sha256=sha256_bytes(data),
         bytes=len(data),
         pdf=pdf,
         rows=rows,
-        issues=[asdict(i) | {"source_file": ""} for i in extraction.issues],
+        issues=[i | {"source_file": ""} for i in issues],
         tables=extraction.tables,
         pages=extraction.pages if extraction.pages is not None else pages,
         period=detected.label if detected is not None else "",
@@ -85,6 +88,16 @@ def parse_file(path: Path, data: bytes) -> FileResult:
         headline=_headline(lines),
         comments=comments,
     )
+
+
+def _untabled_issues(untabled: list[Untabled]) -> list[dict[str, Any]]:
+    """A warning per indicator whose section has commentary but no KPI table: never dropped
+    in silence (its figures, where the prose gives them, are in the message)."""
+    out = []
+    for u in sorted(untabled, key=lambda u: (u.source_page or 0, u.source_line)):
+        issue = Issue("no_table", u.message(), "", u.source_page, u.source_line)
+        out.append(asdict(issue))
+    return out
 
 
 def _text_lines(path: Path) -> list[str]:
