@@ -18,7 +18,7 @@ from kpi_lib.periods import detect_report_period
 from kpi_lib.readers.commentary import narrative_comments, read_commentary, read_pdf_commentary
 from kpi_lib.readers.commentary_sections import Untabled
 from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
-from kpi_lib.readers.headline import extract_headline
+from kpi_lib.readers.headline import extract_covered, extract_headline
 from kpi_lib.readers.pdf import read_pdf_text
 from kpi_lib.readers.rows import Extraction, Issue
 from kpi_lib.readers.textdoc import load_text, strip_markup
@@ -39,6 +39,10 @@ class FileResult:
     title: str = ""  # its first heading
     headline: dict[str, Any] | None = None
     comments: list[dict[str, Any]] = field(default_factory=list)
+    # how many KPIs the report says it covers ({count, source_line, text}), None if unsaid
+    covered: dict[str, Any] | None = None
+    # sections with commentary but no KPI table ({heading, source_page, source_line, figure})
+    untabled: list[dict[str, Any]] = field(default_factory=list)
 
 
 def parse_file(path: Path, data: bytes) -> FileResult:
@@ -87,6 +91,8 @@ def parse_file(path: Path, data: bytes) -> FileResult:
         title=_first_heading(lines),
         headline=_headline(lines),
         comments=comments,
+        covered=_covered(lines),
+        untabled=[_section(u) for u in _in_order(untabled)],
     )
 
 
@@ -94,10 +100,28 @@ def _untabled_issues(untabled: list[Untabled]) -> list[dict[str, Any]]:
     """A warning per indicator whose section has commentary but no KPI table: never dropped
     in silence (its figures, where the prose gives them, are in the message)."""
     out = []
-    for u in sorted(untabled, key=lambda u: (u.source_page or 0, u.source_line)):
+    for u in _in_order(untabled):
         issue = Issue("no_table", u.message(), "", u.source_page, u.source_line)
         out.append(asdict(issue))
     return out
+
+
+def _in_order(untabled: list[Untabled]) -> list[Untabled]:
+    return sorted(untabled, key=lambda u: (u.source_page or 0, u.source_line))
+
+
+def _section(u: Untabled) -> dict[str, Any]:
+    return {
+        "heading": u.heading,
+        "source_page": u.source_page,
+        "source_line": u.source_line,
+        "figure": u.figure(),
+    }
+
+
+def _covered(lines: list[str]) -> dict[str, Any] | None:
+    found = extract_covered(lines)
+    return None if found is None else asdict(found)
 
 
 def _text_lines(path: Path) -> list[str]:

@@ -172,6 +172,7 @@ def summary_words(q: Quarterly) -> str:
         more = f"; and {len(reds) - 5} more, listed below" if len(reds) > 5 else ""
         words += ": " + "; ".join(reds[:5]) + more
     words += "."
+    words += _coverage_words(q) if src == "reported" else ""
     c_rated_cell = head.at["recomputed", "rated"] if "recomputed" in head.index else None
     if not pr.is_missing(c_rated_cell) and int(c_rated_cell):
         c_rated, c_green = int(head.at["recomputed", "rated"]), int(head.at["recomputed", "green"])
@@ -180,6 +181,23 @@ def summary_words(q: Quarterly) -> str:
             f"target can be checked met it ({100 * c_green / c_rated:.0f}%)."
         )
     return words
+
+
+def _coverage_words(q: Quarterly) -> str:
+    """A count from the tables is not the report's: say how many KPIs the report covers and
+    how many of its indicators had no table to count."""
+    covered, untabled = q.coverage
+    out = ""
+    if covered is not None and covered != len(q.rag):
+        rows = len(q.rag)
+        out += f" The report says it covers {covered} KPIs; {rows} rows were read from its tables."
+    if untabled:
+        n = len(untabled)
+        out += (
+            f" {_count(n, 'indicator')} printed without a table (an image in the published "
+            f"report?) {'is' if n == 1 else 'are'} not counted: see the note below."
+        )
+    return out
 
 
 HEADLINE_COLS = [
@@ -434,13 +452,16 @@ def commentary(q: Quarterly) -> Html:
         return section("Commentary on the off-track KPIs", "No commentary on these KPIs.")
     names = dict(zip(q.off_track["kpi_id"], q.off_track["metric_name"], strict=True))
     parts: list[object] = []
-    for kpi_id, grp in q.commentary.groupby("kpi_id", sort=False):
+    # a block about several KPIs is shown once, under the group it is about
+    blocks = q.commentary.drop_duplicates(["kpis", "source_line", "kind", "text"])
+    for kpis, grp in blocks.groupby("kpis", sort=False):
         items = "".join(
             f"<li><strong>{esc(pr.comment_kind(r['kind']))}:</strong> "
             f"{esc(pr.text(r['text']))}</li>"
             for _, r in grp.iterrows()
         )
-        parts.append(section(names.get(kpi_id, kpi_id), Html(f"<ul>{items}</ul>"), level=3))
+        title = "; ".join(dict.fromkeys(names.get(k, k) for k in str(kpis).split("; ")))
+        parts.append(section(title, Html(f"<ul>{items}</ul>"), level=3))
     return section("Commentary on the off-track KPIs", *parts)
 
 
