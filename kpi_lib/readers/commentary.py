@@ -471,6 +471,7 @@ class _Blocks:
         self.elsewhere = elsewhere  # metrics of the document's other tables
         self.everything = list(table.metrics)
         self.topic = (table.heading or table.section, self.everything)
+        self.base = self.topic  # the topic set by a heading, never by a sub-group
         self.out: list[Comment] = []
         self.cur: Comment | None = None
         self.label_level = 0
@@ -531,8 +532,14 @@ class _Blocks:
         self.untabled.append(self.foreign)
         self._foreign_blocks.append([])
 
-    def _names(self, heading: str) -> bool:
-        return self._own(heading) or bool(match_metrics(heading, self.everything))
+    def _sub_metrics(self, heading: str) -> list[str]:
+        """A sub-group's metrics: those it names; naming none ("16/17 year olds"), those of
+        the topic its label is under (not a sibling sub-group's)."""
+        if self.foreign is not None:
+            return []
+        if self._own(heading) or match_metrics(heading, self.everything):
+            return self._about(heading)
+        return list(self.base[1])
 
     def _cohort(self, block: Comment, heading: str) -> None:
         if self.foreign is not None:
@@ -569,20 +576,20 @@ class _Blocks:
 
     def _share_out(self) -> None:
         """Sub-groups naming no metric ("16/17 year olds") beside ones that do ("Care
-        leavers"): the unnamed are about the metrics their siblings leave."""
-        rest = [m for m in self.everything if m not in self._named]
-        if not self._named or not rest:
+        leavers"): the unnamed are about the metrics of their topic their siblings leave."""
+        if not self._named:
             return
         for blk in self._unnamed:
-            if blk.metrics == self.everything:
-                blk.metrics = list(rest)
+            rest = [m for m in blk.metrics if m not in self._named]
+            if rest:
+                blk.metrics = rest
 
     def _label(self, c: _Line, k: int) -> None:
         if c.before:
-            self.topic = (c.before, self._about(c.before))
+            self.topic = self.base = (c.before, self._about(c.before))
         heading, metrics = self.topic
         if c.sub:
-            heading, metrics = c.sub, self._about(c.sub)
+            heading, metrics = c.sub, self._sub_metrics(c.sub)
         self._open(kind_of(c.label), collapse(c.label), heading, metrics, k + 1)
         if c.sub:
             self._cohort(self.cur, c.sub)  # type: ignore[arg-type]
@@ -600,7 +607,7 @@ class _Blocks:
             metrics = []
         elif metrics:
             self.foreign = None
-        self.topic = (c.text, metrics)
+        self.topic = self.base = (c.text, metrics)
         if following == "label":  # the topic of the Issues/Causes/Actions that follow
             self.cur = None
             return
@@ -610,8 +617,7 @@ class _Blocks:
         """A sub-group inside Issues/Causes/Actions; one that names a metric outright also
         becomes the topic of the labels after it."""
         assert self.cur is not None
-        # naming none, it is a group of the block's own metrics ("16/17 year olds")
-        metrics = self._about(c.text) if self._names(c.text) else list(self.cur.metrics)
+        metrics = self._sub_metrics(c.text)
         if following == "label":
             self.topic, self.cur = (c.text, metrics), None
             return

@@ -37,7 +37,11 @@ _VALUE_TARGET = [
         rf"(?P<target>{_NUM})",
         re.I,
     ),
-    re.compile(rf"(?:score|rating|total)\s+of\s+(?P<value>{_NUM})\s+out\s+of\s+(?P<target>{_NUM})"),
+    re.compile(
+        rf"(?P<value>(?:an?\s+)?(?:score|rating|total)\s+of\s+{_NUM})\s+out\s+of\s+"
+        rf"(?P<target>{_NUM})",
+        re.I,
+    ),
     re.compile(
         rf"(?P<value>{_NUM})\s+(?:compared\s+(?:to|with)|versus|vs\.?)\s+(?:a\s+|the\s+)?"
         rf"target\s+(?:of\s+)?(?P<target>{_NUM})",
