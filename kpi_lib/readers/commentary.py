@@ -2,13 +2,23 @@
 or plain paragraphs in older reports, tied to the metrics of the table they follow.
 
 The text between the end of one KPI table and the start of the next belongs to the first
-table. Inside that stretch a label line ("**Issues:**", "### Causes:", "Issues/causes:",
-"Short Term Actions:") opens a block; a heading opens a new topic. Which metrics a block is
-about is the table's metrics, narrowed to those whose names share most words with the
-block's topic ("Key Stage 4", "Street lighting fault repair. …") when one clearly matches.
-In plain text (an OCR) a heading is a line on its own, without a full stop, that Issues /
-Causes / Actions follow: a KPI printed without a table ("Safeguarding timeliness – …" after
-the carers table) is such a heading, and its commentary is about none of the table's metrics.
+table, until a heading there starts another indicator's section. Inside that stretch a label
+line ("**Issues:**", "### Causes:", "Issues/causes:", "Short Term Actions:") opens a block; a
+heading opens a new topic. Which metrics a block is about is the table's metrics, narrowed to
+those whose names share most words with the block's topic ("Key Stage 4", "Street lighting
+fault repair. …") when one clearly matches.
+
+By the document's structure, not by a list of names:
+- a heading of the commentary's own (a markdown heading above the labels' level, a long bold
+  line at it, or in plain text a title-like line standing alone with Issues / Causes /
+  Actions or prose after it) that names none of the table's KPIs outright heads an indicator
+  printed without a table (its table an image: "Highways condition and maintenance score",
+  "Number of complaints upheld by the Ombudsman."): its commentary is about none of the
+  table's metrics, and it is returned as an `Untabled` section to be reported;
+- a sub-group inside a label ("Care leavers", "16/17 year olds") names the KPIs it is about;
+  one naming none is about those of its topic that its named siblings leave;
+- what the word processor left behind ("[bookmark: _Int_…]", "The graph below shows …" with
+  no graph) is not commentary.
 """
 
 from __future__ import annotations
@@ -387,13 +397,6 @@ def read_commentary(lines: list[str], rows: Iterable[dict]) -> tuple[list[Commen
         out.extend(blocks.out)
         untabled.extend(blocks.untabled)
     return out, untabled
-
-
-def _parse_region(
-    lines: list[str], start: int, end: int, table: Table, elsewhere: list[str]
-) -> list[Comment]:
-    """Blocks in lines[start:end] (0-based), each tied to some of the table's metrics."""
-    return _read_region(lines, start, end, table, elsewhere).out
 
 
 def _read_region(
