@@ -227,6 +227,37 @@ def test_cohort_sub_sections_reach_the_kpis_their_siblings_leave(
     assert untabled == []
 
 
+@pytest.mark.parametrize(
+    "caption", ["Leavers by directorate and reason", "**Leavers over 12 months by directorate**"]
+)
+def test_a_caption_over_a_table_of_the_commentary_heads_no_indicator(caption: str) -> None:
+    lines, rows = _report(
+        [
+            [
+                "Issues:",
+                "",
+                "- Turnover is steady at 13.5%.",
+                "",
+                caption,
+                "",
+                "Directorate\tLeavers\tHeadcount\tTurnover",
+                "Resources\t637\t3959\t16.09%",
+                "",
+                "Actions:",
+                "",
+                "- Analyse exit interviews.",
+            ]
+        ],
+        [("Turnover in the council", ["% Staff turnover"])],
+    )
+    comments, untabled = read_commentary(lines, rows)
+    assert untabled == []
+    assert {c.kind: c.metrics for c in comments} == {
+        "issues": ["% Staff turnover"],
+        "actions": ["% Staff turnover"],
+    }
+
+
 def test_word_leftovers_are_not_commentary() -> None:
     lines, rows = _report(
         [

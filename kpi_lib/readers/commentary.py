@@ -411,8 +411,22 @@ def _read_region(
             c = _Line("blank")  # "The graph below shows ..." and no graph: not commentary
         items.append((k, c))
     blocks = _Blocks(table, elsewhere)
-    blocks.run(_plain_headings(items, lines))
+    blocks.run(_captions_as_text(_plain_headings(items, lines), lines))
     return blocks
+
+
+def _captions_as_text(items: list[tuple[int, _Line]], lines: list[str]) -> list[tuple[int, _Line]]:
+    """A heading printed right above a table of the commentary's own ("Leavers by
+    directorate" over its rows) captions that table: it heads no indicator, so it is read as
+    a line of the text."""
+    out = list(items)
+    for n, (k, c) in enumerate(items):
+        if c.kind != "heading":
+            continue
+        nxt = next((raw for raw in lines[k + 1 : k + 6] if raw.strip()), "")
+        if nxt.count("\t") >= 2:
+            out[n] = (k, _Line("text", c.text))
+    return out
 
 
 _PLAIN_HEADING = re.compile(r"^[A-Z][^\t]{2,150}$")
