@@ -2,13 +2,23 @@
 or plain paragraphs in older reports, tied to the metrics of the table they follow.
 
 The text between the end of one KPI table and the start of the next belongs to the first
-table. Inside that stretch a label line ("**Issues:**", "### Causes:", "Issues/causes:",
-"Short Term Actions:") opens a block; a heading opens a new topic. Which metrics a block is
-about is the table's metrics, narrowed to those whose names share most words with the
-block's topic ("Key Stage 4", "Street lighting fault repair. …") when one clearly matches.
-In plain text (an OCR) a heading is a line on its own, without a full stop, that Issues /
-Causes / Actions follow: a KPI printed without a table ("Safeguarding timeliness – …" after
-the carers table) is such a heading, and its commentary is about none of the table's metrics.
+table, until a heading there starts another indicator's section. Inside that stretch a label
+line ("**Issues:**", "### Causes:", "Issues/causes:", "Short Term Actions:") opens a block; a
+heading opens a new topic. Which metrics a block is about is the table's metrics, narrowed to
+those whose names share most words with the block's topic ("Key Stage 4", "Street lighting
+fault repair. …") when one clearly matches.
+
+By the document's structure, not by a list of names:
+- a heading of the commentary's own (a markdown heading above the labels' level, a long bold
+  line at it, or in plain text a title-like line standing alone with Issues / Causes /
+  Actions or prose after it) that names none of the table's KPIs outright heads an indicator
+  printed without a table (its table an image: "Highways condition and maintenance score",
+  "Number of complaints upheld by the Ombudsman."): its commentary is about none of the
+  table's metrics, and it is returned as an `Untabled` section to be reported;
+- a sub-group inside a label ("Care leavers", "16/17 year olds") names the KPIs it is about;
+  one naming none is about those of its topic that its named siblings leave;
+- what the word processor left behind ("[bookmark: _Int_…]", "The graph below shows …" with
+  no graph) is not commentary.
 """
 
 from __future__ import annotations
@@ -19,6 +29,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from kpi_lib.readers.commentary_sections import (
+    MIN_INDICATOR_WORDS,
+    Untabled,
+    announces_missing,
+    drop_leftovers,
+    indicator_words,
+    title_like,
+    without_aside,
+)
 from kpi_lib.readers.pdf_layout import join_wrapped
 from kpi_lib.readers.textdoc import strip_markup
 from kpi_lib.values import collapse
@@ -192,6 +211,78 @@ def strong_match(topic: str, metrics: list[str]) -> bool:
     return shared >= 2 and max(scores, default=0.0) / total >= 0.5
 
 
+_UNIT_NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?\+?)\s+([a-z]+)")
+_NUMBER_AFTER = re.compile(r"([a-z]+)\s+(\d+(?:[.,]\d+)?\+?)(?![\w.])")
+_CONJUNCTION = re.compile(r"\s+(?:&|and)\s+", re.I)
+
+
+def _word(w: str) -> str:
+    """A word as tokens() files it: "libraries" as "library", "days" as "day"."""
+    return next(iter(tokens(w) or {w}))
+
+
+def _numbered(text: str) -> set[tuple[str, str]]:
+    """(content word, number) pairs printed together: "5 days", "stage 4", "28 Days"."""
+    low = text.lower()
+    pairs = {(_word(w), n) for n, w in _UNIT_NUMBER.findall(low)}
+    pairs |= {(_word(w), n) for w, n in _NUMBER_AFTER.findall(low)}
+    return {(w, n) for w, n in pairs if w not in _STOPWORDS}
+
+
+def numbers_conflict(topic: str, metric: str) -> bool:
+    """Do the two print a different number beside the same word ("waiting 28 Days or more"
+    against "waiting over 5 days")? Then they are different indicators, however many other
+    words they share."""
+    mine, theirs = _numbered(topic), _numbered(metric)
+    words = {w for w, _ in mine} & {w for w, _ in theirs}
+    return any(
+        {n for w2, n in mine if w2 == w}.isdisjoint({n for w2, n in theirs if w2 == w})
+        for w in words
+    )
+
+
+def _outright(topic: str, metrics: list[str]) -> list[str]:
+    """The metrics sharing most of the topic's words (two or more, and at least half of their
+    weight; an acronym matched counts its words: "Care Quality Commission" meets "CQC"), none
+    printing a different number beside the same word."""
+    topic = without_aside(topic)
+    runs = {a: tokens(r) for a, r in zip(acronyms(topic), _runs(topic), strict=True)}
+    want = tokens(topic) - set(runs)
+
+    def weight(words: set[str]) -> float:
+        return float(sum(2 if any(ch.isdigit() for ch in w) else 1 for w in words))
+
+    total = weight(want)
+    scores = []
+    for m in metrics:
+        have = tokens(m)
+        shared = want & have
+        for acronym, words in runs.items():
+            if acronym in have:
+                shared |= want & words
+        ok = len(shared) >= 2 and weight(shared) >= total / 2 and not numbers_conflict(topic, m)
+        scores.append(weight(shared) if ok else 0.0)
+    best = max(scores, default=0.0)
+    return [m for m, s in zip(metrics, scores, strict=True) if best and s == best]
+
+
+def _runs(text: str) -> list[str]:
+    return re.findall(r"(?:\b[A-Z][a-z]+(?:\s+|$)){3,}", text)
+
+
+def names_outright(topic: str, metrics: list[str]) -> list[str]:
+    """The metrics a heading names outright, in the metrics' order: by its whole wording, and
+    by each part of a heading joined by "&" / "and" ("Care Quality Commission - Residential
+    home & Community Based Services" names the residential and the community KPI). [] when
+    it names none: a heading of another indicator."""
+    found = set(_outright(topic, metrics))
+    parts = _CONJUNCTION.split(topic)
+    if len(parts) > 1:
+        for part in parts:
+            found |= set(_outright(part, metrics))
+    return [m for m in metrics if m in found]
+
+
 def opening_names(text: str, metrics: list[str], words: int = 8) -> list[str]:
     """The one metric a paragraph's opening words name ("Revenue forecast outturn % variance
     to budget has moved …", "Sickness absence has increased …" under a table of sickness,
@@ -261,7 +352,7 @@ def _region_end(lines: list[str], table: Table, nxt: Table | None, sections: set
         heading = _norm(nxt.heading)
         if heading:
             for k in range(end - 1, start - 1, -1):
-                if _norm(lines[k]) == heading:
+                if _starts_heading(_norm(lines[k]), heading):
                     end = k
                     break
     # a new section's heading (and its introduction) is never commentary on this table
@@ -274,35 +365,68 @@ def _region_end(lines: list[str], table: Table, nxt: Table | None, sections: set
     return end
 
 
+def _starts_heading(line: str, heading: str) -> bool:
+    """Is the line the heading, or the first of the lines it is printed over ("Successful
+    completion of treatment for opiates and not returned within 6 months, and")?"""
+    return line == heading or (len(line.split()) >= 3 and heading.startswith(line + " "))
+
+
 def extract_comments(lines: list[str], rows: Iterable[dict]) -> list[Comment]:
     """Every commentary block following a KPI table in a text report.
 
     `rows` are extracted table rows (dicts with metric_name, heading, section, source_line);
     narrative rows should not be passed: prose is not a table.
     """
+    return read_commentary(lines, rows)[0]
+
+
+def read_commentary(lines: list[str], rows: Iterable[dict]) -> tuple[list[Comment], list[Untabled]]:
+    """extract_comments, and the sections inside the commentary that head an indicator
+    without a KPI table (readers.commentary_sections): their blocks are about none of the
+    table's KPIs, and each is returned so that it can be reported, never dropped in silence."""
     rows = list(rows)
     tables = tables_from_rows(rows)
     sections = {str(r.get("section", "")) for r in rows}
     out: list[Comment] = []
+    untabled: list[Untabled] = []
     for i, table in enumerate(tables):
         nxt = tables[i + 1] if i + 1 < len(tables) else None
         end = _region_end(lines, table, nxt, sections)
         elsewhere = [m for t in tables if t is not table for m in t.metrics]
-        out.extend(_parse_region(lines, table.last_line, end, table, elsewhere))
-    return out
+        blocks = _read_region(lines, table.last_line, end, table, elsewhere)
+        out.extend(blocks.out)
+        untabled.extend(blocks.untabled)
+    return out, untabled
 
 
-def _parse_region(
+def _read_region(
     lines: list[str], start: int, end: int, table: Table, elsewhere: list[str]
-) -> list[Comment]:
-    """Blocks in lines[start:end] (0-based), each tied to some of the table's metrics."""
+) -> _Blocks:
     items: list[tuple[int, _Line]] = []
     for k in range(start, end):
         c = classify(lines[k])
         if c.kind == "stop":
             break
+        if c.kind == "text" and announces_missing(c.text):
+            c = _Line("blank")  # "The graph below shows ..." and no graph: not commentary
         items.append((k, c))
-    return _Blocks(table, elsewhere).run(_plain_headings(items, lines))
+    blocks = _Blocks(table, elsewhere)
+    blocks.run(_captions_as_text(_plain_headings(items, lines), lines))
+    return blocks
+
+
+def _captions_as_text(items: list[tuple[int, _Line]], lines: list[str]) -> list[tuple[int, _Line]]:
+    """A heading printed right above a table of the commentary's own ("Leavers by
+    directorate" over its rows) captions that table: it heads no indicator, so it is read as
+    a line of the text."""
+    out = list(items)
+    for n, (k, c) in enumerate(items):
+        if c.kind != "heading":
+            continue
+        nxt = next((raw for raw in lines[k + 1 : k + 6] if raw.strip()), "")
+        if nxt.count("\t") >= 2:
+            out[n] = (k, _Line("text", c.text))
+    return out
 
 
 _PLAIN_HEADING = re.compile(r"^[A-Z][^\t]{2,150}$")
@@ -336,37 +460,112 @@ def _plain_headings(items: list[tuple[int, _Line]], lines: list[str]) -> list[tu
             and not text.endswith((".", ":", ";", ","))
             and (not text.endswith(")") or _ASIDE_END.search(text))
             and _next_kind(items, n) == "label"
-        ):
+        ) or (alone and _titles_prose(items, n, text)):
             out[n] = (k, _Line("heading", c.text, BOLD_LEVEL, plain=True))
     return out
 
 
+def _titles_prose(items: list[tuple[int, _Line]], n: int, text: str) -> bool:
+    """A title-like line of three words or more, a blank line after it, then prose or a label:
+    the heading of what follows ("Highways condition and maintenance score", its table an
+    image, then "This score is a combination of ...")."""
+    after_blank = n + 1 < len(items) and items[n + 1][1].kind == "blank"
+    return (
+        after_blank
+        and _previous_kind(items, n) != "label"  # "Actions:" then a title: its first point
+        and title_like(text)
+        and indicator_words(text) >= MIN_INDICATOR_WORDS
+        and _next_kind(items, n) in ("text", "label")
+    )
+
+
 class _Blocks:
-    """The state while reading one stretch of commentary: the current topic and block."""
+    """The state while reading one stretch of commentary: the current topic and block, and
+    the indicators without a table met on the way."""
 
     def __init__(self, table: Table, elsewhere: list[str]) -> None:
         self.table = table
         self.elsewhere = elsewhere  # metrics of the document's other tables
         self.everything = list(table.metrics)
         self.topic = (table.heading or table.section, self.everything)
+        self.base = self.topic  # the topic set by a heading, never by a sub-group
         self.out: list[Comment] = []
         self.cur: Comment | None = None
         self.label_level = 0
+        self.foreign: Untabled | None = None  # the indicator without a table being read
+        self.untabled: list[Untabled] = []
+        self._foreign_blocks: list[list[Comment]] = []
+        # sub-groups of the labels ("Care leavers", "16/17 year olds"): the blocks of those
+        # naming no metric, and the metrics their siblings name
+        self._unnamed: list[Comment] = []
+        self._named: set[str] = set()
 
     def _open(self, kind: str, label: str, heading: str, metrics: list[str], line: int) -> None:
         self.cur = Comment(kind, label, heading, "", line, list(metrics))
         self.out.append(self.cur)
+        if self.foreign is not None and not metrics:
+            self._foreign_blocks[-1].append(self.cur)
 
-    def _about(self, heading: str, plain: bool = False) -> list[str]:
-        """Metrics a printed (sub)heading names; all of the table's if none clearly. A plain
-        heading that names none of them and is not the table's own heads a KPI printed
-        without a table: its blocks are about none of this table's metrics."""
-        if _norm(heading) in {_norm(self.table.heading), _norm(self.table.section)}:
-            return self.everything
-        named = match_metrics(heading, self.everything)
-        if plain and not named and not strong_match(heading, [self.table.heading]):
+    def _own(self, heading: str) -> bool:
+        return _norm(heading) in {_norm(self.table.heading), _norm(self.table.section)}
+
+    def _about(self, topic: str) -> list[str]:
+        """Metrics a sub-heading or a topic printed on a label's line names; all of the
+        table's if none clearly; none inside an indicator without a table."""
+        if self.foreign is not None:
             return []
-        return named or self.everything
+        if self._own(topic):
+            return self.everything
+        return match_metrics(topic, self.everything) or self.everything
+
+    def _structural(self, heading: str) -> list[str] | None:
+        """The metrics a heading of the commentary's own structure names: all of the table's
+        for its own heading, those it names outright; None for the heading of another
+        indicator (three words or more, naming none of them); a short generic heading
+        ("Benchmarking") goes on with the table's metrics."""
+        if self._own(heading):
+            return self.everything
+        named = names_outright(heading, self.everything)
+        if named:
+            return named
+        if self.table.heading and names_outright(heading, [self.table.heading]):
+            return self.everything
+        if indicator_words(heading) >= MIN_INDICATOR_WORDS:
+            return None
+        return self._about(heading)
+
+    def _is_subgroup(self, c: _Line) -> bool:
+        """A heading inside Issues / Causes / Actions grouping its points ("Adults 65+",
+        "Care leavers"): printed below the label's level, or at it and short. A plain-text
+        heading, or a long one at the label's level, heads a topic of its own."""
+        if c.plain or self.cur is None or not self.cur.label:
+            return False
+        if c.level > self.label_level:
+            return True
+        return c.level == self.label_level and indicator_words(c.text) < 5
+
+    def _start_foreign(self, heading: str, k: int) -> None:
+        self.foreign = Untabled(heading.rstrip(" ."), k + 1)
+        self.untabled.append(self.foreign)
+        self._foreign_blocks.append([])
+
+    def _sub_metrics(self, heading: str) -> list[str]:
+        """A sub-group's metrics: those it names; naming none ("16/17 year olds"), those of
+        the topic its label is under (not a sibling sub-group's)."""
+        if self.foreign is not None:
+            return []
+        if self._own(heading) or match_metrics(heading, self.everything):
+            return self._about(heading)
+        return list(self.base[1])
+
+    def _cohort(self, block: Comment, heading: str) -> None:
+        if self.foreign is not None:
+            return
+        named = match_metrics(heading, self.everything)
+        if named:
+            self._named.update(named)
+        else:
+            self._unnamed.append(block)
 
     def run(self, items: list[tuple[int, _Line]]) -> list[Comment]:
         gap = False
@@ -383,40 +582,78 @@ class _Blocks:
             gap = False
         for blk in self.out:
             blk.text = "\n".join(t for t in blk.text.split("\n") if t)
-        return [b for b in self.out if b.text]
+        self._share_out()
+        for section, blocks in zip(self.untabled, self._foreign_blocks, strict=True):
+            section.text = "\n".join(b.text for b in blocks if b.text)
+        # a heading with nothing under it (a parent heading above the next table) is no
+        # indicator of its own
+        self.untabled = [u for u in self.untabled if u.text]
+        self.out = [b for b in self.out if b.text]
+        return self.out
+
+    def _share_out(self) -> None:
+        """Sub-groups naming no metric ("16/17 year olds") beside ones that do ("Care
+        leavers"): the unnamed are about the metrics of their topic their siblings leave."""
+        if not self._named:
+            return
+        for blk in self._unnamed:
+            rest = [m for m in blk.metrics if m not in self._named]
+            if rest:
+                blk.metrics = rest
 
     def _label(self, c: _Line, k: int) -> None:
         if c.before:
-            self.topic = (c.before, self._about(c.before))
+            self.topic = self.base = (c.before, self._about(c.before))
         heading, metrics = self.topic
         if c.sub:
-            heading, metrics = c.sub, self._about(c.sub)
+            heading, metrics = c.sub, self._sub_metrics(c.sub)
         self._open(kind_of(c.label), collapse(c.label), heading, metrics, k + 1)
+        if c.sub:
+            self._cohort(self.cur, c.sub)  # type: ignore[arg-type]
         self.label_level = c.level
         if c.after:
             self._add(c.after)
 
     def _heading(self, c: _Line, k: int, following: str) -> None:
+        if self._is_subgroup(c):
+            self._subgroup(c, k, following)
+            return
+        metrics = self._structural(c.text)
+        if metrics is None:
+            self._start_foreign(c.text, k)
+            metrics = []
+        elif metrics:
+            self.foreign = None
+        self.topic = self.base = (c.text, metrics)
         if following == "label":  # the topic of the Issues/Causes/Actions that follow
-            self.topic, self.cur = (c.text, self._about(c.text, c.plain)), None
+            self.cur = None
             return
-        if self.cur is not None and self.cur.label and c.level >= self.label_level:
-            # a sub-group inside Issues/Causes/Actions ("Adults 65+", "Care leavers"); one that
-            # names a metric outright also becomes the topic of the labels after it
-            metrics = self._about(c.text)
-            if strong_match(c.text, self.everything):
-                self.topic = (c.text, metrics)
-            if self.cur.text:
-                self._open(self.cur.kind, self.cur.label, c.text, metrics, k + 1)
-            else:
-                self.cur.heading, self.cur.metrics = c.text, list(metrics)
+        self._open("commentary", "", c.text, metrics, k + 1)
+
+    def _subgroup(self, c: _Line, k: int, following: str) -> None:
+        """A sub-group inside Issues/Causes/Actions; one that names a metric outright also
+        becomes the topic of the labels after it."""
+        assert self.cur is not None
+        metrics = self._sub_metrics(c.text)
+        if following == "label":
+            self.topic, self.cur = (c.text, metrics), None
             return
-        self.topic = (c.text, self._about(c.text))
-        self._open("commentary", "", c.text, self.topic[1], k + 1)
+        if self.foreign is None and strong_match(c.text, self.everything):
+            self.topic = (c.text, metrics)
+        if self.cur.text:
+            self._open(self.cur.kind, self.cur.label, c.text, metrics, k + 1)
+        else:
+            self.cur.heading, self.cur.metrics = c.text, list(metrics)
+        self._cohort(self.cur, c.text)
 
     def _text(self, text: str, k: int, gap: bool) -> None:
         cur = self.cur
-        if cur is None or (not cur.label and gap and not _continues(cur.text)):
+        if cur is None or (not cur.label and cur.text and gap and not _continues(cur.text)):
+            if self.foreign is not None:  # inside an indicator without a table: none of ours
+                if cur is None:
+                    self._open("commentary", "", self.foreign.heading, [], k + 1)
+                self._add(text)
+                return
             lead = lead_phrase(text)
             named = [] if lead else opening_names(text, self.everything)
             if not lead and not named and _heading_like(text):
@@ -446,7 +683,16 @@ class _Blocks:
 
     def _add(self, text: str) -> None:
         assert self.cur is not None
-        self.cur.text = f"{self.cur.text}\n{text}" if self.cur.text else text
+        text = drop_leftovers(text)
+        if text:
+            self.cur.text = f"{self.cur.text}\n{text}" if self.cur.text else text
+
+
+def _previous_kind(items: list[tuple[int, _Line]], n: int) -> str:
+    for _, c in reversed(items[:n]):
+        if c.kind != "blank":
+            return c.kind
+    return "start"
 
 
 def _next_kind(items: list[tuple[int, _Line]], n: int) -> str:
@@ -543,13 +789,23 @@ def pdf_comments(lines: Sequence[PdfLine], rows: Iterable[dict]) -> list[Comment
     commentary above it: its heading and text are about it, not about the KPI table.
     `rows` are the PDF's extracted rows (dicts with source_page and source_line).
     """
+    return read_pdf_commentary(lines, rows)[0]
+
+
+def read_pdf_commentary(
+    lines: Sequence[PdfLine], rows: Iterable[dict]
+) -> tuple[list[Comment], list[Untabled]]:
+    """pdf_comments, and the sections heading an indicator without a KPI table (see
+    read_commentary), each placed by page and line."""
     rows = [r for r in rows if r.get("source_page") is not None and r.get("source_line")]
     flat, where, row_at = flatten_pdf(lines, rows)
     moved = [r | {"source_line": row_at[(r["source_page"], r["source_line"])]} for r in rows]
-    out = extract_comments(flat, moved)
+    out, untabled = read_commentary(flat, moved)
     for c in out:
         c.source_page, c.source_line = where[c.source_line - 1]
-    return out
+    for u in untabled:
+        u.source_page, u.source_line = where[u.source_line - 1]
+    return out, untabled
 
 
 def flatten_pdf(

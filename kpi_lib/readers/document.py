@@ -15,12 +15,13 @@ from typing import Any
 from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError, KpiError
 from kpi_lib.periods import detect_report_period
-from kpi_lib.readers.commentary import extract_comments, narrative_comments, pdf_comments
+from kpi_lib.readers.commentary import narrative_comments, read_commentary, read_pdf_commentary
+from kpi_lib.readers.commentary_sections import Untabled
 from kpi_lib.readers.directors import directors_comments
 from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
-from kpi_lib.readers.headline import extract_headline
+from kpi_lib.readers.headline import extract_covered, extract_headline
 from kpi_lib.readers.pdf import read_pdf_text
-from kpi_lib.readers.rows import Extraction
+from kpi_lib.readers.rows import Extraction, Issue
 from kpi_lib.readers.textdoc import load_text, strip_markup
 
 
@@ -39,6 +40,10 @@ class FileResult:
     title: str = ""  # its first heading
     headline: dict[str, Any] | None = None
     comments: list[dict[str, Any]] = field(default_factory=list)
+    # how many KPIs the report says it covers ({count, source_line, text}), None if unsaid
+    covered: dict[str, Any] | None = None
+    # sections with commentary but no KPI table ({heading, source_page, source_line, figure})
+    untabled: list[dict[str, Any]] = field(default_factory=list)
 
 
 def parse_file(path: Path, data: bytes) -> FileResult:
@@ -67,27 +72,59 @@ def parse_file(path: Path, data: bytes) -> FileResult:
     detected = detect_report_period(lines)
     table_rows = [r for r in rows if r["reader"] != "narrative"]
     if pdf:
-        found = pdf_comments(printed, table_rows)
+        found, untabled = read_pdf_commentary(printed, table_rows)
     else:
         prose_rows = [r for r in rows if r["reader"] == "narrative"]
-        found = extract_comments(lines, table_rows) + narrative_comments(lines, prose_rows)
+        found, untabled = read_commentary(lines, table_rows)
+        found += narrative_comments(lines, prose_rows)
     if not pdf:  # a PDF's lines are numbered per page: its directors' pages are not read yet
         found += directors_comments(lines)
     found.sort(key=lambda c: (c.source_page or 0, c.source_line))
     comments = [asdict(c) for c in found]
+    issues = [asdict(i) for i in extraction.issues] + _untabled_issues(untabled)
     return FileResult(
         sha256=sha256_bytes(data),
         bytes=len(data),
         pdf=pdf,
         rows=rows,
-        issues=[asdict(i) | {"source_file": ""} for i in extraction.issues],
+        issues=[i | {"source_file": ""} for i in issues],
         tables=extraction.tables,
         pages=extraction.pages if extraction.pages is not None else pages,
         period=detected.label if detected is not None else "",
         title=_first_heading(lines),
         headline=_headline(lines),
         comments=comments,
+        covered=_covered(lines),
+        untabled=[_section(u) for u in _in_order(untabled)],
     )
+
+
+def _untabled_issues(untabled: list[Untabled]) -> list[dict[str, Any]]:
+    """A warning per indicator whose section has commentary but no KPI table: never dropped
+    in silence (its figures, where the prose gives them, are in the message)."""
+    out = []
+    for u in _in_order(untabled):
+        issue = Issue("no_table", u.message(), "", u.source_page, u.source_line)
+        out.append(asdict(issue))
+    return out
+
+
+def _in_order(untabled: list[Untabled]) -> list[Untabled]:
+    return sorted(untabled, key=lambda u: (u.source_page or 0, u.source_line))
+
+
+def _section(u: Untabled) -> dict[str, Any]:
+    return {
+        "heading": u.heading,
+        "source_page": u.source_page,
+        "source_line": u.source_line,
+        "figure": u.figure(),
+    }
+
+
+def _covered(lines: list[str]) -> dict[str, Any] | None:
+    found = extract_covered(lines)
+    return None if found is None else asdict(found)
 
 
 def _text_lines(path: Path) -> list[str]:

@@ -238,3 +238,40 @@ def extract_headline(lines: list[str]) -> Headline | None:
         pct_amber=_pct("pct_amber"),
         pct_red=_pct("pct_red"),
     )
+
+
+# "a summary of performance for the 43 key performance indicators (KPIs)", "31 performance
+# indicators are reported": how many KPIs the report says it covers, rated or not
+_COVERED = re.compile(
+    rf"(?i){_NOT_AFTER}\b(?P<count>\d{{1,3}})\s+(?:(?!(?:un)?rated\b)[^\W\d][\w-]*\s+){{0,3}}?"
+    r"(?:kpis?\b|key performance indicators|performance indicators)"
+)
+_COVERS = re.compile(
+    r"(?i)\b(?:report\w*|summary|summari[sz]\w*|cover\w*|includ\w*|agreed|set out|monitor\w*)\b"
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+@dataclass
+class Covered:
+    """How many KPIs a report says it covers, where it says so."""
+
+    count: int
+    source_line: int
+    text: str
+
+
+def extract_covered(lines: list[str]) -> Covered | None:
+    """The first sentence saying how many KPIs the report covers ("This quarter 2 (Q2)
+    2023/24 report provides a summary of performance for the 43 key performance indicators
+    (KPIs) ..."): a count before the words KPIs / performance indicators, in a sentence about
+    the report (report, summary, covers, included ...) that gives no status count. Never a
+    count of rated KPIs ("41 rated key performance indicators"): that is the headline's."""
+    for i, line in enumerate(lines):
+        for sentence in _SENTENCE.split(collapse(line)):
+            blanked = _DATES.sub(_blank_date, sentence)
+            m = _COVERED.search(blanked)
+            if not m or not _COVERS.search(blanked) or _status(blanked) is not None:
+                continue
+            return Covered(int(m["count"]), i + 1, sentence)
+    return None

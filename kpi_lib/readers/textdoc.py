@@ -12,6 +12,7 @@ from kpi_lib.errors import InputError
 _TAG = re.compile(r"<[^>]+>")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _MD_EMPH = re.compile(r"(\*{1,3}|_{2,3})(.+?)\1")
+_BOOKMARK = re.compile(r"\[bookmark:\s*[^\]]*\]", re.I)  # Word bookmarks (pandoc keeps them)
 
 
 @dataclass
@@ -43,7 +44,7 @@ def load_text(path: Path) -> TextDoc:
 
 def strip_markup(text: str) -> str:
     """Plain text of a cell or heading: no HTML tags/entities, no markdown marks."""
-    text = html.unescape(_TAG.sub(" ", text))
+    text = html.unescape(_TAG.sub(" ", _BOOKMARK.sub("", text)))
     text = _MD_HEADING.sub("", text)
     for _ in range(3):
         text = _MD_EMPH.sub(r"\2", text)

@@ -191,7 +191,7 @@ def executive_summary(q: Quarterly, st: pd.DataFrame) -> Html:
     t = pr.table(head, HEADLINE_COLS, caption="The headline: printed and recomputed side by side")
     words = " ".join(
         said(stm.one(st, "headline", k))
-        for k in ("share_green", "printed_red", "recomputed_share_green")
+        for k in ("share_green", "printed_red", "coverage", "recomputed_share_green")
     ).strip()
     return section("Executive summary", Html(f"<p>{words}</p>") if words else None, t)
 
@@ -518,13 +518,15 @@ def commentary(q: Quarterly, st: pd.DataFrame) -> Html:
         return section("Commentary on the off-track KPIs", "No commentary on these KPIs.")
     names = dict(zip(q.off_track["kpi_id"], q.off_track["metric_name"], strict=True))
     parts: list[object] = []
-    for kpi_id, grp in blocks.groupby("kpi_id", sort=False):
+    # a block about several KPIs is one statement, shown once under the group it is about
+    for kpis, grp in blocks.groupby("kpi_id", sort=False):
         items = "".join(
             f'<li data-statement="{esc(r["statement_id"])}"><strong>{esc(r["verdict"])}:</strong> '
             f"{esc(r['text'])}</li>"
             for _, r in grp.iterrows()
         )
-        parts.append(section(names.get(kpi_id, kpi_id), Html(f"<ul>{items}</ul>"), level=3))
+        title = "; ".join(dict.fromkeys(names.get(k, k) for k in str(kpis).split("; ")))
+        parts.append(section(title, Html(f"<ul>{items}</ul>"), level=3))
     return section("Commentary on the off-track KPIs", *parts)
 
 

@@ -1,5 +1,10 @@
-"""Extraction QA for one quarter: what each reader found, what it could not use, and which
-metric names are new to the catalogue."""
+"""Extraction QA for one quarter: what each reader found, what it could not use (an indicator
+whose section has commentary but no KPI table among it), and which metric names are new to
+the catalogue.
+
+It shows what ingest stored: each file's result is read from the store's cache of what the
+file yielded (kpi_lib.readers.cache, keyed by its bytes and the reading code), and only read
+afresh when that entry is missing or stale, with the one reader ingest uses (parse_file)."""
 
 from __future__ import annotations
 
@@ -7,10 +12,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError
-from kpi_lib.paths import project_root
-from kpi_lib.readers.extract import NoTablesError, extract_document
+from kpi_lib.paths import processed_dir, project_root
+from kpi_lib.readers.cache import CACHE_DIR, load_cached
+from kpi_lib.readers.document import FileResult, parse_file
+from kpi_lib.readers.rows import COLUMNS
 from kpi_lib.store.catalog import load_catalog
+
+NO_TABLES = "no KPI tables (narrative or headline only)"
 
 
 @dataclass
@@ -21,23 +31,36 @@ class QA:
     new_metrics: pd.DataFrame  # uncatalogued metric names with suggested matches
 
 
+def file_result(name: str) -> FileResult:
+    """What ingest stored for one file (path relative to the project root), or the same read
+    afresh when the store has no current entry for it. InputError when it cannot be read."""
+    path = project_root() / name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
+    cached = load_cached(processed_dir() / CACHE_DIR / f"{sha256_bytes(data)}.json")
+    return cached if cached is not None else parse_file(path, data)
+
+
 def extraction_qa(source_files: list[str]) -> QA:
-    """Extract each file (paths relative to the project root) and summarise the result."""
+    """Summarise what was read from each file (paths relative to the project root)."""
 
     catalog = load_catalog()
     files, tables, issues, new = [], [], [], []
     for name in source_files:
-        path = project_root() / name
         try:
-            ex = extract_document(path)
-        except NoTablesError:
-            files.append((name, 0, 0, 0, "no KPI tables (narrative or headline only)"))
-            continue
+            res = file_result(name)
         except InputError as exc:
             files.append((name, 0, 0, 0, f"error: {exc.problem}"))
             continue
-        df = ex.frame()
-        files.append((name, len(df), ex.tables, len(ex.issues), "ok"))
+        for i in res.issues:
+            issues.append((name, i["kind"], i["source_page"], i["source_line"], i["message"]))
+        if not res.rows:
+            files.append((name, 0, 0, len(res.issues), NO_TABLES))
+            continue
+        df = _frame(res)
+        files.append((name, len(df), res.tables, len(res.issues), "ok"))
         in_order = df.sort_values(
             ["source_page", "source_line"], kind="stable", na_position="first"
         )
@@ -55,8 +78,6 @@ def extraction_qa(source_files: list[str]) -> QA:
                     int(grp["value"].isna().sum()),
                 )
             )
-        for i in ex.issues:
-            issues.append((name, i.kind, i.source_page, i.source_line, i.message))
         for metric in sorted(set(df["metric_name"])):
             if catalog.resolve(metric) is None:
                 hints = "; ".join(f"{k} ({s:.2f})" for k, s in catalog.suggest(metric, n=3))
@@ -67,6 +88,21 @@ def extraction_qa(source_files: list[str]) -> QA:
             tables,
             columns=["file", "reader", "heading", "page", "line", "rows", "rows_without_value"],
         ),
-        pd.DataFrame(issues, columns=["file", "kind", "page", "line", "message"]),
+        _issues(issues),
         pd.DataFrame(new, columns=["file", "metric_name", "suggested_matches"]),
     )
+
+
+def _frame(res: FileResult) -> pd.DataFrame:
+    df = pd.DataFrame(res.rows).reindex(columns=COLUMNS)
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    for col in ("source_page", "source_line"):
+        df[col] = pd.array(df[col], dtype="Int64")
+    return df
+
+
+def _issues(issues: list[tuple]) -> pd.DataFrame:
+    df = pd.DataFrame(issues, columns=["file", "kind", "page", "line", "message"])
+    for col in ("page", "line"):
+        df[col] = pd.array(df[col], dtype="Int64")
+    return df

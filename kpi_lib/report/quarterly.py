@@ -16,7 +16,7 @@ from kpi_lib.analysis.period_notes import period_notes
 from kpi_lib.analysis.rag import rag_summary, rag_table
 from kpi_lib.analysis.trends import current_values, trend_table
 from kpi_lib.periods import fiscal_to_period, parse_report_period, period_to_fiscal
-from kpi_lib.store.headlines import MEASURES, NO_TABLES, explain, one_line
+from kpi_lib.store.headlines import MEASURES, NO_TABLES, coverage_note, explain, one_line
 from kpi_lib.store.snapshot import Store
 
 FLAG_ORDER = {"Red": 0, "Amber": 1, "Green": 2, "": 3}
@@ -82,6 +82,8 @@ class Quarterly:
     forecasts: dict[str, ForecastResult] = field(default_factory=dict)  # off-track, for charts
     # the executive directors' sentences that say what is below or on target (analysis.directors)
     directors: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # KPIs the report says it covers (None if unsaid), its sections without a KPI table
+    coverage: tuple[int | None, list[str]] = (None, [])
 
 
 def build(
@@ -114,7 +116,8 @@ def build(
     rag = rag[rag["kpi_id"].isin(ids)].reset_index(drop=True)
     summ = rag_summary(rag)
     printed = data.summary(label).set_index("measure")["reported"]
-    headline = explained_headline(summ.headline, printed.to_dict(), rag)
+    coverage = coverage_of(data, label)
+    headline = explained_headline(summ.headline, printed.to_dict(), rag, coverage)
 
     movers = movers_of(trend_table(obs, commentary=data.commentary), ids)
     movers["period_note"] = [
@@ -159,11 +162,7 @@ def build(
     claims = claims[claims["kpi_id"].isin(ids) & (claims["status"] != "matched")]
     claims = claims.sort_values(["status", "kpi_id", "source_line"]).reset_index(drop=True)
 
-    com = data.commentary
-    com = com[(com["report_period"] == label) & com["kpi_id"].isin(set(flagged["kpi_id"]))]
-    com = com.sort_values(["source_line", "kpi_id"])[
-        ["kpi_id", "heading", "kind", "text", "source_file", "source_line"]
-    ]
+    com = off_track_commentary(data.commentary, label, list(flagged["kpi_id"]))
 
     units = dict(zip(rows["kpi_id"], rows["unit"].fillna(""), strict=True))
     return Quarterly(
@@ -181,6 +180,7 @@ def build(
         revised_later=revised_later(full.observations, rows),
         forecasts=forecasts,
         directors=directors_view(data.commentary, obs, data.catalog, label),
+        coverage=coverage,
     )
 
 
@@ -234,6 +234,18 @@ def short_history_note(fc: ForecastResult) -> str:
     )
 
 
+def off_track_commentary(commentary: pd.DataFrame, label: str, ids: list[str]) -> pd.DataFrame:
+    """The commentary blocks of the report on the off-track KPIs, a row per block and KPI, in
+    print order; `kpis` names every off-track KPI one block is about, so a text shared by
+    several is shown once for the group."""
+    com = commentary[(commentary["report_period"] == label) & commentary["kpi_id"].isin(ids)]
+    com = com.sort_values(["source_file", "source_page", "source_line", "kpi_id"])
+    block = ["source_file", "source_page", "source_line", "kind", "text"]
+    kpis = com.groupby(block, dropna=False, sort=False)["kpi_id"].transform(lambda s: "; ".join(s))
+    com = com.assign(kpis=kpis)
+    return com[["kpi_id", "heading", "kind", "text", "source_line", "kpis", "source_file"]]
+
+
 def movers_of(trends: pd.DataFrame, ids: set[str], n: int = 10) -> pd.DataFrame:
     """The `n` KPIs of the report that moved most, each change between two figures on one basis
     (trend_table compares only like with like).
@@ -284,12 +296,42 @@ def revised_later(observations: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFram
     return out[REVISION_COLUMNS].reset_index(drop=True)
 
 
+def coverage_of(data: Store, label: str) -> tuple[int | None, list[str]]:
+    """How many KPIs the report for `label` says it covers (None if it does not say), and its
+    sections with commentary but no KPI table, by heading."""
+    reps = data.reports[data.reports["report_period"] == label]
+    covered = None
+    untabled: list[str] = []
+    for _, rep in reps.iterrows():
+        if covered is None and pd.notna(rep.get("kpis_covered")):
+            covered = int(rep["kpis_covered"])
+        text = rep.get("untabled_sections_text")
+        if isinstance(text, str) and text and not untabled:
+            untabled = [line.rsplit(" (", 1)[0] for line in text.split("\n")]
+    return covered, untabled
+
+
+def _whole(value: object) -> int | None:
+    """A printed count as an int; None where nothing is printed."""
+    try:
+        return None if value is None or value != value else int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
 def explained_headline(
-    computed: pd.DataFrame, printed: dict[str, object], rag: pd.DataFrame
+    computed: pd.DataFrame,
+    printed: dict[str, object],
+    rag: pd.DataFrame,
+    coverage: tuple[int | None, list[str]] = (None, []),
 ) -> pd.DataFrame:
     """The printed headline (when the report has one) above the ones counted from the rows, each
     with a `note`: a status the report does not mark is blank and said to be, never a bare 0%,
-    and a quarter without KPI tables says so (kpi_lib.store.headlines)."""
+    a quarter without KPI tables says so, and the count from the rows says what it leaves out
+    (the KPIs the report says it covers, its sections without a table: headlines.coverage_note).
+    """
+    covered, untabled = coverage
+    left_out = coverage_note(covered, len(rag), untabled, _whole(printed.get("rated")))
     has_printed = any(v is not None and v == v for v in printed.values())
     rows = [{"source": "printed in the report", **printed, "note": ""}] if has_printed else []
     for rec in computed.to_dict("records"):
@@ -299,7 +341,7 @@ def explained_headline(
         elif rec["source"] == "reported":
             found = rag["reported_rag"].value_counts().to_dict()
             values, notes = explain(found, len(rag), printed if has_printed else None)
-            rec.update(values, note=one_line(notes))
+            rec.update(values, note="; ".join(n for n in (one_line(notes), left_out) if n))
         elif not rec["rated"]:
             rec["note"] = "no status could be computed from the printed targets"
         rows.append(rec)

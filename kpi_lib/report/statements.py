@@ -227,6 +227,8 @@ def headline_statements(q: Quarterly, reports: pd.DataFrame) -> list[Statement]:
                 )
             )
         )
+    if src == "reported":  # a printed headline is the council's own count
+        out.append(coverage_statement(q, reps, rows_at))
     if "recomputed" in head.index and not pr.is_missing(head.at["recomputed", "rated"]):
         c_rated, c_green = int(head.at["recomputed", "rated"]), int(head.at["recomputed", "green"])
         if c_rated:
@@ -249,6 +251,52 @@ def headline_statements(q: Quarterly, reports: pd.DataFrame) -> list[Statement]:
                 )
             )
     return out
+
+
+def coverage_statement(q: Quarterly, reps: pd.DataFrame, rows_at: str) -> Statement:
+    """A count from the tables is not the report's: how many KPIs the report says it covers,
+    how many rows its tables gave, and how many of its indicators had no table to count."""
+    covered, untabled = q.coverage
+    base = Statement("headline", "", "coverage", "headline", "", "", "", "", "", "", "")
+    text, places = "", []
+    if covered is not None and covered != len(q.rag):
+        text += (
+            f"The report says it covers {covered} KPIs; {len(q.rag)} rows were read from its "
+            "tables."
+        )
+        if (
+            len(reps)
+            and "kpis_covered_line" in reps
+            and not pr.is_missing(reps["kpis_covered_line"].iloc[0])
+        ):
+            places.append(where(reps["file"].iloc[0], reps["kpis_covered_line"].iloc[0]))
+        places.append(rows_at)
+    if untabled:
+        n = len(untabled)
+        text += (
+            f" {n} indicator{'' if n == 1 else 's'} printed without a table (an image in the "
+            f"published report?) {'is' if n == 1 else 'are'} not counted: see the note below."
+        )
+        places.append(str(reps["file"].iloc[0]) if len(reps) else "")
+    if not text:
+        return withhold(base, "the tables count what the report says it covers")
+    return checked(
+        Statement(
+            **{
+                **asdict(base),
+                "text": text.strip(),
+                "verdict": f"{covered} covered" if covered is not None else "",
+                "rule": "the report's own count of KPIs against the rows read from its tables",
+                "figures": _join(
+                    f"covered {covered}" if covered is not None else None,
+                    f"rows {len(q.rag)}",
+                    f"without a table {len(untabled)}" if untabled else None,
+                ),
+                "periods": q.period,
+                "sources": _join(*places),
+            }
+        )
+    )
 
 
 def _places(rows: pd.DataFrame) -> str:
@@ -633,14 +681,18 @@ def directors_statements(
 
 def commentary_statements(q: Quarterly) -> list[Statement]:
     """A commentary block shown under a KPI is the council's text, placed there because it lies
-    in that KPI's section of the report."""
+    in that KPI's section of the report; a block about several off-track KPIs is one statement
+    about the group."""
     out = []
-    for r in q.commentary.to_dict("records"):
+    com = q.commentary
+    group = com["kpis"] if "kpis" in com.columns else com["kpi_id"]
+    com = com.assign(kpis=group).drop_duplicates(["kpis", "source_line", "kind", "text"])
+    for r in com.to_dict("records"):
         out.append(
             checked(
                 Statement(
                     "commentary",
-                    r["kpi_id"],
+                    str(r["kpis"]),
                     str(r.get("source_line", "")),
                     "commentary",
                     pr.text(r.get("text")),

@@ -97,3 +97,27 @@ def _int(printed: Mapping[str, object] | None, measure: str) -> int:
         return 0 if value is None or value != value else int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return 0
+
+
+def coverage_note(
+    covered: int | None, rows: int, untabled: list[str], printed_rated: int | None = None
+) -> str:
+    """What the headline counted from the tables leaves out: the number of KPIs the report
+    says it covers when that is not the number of rows read ("the report covers 43 KPIs; 38
+    rows were read from its tables"), and the sections with commentary but no KPI table (an
+    image in the published report), by name. "" when nothing is left out, or when the
+    printed headline's own total (already set beside the count) is that same number."""
+    said = covered is not None and covered != rows and covered != printed_rated
+    if not said and not untabled:
+        return ""
+    parts = []
+    if said:
+        parts.append(f"the report covers {covered} KPIs; {rows} rows were read from its tables")
+    if untabled:
+        n = len(untabled)
+        has = "section has" if n == 1 else "sections have"
+        parts.append(
+            f"{n} {has} commentary but no KPI table (an image in the published report?), "
+            f"not counted: {'; '.join(untabled)}"
+        )
+    return "; ".join(parts)

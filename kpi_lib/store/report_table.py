@@ -65,6 +65,7 @@ def reports(inputs: list[Input]) -> pd.DataFrame:
                 "headline_line": head.get("source_line"),
                 "headline_text": head.get("text", "") or "",
                 "commentary_blocks": len(res.comments),
+                **_coverage(res.covered, res.untabled),
             }
         )
     if not recs:
@@ -74,6 +75,24 @@ def reports(inputs: list[Input]) -> pd.DataFrame:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     df = schemas.conform("reports", df)
     return sort_rows("reports", df)
+
+
+def _coverage(covered: dict[str, Any] | None, untabled: list[dict[str, Any]]) -> dict[str, Any]:
+    """How many KPIs the report says it covers, and its sections without a KPI table, one a
+    line ("heading (line N)"), for the headline to say why its count differs."""
+    cov = covered or {}
+    return {
+        "kpis_covered": cov.get("count"),
+        "kpis_covered_line": cov.get("source_line"),
+        "kpis_covered_text": cov.get("text", "") or "",
+        "untabled_sections": len(untabled),
+        "untabled_sections_text": "\n".join(_place(u) for u in untabled),
+    }
+
+
+def _place(section: dict[str, Any]) -> str:
+    page = f"page {section['source_page']}, " if section.get("source_page") else ""
+    return f"{section['heading']} ({page}line {section['source_line']})"
 
 
 def _label(text: str) -> str:

@@ -115,6 +115,12 @@ REPORTS: list[Col] = [
     Col("headline_line", "Int64", True, [pa.Check.ge(1)]),
     _text("headline_text"),
     Col("commentary_blocks", "Int64", False, [pa.Check.ge(0)]),
+    # how many KPIs the report says it covers, where; its sections without a KPI table
+    Col("kpis_covered", "Int64", True, [pa.Check.ge(0)]),
+    Col("kpis_covered_line", "Int64", True, [pa.Check.ge(1)]),
+    _text("kpis_covered_text"),
+    Col("untabled_sections", "Int64", False, [pa.Check.ge(0)]),
+    _text("untabled_sections_text"),
 ]
 
 COMMENTARY: list[Col] = [
