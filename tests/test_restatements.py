@@ -510,7 +510,8 @@ def test_the_deep_dive_holds_the_restated_figure(_ingested_template: Path) -> No
         rows = kpi.rows_restated()
     assert (t.previous_period, t.previous) == ("AY 2021/22", 57.0)
     assert t.previous_source == (
-        "2023-24_Q2_kpi_commentary.txt:405 (prose: the previous academic year of 57%)"
+        "data/raw/2023-24_Q2/2023-24_Q2_kpi_commentary.txt:405 (prose: the previous academic "
+        "year of 57%)"
     )
     held = rows[rows["period"] == "AY 2021/22"].set_index("reader")
     assert held.loc["prose", "value"] == 57.0 and held.loc["prose", "is_current"]

@@ -20,7 +20,6 @@ change); one is taken as a restatement of a KPI only when
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -293,8 +292,9 @@ def _as_row(observations: pd.DataFrame, r: pd.Series) -> dict[str, object] | Non
 
 
 def source_of(row: pd.Series) -> str:
-    """`file:line` of an observation, marked `(prose)` when the commentary printed it."""
-    file = os.path.basename(str(row.get("source_file", "") or ""))
+    """`file:line` of an observation (the file as stored, so an auditor can open it), marked
+    `(prose)` when the commentary printed it."""
+    file = str(row.get("source_file", "") or "")
     line = row.get("source_line")
     where = f"{file}:{int(line)}" if file and pd.notna(line) else file
     if str(row.get("reader", "")) == PROSE_READER:

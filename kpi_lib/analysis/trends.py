@@ -378,7 +378,8 @@ def describe(
         if low > 0 or high < 0:
             way = "upward" if low > 0 else "downward"
             parts.append(
-                f"an {way} trend over the {len(window)} figures (95% interval of the slope)"
+                f"a{'n' if way == 'upward' else ''} {way} trend over the {len(window)} figures "
+                "(95% interval of the slope)"
             )
     return Wording(movement, direction, shape, "; ".join(parts))
 

@@ -12,6 +12,7 @@ build (`validate`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 
@@ -122,6 +123,12 @@ def where(file: object, line: object, page: object = None) -> str:
     if not pr.is_missing(line) and str(line).strip():
         parts.append(str(int(float(line))))
     return ":".join(parts)
+
+
+def split_prose(source: str) -> tuple[str, str]:
+    """'file:line (prose: quote)' -> ('file:line', 'quote'); a table's place has no quote."""
+    m = re.match(r"^(.*?)\s*\(prose:\s*(.*)\)\s*$", source or "")
+    return (m.group(1), m.group(2)) if m else (source or "", "")
 
 
 def figure_source(obs: pd.DataFrame, kpi_id: str, period: object, value: object) -> str:
@@ -485,9 +492,8 @@ def mover_statements(
     for r in q.movers.to_dict("records"):
         k = r["kpi_id"]
         latest_at = figure_source(obs, k, r["latest_period"], r["latest"])
-        prev_at = pr.text(r.get("previous_source")) or figure_source(
-            obs, k, r["previous_period"], r["previous"]
-        )
+        prev_at, quote = split_prose(pr.text(r.get("previous_source")))
+        prev_at = prev_at or figure_source(obs, k, r["previous_period"], r["previous"])
         trend = pr.trend_word(r)
         text = (
             f"{r['metric_name']}: {_num(r['previous'], k, units, decimals)} in "
@@ -507,7 +513,9 @@ def mover_statements(
                 pr.text(r.get("comparable_because")) or "same KPI, same basis",
                 pr.text(r.get("reason")),
             ),
-            f"previous {_fmt(r['previous'])}; latest {_fmt(r['latest'])}",
+            f"previous {_fmt(r['previous'])}"
+            + (f" (the commentary: “{quote}”)" if quote else "")
+            + f"; latest {_fmt(r['latest'])}",
             f"{r['previous_period']} -> {r['latest_period']}",
             pr.text(r.get("value_basis")),
             _join(prev_at, latest_at),
@@ -777,12 +785,13 @@ def dive_trend(d: DeepDive, dec: int) -> Statement:
         )
         figures += f"; previous {_fmt(t['previous'])}"
         periods = f"{t['previous_period']} -> {t['latest_period']}"
-        places.insert(
-            0, pr.text(t.get("previous_source")) or _point_source(d, t["previous_period"])
-        )
+        prev_at, quote = split_prose(pr.text(t.get("previous_source")))
+        places.insert(0, prev_at or _point_source(d, t["previous_period"]))
+        if quote:
+            figures += f" (the commentary: “{quote}”)"
     text += f". Trend: {pr.reason(t.get('reason'))}"
     word = pr.trend_word(t)
-    if word:
+    if word and not pr.reason(t.get("reason")).startswith(word):
         text += f" ({word})"
     s = Statement(
         "trend",
