@@ -218,11 +218,11 @@ def test_a_restatement_is_the_movers_previous_figure(
     obs, com = frames(rows, [(report, ["kpi-a"], text)])
     t = trend_table(obs, commentary=com).set_index("kpi_id").loc["kpi-a"]
     assert (t["previous_period"], t["previous"], t["latest"]) == (earlier, 57.0, 58.0)
-    assert t["previous_source"] == "report.md:100 (prose: " + _quote(text) + ")"
+    assert t["previous_source"] == "data/raw/x/report.md:100 (prose: " + _quote(text) + ")"
     assert "as restated in the " + report + " commentary; printed 56" in t["comparable_because"]
     # without the commentary the table's figure is the previous one, from its own line
     plain = trend_table(obs).set_index("kpi_id").loc["kpi-a"]
-    assert (plain["previous"], plain["previous_source"]) == (56.0, "report.md:3")
+    assert (plain["previous"], plain["previous_source"]) == (56.0, "data/raw/x/report.md:3")
 
 
 def _quote(text: str) -> str:
@@ -294,7 +294,7 @@ def test_the_same_figure_as_printed_restates_nothing() -> None:
     obs, com = frames(rows, [("2023/24 Q2", ["kpi-a"], text)])
     assert restatements(com, obs).empty
     t = trend_table(obs, commentary=com).iloc[0]
-    assert (t["previous"], t["previous_source"]) == (3.05, "report.md:10")
+    assert (t["previous"], t["previous_source"]) == (3.05, "data/raw/x/report.md:10")
 
 
 def test_a_later_table_wins_over_an_earlier_prose_restatement() -> None:
