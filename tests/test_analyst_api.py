@@ -65,3 +65,33 @@ def test_forecast_result_draws_itself(store_root: Path) -> None:
     assert len(observed.get_xdata()) == len(one.quarterly().dropna())
     assert list(forecast.get_ydata()) == list(fc.mean.values)
     assert plt.get_fignums() == []  # not registered with pyplot
+
+
+def test_a_series_holds_one_basis_and_says_which(store_root: Path) -> None:
+    """A KPI printed on several bases (a rolling year, then one quarter's days) gives one basis
+    at a time: the latest figure's by default, another on request, never the two joined."""
+    mixed = kpi.sql(
+        "select kpi_id, count(distinct basis) n from current group by 1 having n > 1 order by 1"
+    )["kpi_id"]
+    assert len(mixed) >= 3
+    for kpi_id in mixed:
+        rows = kpi.sql(
+            f"select basis, period_end from current where kpi_id = '{kpi_id}' "
+            "order by period_end nulls first, report_period"
+        )
+        s = kpi.series(kpi_id)
+        assert s.attrs["basis"] == rows["basis"].iloc[-1]
+        counts = rows["basis"].value_counts()
+        assert len(s.attrs["labels"]) == int(counts[s.attrs["basis"]])
+        assert s.attrs["left_out"] == {
+            b: int(n) for b, n in counts.items() if b != s.attrs["basis"]
+        }
+        other = next(b for b in counts.index if b != s.attrs["basis"])
+        t = kpi.series(kpi_id, basis=other)
+        assert t.attrs["basis"] == other and len(t.attrs["labels"]) == int(counts[other])
+    try:
+        kpi.series(mixed.iloc[0], basis="fortnight")
+    except Exception as exc:  # a typed one-line error, naming the bases there are
+        assert type(exc).__name__ == "UsageError" and "has no figures on the basis" in str(exc)
+    else:
+        raise AssertionError("an unknown basis was accepted")
