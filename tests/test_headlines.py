@@ -44,7 +44,7 @@ def test_no_tables_and_no_statuses() -> None:
     assert all(n.startswith(NO_TABLES) for n in notes.values())
     values, notes = explain({}, rows=12)
     assert values["rated"] == 0 and values["pct_green"] is None
-    assert "no RAG status is marked" in notes["pct_green"]
+    assert "no RAG status could be read" in notes["pct_green"]
 
 
 def summary(capsys, period: str) -> pd.DataFrame:

@@ -166,13 +166,20 @@ def statements(q: Quarterly, data: Store, c: Context) -> pd.DataFrame:
     return stm.build(q, data, c.units, c.decimals)
 
 
+def _share(x: object) -> str:
+    """A share as printed: "39%" stays 39%, not 39.0% (the council printed no decimal)."""
+    if pr.is_missing(x):
+        return ""
+    return pr.percent(x, 0 if float(x).is_integer() else 1)
+
+
 HEADLINE_COLS = [
     pr.col("source", "Headline"),
     pr.col("rated", "Rated KPIs", lambda x: pr.number(x, 0), numeric=True),
     pr.col("green", "Green (met target)", lambda x: pr.number(x, 0), numeric=True),
     pr.col("amber", "Amber (slightly below)", lambda x: pr.number(x, 0), numeric=True),
     pr.col("red", "Red (significantly below)", lambda x: pr.number(x, 0), numeric=True),
-    pr.col("pct_green", "Share green", pr.percent, numeric=True),
+    pr.col("pct_green", "Share green", lambda x: _share(x), numeric=True),
     pr.col("note", "Note", wide=True),
 ]
 HEADLINE_NAMES = {

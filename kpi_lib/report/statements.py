@@ -175,9 +175,10 @@ def headline_statements(q: Quarterly, reports: pd.DataFrame) -> list[Statement]:
                     "",
                     "share_green",
                     "headline",
-                    f"No rated KPIs are recorded for {q.period}.",
+                    f"No RAG status could be read from the report's tables for {q.period}, so no "
+                    "headline is counted from them.",
                     "",
-                    "no printed headline and no printed status in the report's tables",
+                    "no printed headline and no status read from the report's tables",
                     "rated 0",
                     q.period,
                     "",

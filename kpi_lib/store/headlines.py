@@ -39,7 +39,10 @@ def explain(
         shown = " (the printed headline is shown)" if _has(printed) else ""
         return dict.fromkeys(MEASURES), dict.fromkeys(MEASURES, NO_TABLES + shown)
     if rated == 0:
-        why = f"no RAG status is marked in this report's tables ({rows} figures)"
+        why = (
+            f"no RAG status could be read from this report's tables ({rows} figures): a status "
+            "shown only as a colour is lost in a text copy"
+        )
         values["pct_green"] = None
         return values, {**dict.fromkeys(MEASURES, why)}
     missing = _unmarked(counts, printed, rows - rated)
