@@ -517,3 +517,52 @@ def test_the_deep_dive_holds_the_restated_figure(_ingested_template: Path) -> No
     assert held.loc["prose", "value"] == 57.0 and held.loc["prose", "is_current"]
     assert held.loc["prose", "revision_of_value"] == 56.0
     assert not held.loc["table", "is_current"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "year", "restated_as"),
+    [
+        ("Absence was 13.86 days compared to 10.76 in 2020/21.", "2020/21", "2020/21 Q4"),
+        ("The rate was 13.86 days compared with 10.76 in 2020/21.", "2020/21", "2020/21 Q4"),
+        (
+            "It was 13.86, compared to 10.76 in 2020-21 and 12.39 in 2019/20.",
+            "2020-21",
+            "2020/21 Q4",
+        ),
+    ],
+)
+def test_a_financial_year_beside_a_rolling_year_is_that_years_q4(
+    sentence: str, year: str, restated_as: str
+) -> None:
+    """A rolling 12 months filed under a Q4 is the financial year: a year quoted beside it is
+    the rolling year ending at that year's Q4, a point of the same line; a quarter's own figure
+    is not (a year beside a quarter is another span)."""
+    rolling = [
+        obs_row(
+            "days",
+            "2019/20 Q3",
+            12.28,
+            "2019/20 Q3",
+            unit="days per FTE",
+            basis="rolling 12 months",
+        ),
+        obs_row(
+            "days",
+            "2021/22 Q4",
+            13.86,
+            "2021/22 Q4",
+            unit="days per FTE",
+            basis="rolling 12 months",
+        ),
+    ]
+    obs, com = frames(rolling, [("2021/22 Q4", ["days"], sentence)])
+    got = restatements(com, obs)
+    assert list(zip(got["period"], got["value"], strict=True)) == [(restated_as, 10.76)]
+    t = trend_table(obs, commentary=com).set_index("kpi_id").loc["days"]
+    assert (t["previous_period"], t["previous"]) == (restated_as, 10.76)
+    quarter = [
+        obs_row("days", "2019/20 Q3", 3.1, "2019/20 Q3", unit="days per FTE"),
+        obs_row("days", "2021/22 Q4", 3.4, "2021/22 Q4", unit="days per FTE"),
+    ]
+    obs, com = frames(quarter, [("2021/22 Q4", ["days"], sentence.replace("13.86", "3.4"))])
+    assert restatements(com, obs).empty

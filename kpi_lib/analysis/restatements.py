@@ -30,7 +30,7 @@ import pandas as pd
 from kpi_lib.analysis.claims import printed_decimals, same_figure, unit_of_row, units_compatible
 from kpi_lib.analysis.claims_extract import Claim, extract_claims, figures_in, resolve_when
 from kpi_lib.paths import project_root
-from kpi_lib.periods import parse_period, parse_report_period, period_key
+from kpi_lib.periods import fy_quarter, parse_period, parse_report_period, period_key
 
 NEAR = 0.15  # a restated figure differs from the one held by at most this share
 PROSE_READER = "prose"
@@ -86,6 +86,18 @@ def _anchored(claim: Claim, own: pd.DataFrame) -> pd.Series | None:
                 hits.append(row)
                 break
     return hits[0] if len(hits) == 1 else None
+
+
+def _as_rolling_year(period: str, own: str, anchor: pd.Series) -> str:
+    """A financial year quoted beside a rolling 12 months filed under a quarter ("13.86 ...
+    compared to 10.76 in 2020/21") is the rolling year ending at that year's Q4: the same
+    span, so a point of the KPI's own line."""
+    if not period or str(anchor.get("basis", "")) != "rolling 12 months":
+        return period
+    p, o = parse_period(period), parse_period(own)
+    if p.kind != "fy_year" or o.kind != "fy_quarter" or p.start is None:
+        return period
+    return fy_quarter(p.start.year, 4).label
 
 
 def _same_kind(period: str, own: str) -> bool:
@@ -186,7 +198,7 @@ def _restatement(
         return None  # the change ends elsewhere than at the KPI's own figure
     if not _unit_fits(unit, unit_of_row(anchor), claim.kind == "change"):
         return None
-    period = resolve_when(words, own_period)
+    period = _as_rolling_year(resolve_when(words, own_period), own_period, anchor)
     if not period or period == own_period:
         return None
     printed = _printed(obs, str(anchor["kpi_id"]), period, report)
