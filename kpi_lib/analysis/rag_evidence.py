@@ -69,7 +69,7 @@ def later_year_reason(year: TargetYear | None, report_period: str, period: str) 
 _RATES = re.compile(
     r"(?i)\b(?:rates|rated|rating)\b[^.;:]{0,60}?\b(?:as\s+)?(red|amber|green)\b(?!\s+waste)"
 )
-_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]|$)")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def prose_rating(
         (commentary["report_period"] == report_period) & (commentary["kpi_id"] == kpi_id)
     ]
     for _, block in mine.iterrows():
-        for sentence in _SENTENCE.findall(str(block["text"])):
+        for sentence in _SENTENCE.split(str(block["text"])):
             m = _RATES.search(sentence)
             if m:
                 line = block.get("source_line")

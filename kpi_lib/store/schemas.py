@@ -66,6 +66,7 @@ OBSERVATIONS: list[Col] = [
     Col("period_start", "datetime64[ns]", True),
     Col("period_end", "datetime64[ns]", True),
     _text("basis", _isin(list(STORE_BASES))),
+    _text("basis_evidence"),
     Col("provisional", "bool"),
     _text("as_of_text"),
     Col("value", "float64", True),
