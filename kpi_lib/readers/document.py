@@ -20,6 +20,7 @@ from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
 from kpi_lib.readers.headline import extract_headline
 from kpi_lib.readers.pdf import read_pdf_text
 from kpi_lib.readers.rows import Extraction
+from kpi_lib.readers.status_lists import named_below
 from kpi_lib.readers.textdoc import load_text, strip_markup
 
 
@@ -70,6 +71,7 @@ def parse_file(path: Path, data: bytes) -> FileResult:
     else:
         prose_rows = [r for r in rows if r["reader"] == "narrative"]
         found = extract_comments(lines, table_rows) + narrative_comments(lines, prose_rows)
+        found += named_below(lines, table_rows)
     found.sort(key=lambda c: (c.source_page or 0, c.source_line))
     comments = [asdict(c) for c in found]
     return FileResult(

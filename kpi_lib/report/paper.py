@@ -291,13 +291,15 @@ def off_track(q: Quarterly, c: Context, output_dir: str) -> Html:
         pr.Col("80% range", lambda r: _range(r, c), numeric=True),
         pr.col("p_meet_target", "Chance of meeting target", pr.probability, numeric=True),
         pr.col("insufficient_history", "Short history", pr.flag),
+        pr.col("listed_because", "Listed because", wide=True),
     ]
     intro = (
-        "Red and amber KPIs, with a forecast where the history allows one. KPIs with fewer "
-        "than eight quarterly points get a simple forecast marked “short history”, with wide "
-        "ranges."
+        "KPIs the report prints Red or Amber, that miss their printed target when recomputed, "
+        "or that the report itself names below the desired level (“Listed because” says "
+        "which), with a forecast where the history allows one. KPIs with fewer than eight "
+        "quarterly points get a simple forecast marked “short history”, with wide ranges."
     )
-    t = pr.table(q.off_track, cols, empty="No KPI is red or amber this quarter.")
+    t = pr.table(q.off_track, cols, empty=q.off_track_note or "No KPI is off track.")
     return section(
         "Off-track KPIs: forecasts and the chance of meeting target",
         intro,

@@ -32,6 +32,7 @@ OFF_TRACK_COLUMNS = [
     "upper80",
     "p_meet_target",
     "insufficient_history",
+    "listed_because",  # printed Red/Amber, recomputed below target, or named so by the report
 ]
 
 
@@ -68,6 +69,7 @@ class Quarterly:
     # is as known at the time, so it alone changes as later quarters are ingested)
     revised_later: pd.DataFrame = field(default_factory=pd.DataFrame)
     forecasts: dict[str, ForecastResult] = field(default_factory=dict)  # off-track, for charts
+    off_track_note: str = ""  # what an empty off-track table means, as far as it is true
 
 
 def build(
@@ -101,9 +103,7 @@ def build(
 
     movers = movers_of(trend_table(obs), ids)
 
-    flagged = rag[(rag["reported_rag"].isin(["Red", "Amber"]))].copy()
-    flagged["order"] = flagged["reported_rag"].map(FLAG_ORDER)
-    flagged = flagged.sort_values(["order", "kpi_id"]).drop_duplicates("kpi_id")
+    flagged = off_track_rows(rag, data.named, label)
     off = []
     histories: dict[str, pd.DataFrame] = {}
     forecasts: dict[str, ForecastResult] = {}
@@ -126,6 +126,7 @@ def build(
                 None if fc is None else float(fc.upper.iloc[-1]),
                 None if fc is None else fc.p_meet_target,
                 None if fc is None else fc.insufficient_history,
+                r["listed_because"],
             )
         )
         histories[r["kpi_id"]] = kpi.history()
@@ -156,6 +157,83 @@ def build(
         units=units,
         revised_later=revised_later(full.observations, rows),
         forecasts=forecasts,
+        off_track_note=off_track_note(rag),
+    )
+
+
+def off_track_rows(rag: pd.DataFrame, named: pd.DataFrame, label: str) -> pd.DataFrame:
+    """The report's KPIs that are off track on any evidence, each with `listed_because`: the
+    status it prints (Red or Amber), the recomputed one where the printed target is missed
+    (unless the miss rests on pro-rating a total the council prints Green with its own glyph),
+    and the report's own list of indicators below the desired level. One row per KPI, worst
+    first."""
+    rag = rag.copy()
+    rag["listed_because"] = ["; ".join(_why_listed(r, named, label)) for _, r in rag.iterrows()]
+    flagged = rag[rag["listed_because"] != ""].copy()
+    worst = [
+        min(FLAG_ORDER.get(r["reported_rag"], 3), FLAG_ORDER.get(r["computed_rag"], 3))
+        for _, r in flagged.iterrows()
+    ]
+    flagged["order"] = worst
+    return flagged.sort_values(["order", "kpi_id"], kind="stable").drop_duplicates("kpi_id")
+
+
+def _why_listed(r: pd.Series, named: pd.DataFrame, label: str) -> list[str]:
+    why = []
+    printed = str(r["reported_rag"])
+    source = str(r.get("reported_rag_from", "") or "")
+    if printed in ("Red", "Amber"):
+        why.append(f"printed {printed}" + (f" ({source})" if "look-alike" in source else ""))
+    computed = str(r["computed_rag"])
+    if computed in ("Red", "Amber") and computed != printed and _recomputed_counts(r):
+        why.append(f"recomputed {computed}: {_against(r)}")
+    for line, fits in _named_lines(named, label, str(r["kpi_id"])):
+        also = f" (the name fits {fits} indicators)" if fits > 1 else ""
+        why.append(f"named below the desired level in the report, line {line}{also}")
+    return why
+
+
+def _recomputed_counts(r: pd.Series) -> bool:
+    """Does a recomputed miss list the KPI? Yes where the figure misses the target as it
+    stands, or the printed status is missing or read from an OCR look-alike; not where the
+    miss rests only on pro-rating a year's total the council prints Green with its own glyph
+    (the quarter's share of a year is an assumption, its glyph is not)."""
+    source = str(r.get("reported_rag_from", "") or "")
+    if not r["reported_rag"] or "look-alike" in source:
+        return True
+    return "pro-rated" not in str(r["reason"])
+
+
+def _against(r: pd.Series) -> str:
+    """ "70.4 against 72.6 (Good is High)", from the judged figure and the target it met."""
+    reason = str(r["reason"]).split(";")[0]
+    pol = f" (Good is {r['polarity']})" if r.get("polarity") else ""
+    return f"{reason}{pol}"
+
+
+def _named_lines(named: pd.DataFrame, label: str, kpi_id: str) -> list[tuple[int, int]]:
+    """(line, how many KPIs the bullet's name fits) of each bullet naming `kpi_id`."""
+    if named is None or named.empty:
+        return []
+    mine = named[named["report_period"] == label]
+    out = []
+    for line in mine.loc[mine["kpi_id"] == kpi_id, "source_line"].dropna().astype(int):
+        out.append((int(line), int((mine["source_line"] == line).sum())))
+    return sorted(set(out))
+
+
+def off_track_note(q_rag: pd.DataFrame) -> str:
+    """What an empty off-track table means, said only as far as it is true."""
+    marked = int(q_rag["reported_rag"].isin(["Green", "Amber", "Red"]).sum()) if len(q_rag) else 0
+    judged = int(q_rag["computed_rag"].isin(["Green", "Amber", "Red"]).sum()) if len(q_rag) else 0
+    if not marked and not judged:
+        return (
+            "No KPI can be shown off track: this report marks no statuses, none could be "
+            "recomputed from its targets, and it names no indicator below the desired level."
+        )
+    return (
+        "No KPI is printed Red or Amber, none is recomputed below its target, and the report "
+        "names no indicator below the desired level."
     )
 
 

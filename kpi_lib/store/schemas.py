@@ -18,7 +18,9 @@ POLARITY = ["High", "Low", "Other", ""]
 # Period.kind values from kpi_lib.periods ("unknown" = an as-of text nobody could parse).
 PERIOD_TYPES = ["fy_quarter", "fy_year", "academic_year", "term", "month", "range", "unknown"]
 READERS = ["table", "history", "pdf", "narrative", "text"]
-COMMENT_KINDS = ["issues", "causes", "actions", "issues_causes", "commentary"]
+NAMED_BELOW = "named_below"
+# named_below: a bullet of the report's own list of indicators below the desired level
+COMMENT_KINDS = ["issues", "causes", "actions", "issues_causes", "commentary", "named_below"]
 
 
 @dataclass(frozen=True)
