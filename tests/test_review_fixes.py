@@ -156,8 +156,9 @@ def test_off_track_table_keeps_its_header_when_nothing_is_off_track(
     from kpi_lib.report.outputs import save_table
     from kpi_lib.report.quarterly import OFF_TRACK_COLUMNS, build
 
-    q = build("2019/20 Q3")  # no red or amber status printed in that report
+    q = build("2024/25 Q2")  # an executive summary: no KPI tables, nothing listed
     assert q.off_track.empty
+    assert "No KPI can be shown off track" in q.off_track_note
     save_table(q.off_track, "off_track", tmp_path)
     back = pd.read_csv(tmp_path / "tables" / "off_track.csv")
     assert list(back.columns) == OFF_TRACK_COLUMNS
