@@ -827,6 +827,8 @@ def rag_summary(table: pd.DataFrame) -> RagSummary:
         "reported_rag",
         "computed_rag",
         "reason",
+        "reported_rag_from",
+        "disagreement",
     ]
     headline = pd.DataFrame(
         [
@@ -842,6 +844,6 @@ def rag_summary(table: pd.DataFrame) -> RagSummary:
         agreed=agreed,
         agreement_rate=round(agreed / len(both), 4) if len(both) else None,
         not_evaluable=int(((table["reported_rag"] != "") & (table["computed_rag"] == "")).sum()),
-        disagreements=dis[cols].reset_index(drop=True),
+        disagreements=dis[[c for c in cols if c in dis.columns]].reset_index(drop=True),
         headline=headline,
     )

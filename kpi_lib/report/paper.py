@@ -158,7 +158,7 @@ def summary_words(q: Quarterly) -> str:
     head = q.headline.set_index("source")
     src = "printed in the report" if "printed in the report" in head.index else "reported"
     if src not in head.index or pr.is_missing(head.at[src, "rated"]) or not head.at[src, "rated"]:
-        return f"No rated KPIs are recorded for {q.period}."
+        return f"No rated KPIs are recorded for {q.period}." + off_track_words(q)
     rated, green, amber, red = (
         int(head.at[src, k] or 0) for k in ("rated", "green", "amber", "red")
     )
@@ -179,7 +179,33 @@ def summary_words(q: Quarterly) -> str:
             f" Recomputed from the printed targets, {c_green} of the {c_rated} KPIs whose "
             f"target can be checked met it ({100 * c_green / c_rated:.0f}%)."
         )
-    return words
+    return words + off_track_words(q)
+
+
+def off_track_words(q: Quarterly) -> str:
+    """The off-track list in a sentence, where it holds KPIs the printed statuses do not flag
+    (so a summary of the statuses never reads as if nothing else were off track)."""
+    why = q.off_track["listed_because"] if "listed_because" in q.off_track else pd.Series()
+    printed = why.str.contains("printed (?:Red|Amber)", regex=True)
+    named = why.str.contains("named below the desired level", regex=False)
+    recomputed = why.str.contains("recomputed (?:Red|Amber)", regex=True)
+    parts = []
+    if (named & ~printed).any():
+        n = int((named & ~printed).sum())
+        found = why[named & ~printed].str.findall(r"desired level in the report, line (\d+)")
+        lines = {line for found_lines in found for line in found_lines}
+        which = f"the {len(lines)} indicators" if len(lines) != n else "the indicators"
+        parts.append(
+            f"{_count(n, 'KPI')} matching {which} the report names below the desired level"
+        )
+    if (recomputed & ~printed & ~named).any():
+        n = int((recomputed & ~printed & ~named).sum())
+        parts.append(
+            f"{_count(n, 'KPI')} recomputed below target although not printed Red or Amber"
+        )
+    if not parts:
+        return ""
+    return " The off-track list below also holds " + " and ".join(parts) + "."
 
 
 HEADLINE_COLS = [
@@ -388,6 +414,7 @@ def disagreements(q: Quarterly, c: Context) -> Html:
         pr.col("reported_rag", "Reported RAG"),
         pr.col("computed_rag", "Recomputed RAG"),
         pr.col("reason", "Why", wide=True),
+        pr.col("disagreement", "Why they differ", wide=True),
     ]
     intro = "KPIs where the status recomputed from the printed target differs from the printed one."
     t = pr.table(q.disagreements, cols, empty="Every checkable status agrees.")
