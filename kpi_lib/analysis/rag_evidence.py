@@ -116,9 +116,16 @@ def disagreement_note(row: pd.Series, page: pd.DataFrame) -> str:
     said = re.search(r"commentary rates it (Red|Amber|Green)", str(row.get("reason", "")))
     if said and said.group(1) == computed:
         why.append(f"the report's own commentary rates it {computed}, not {printed}")
+    elif said and said.group(1) == printed:
+        why.append(f"the report's own commentary rates it {printed} too, for its own reasons")
     gap = row.get("_gap")
     if gap is not None and not pd.isna(gap):
         why.extend(_by_gap(float(gap), printed, computed, str(row.get("band", "")), page))
+    if "pro-rated" in str(row.get("reason", "")):
+        why.append(
+            "the miss assumes the figure is a year to date and the year's target falls evenly "
+            "over its quarters (pro-rated)"
+        )
     if not why:
         why.append(
             "the council's bands are not printed; its statuses may follow evidence the printed "
@@ -147,5 +154,11 @@ def _by_gap(gap: float, printed: str, computed: str, band: str, page: pd.DataFra
         if "capped" in band:
             return [f"printed Amber at a {pct(gap)} miss, beyond the cap on 'slightly below'"]
         if not red.empty:
-            return [f"smaller misses (from {pct(float(red.min()))}) are printed Red"]
+            said = f"smaller misses (from {pct(float(red.min()))}) are printed Red"
+            if "tolerance parameter" in band:
+                said = (
+                    f"judged by the tolerance, as the report's statuses draw no clearer line: "
+                    f"{said}"
+                )
+            return [said]
     return []
