@@ -143,3 +143,20 @@ def test_only_figures_known_when_the_report_was_published() -> None:
 def test_share_phrasings(text: str, value: float) -> None:
     found = shares_about([(text, 1)], ["Number of visits to libraries", "Visitor numbers"])
     assert len(found) == 1 and found[0].value == pytest.approx(value)
+
+
+def test_2022_library_visits_are_one_quarter_by_the_councils_words(store_root: object) -> None:
+    """The bundled 2022/23 Q2 report: 571,743 visits with "visitor numbers have only reached
+    around two thirds of pre-pandemic levels" is one quarter's count (the 2019/20 pack's
+    quarters are 840-920k), so it is not judged Red as half of a 2 million year."""
+    from kpi_lib.analysis.kpi import Kpi
+    from kpi_lib.report.quarterly import build
+    from kpi_lib.store import snapshot
+
+    q = build("2022/23 Q2")
+    row = q.rag.set_index("kpi_id").loc["library-visits"]
+    assert row["basis"] == "quarter" and row["computed_rag"] != "Red"
+    assert "2022-23_Q2_kpi_commentary.md:118" in row["basis_evidence"]
+    assert "two thirds of pre-pandemic levels" in row["reason"]
+    history = Kpi(snapshot.Store.load(), "library-visits").rag_history().set_index("period")
+    assert history.loc["2022/23 Q2", "computed_rag"] != "Red"
