@@ -103,6 +103,12 @@ NO_NAMES = pd.DataFrame(columns=["report_period", "kpi_id", "source_line"])
         # on target: never listed
         (_rag(reported_rag="Green", computed_rag="Green", reason="93.45 >= 88.75"), False, ""),
         (_rag(reported_rag="", computed_rag="", reason="target set for 2020/21"), False, ""),
+        # a status the table lost, given by the council's own words
+        (_rag(reason="no value; the report's own commentary rates it Amber (block from line 9: "
+              "“rates the KPIs as Amber”)"), True,
+         "rated Amber in the report's commentary, block from line 9"),
+        (_rag(reported_rag="Green", computed_rag="Green", reason="1 >= 1; the report's own "
+              "commentary rates it Green (block from line 9: “rated Green”)"), False, ""),
     ],
 )  # fmt: skip
 def test_listed_because(row: dict, listed: bool, because: str) -> None:

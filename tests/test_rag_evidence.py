@@ -226,3 +226,16 @@ def test_per_kpi_bands_never_make_a_report_non_monotone(seed: int) -> None:
     red, amber = gaps[table["computed_rag"] == "Red"], gaps[table["computed_rag"] == "Amber"]
     assert amber.max() <= red.min() + 1e-9
     assert table["band"].str.contains("one edge for the report").any()
+
+
+def test_a_later_years_target_is_not_drawn_beside_the_point() -> None:
+    from kpi_lib.analysis.rag import comparable_target
+
+    row = _page([(0.05, "")], 0, report="2019/20 Q3").iloc[0]
+    row = row.copy()
+    row["target_text"], row["metric_name"] = "67%", "% of pupils"
+    assert comparable_target(row) == 67.0
+    row["target_period"] = "2020/21"
+    assert comparable_target(row) is None
+    # a forecast into that year may still set its figures against it
+    assert comparable_target(row, "quarter") == 67.0

@@ -284,14 +284,19 @@ def comparable_target(row: pd.Series, basis: str | None = None) -> float | None:
     """The figure of a point's printed target that the point can stand beside on a chart or in
     a forecast: the threshold, pro-rated as `kpi rag` pro-rates it for a year-to-date total;
     None where `kpi rag` would not compare them (a year's days lost against one quarter's) or
-    the target sets no single figure. `basis` overrides the row's (a forecast of de-cumulated
-    quarters)."""
+    the target sets no single figure, or (beside the point itself) it was set for a later year
+    than the report's. `basis` overrides the row's (a forecast of de-cumulated quarters, which
+    may well run into that later year)."""
     row = _prepared(row.to_frame().T).iloc[0]
     if basis is not None:
         row["basis"] = basis
     rule = parse_target(row.get("target_text", ""), norm_polarity(row.get("polarity", "")))
     if not rule.evaluable or rule.kind not in ("threshold", "comparison"):
         return None
+    year = target_year(rule, row.get("target_period", ""))
+    later = later_year_reason(year, str(row.get("report_period", "") or ""), str(row["period"]))
+    if later and basis is None:
+        return None  # drawn beside the point: a later year's target is no line it had to meet
     cumulative, level = _cumulative(row), is_level(row)
     period = row["period"] or None
     total = _annual_total(row)

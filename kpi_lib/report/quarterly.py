@@ -3,6 +3,7 @@ modules so that the notebook only calls and shows."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -187,6 +188,9 @@ def _why_listed(r: pd.Series, named: pd.DataFrame, label: str) -> list[str]:
     computed = str(r["computed_rag"])
     if computed in ("Red", "Amber") and computed != printed and _recomputed_counts(r):
         why.append(f"recomputed {computed}: {_against(r)}")
+    said = re.search(r"commentary rates it (Red|Amber) \(block from line (\d+)", str(r["reason"]))
+    if said and printed not in ("Red", "Amber"):
+        why.append(f"rated {said[1]} in the report's commentary, block from line {said[2]}")
     for line, fits in _named_lines(named, label, str(r["kpi_id"])):
         also = f" (the name fits {fits} indicators)" if fits > 1 else ""
         why.append(f"named below the desired level in the report, line {line}{also}")
