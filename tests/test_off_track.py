@@ -184,3 +184,48 @@ def test_2023_lists_what_is_below_target_and_not_what_is_on_it(store_root: objec
     )
     assert got["ks2-reading-writing-maths"].startswith("printed Amber")
     assert "customer-access-calls-answered" not in got.index
+
+
+def _blocks(text: str, n_kpis: int = 1) -> pd.DataFrame:
+    return pd.DataFrame([{"text": text, "source_line": 30, "n_kpis": n_kpis}])
+
+
+@pytest.mark.parametrize(
+    ("text", "polarity", "said"),
+    [
+        ("This remains off the target of 67% set for 2020/21.", "High", True),
+        ("Performance is still considerably under target and under the benchmark.", "High", True),
+        ("It is now 6% below the planned target.", "High", True),
+        ("The service is not meeting the target this quarter.", "Low", True),
+        ("Absence is below the target of 11.25 days.", "Low", False),  # lower is better
+        ("Performance is no longer below target.", "High", False),
+        ("We anticipate a continued improvement towards meeting the target.", "High", False),
+        ("Support is targeted at schools below the national average.", "High", False),
+        ("The figure is above target.", "High", False),
+    ],
+)
+def test_the_councils_words_saying_below_target(text: str, polarity: str, said: bool) -> None:
+    from kpi_lib.analysis.rag_evidence import said_below_target
+
+    found = said_below_target(_blocks(text), "Some indicator", polarity, {1.0}, {2.0})
+    assert (found is not None) == said
+    if said:
+        assert found is not None and found.source_line == 30 and found.sentence == text
+
+
+def test_a_shared_block_counts_only_where_it_names_the_kpi() -> None:
+    from kpi_lib.analysis.rag_evidence import said_below_target
+
+    text = "The performance of calls answered decreased in quarter 2 and is below target."
+    calls = "% of calls presented to the Customer Access Service answered"
+    assert said_below_target(_blocks(text, 2), calls, "High", set(), set()) is not None
+    other = "Customer satisfaction with the service"
+    assert said_below_target(_blocks(text, 2), other, "High", set(), set()) is None
+
+
+def test_a_figure_of_another_kpi_set_against_the_target_is_about_that_kpi() -> None:
+    from kpi_lib.analysis.rag_evidence import said_below_target
+
+    text = "We are currently below the target (81.9% against 90%)."
+    assert said_below_target(_blocks(text), "Providers", "High", {96.8}, {81.9}) is None
+    assert said_below_target(_blocks(text), "Care homes", "High", {81.9}, {96.8}) is not None

@@ -162,3 +162,57 @@ def _by_gap(gap: float, printed: str, computed: str, band: str, page: pd.DataFra
                 )
             return [said]
     return []
+
+
+# --- "below target" in the council's words ----------------------------------------------------
+# "remains off the target of 67%", "is still considerably under target", "6% below the planned
+# target", "not meeting the target"; below/under only mean a miss where higher is better
+_MISS = re.compile(
+    r"(?i)\b(?P<word>below|under|short of|off|not (?:meeting|achieving|reaching|on))\s+"
+    r"(?:the\s+)?(?:[\w/%.]+\s+){0,3}?targets?\b"
+)
+_NEGATED = re.compile(r"(?i)\b(?:not|no longer|never|nor)\s+(?:\w+\s+)?$")
+# a figure quoted against its target: "(81.9% against 90%)"
+_QUOTED = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})*(?:\.\d+)?)\s*%?\s+against\b", re.I)
+
+
+@dataclass(frozen=True)
+class SaidBelow:
+    sentence: str
+    source_line: int | None
+
+
+def said_below_target(
+    blocks: pd.DataFrame, metric_name: str, polarity: str, own: set[float], others: set[float]
+) -> SaidBelow | None:
+    """The first sentence of a KPI's commentary (`blocks`: its rows of the commentary table, each
+    with `n_kpis`, how many KPIs the block is filed under) saying it is below its target. A block
+    filed under several KPIs counts only where the sentence names this one; a sentence setting a
+    figure of another KPI of the report (`others`) against a target ("81.9% against 90%"), and
+    none of this one's (`own`), is about that other KPI."""
+    name = _content(metric_name)
+    for _, block in blocks.iterrows():
+        shared = int(block.get("n_kpis", 1) or 1) > 1
+        for sentence in _SENTENCE.split(str(block["text"])):
+            m = _MISS.search(sentence)
+            if m is None or _NEGATED.search(sentence[: m.start()]):
+                continue
+            if m["word"].lower() in ("below", "under") and polarity != "High":
+                continue  # below a target where lower is better is on the right side
+            if shared and len(_content(sentence) & name) < 2:
+                continue
+            quoted = {float(f.replace(",", "")) for f in _QUOTED.findall(sentence)}
+            if quoted & others and not quoted & own:
+                continue
+            line = block.get("source_line")
+            line = None if line is None or pd.isna(line) else int(line)
+            return SaidBelow(sentence.strip(" -•\t"), line)
+    return None
+
+
+_STOP = {"the", "of", "and", "to", "in", "a", "for", "with", "who", "are", "is", "by", "at"}
+
+
+def _content(text: str) -> set[str]:
+    words = re.findall(r"[a-z]+", str(text).lower())
+    return {w.rstrip("s") for w in words if w not in _STOP and len(w) > 2}

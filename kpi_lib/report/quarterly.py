@@ -13,6 +13,7 @@ from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
 from kpi_lib.analysis.forecast import ForecastResult
 from kpi_lib.analysis.kpi import Kpi
 from kpi_lib.analysis.rag import rag_summary, rag_table
+from kpi_lib.analysis.rag_evidence import said_below_target
 from kpi_lib.analysis.trends import trend_table
 from kpi_lib.periods import fiscal_to_period, parse_report_period
 from kpi_lib.store.headlines import MEASURES, NO_TABLES, explain, one_line
@@ -104,7 +105,7 @@ def build(
 
     movers = movers_of(trend_table(obs), ids)
 
-    flagged = off_track_rows(rag, data.named, label)
+    flagged = off_track_rows(rag, data.named, label, data.commentary)
     off = []
     histories: dict[str, pd.DataFrame] = {}
     forecasts: dict[str, ForecastResult] = {}
@@ -162,14 +163,20 @@ def build(
     )
 
 
-def off_track_rows(rag: pd.DataFrame, named: pd.DataFrame, label: str) -> pd.DataFrame:
+def off_track_rows(
+    rag: pd.DataFrame, named: pd.DataFrame, label: str, commentary: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The report's KPIs that are off track on any evidence, each with `listed_because`: the
     status it prints (Red or Amber), the recomputed one where the printed target is missed
     (unless the miss rests on pro-rating a total the council prints Green with its own glyph),
-    and the report's own list of indicators below the desired level. One row per KPI, worst
-    first."""
+    the report's own list of indicators below the desired level, and its commentary saying a
+    KPI is below its target. One row per KPI, worst first."""
     rag = rag.copy()
-    rag["listed_because"] = ["; ".join(_why_listed(r, named, label)) for _, r in rag.iterrows()]
+    said = _said_below(rag, commentary, label)
+    rag["listed_because"] = [
+        "; ".join(_why_listed(r, named, label) + said.get(str(r["kpi_id"]), []))
+        for _, r in rag.iterrows()
+    ]
     flagged = rag[rag["listed_because"] != ""].copy()
     worst = [
         min(FLAG_ORDER.get(r["reported_rag"], 3), FLAG_ORDER.get(r["computed_rag"], 3))
@@ -195,6 +202,36 @@ def _why_listed(r: pd.Series, named: pd.DataFrame, label: str) -> list[str]:
         also = f" (the name fits {fits} indicators)" if fits > 1 else ""
         why.append(f"named below the desired level in the report, line {line}{also}")
     return why
+
+
+def _said_below(
+    rag: pd.DataFrame, commentary: pd.DataFrame | None, label: str
+) -> dict[str, list[str]]:
+    """kpi_id -> ["said below target in the report's commentary, block from line N: “…”"] for
+    each KPI whose own commentary says it is below its target."""
+    if commentary is None or commentary.empty or rag.empty:
+        return {}
+    com = commentary[commentary["report_period"] == label].copy()
+    com["n_kpis"] = com.groupby(["source_file", "source_line"])["kpi_id"].transform("nunique")
+    values = pd.to_numeric(rag["value"], errors="coerce")
+    out: dict[str, list[str]] = {}
+    for (_, r), value in zip(rag.iterrows(), values, strict=True):
+        kpi = str(r["kpi_id"])
+        own = {round(float(value), 6)} if pd.notna(value) else set()
+        others = {
+            round(float(v), 6)
+            for k, v in zip(rag["kpi_id"], values, strict=True)
+            if k != kpi and pd.notna(v)
+        }
+        found = said_below_target(
+            com[com["kpi_id"] == kpi], str(r["metric_name"]), str(r["polarity"]), own, others
+        )
+        if found is not None:
+            where = f", block from line {found.source_line}" if found.source_line else ""
+            out.setdefault(kpi, []).append(
+                f"said below target in the report's commentary{where}: “{found.sentence}”"
+            )
+    return out
 
 
 def _recomputed_counts(r: pd.Series) -> bool:
