@@ -172,6 +172,13 @@ def test_2019_lists_the_indicators_its_prose_names(store_root: object) -> None:
     ):
         assert got[kpi].startswith("named below the desired level in the report, line "), kpi
     assert "library-e-downloads" not in got.index  # a highlight of good performance
+    # its targets are shown labelled as the later year's they are
+    later = q.off_track.set_index("kpi_id")["target_of_later_year"]
+    assert later["school-exclusions"] == "2020/21"
+    from kpi_lib.report.paper import _target_labelled
+
+    row = q.off_track.set_index("kpi_id").loc["school-exclusions"]
+    assert _target_labelled(row) == "0.09% (the 2020/21 target, not used)"
 
 
 def test_2023_lists_what_is_below_target_and_not_what_is_on_it(store_root: object) -> None:

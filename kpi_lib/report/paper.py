@@ -310,7 +310,7 @@ def off_track(q: Quarterly, c: Context, output_dir: str) -> Html:
     cols = [
         pr.col("metric_name", "KPI", wide=True),
         pr.value_col("value", "Value", c.units, c.decimals),
-        pr.col("target_text", "Target"),
+        pr.Col("Target", _target_labelled),
         pr.col("reported_rag", "Reported RAG"),
         pr.col("computed_rag", "Recomputed RAG"),
         pr.value_col("forecast_at_horizon", "Forecast (end of horizon)", c.units, c.decimals),
@@ -332,6 +332,13 @@ def off_track(q: Quarterly, c: Context, output_dir: str) -> Html:
         t,
         *off_track_charts(q, c, output_dir),
     )
+
+
+def _target_labelled(r: pd.Series) -> str:
+    """The printed target, labelled when it was set for a later year than the report's."""
+    target = pr.text(r.get("target_text"))
+    later = pr.text(r.get("target_of_later_year"))
+    return f"{target} (the {later} target, not used)" if later and target else target
 
 
 def _range(r: pd.Series, c: Context) -> str:

@@ -35,6 +35,7 @@ OFF_TRACK_COLUMNS = [
     "p_meet_target",
     "insufficient_history",
     "listed_because",  # printed Red/Amber, recomputed below target, or named so by the report
+    "target_of_later_year",  # "2020/21" where the printed target was set for a later year
 ]
 
 
@@ -129,6 +130,7 @@ def build(
                 None if fc is None else fc.p_meet_target,
                 None if fc is None else fc.insufficient_history,
                 r["listed_because"],
+                _later_year(r),
             )
         )
         histories[r["kpi_id"]] = kpi.history()
@@ -232,6 +234,12 @@ def _said_below(
                 f"said below target in the report's commentary{where}: “{found.sentence}”"
             )
     return out
+
+
+def _later_year(r: pd.Series) -> str:
+    """The year a target not used was set for ("2020/21"), so it is shown labelled."""
+    later = str(r.get("reason", "")).startswith("target set for ")
+    return str(r.get("target_for", "") or "") if later else ""
 
 
 def _recomputed_counts(r: pd.Series) -> bool:
