@@ -236,3 +236,38 @@ def test_a_figure_of_another_kpi_set_against_the_target_is_about_that_kpi() -> N
     text = "We are currently below the target (81.9% against 90%)."
     assert said_below_target(_blocks(text), "Providers", "High", {96.8}, {81.9}) is None
     assert said_below_target(_blocks(text), "Care homes", "High", {81.9}, {96.8}) is not None
+
+
+def test_a_bullet_wrapped_onto_further_lines_is_one_item() -> None:
+    lines = [
+        "Indicators performing below the desired level include:",
+        "- Average number of working days to repair a",
+        "  street lighting fault",
+        "- Proportion of children excluded from school.",
+        "Recommendation",
+    ]
+    found = named_below(lines, _rows(METRICS))
+    assert [(c.metrics[0], c.source_line) for c in found] == [(METRICS[0], 2), (METRICS[2], 4)]
+
+
+def test_a_pdfs_list_is_placed_by_page_and_line() -> None:
+    from dataclasses import dataclass
+
+    from kpi_lib.readers.status_lists import named_below_printed
+
+    @dataclass
+    class Line:
+        page: int
+        line: int
+        text: str
+
+    printed = [
+        Line(2, 14, "However, indicators performing below the desired level include:"),
+        Line(2, 15, "• Proportion of children excluded from school."),
+        Line(3, 1, "• Percentage of adults with learning disabilities in employment."),
+    ]
+    found = named_below_printed(printed, _rows(METRICS))
+    assert [(c.metrics[0], c.source_page, c.source_line) for c in found] == [
+        (METRICS[2], 2, 15),
+        (METRICS[1], 3, 1),
+    ]

@@ -20,7 +20,7 @@ from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
 from kpi_lib.readers.headline import extract_headline
 from kpi_lib.readers.pdf import read_pdf_text
 from kpi_lib.readers.rows import Extraction
-from kpi_lib.readers.status_lists import named_below
+from kpi_lib.readers.status_lists import named_below, named_below_printed
 from kpi_lib.readers.textdoc import load_text, strip_markup
 
 
@@ -67,7 +67,7 @@ def parse_file(path: Path, data: bytes) -> FileResult:
     detected = detect_report_period(lines)
     table_rows = [r for r in rows if r["reader"] != "narrative"]
     if pdf:
-        found = pdf_comments(printed, table_rows)
+        found = pdf_comments(printed, table_rows) + named_below_printed(printed, table_rows)
     else:
         prose_rows = [r for r in rows if r["reader"] == "narrative"]
         found = extract_comments(lines, table_rows) + narrative_comments(lines, prose_rows)

@@ -10,9 +10,9 @@ the off-track list can name it with the line it was named on.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from kpi_lib.readers.commentary import Comment, match_metrics
+from kpi_lib.readers.commentary import Comment, PdfLine, match_metrics
 from kpi_lib.values import collapse
 
 NAMED_BELOW = "named_below"
@@ -47,29 +47,49 @@ def named_below(lines: list[str], rows: Iterable[dict]) -> list[Comment]:
 
 def _bullets(lines: list[str], start: int, intro: str, metrics: list[str]) -> list[Comment]:
     """The bullets after the intro line `start`, through group headings and blank lines, up to
-    the first other line."""
-    out: list[Comment] = []
-    group = ""
+    the first other line; a bullet wrapped onto a line of its own (starting in lower case) is
+    one item."""
+    items: list[tuple[int, str, str]] = []  # (line, group, text)
+    group, last = "", -2  # `last`: the line the latest item went on to
     for j in range(start + 1, len(lines)):
         text = lines[j].strip()
         if not text:
             continue
         m = _BULLET.match(text)
-        if m is None:
-            if _GROUP.search(text) and len(text.split()) <= _GROUP_WORDS and "\t" not in text:
-                group = collapse(_GROUP.sub("", text))
-                continue
-            break
-        item = collapse(m["text"]).rstrip(" .;")
+        if m is not None:
+            items.append((j + 1, group, collapse(m["text"])))
+            last = j
+            continue
+        if items and last == j - 1 and text[:1].islower():
+            line, grp, before = items[-1]
+            items[-1] = (line, grp, f"{before} {collapse(text)}")
+            last = j
+            continue
+        if _GROUP.search(text) and len(text.split()) <= _GROUP_WORDS and "\t" not in text:
+            group = collapse(_GROUP.sub("", text))
+            continue
+        break
+    out: list[Comment] = []
+    for line, grp, text in items:
+        item = text.rstrip(" .;")
         for metric in match_metrics(item, metrics):
             out.append(
                 Comment(
                     kind=NAMED_BELOW,
                     label=intro,
-                    heading=group,
+                    heading=grp,
                     text=item,
-                    source_line=j + 1,
+                    source_line=line,
                     metrics=[metric],
                 )
             )
     return out
+
+
+def named_below_printed(printed: Sequence[PdfLine], rows: Iterable[dict]) -> list[Comment]:
+    """named_below over a PDF's printed lines, each block placed by its page and line."""
+    found = named_below([t.text for t in printed], rows)
+    for c in found:
+        t = printed[c.source_line - 1]
+        c.source_line, c.source_page = t.line, t.page
+    return found
