@@ -81,6 +81,34 @@ RAG_GLYPHS: dict[str, str] = {
     "X": "Red",
     "x": "Red",
 }
+# glyphs OCR makes of the printed ones: a status read from one is marked as such (the reading
+# may be wrong), with the glyph it stands for
+RAG_LOOKALIKES: dict[str, str] = {
+    "~": "\u2713",
+    "\u012f": "!",
+    "\u012f.": "!",
+    "X": "\u2717",
+    "x": "\u2717",
+}
+
+
+def rag_read_from(cell: object, status: object) -> str:
+    """How a printed status was read, for a table's `reported_rag_from` column: "glyph '~' (OCR
+    look-alike of ✓)", "glyph '✓'", "word 'Amber'"; "" for no status or an unknown cell (a
+    PDF's cell colour leaves no text)."""
+    text, rag = collapse(cell), collapse(status)
+    if not rag:
+        return ""
+    if not text:
+        return "cell colour" if rag else ""
+    key = text if text in RAG_GLYPHS else text.rstrip(".").strip()
+    if key in RAG_LOOKALIKES:
+        return f"glyph '{text}' (OCR look-alike of {RAG_LOOKALIKES[key]})"
+    if key in RAG_GLYPHS:
+        return f"glyph '{text}'"
+    return f"word '{text}'"
+
+
 _RAG_WORDS = {
     "green": "Green",
     "amber": "Amber",

@@ -213,8 +213,10 @@ def test_uncatalogued_name_gets_a_new_id_and_a_suggestion(store_root: Path, caps
 
 
 def test_annual_cumulative_values_are_decumulated(store_root: Path) -> None:
-    visits = "Number of visits to libraries (annual cumulative indicator)"
-    q1 = f"2022/23 2 Million Visits\tHigh\t2022/23 Q1\t{visits}\t300,000.00\t✓\t"
+    # PNET sessions: library visits' 2022/23 Q2 figure is one quarter's count by its commentary
+    # ("two thirds of pre-pandemic levels"), see tests/test_basis_evidence.py
+    visits = "Libraries – PNET sessions"
+    q1 = f"2022/23 200,000\tHigh\t2022/23 Q1\t{visits}\t30,000.00\t✓\t"
     header = "Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status\tTrends"
     add_report(
         store_root,
@@ -226,8 +228,8 @@ def test_annual_cumulative_values_are_decumulated(store_root: Path) -> None:
     kpi_id = load_catalog().resolve(visits)
     obs = store.load("observations")
     rows = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].set_index("period")
-    assert rows.loc["2022/23 Q1", "value_quarter"] == 300000.0
-    assert rows.loc["2022/23 Q2", "value_quarter"] == 571743.0 - 300000.0
+    assert rows.loc["2022/23 Q1", "value_quarter"] == 30000.0
+    assert rows.loc["2022/23 Q2", "value_quarter"] == 67213.0 - 30000.0
     # the 2019/20 pack prints each quarter's own figure beside the running total
     assert rows.loc["2019/20 Q3", "value_quarter"] == rows.loc["2019/20 Q3", "value"]
     assert pd.isna(rows.loc["2018/19", "value_quarter"])  # a year has no quarter value

@@ -465,16 +465,20 @@ def test_kpi_rag_errors_are_one_line(
 
 
 # --- the 2023/24 Q2 report: the council's own bands ----------------------------------------------
-# Every disagreement on 2023/24 Q2, explained: the council rated these education results against
-# something other than the printed figure (national averages: KS2 "didn't meet the national
-# average for reading"), or its statuses leave the green edge open (3.0% short rated Green, 1.7%
-# short Amber).
+# Every disagreement on 2023/24 Q2, explained: the council rated the Attainment 8 results Red at
+# smaller misses than others it rated Amber (and its own commentary rates them Amber); the two
+# Greens at a miss were read from the OCR look-alike '~'; a miss is never Green. (In the gold
+# fixture the BHS count is not known to be a year-to-date total, so 116 against 120 is a miss.)
 DISAGREEMENTS_2023 = {
-    "% Expected Standard in Reading, Writing & Maths at Key Stage 2": ("Amber", "Green"),
     "Pupils Average Attainment 8 Score at Key Stage 4": ("Red", "Amber"),
     "Disadvantaged Pupils Average Attainment 8 Score at Key Stage 4": ("Red", "Amber"),
     "Percentage of people with long-term support needs receiving community-based packages of "
     "support": ("Green", "Amber"),
+    "% of Young People in Employment Education or Training": ("Green", "Amber"),
+    "Number of Biological Heritage Sites (BHSs) surveyed with management advice provided": (
+        "Green",
+        "Amber",
+    ),
 }
 
 
@@ -491,8 +495,11 @@ def test_2023_disagreements_are_the_explained_ones(table_2023: pd.DataFrame) -> 
     assert found == DISAGREEMENTS_2023
     rated = int((table_2023["reported_rag"] != "").sum())
     assert rated == 38
-    assert s.both_rated / rated >= 0.80
-    assert s.agreement_rate is not None and s.agreement_rate >= 0.85
+    assert s.both_rated / rated >= 0.70  # the 2024/25 road targets are a later year's
+    assert s.agreement_rate is not None and s.agreement_rate >= 0.80
+    # each disagreement says why
+    dis = table_2023[table_2023["agree"].fillna(True) == False]  # noqa: E712
+    assert (dis["disagreement"] != "").all()
 
 
 def test_2023_quartile_targets_take_the_band_printed_in_the_commentary(
@@ -527,8 +534,10 @@ def test_2023_bands_come_from_the_councils_other_statuses(table_2023: pd.DataFra
     ):
         assert by_name.loc[name, "computed_rag"] == "Amber"
         assert "council's statuses in 2023/24 Q2" in by_name.loc[name, "band"]
+    # a miss is never Green: 0.3% short is Amber, and the band is said with its meaning
     eet = by_name.loc["% of Young People in Employment Education or Training"]
-    assert eet["computed_rag"] == "Green" and "green margin" in eet["reason"]
+    assert eet["computed_rag"] == "Amber" and "Amber: 0.3% short, within the" in eet["reason"]
+    assert "statuses imply" in eet["reason"]
     # a point met needs no band
     assert by_name.loc["Sustainable travel index", "band"] == ""
 
@@ -594,11 +603,10 @@ def test_kpi_rag_on_the_bundled_2023_report(
     table["computed_rag"] = table["computed_rag"].fillna("")
     s = rag_summary(table.fillna({"reported_rag": ""}))
     assert int((table["reported_rag"].fillna("") != "").sum()) == 38
-    assert s.both_rated >= 0.8 * 38
-    assert s.agreement_rate is not None and s.agreement_rate >= 0.80
+    assert s.both_rated >= 29
+    assert s.agreement_rate is not None and s.agreement_rate >= 0.85
     found = {r.kpi_id: (r.reported_rag, r.computed_rag) for r in s.disagreements.itertuples()}
     assert found == {
-        "ks2-reading-writing-maths": ("Amber", "Green"),
         "ks4-attainment-8": ("Red", "Amber"),
         "ks4-attainment-8-disadvantaged": ("Red", "Amber"),
         "long-term-support-community-packages": ("Green", "Amber"),
@@ -675,13 +683,17 @@ def test_a_quarters_own_count_of_a_cumulative_kpi(
         assert "pro-rated to Q3 (3/4)" in row["reason"]
 
 
-def test_kpi_rag_2019_judges_library_visits_on_the_running_total(
+def test_kpi_rag_2019_does_not_judge_by_the_next_years_targets(
     store_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The 2019/20 Q3 pack prints its "2020/21 Target" column: targets agreed for the next year,
+    labelled as such and never used to judge the 2019/20 figures."""
     from kpi_lib.cli import main
 
     assert main(["rag", "--period", "2019/20 Q3", "--format", "json"]) == 0
     out, _ = capsys.readouterr()
-    by_id = pd.read_json(io.StringIO(out), orient="records").set_index("kpi_id")
-    visits = by_id.loc["library-visits"]
-    assert "2,638,886 below target 3,000,000 by 12.0%" in visits["reason"]
+    table = pd.read_json(io.StringIO(out), orient="records", dtype={"target_for": str})
+    headed = table[table["target_for"].fillna("") == "2020/21"]
+    assert len(headed) >= 20
+    assert (headed["computed_rag"].fillna("") == "").all()
+    assert headed["reason"].str.contains("target set for 2020/21, a later year").all()

@@ -9,18 +9,27 @@ misclassify fewest points. The council's edges come from the other KPIs of the s
 (the bands it used that quarter, as published; never the point being judged) or, where that
 report has too few, the latest earlier report; each KPI's own earlier statuses then move the
 council's edges where they contradict them. With no evidence the tolerance parameter is used.
+
+Two edges are never learned, whatever the statuses say. Green is "achieving or exceeding the
+target", so a miss is never Green: a Green printed at a miss only says the amber edge lies
+beyond it. And Amber is "slightly below": an amber edge the statuses put beyond MAX_AMBER (a
+37.3% band would call a miss of over a third "slightly below") is capped there, and the band
+says so.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from kpi_lib.periods import period_key
 
 MIN_POINTS = 5  # missed-target points a report needs before its statuses set the bands
+# the widest amber edge the statuses may set: a miss of more than a quarter of the target is not
+# "slightly below the desired level"
+MAX_AMBER = 0.25
 
 
 @dataclass(frozen=True)
@@ -36,11 +45,15 @@ class Point:
 
 @dataclass(frozen=True)
 class AmberBand:
-    """A miss up to `green` is still Green, up to `amber` Amber, beyond that Red."""
+    """A miss up to `green` is still Green (only ever a user's explicit band: the learned ones
+    have none), up to `amber` Amber, beyond that Red. `implied` is the edge the statuses put
+    beyond MAX_AMBER when the band was capped."""
 
     green: float
     amber: float
     source: str  # where the edges come from, for the table's `band` column
+    implied: float | None = None
+    judged_in: str = ""  # the report whose point the band judges ("the report's own statuses")
 
     def status(self, gap: float) -> str:
         """The status of a missed target (a miss of 0 is a strict target just missed)."""
@@ -48,14 +61,44 @@ class AmberBand:
             return "Green"
         return "Amber" if gap <= self.amber + 1e-12 else "Red"
 
+    @property
+    def learned(self) -> bool:
+        return self.source.startswith("council's statuses")
+
+    def meaning(self) -> str:
+        """Where the amber edge comes from, to follow "within the 13.7% band ...": said in every
+        reason, so a learned band is never shown without what it is."""
+        base, _, moved = self.source.partition(", moved by ")
+        if self.learned:
+            report = base.split(",", 1)[0].removeprefix("council's statuses in ")
+            own = report == self.judged_in
+            said = f"{'the report' if own else 'the council'}'s own statuses"
+            said += "" if own else f" in {report}"
+            said += " imply"
+        else:
+            said = "of the tolerance parameter"
+        if moved:
+            said += f" (moved by {moved})"
+        if self.implied is not None:
+            said += f" (they imply {pct(self.implied)}, capped: {_CAPPED})"
+        return said
+
     def describe(self) -> str:
         green = f"Green within {pct(self.green)}, " if self.green > 0 else ""
-        return f"{green}Amber within {pct(self.amber)} ({self.source})"
+        capped = (
+            f"; the statuses imply {pct(self.implied)}, capped at {pct(self.amber)}: {_CAPPED}"
+            if self.implied is not None
+            else ""
+        )
+        return f"{green}Amber within {pct(self.amber)} ({self.source}{capped})"
 
 
 def pct(x: float) -> str:
     """A share as a percentage with one decimal, none when whole: 5%, 13.7%."""
     return f"{x:.1%}".replace(".0%", "%")
+
+
+_CAPPED = f"a miss of more than {pct(MAX_AMBER)} is not 'slightly below'"
 
 
 def tolerance_band(tolerance: float) -> AmberBand:
@@ -96,13 +139,19 @@ def _edge(
 
 
 def fit(points: list[Point], tolerance: float, source: str) -> AmberBand:
-    """Edges misclassifying fewest of `points`, starting from the tolerance band (met targets
-    read as Green: a met-but-Amber point says nothing about how far a miss may go)."""
+    """The amber edge misclassifying fewest of `points`, starting from the tolerance (met
+    targets say nothing about how far a miss may go). No green margin: a Green printed at a
+    miss counts as not Red. An edge beyond MAX_AMBER is capped there."""
     missed = [p for p in points if p.gap > 0]
-    green = _edge(missed, {"Green"}, {"Amber", "Red"}, 0.0, 0.0)
-    rest = [p for p in missed if p.gap > green]
-    amber = _edge(rest, {"Amber"}, {"Red"}, green, tolerance)
-    return AmberBand(green, amber, source)
+    amber = _edge(missed, {"Green", "Amber"}, {"Red"}, 0.0, tolerance)
+    return _capped(AmberBand(0.0, amber, source))
+
+
+def _capped(band: AmberBand) -> AmberBand:
+    """`band` with its learned amber edge no wider than MAX_AMBER."""
+    if band.amber <= MAX_AMBER + 1e-12:
+        return band
+    return replace(band, amber=MAX_AMBER, implied=band.implied or band.amber)
 
 
 def _clip(edge: float, low: float, high: float) -> float:
@@ -126,12 +175,12 @@ def adjust_for_kpi(band: AmberBand, own: list[Point]) -> AmberBand:
         high = min((p.gap for p in own if p.status in upper), default=math.inf)
         return low, high
 
-    green = _clip(band.green, *span({"Green"}, {"Amber", "Red"}))
-    amber = _clip(max(band.amber, green), *span({"Green", "Amber"}, {"Red"}))
-    if (green, amber) == (band.green, band.amber):
+    amber = _clip(band.amber, *span({"Green", "Amber"}, {"Red"}))
+    if amber == band.amber:
         return band
     n = len(own)
-    return AmberBand(green, amber, f"{band.source}, moved by this KPI's {n} earlier statuses")
+    moved = f"{band.source}, moved by this KPI's {n} earlier statuses"
+    return _capped(AmberBand(band.green, amber, moved))
 
 
 def _order(report_period: str) -> tuple[int, float]:
@@ -206,4 +255,4 @@ def band_for(
         else tolerance_band(tolerance)
     )
     own = [p for p in points if p.kpi_id == kpi_id and _order(p.report_period) < now]
-    return adjust_for_kpi(band, own)
+    return replace(adjust_for_kpi(band, own), judged_in=report_period)

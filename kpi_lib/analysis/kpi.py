@@ -188,6 +188,7 @@ class Kpi:
             commentary=self.store.commentary,
         )
         cols = ["period", "reported_rag", "computed_rag", "reason", "band"]
+        cols += ["reported_rag_from", "target_for", "basis", "basis_evidence", "disagreement"]
         return judged[cols].reset_index(drop=True)
 
     def trend(self) -> Trend:

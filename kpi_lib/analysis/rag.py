@@ -23,6 +23,12 @@ from kpi_lib.analysis.bands import AmberBand, Point, band_for, pct, tolerance_ba
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, check_tolerance
 from kpi_lib.analysis.printed_benchmarks import printed_benchmarks
 from kpi_lib.analysis.printed_year_figures import year_figure
+from kpi_lib.analysis.rag_evidence import (
+    disagreement_note,
+    later_year_reason,
+    prose_rating,
+    target_year,
+)
 from kpi_lib.analysis.targets import (
     TargetRule,
     fmt_number,
@@ -34,6 +40,7 @@ from kpi_lib.analysis.targets import (
 from kpi_lib.analysis.trends import accumulation_of
 from kpi_lib.periods import grain_of, grain_of_row, period_key, quarter_of
 from kpi_lib.store.observations import running_total
+from kpi_lib.values import rag_read_from
 
 STATUSES = ("Green", "Amber", "Red")
 
@@ -68,12 +75,14 @@ def _by_gap(value: float, target: float, band: AmberBand, what: str) -> Evaluati
     shown = "" if math.isinf(gap) else f" by {gap:.1%}"
     text = f"{fmt_number(value)} {side} {what} {fmt_number(target)}{shown}"
     status = band.status(gap)
-    if status == "Green":
+    if status == "Green":  # only a user's explicit green margin: learned bands have none
         margin = f"{text} (within the green margin {pct(band.green)})"
         return Evaluation("Green", margin, target, gap)
-    if status == "Amber":
-        return Evaluation("Amber", f"{text} (within {pct(band.amber)})", target, gap)
-    return Evaluation("Red", text, target, gap)
+    off = "short" if value < target else "over"
+    miss = "missed" if math.isinf(gap) else f"{gap:.1%} {off}"
+    where = "within" if status == "Amber" else "beyond"
+    said = f"{text}; {status}: {miss}, {where} the {pct(band.amber)} band {band.meaning()}"
+    return Evaluation(status, said, target, gap)
 
 
 def _vs_threshold(value: float, target: float, op: str, band: AmberBand) -> Evaluation:
@@ -275,14 +284,19 @@ def comparable_target(row: pd.Series, basis: str | None = None) -> float | None:
     """The figure of a point's printed target that the point can stand beside on a chart or in
     a forecast: the threshold, pro-rated as `kpi rag` pro-rates it for a year-to-date total;
     None where `kpi rag` would not compare them (a year's days lost against one quarter's) or
-    the target sets no single figure. `basis` overrides the row's (a forecast of de-cumulated
-    quarters)."""
+    the target sets no single figure, or (beside the point itself) it was set for a later year
+    than the report's. `basis` overrides the row's (a forecast of de-cumulated quarters, which
+    may well run into that later year)."""
     row = _prepared(row.to_frame().T).iloc[0]
     if basis is not None:
         row["basis"] = basis
     rule = parse_target(row.get("target_text", ""), norm_polarity(row.get("polarity", "")))
     if not rule.evaluable or rule.kind not in ("threshold", "comparison"):
         return None
+    year = target_year(rule, row.get("target_period", ""))
+    later = later_year_reason(year, str(row.get("report_period", "") or ""), str(row["period"]))
+    if later and basis is None:
+        return None  # drawn beside the point: a later year's target is no line it had to meet
     cumulative, level = _cumulative(row), is_level(row)
     period = row["period"] or None
     total = _annual_total(row)
@@ -425,6 +439,11 @@ RAG_COLUMNS = [
     "band",
     "source_file",
     "source_line",
+    "reported_rag_from",  # how the printed status was read: "glyph '~' (OCR look-alike of ✓)"
+    "target_for",  # the year the target was set for, where the header or its text names one
+    "basis",  # the figure's basis as the store decided it
+    "basis_evidence",  # the council's words that decided it, where they did
+    "disagreement",  # why the recomputed status differs from the printed one
 ]
 
 
@@ -494,43 +513,117 @@ def judge_rows(
     rows, pool = _prepared(rows), _prepared(pool)
     benchmarks = _with_printed(benchmarks, commentary, pool)
     points = _evidence(pool, tolerance, benchmarks, prorate)
-    out = []
+    judged = []
     for _, row in rows.iterrows():
         band = band_for(points, row["report_period"], str(row["kpi_id"]), row["period"], tolerance)
-        rule, ev = _judge(row, pool, tolerance, benchmarks, prorate, band, commentary)
-        reported = str(row.get("rag", "") or "")
-        computed = ev.status
-        if reported and computed:
-            agree: bool | None = reported == computed
-        elif not reported and not computed:
-            agree = True
-        else:
-            agree = None
-        banded = ev.gap is not None and ev.gap > 0 and rule.kind not in ("bands",)
-        out.append(
-            {
-                "report_period": row["report_period"],
-                "kpi_id": row["kpi_id"],
-                "metric_name": row.get("metric_name", ""),
-                "period": row["period"],
-                "value": row["value"],
-                "target_text": rule.text,
-                "polarity": rule.polarity,
-                "rule_kind": rule.kind,
-                "rule": rule.describe(),
-                "reported_rag": reported,
-                "computed_rag": computed,
-                "agree": agree,
-                "reason": ev.reason,
-                "band": band.describe() if banded else "",
-                "source_file": row.get("source_file", ""),
-                "source_line": row.get("source_line", pd.NA),
-            }
+        judged.append(
+            (row, band, *_judge(row, pool, tolerance, benchmarks, prorate, band, commentary))
         )
-    table = pd.DataFrame(out, columns=RAG_COLUMNS)
+    judged = _one_edge_per_report(judged, pool, tolerance, benchmarks, prorate, commentary)
+    out = [_record(row, band, rule, ev, commentary) for row, band, rule, ev in judged]
+    table = pd.DataFrame(out, columns=[*RAG_COLUMNS, "_gap"])
     table["agree"] = table["agree"].astype("boolean")
     table["source_line"] = pd.array(table["source_line"], dtype="Int64")
-    return table.reset_index(drop=True)
+    notes = [
+        disagreement_note(r, table[table["report_period"] == r["report_period"]])
+        for _, r in table.iterrows()
+    ]
+    table["disagreement"] = notes
+    return table.drop(columns="_gap").reset_index(drop=True)
+
+
+_Judged = tuple[pd.Series, AmberBand, TargetRule, Evaluation]
+
+
+def _banded(rule: TargetRule, ev: Evaluation) -> bool:
+    """Was the status set by the band (a missed target the band grades)?"""
+    return ev.gap is not None and ev.gap > 0 and rule.kind not in ("bands",)
+
+
+def _one_edge_per_report(
+    judged: list[_Judged],
+    pool: pd.DataFrame,
+    tolerance: float,
+    benchmarks: pd.DataFrame | None,
+    prorate: bool,
+    commentary: pd.DataFrame | None,
+) -> list[_Judged]:
+    """A report's recomputed statuses never call a bigger miss Amber while a smaller one is Red:
+    where per-KPI bands would (a KPI's own earlier statuses moved its edge), every missed target
+    of that report is judged again with the edge most of them had."""
+    out = list(judged)
+    by_report: dict[str, list[int]] = {}
+    for i, (row, _, rule, ev) in enumerate(judged):
+        if _banded(rule, ev) and ev.status in ("Amber", "Red") and math.isfinite(ev.gap or 0):
+            by_report.setdefault(str(row["report_period"]), []).append(i)
+    for idx in by_report.values():
+        red = [judged[i][3].gap for i in idx if judged[i][3].status == "Red"]
+        amber = [judged[i][3].gap for i in idx if judged[i][3].status == "Amber"]
+        if not red or not amber or max(amber) <= min(red):  # type: ignore[type-var]
+            continue
+        edges = pd.Series([judged[i][1].amber for i in idx])
+        edge = float(edges.mode().min())
+        for i in idx:
+            row, band, _, _ = judged[i]
+            why = "one edge for the report: per-KPI bands would call a bigger miss Amber"
+            one = replace(band, amber=edge, source=f"{band.source}; {why}")
+            rule, ev = _judge(row, pool, tolerance, benchmarks, prorate, one, commentary)
+            out[i] = (row, one, rule, ev)
+    return out
+
+
+def _record(
+    row: pd.Series,
+    band: AmberBand,
+    rule: TargetRule,
+    ev: Evaluation,
+    commentary: pd.DataFrame | None,
+) -> dict[str, object]:
+    """One row of the RAG table, with what the council's words add to the reason."""
+    reported = str(row.get("rag", "") or "")
+    computed = ev.status
+    if reported and computed:
+        agree: bool | None = reported == computed
+    elif not reported and not computed:
+        agree = True
+    else:
+        agree = None
+    reason = ev.reason
+    said = prose_rating(commentary, str(row["report_period"]), str(row["kpi_id"]))
+    if said is not None:
+        reason = f"{reason}; {said.describe()}"
+    evidence = _text(row.get("basis_evidence"))
+    if evidence and evidence not in reason:
+        reason = f"{reason}; basis from the commentary: {evidence}"
+    year = target_year(rule, row.get("target_period", ""))
+    return {
+        "report_period": row["report_period"],
+        "kpi_id": row["kpi_id"],
+        "metric_name": row.get("metric_name", ""),
+        "period": row["period"],
+        "value": row["value"],
+        "target_text": rule.text,
+        "polarity": rule.polarity,
+        "rule_kind": rule.kind,
+        "rule": rule.describe(),
+        "reported_rag": reported,
+        "computed_rag": computed,
+        "agree": agree,
+        "reason": reason,
+        "band": band.describe() if _banded(rule, ev) else "",
+        "source_file": row.get("source_file", ""),
+        "source_line": row.get("source_line", pd.NA),
+        "reported_rag_from": rag_read_from(row.get("rag_text", ""), reported),
+        "target_for": "" if year is None else year.label,
+        "basis": _basis(row),
+        "basis_evidence": evidence,
+        "disagreement": "",
+        "_gap": ev.gap if _banded(rule, ev) or ev.gap == 0 else None,
+    }
+
+
+def _text(v: object) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else str(v)
 
 
 def _with_printed(
@@ -562,6 +655,11 @@ def _judge(
     pol = norm_polarity(row["polarity"])
     rule = parse_target(row.get("target_text", ""), pol)
     rule = with_benchmark(rule, benchmarks, str(row["kpi_id"]), row["period"])
+    later = later_year_reason(
+        target_year(rule, row.get("target_period", "")), row["report_period"], row["period"]
+    )
+    if later:
+        return rule, Evaluation("", later)
     own, total = row["value"], running_total(row.get("value_text"))
     if total is not None and _annual_total(row):
         # the quarter's own count printed with the year's running total: judge the total
@@ -663,10 +761,15 @@ def _evidence_uncached(
 
 
 def _latest_per_metric(rows: pd.DataFrame) -> pd.DataFrame:
-    """Drop history-column rows: keep each metric's latest period within each report."""
+    """Drop history-column rows: keep each metric's latest period within each report, among
+    the periods with a figure where it has any (an annual KPI's "-" in a later quarter column
+    is no newer figure than its 2018/19 result)."""
     if rows.empty:
         return rows
-    keys = rows["period"].map(lambda p: period_key(p) or (-1, -1.0))
+    has = pd.to_numeric(rows["value"], errors="coerce").notna()
+    keys = [
+        (bool(h), *(period_key(p) or (-1, -1.0))) for h, p in zip(has, rows["period"], strict=True)
+    ]
     rows = rows.assign(_k=keys, _o=range(len(rows)))
     group = ["report_period", "kpi_id", "metric_name"]
     if "source_file" in rows.columns:
@@ -730,6 +833,8 @@ def rag_summary(table: pd.DataFrame) -> RagSummary:
         "computed_rag",
         "reason",
         "period",
+        "reported_rag_from",
+        "disagreement",
     ]
     headline = pd.DataFrame(
         [
@@ -745,6 +850,6 @@ def rag_summary(table: pd.DataFrame) -> RagSummary:
         agreed=agreed,
         agreement_rate=round(agreed / len(both), 4) if len(both) else None,
         not_evaluable=int(((table["reported_rag"] != "") & (table["computed_rag"] == "")).sum()),
-        disagreements=dis[cols].reset_index(drop=True),
+        disagreements=dis[[c for c in cols if c in dis.columns]].reset_index(drop=True),
         headline=headline,
     )

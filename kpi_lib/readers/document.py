@@ -22,6 +22,7 @@ from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
 from kpi_lib.readers.headline import extract_covered, extract_headline
 from kpi_lib.readers.pdf import read_pdf_text
 from kpi_lib.readers.rows import Extraction, Issue
+from kpi_lib.readers.status_lists import named_below, named_below_printed
 from kpi_lib.readers.textdoc import load_text, strip_markup
 
 
@@ -73,10 +74,12 @@ def parse_file(path: Path, data: bytes) -> FileResult:
     table_rows = [r for r in rows if r["reader"] != "narrative"]
     if pdf:
         found, untabled = read_pdf_commentary(printed, table_rows)
+        found += named_below_printed(printed, table_rows)
     else:
         prose_rows = [r for r in rows if r["reader"] == "narrative"]
         found, untabled = read_commentary(lines, table_rows)
         found += narrative_comments(lines, prose_rows)
+        found += named_below(lines, table_rows)
     if not pdf:  # a PDF's lines are numbered per page: its directors' pages are not read yet
         found += directors_comments(lines)
     found.sort(key=lambda c: (c.source_page or 0, c.source_line))

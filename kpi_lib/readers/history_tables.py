@@ -288,5 +288,6 @@ def _emit(
                 reader="history",
                 frequency=got.get("frequency", ""),
                 directorate=got.get("directorate", ""),
+                target_period=fy_label(layout.target_fy) if layout.target_fy else "",
             )
         )

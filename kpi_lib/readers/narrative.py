@@ -393,6 +393,7 @@ def _read_heading(
         section=section,
         heading=parent or h.title,
         rag=h.rag,
+        rag_text=h.rag,
         source_file=source,
         reader=READER,
         figures={"": _figure(None, h, report), **figures},

@@ -285,6 +285,7 @@ def table_rows(
                 value=value,
                 value_text=value_text,
                 rag=rag,
+                rag_text=_glyph_of(header.cell(texts, "rag"), rag),
                 source_file=source,
                 source_page=table.page,
                 source_line=line,
@@ -292,6 +293,12 @@ def table_rows(
             )
         )
     return rows, issues
+
+
+def _glyph_of(cell: str, rag: str) -> str:
+    """The RAG cell's text when the status was read from it; "" when it came from the colour."""
+    glyph = collapse(cell)
+    return glyph if rag and rag_from_text(glyph) == rag else ""
 
 
 def _rag(

@@ -27,6 +27,8 @@ COLUMNS: list[str] = [
     "frequency",
     "directorate",
     "reader",
+    "rag_text",
+    "target_period",
 ]
 
 
@@ -56,6 +58,12 @@ class Row:
     # history tables print how often an indicator is reported and who owns it
     frequency: str = ""
     directorate: str = ""
+    # the RAG cell as printed ("~", "✓", "Amber"), so a status read from an OCR look-alike
+    # can be marked as such; "" where the status came from a cell's colour
+    rag_text: str = ""
+    # the year a table's target column is headed with ("2020/21 Target"): a target set for that
+    # year, not necessarily the one the row's figures had to meet
+    target_period: str = ""
     # narrative rows: the figure each catalogue unit would choose ("unit|point" or
     # "unit|cumulative" -> value, value_text, as_of_text, source_line; "" -> no figure), for
     # the store to settle by the catalogue, which readers never read. Not a column.

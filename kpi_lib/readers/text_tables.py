@@ -320,6 +320,7 @@ def _parse_row(
             value=value,
             value_text=got.get("value", ""),
             rag=rag,
+            rag_text=collapse(rag_cell) if rag else "",
             source_file=place.source_file,
             source_line=lineno,
             reader="table",

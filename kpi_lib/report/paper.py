@@ -200,6 +200,7 @@ def executive_summary(q: Quarterly, st: pd.DataFrame) -> Html:
         said(stm.one(st, "headline", k))
         for k in ("share_green", "printed_red", "coverage", "recomputed_share_green")
     ).strip()
+    words = (words + " " + said(stm.one(st, "off_track", "summary"))).strip()
     return section("Executive summary", Html(f"<p>{words}</p>") if words else None, t)
 
 
@@ -321,7 +322,7 @@ def off_track(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Ht
     cols = [
         pr.col("metric_name", "KPI", wide=True),
         pr.value_col("value", "Value", c.units, c.decimals, printed="value_text"),
-        pr.col("target_text", "Target"),
+        pr.Col("Target", _target_labelled),
         pr.col("reported_rag", "Reported RAG"),
         pr.col("computed_rag", "Recomputed RAG"),
         pr.value_col("forecast_at_horizon", "Forecast (end of horizon)", c.units, c.decimals),
@@ -329,12 +330,15 @@ def off_track(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Ht
         pr.col("p_meet_target", "Chance of meeting target", pr.probability, numeric=True),
         pr.col("insufficient_history", "Short history", pr.flag),
         pr.col("forecast_note", "About the forecast", wide=True),
+        pr.col("listed_because", "Listed because", wide=True),
     ]
     intro = (
-        "Red and amber KPIs, with a forecast where the history allows one. KPIs with fewer "
-        "than eight quarterly points get a simple forecast marked “short history”, with wide "
-        "ranges and no chance of meeting the target (nothing has tested one). A KPI whose "
-        "target is not set yet gets no forecast."
+        "KPIs the report prints Red or Amber, that miss their printed target when recomputed, "
+        "or that the report itself names below the desired level (“Listed because” says "
+        "which), with a forecast where the history allows one. KPIs with fewer than eight "
+        "quarterly points get a simple forecast marked “short history”, with wide ranges and "
+        "no chance of meeting the target (nothing has tested one). A KPI whose target is not "
+        "set yet gets no forecast."
     )
     listed = {k for k, _ in stm.ids(st, "off_track")}
     forecasted = {k for k, _ in stm.ids(st, "forecast")}
@@ -361,6 +365,13 @@ def off_track(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Ht
         t,
         *off_track_charts(q, c, output_dir),
     )
+
+
+def _target_labelled(r: pd.Series) -> str:
+    """The printed target, labelled when it was set for a later year than the report's."""
+    target = pr.text(r.get("target_text"))
+    later = pr.text(r.get("target_of_later_year"))
+    return f"{target} (the {later} target, not used)" if later and target else target
 
 
 def _range(r: pd.Series, c: Context) -> str:
@@ -443,6 +454,7 @@ def disagreements(q: Quarterly, c: Context, st: pd.DataFrame) -> Html:
         pr.col("reported_rag", "Reported RAG"),
         pr.col("computed_rag", "Recomputed RAG"),
         pr.col("reason", "Why", wide=True),
+        pr.col("disagreement", "Why they differ", wide=True),
     ]
     intro = "KPIs where the status recomputed from the printed target differs from the printed one."
     status = stm.ids(st, "status")

@@ -3,6 +3,7 @@ modules so that the notebook only calls and shows."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -14,6 +15,7 @@ from kpi_lib.analysis.forecast import ForecastResult
 from kpi_lib.analysis.kpi import NO_SERIES, Kpi
 from kpi_lib.analysis.period_notes import period_notes
 from kpi_lib.analysis.rag import rag_summary, rag_table
+from kpi_lib.analysis.rag_evidence import said_below_target
 from kpi_lib.analysis.trends import current_values, trend_table
 from kpi_lib.periods import fiscal_to_period, parse_report_period, period_to_fiscal
 from kpi_lib.store.headlines import MEASURES, NO_TABLES, coverage_note, explain, one_line
@@ -37,6 +39,8 @@ OFF_TRACK_COLUMNS = [
     "forecast_note",  # why there is no forecast, or what a short-history one rests on
     "period_note",  # the span the figure covers, where the commentary says (period_notes)
     "value_text",  # as printed: "over 1.5 million" stays approximate on the page
+    "listed_because",  # printed Red/Amber, recomputed below target, or named so by the report
+    "target_of_later_year",  # "2020/21" where the printed target was set for a later year
 ]
 
 
@@ -84,6 +88,7 @@ class Quarterly:
     directors: pd.DataFrame = field(default_factory=pd.DataFrame)
     # KPIs the report says it covers (None if unsaid), its sections without a KPI table
     coverage: tuple[int | None, list[str]] = (None, [])
+    off_track_note: str = ""  # what an empty off-track table means, as far as it is true
 
 
 def build(
@@ -125,9 +130,7 @@ def build(
         for k, p in zip(movers["kpi_id"], movers["latest_period"], strict=True)
     ]
 
-    flagged = rag[(rag["reported_rag"].isin(["Red", "Amber"]))].copy()
-    flagged["order"] = flagged["reported_rag"].map(FLAG_ORDER)
-    flagged = flagged.sort_values(["order", "kpi_id"]).drop_duplicates("kpi_id")
+    flagged = off_track_rows(rag, data.named, label, data.commentary)
     off = []
     histories: dict[str, pd.DataFrame] = {}
     forecasts: dict[str, ForecastResult] = {}
@@ -151,6 +154,8 @@ def build(
                 note,
                 notes.get((r["kpi_id"], r["period"]), ""),
                 printed.get((r["kpi_id"], r["period"]), ""),
+                r["listed_because"],
+                _later_year(r),
             )
         )
         histories[r["kpi_id"]] = kpi.history()
@@ -181,6 +186,128 @@ def build(
         forecasts=forecasts,
         directors=directors_view(data.commentary, obs, data.catalog, label),
         coverage=coverage,
+        off_track_note=off_track_note(rag),
+    )
+
+
+def off_track_rows(
+    rag: pd.DataFrame, named: pd.DataFrame, label: str, commentary: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The report's KPIs that are off track on any evidence, each with `listed_because`: the
+    status it prints (Red or Amber), the recomputed one where the printed target is missed
+    (unless the miss rests on pro-rating a total the council prints Green with its own glyph),
+    the report's own list of indicators below the desired level, and its commentary saying a
+    KPI is below its target. One row per KPI, worst first."""
+    rag = rag.copy()
+    said = _said_below(rag, commentary, label)
+    rag["listed_because"] = [
+        "; ".join(_why_listed(r, named, label) + said.get(str(r["kpi_id"]), []))
+        for _, r in rag.iterrows()
+    ]
+    flagged = rag[rag["listed_because"] != ""].copy()
+    worst = [
+        min(FLAG_ORDER.get(r["reported_rag"], 3), FLAG_ORDER.get(r["computed_rag"], 3))
+        for _, r in flagged.iterrows()
+    ]
+    flagged["order"] = worst
+    return flagged.sort_values(["order", "kpi_id"], kind="stable").drop_duplicates("kpi_id")
+
+
+def _why_listed(r: pd.Series, named: pd.DataFrame, label: str) -> list[str]:
+    why = []
+    printed = str(r["reported_rag"])
+    source = str(r.get("reported_rag_from", "") or "")
+    if printed in ("Red", "Amber"):
+        why.append(f"printed {printed}" + (f" ({source})" if "look-alike" in source else ""))
+    computed = str(r["computed_rag"])
+    if computed in ("Red", "Amber") and computed != printed and _recomputed_counts(r):
+        why.append(f"recomputed {computed}: {_against(r)}")
+    said = re.search(r"commentary rates it (Red|Amber) \(block from line (\d+)", str(r["reason"]))
+    if said and printed not in ("Red", "Amber"):
+        why.append(f"rated {said[1]} in the report's commentary, block from line {said[2]}")
+    for line, fits in _named_lines(named, label, str(r["kpi_id"])):
+        also = f" (the name fits {fits} indicators)" if fits > 1 else ""
+        why.append(f"named below the desired level in the report, line {line}{also}")
+    return why
+
+
+def _said_below(
+    rag: pd.DataFrame, commentary: pd.DataFrame | None, label: str
+) -> dict[str, list[str]]:
+    """kpi_id -> ["said below target in the report's commentary, block from line N: “…”"] for
+    each KPI whose own commentary says it is below its target."""
+    if commentary is None or commentary.empty or rag.empty:
+        return {}
+    com = commentary[commentary["report_period"] == label].copy()
+    com["n_kpis"] = com.groupby(["source_file", "source_line"])["kpi_id"].transform("nunique")
+    values = pd.to_numeric(rag["value"], errors="coerce")
+    out: dict[str, list[str]] = {}
+    for (_, r), value in zip(rag.iterrows(), values, strict=True):
+        kpi = str(r["kpi_id"])
+        own = {round(float(value), 6)} if pd.notna(value) else set()
+        others = {
+            round(float(v), 6)
+            for k, v in zip(rag["kpi_id"], values, strict=True)
+            if k != kpi and pd.notna(v)
+        }
+        found = said_below_target(
+            com[com["kpi_id"] == kpi], str(r["metric_name"]), str(r["polarity"]), own, others
+        )
+        if found is not None:
+            where = f", block from line {found.source_line}" if found.source_line else ""
+            out.setdefault(kpi, []).append(
+                f"said below target in the report's commentary{where}: “{found.sentence}”"
+            )
+    return out
+
+
+def _later_year(r: pd.Series) -> str:
+    """The year a target not used was set for ("2020/21"), so it is shown labelled."""
+    later = str(r.get("reason", "")).startswith("target set for ")
+    return str(r.get("target_for", "") or "") if later else ""
+
+
+def _recomputed_counts(r: pd.Series) -> bool:
+    """Does a recomputed miss list the KPI? Yes where the figure misses the target as it
+    stands, or the printed status is missing or read from an OCR look-alike; not where the
+    miss rests only on pro-rating a year's total the council prints Green with its own glyph
+    (the quarter's share of a year is an assumption, its glyph is not)."""
+    source = str(r.get("reported_rag_from", "") or "")
+    if not r["reported_rag"] or "look-alike" in source:
+        return True
+    return "pro-rated" not in str(r["reason"])
+
+
+def _against(r: pd.Series) -> str:
+    """ "70.4 against 72.6 (Good is High)", from the judged figure and the target it met."""
+    reason = str(r["reason"]).split(";")[0]
+    pol = f" (Good is {r['polarity']})" if r.get("polarity") else ""
+    return f"{reason}{pol}"
+
+
+def _named_lines(named: pd.DataFrame, label: str, kpi_id: str) -> list[tuple[int, int]]:
+    """(line, how many KPIs the bullet's name fits) of each bullet naming `kpi_id`."""
+    if named is None or named.empty:
+        return []
+    mine = named[named["report_period"] == label]
+    out = []
+    for line in mine.loc[mine["kpi_id"] == kpi_id, "source_line"].dropna().astype(int):
+        out.append((int(line), int((mine["source_line"] == line).sum())))
+    return sorted(set(out))
+
+
+def off_track_note(q_rag: pd.DataFrame) -> str:
+    """What an empty off-track table means, said only as far as it is true."""
+    marked = int(q_rag["reported_rag"].isin(["Green", "Amber", "Red"]).sum()) if len(q_rag) else 0
+    judged = int(q_rag["computed_rag"].isin(["Green", "Amber", "Red"]).sum()) if len(q_rag) else 0
+    if not marked and not judged:
+        return (
+            "No KPI can be shown off track: this report marks no statuses, none could be "
+            "recomputed from its targets, and it names no indicator below the desired level."
+        )
+    return (
+        "No KPI is printed Red or Amber, none is recomputed below its target, and the report "
+        "names no indicator below the desired level."
     )
 
 

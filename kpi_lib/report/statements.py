@@ -398,7 +398,61 @@ def off_track_statements(
         out.append(forecast_statement(q, r, period, place, units, decimals))
     if q.off_track.empty:
         out.append(nothing_off_track(q))
+    else:
+        out.append(off_track_summary(q))
     return out
+
+
+def off_track_summary(q: Quarterly) -> Statement:
+    """The off-track list in a sentence where it holds KPIs the printed statuses do not flag,
+    so a summary of the statuses never reads as if nothing else were off track."""
+    base = Statement("off_track", "", "summary", "off_track", "", "", "", "", "", "", "")
+    if "listed_because" not in q.off_track:
+        return withhold(base, "no reasons recorded for the list")
+    why = q.off_track["listed_because"].fillna("").astype(str)
+    printed = why.str.contains("printed (?:Red|Amber)", regex=True)
+    named = why.str.contains("named below the desired level", regex=False)
+    recomputed = why.str.contains("recomputed (?:Red|Amber)", regex=True)
+    parts, rows = [], []
+    if (named & ~printed).any():
+        n = int((named & ~printed).sum())
+        found = why[named & ~printed].str.findall(r"desired level in the report, line (\d+)")
+        lines = {line for found_lines in found for line in found_lines}
+        which = f"the {len(lines)} indicators" if len(lines) != n else "the indicators"
+        parts.append(
+            f"{n} KPI{'' if n == 1 else 's'} matching {which} the report names below "
+            "the desired level"
+        )
+        rows.append(q.off_track[named & ~printed])
+    if (recomputed & ~printed & ~named).any():
+        n = int((recomputed & ~printed & ~named).sum())
+        parts.append(
+            f"{n} KPI{'' if n == 1 else 's'} recomputed below target although not printed Red "
+            "or Amber"
+        )
+        rows.append(q.off_track[recomputed & ~printed & ~named])
+    if not parts:
+        return withhold(base, "every listed KPI is printed Red or Amber")
+    listed = pd.concat(rows)
+    judged = q.rag.drop_duplicates("kpi_id").set_index("kpi_id")
+    places = [
+        where(judged.at[k, "source_file"], judged.at[k, "source_line"])
+        for k in listed["kpi_id"]
+        if k in judged.index
+    ]
+    return checked(
+        Statement(
+            **{
+                **asdict(base),
+                "text": "The off-track list below also holds " + " and ".join(parts) + ".",
+                "verdict": str(len(listed)),
+                "rule": "listed because: " + "; ".join(dict.fromkeys(listed["listed_because"])),
+                "figures": _join(*(f"{k}" for k in listed["kpi_id"])),
+                "periods": q.period,
+                "sources": _join(*places),
+            }
+        )
+    )
 
 
 def forecast_statement(
@@ -459,24 +513,27 @@ def forecast_statement(
 
 
 def nothing_off_track(q: Quarterly) -> Statement:
-    """'No KPI is red or amber' only where statuses were captured and none is red or amber,
-    printed or recomputed."""
+    """What an empty off-track list means, said only where statuses or targets were read and
+    none is red or amber, printed or recomputed (quarterly.off_track_note words it)."""
     base = Statement("off_track", "", "none", "off_track", "", "", "", "", "", "", "")
+    if q.rag.empty:
+        return withhold(base, "no KPI table was read for this quarter")
     printed = q.rag["reported_rag"].fillna("").astype(str)
     computed = q.rag["computed_rag"].fillna("").astype(str)
-    if q.rag.empty or not printed.ne("").any():
-        return withhold(base, "the report's statuses were not captured")
     below = computed.isin(["Red", "Amber"]) | printed.isin(["Red", "Amber"])
     if below.any():
         return withhold(base, f"{int(below.sum())} rows are red or amber, printed or recomputed")
+    text = str(getattr(q, "off_track_note", "") or "No KPI is red or amber this quarter.")
     return checked(
         Statement(
             **{
                 **asdict(base),
-                "text": "No KPI is red or amber this quarter.",
+                "text": text,
                 "verdict": "none",
-                "rule": "no printed or recomputed Red or Amber status",
-                "figures": f"{int(printed.ne('').sum())} printed statuses, none Red or Amber",
+                "rule": "no printed or recomputed Red or Amber status, no indicator named below "
+                "the desired level",
+                "figures": f"{int(printed.ne('').sum())} printed statuses, "
+                f"{int(computed.ne('').sum())} recomputed, none Red or Amber",
                 "periods": q.period,
                 "sources": _rows_span(q.rows),
             }

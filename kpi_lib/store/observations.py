@@ -26,6 +26,7 @@ from kpi_lib.periods import Period, filing_label, parse_period, period_in_value
 from kpi_lib.readers.narrative import figure_key
 from kpi_lib.store import schemas
 from kpi_lib.store.basis import basis_column, declared_accumulation, declared_basis
+from kpi_lib.store.basis_evidence import rebased
 from kpi_lib.store.inputs import Input
 from kpi_lib.store.parquet import sort_rows
 from kpi_lib.values import polarity
@@ -67,8 +68,10 @@ def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFram
                     "value_quarter": math.nan,
                     "unit": str(getattr(entry, "unit", "") or "") if entry else "",
                     "target_text": r["target_text"] or "",
+                    "target_period": r.get("target_period") or "",
                     "polarity": polarity(r["good_is"]),
                     "rag": r["rag"] or "",
+                    "rag_text": r.get("rag_text") or "",
                     "source_file": inp.file,
                     "source_sha256": inp.result.sha256,
                     "source_page": r["source_page"],
@@ -89,9 +92,38 @@ def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFram
     df = _mark_versions(df)
     df = _quarter_values(df)
     df["basis"] = basis_column(df)
+    df = rebased(df, *_commentary_lookups(inputs, catalog, resolve))
     df = df.drop(columns=[c for c in df.columns if c.startswith("_")])
     df = schemas.conform("observations", df)
     return sort_rows("observations", df)
+
+
+def _commentary_lookups(inputs: list[Input], catalog: Any, resolve: Any) -> tuple[Any, Any, Any]:
+    """What kpi_lib.store.basis_evidence.rebased reads: each report's commentary on a KPI, the
+    KPI's names, and each file's path."""
+    texts: dict[tuple[str, str], list[tuple[str, int | None]]] = {}
+    for inp in inputs:
+        assert inp.period is not None
+        for c in inp.result.comments:
+            for kpi_id in dict.fromkeys(resolve(m)[0] for m in c["metrics"]):
+                key = (inp.period.label, kpi_id)
+                texts.setdefault(key, []).append((c["text"], c["source_line"]))
+    paths = {inp.file: inp.path for inp in inputs}
+
+    def names_of(kpi_id: str, metric_name: str) -> list[str]:
+        entry = catalog.get(kpi_id) if catalog is not None and _known(catalog, kpi_id) else None
+        extra = [entry.title, *entry.aliases] if entry is not None else []
+        return [metric_name, *extra]
+
+    return (lambda rp, k: texts.get((rp, k), [])), names_of, paths.get
+
+
+def _known(catalog: Any, kpi_id: str) -> bool:
+    try:
+        catalog.get(kpi_id)
+    except Exception:  # an uncatalogued ("new-") KPI
+        return False
+    return True
 
 
 def settle_figure(row: dict[str, Any], entry: Any) -> dict[str, Any]:

@@ -18,12 +18,16 @@ POLARITY = ["High", "Low", "Other", ""]
 # Period.kind values from kpi_lib.periods ("unknown" = an as-of text nobody could parse).
 PERIOD_TYPES = ["fy_quarter", "fy_year", "academic_year", "term", "month", "range", "unknown"]
 READERS = ["table", "history", "pdf", "narrative", "text"]
+NAMED_BELOW = "named_below"
+# named_below: a bullet of the report's own list of indicators below the desired level;
+# directors_summary: a paragraph of an executive director's account (about no one KPI)
 COMMENT_KINDS = [
     "issues",
     "causes",
     "actions",
     "issues_causes",
     "commentary",
+    "named_below",
     "directors_summary",
 ]
 
@@ -73,6 +77,7 @@ OBSERVATIONS: list[Col] = [
     Col("period_start", "datetime64[ns]", True),
     Col("period_end", "datetime64[ns]", True),
     _text("basis", _isin(list(STORE_BASES))),
+    _text("basis_evidence"),
     Col("provisional", "bool"),
     _text("as_of_text"),
     Col("value", "float64", True),
@@ -80,8 +85,10 @@ OBSERVATIONS: list[Col] = [
     Col("value_quarter", "float64", True),
     _text("unit"),
     _text("target_text"),
+    _text("target_period"),
     _text("polarity", _isin(POLARITY)),
     _text("rag", _isin(RAG)),
+    _text("rag_text"),
     _text("source_file", _NONEMPTY),
     _text("source_sha256", _SHA),
     Col("source_page", "Int64", True, [pa.Check.ge(1)]),

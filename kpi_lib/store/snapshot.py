@@ -7,7 +7,7 @@ table, chart and headline of one run describes the same data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
@@ -17,6 +17,7 @@ from kpi_lib.errors import KpiError, UsageError
 from kpi_lib.periods import parse_report_period
 from kpi_lib.store.catalog import Catalog, KpiEntry, load_catalog
 from kpi_lib.store.read import load, series_of, summary_of
+from kpi_lib.store.schemas import NAMED_BELOW
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,11 @@ class Store:
 
     observations: pd.DataFrame
     reports: pd.DataFrame
-    commentary: pd.DataFrame
+    commentary: pd.DataFrame  # the commentary under the tables
     catalog: Catalog | None  # None when the project has no readable catalogue
+    # the report's own lists of indicators below the desired level (kind named_below), kept
+    # apart from the commentary: a name in a list is not text about the KPI
+    named: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def load(cls) -> Store:
@@ -34,7 +38,15 @@ class Store:
             catalog: Catalog | None = load_catalog()
         except KpiError:
             catalog = None
-        return cls(load("observations"), load("reports"), load("commentary"), catalog)
+        com = load("commentary")
+        named = com["kind"] == NAMED_BELOW
+        return cls(
+            load("observations"),
+            load("reports"),
+            com[~named].reset_index(drop=True),
+            catalog,
+            com[named].reset_index(drop=True),
+        )
 
     def as_of(self, period: str) -> Store:
         """The store as it stood when the report for `period` was published: only the reports
@@ -51,6 +63,7 @@ class Store:
             self.reports[self.reports["report_period"].isin(keep)].reset_index(drop=True),
             self.commentary[self.commentary["report_period"].isin(keep)].reset_index(drop=True),
             self.catalog,
+            _kept(self.named, keep),
         )
 
     def rows(self, kpi_id: str) -> pd.DataFrame:
@@ -82,6 +95,12 @@ class Store:
 
     def summary(self, period: str) -> pd.DataFrame:
         return summary_of(self.reports, self.observations, period)
+
+
+def _kept(table: pd.DataFrame, keep: set[str]) -> pd.DataFrame:
+    if table.empty or "report_period" not in table.columns:
+        return table
+    return table[table["report_period"].isin(keep)].reset_index(drop=True)
 
 
 @lru_cache(maxsize=256)
