@@ -15,6 +15,7 @@ from datetime import date
 
 import pandas as pd
 
+from kpi_lib.periods import parse_period, parse_report_period
 from kpi_lib.report import present as pr
 from kpi_lib.report import statements as stm
 from kpi_lib.report.build_cache import cached
@@ -211,10 +212,23 @@ def _kpi_cols(c: Context) -> list[pr.Col]:
         pr.Col("Period", lambda r: pr.period_as_printed(r, "period")),
         pr.value_col("value", "Value", c.units, c.decimals, printed="value_text"),
         pr.col("unit", "Unit", pr.unit_word),
-        pr.col("target_text", "Target"),
+        pr.Col("Target", lambda r: _target_of_year(r, c.period)),
         pr.col("reported_rag", "Reported RAG"),
         pr.col("computed_rag", "Recomputed RAG"),
     ]
+
+
+def _target_of_year(r: pd.Series, report: str) -> str:
+    """The printed target, labelled with its year when it was set for a year after the report
+    ("4,000,000 (the 2020/21 target)"): beside 2019/20's figures it is not their target."""
+    target = pr.text(r.get("target_text"))
+    year = pr.text(r.get("target_period"))
+    if not (target and year):
+        return target
+    set_for, rep = parse_period(year), parse_report_period(report)
+    if set_for.start is not None and rep.end is not None and set_for.start > rep.end:
+        return f"{target} (the {year} target)"
+    return target
 
 
 def by_priority(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Html:
@@ -325,13 +339,14 @@ def off_track(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Ht
         pr.Col("Target", _target_labelled),
         pr.col("reported_rag", "Reported RAG"),
         pr.col("computed_rag", "Recomputed RAG"),
+        pr.col("listed_because", "Listed because", wide=True),
         pr.value_col("forecast_at_horizon", "Forecast (end of horizon)", c.units, c.decimals),
         pr.Col("80% range", lambda r: _range(r, c), numeric=True),
         pr.col("p_meet_target", "Chance of meeting target", pr.probability, numeric=True),
-        pr.col("insufficient_history", "Short history", pr.flag),
         pr.col("forecast_note", "About the forecast", wide=True),
-        pr.col("listed_because", "Listed because", wide=True),
     ]
+    if q.off_track["p_meet_target"].isna().all():  # no backtest supports one: no empty column
+        cols = [col for col in cols if col.header != "Chance of meeting target"]
     intro = (
         "KPIs the report prints Red or Amber, that miss their printed target when recomputed, "
         "or that the report itself names below the desired level (“Listed because” says "
