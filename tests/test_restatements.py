@@ -17,7 +17,7 @@ import pytest
 from kpi_lib.analysis.claims import check_claims
 from kpi_lib.analysis.claims_extract import extract_claims, resolve_when
 from kpi_lib.analysis.kpi import Kpi
-from kpi_lib.analysis.restatements import restatements, with_restatements
+from kpi_lib.analysis.restatements import passed_over, restatements, with_restatements
 from kpi_lib.analysis.seasonal import seasonal_kpis
 from kpi_lib.analysis.trends import like_with_like, trend_table
 from kpi_lib.periods import parse_period
@@ -566,3 +566,54 @@ def test_a_financial_year_beside_a_rolling_year_is_that_years_q4(
     ]
     obs, com = frames(quarter, [("2021/22 Q4", ["days"], sentence.replace("13.86", "3.4"))])
     assert restatements(com, obs).empty
+
+
+def _two_years(unit: str = "%") -> list[dict[str, object]]:
+    return [
+        obs_row("kpi-a", "2019/20 Q3", 64.5, "2019/20 Q3", unit=unit),
+        obs_row("kpi-a", "2021/22 Q4", 59.6, "2021/22 Q4", unit=unit),
+    ]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Performance dropped to 59.6% (from 65.4% in 20/21).",
+        "It was 59.6%, compared with 65.4% in 2020/21.",
+        "It was 59.6% compared to 61.0% in quarter 3.",
+        "The figure fell to 59.6% from 63.2% in Q2 of 2021/22.",
+    ],
+)
+def test_a_change_from_an_older_figure_is_not_given_when_the_council_quotes_a_newer_one(
+    sentence: str,
+) -> None:
+    obs, com = frames(_two_years(), [("2021/22 Q4", ["kpi-a"], sentence)])
+    t = trend_table(obs)
+    assert t.set_index("kpi_id").loc["kpi-a", "previous_period"] == "2019/20 Q3"
+    why = passed_over(t, com, "2021/22 Q4")
+    assert "kpi-a" in why.index and "cannot use" in why["kpi-a"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "rows"),
+    [
+        ("Performance dropped to 59.6% (from 64.5% in 2019/20 Q3).", None),  # the one used
+        ("There were 9 more homes rated good than in 2020/21.", None),  # a count, not a share
+        ("Performance was 70.1% in 2018/19.", None),  # before the previous figure
+        ("Performance dropped to 59.6% this year.", None),  # no earlier period
+        (
+            "Performance is 59.6%, compared with 65.4% in 2020/21 Q4.",
+            [  # a year apart: the periods between are passed over by design
+                obs_row("kpi-a", "2020/21 Q3", 64.5, "2020/21 Q3"),
+                obs_row("kpi-a", "2021/22 Q3", 59.6, "2021/22 Q3"),
+            ],
+        ),
+    ],
+)
+def test_what_does_not_pass_over_a_change(
+    sentence: str, rows: list[dict[str, object]] | None
+) -> None:
+    rows = rows or _two_years()
+    report = str(rows[-1]["report_period"])
+    obs, com = frames(rows, [(report, ["kpi-a"], sentence)])
+    assert passed_over(trend_table(obs), com, report).empty

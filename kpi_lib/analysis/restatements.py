@@ -312,3 +312,47 @@ def source_of(row: pd.Series) -> str:
     if str(row.get("reader", "")) == PROSE_READER:
         return f"{where} (prose: {row.get('value_text', '')})"
     return where
+
+
+def passed_over(trends: pd.DataFrame, commentary: pd.DataFrame, report: str) -> pd.Series:
+    """kpi_id -> why its change is not given: the KPI's own commentary in `report` quotes a
+    figure for a period after the trend's previous one and before its latest ("dropping to
+    59.6% (from 65.4% in 20/21)" beside a change from 2019/20 Q3), which the comparison could
+    not use (another basis, or no such point on its line). The council compares with something
+    else, so a change from an older figure would say more than the evidence does. A change
+    from the same period a year earlier passes over the periods between by design."""
+    out: dict[str, str] = {}
+    com = commentary[commentary["report_period"] == report]
+    for t in trends.to_dict("records"):
+        prev, latest = str(t.get("previous_period") or ""), str(t.get("latest_period") or "")
+        if not prev or not latest or pd.isna(t.get("previous")):
+            continue
+        p, lat = parse_period(prev), parse_period(latest)
+        if p.end is None or lat.start is None or lat.end is None or p.start is None:
+            continue
+        if p.start.replace(year=p.start.year + 1) == lat.start:
+            continue  # a year apart: the periods between are passed over by design
+        blocks = com[com["kpi_id"] == t["kpi_id"]]
+        for b in blocks.to_dict("records"):
+            for c in extract_claims(str(b["text"])):
+                when = resolve_when(c.period, latest) if c.period else ""
+                w = parse_period(when) if when else None
+                if w is None or w.end is None or not (p.end < w.end < lat.end):
+                    continue
+                unit = str(t.get("unit") or "")
+                if (unit == "%") != (c.unit == "%") or not units_compatible(c.unit, unit):
+                    continue  # another quantity (a count beside a share)
+                if (
+                    abs(c.value - float(t["previous"])) <= 1e-9
+                    or abs(c.value - t["latest"]) <= 1e-9
+                ):
+                    continue
+                line = "" if pd.isna(b["source_line"]) else f":{int(b['source_line'])}"
+                out[str(t["kpi_id"])] = (
+                    f"the commentary compares it with {c.quote} in {when} "
+                    f"({b['source_file']}{line}), a figure this comparison cannot use"
+                )
+                break
+            if str(t["kpi_id"]) in out:
+                break
+    return pd.Series(out, dtype=str)

@@ -16,6 +16,7 @@ from kpi_lib.analysis.kpi import NO_SERIES, Kpi
 from kpi_lib.analysis.period_notes import period_notes
 from kpi_lib.analysis.rag import rag_summary, rag_table
 from kpi_lib.analysis.rag_evidence import said_below_target
+from kpi_lib.analysis.restatements import passed_over
 from kpi_lib.analysis.trends import current_values, trend_table
 from kpi_lib.periods import fiscal_to_period, parse_report_period, period_to_fiscal
 from kpi_lib.store.headlines import MEASURES, NO_TABLES, coverage_note, explain, one_line
@@ -124,7 +125,10 @@ def build(
     coverage = coverage_of(data, label)
     headline = explained_headline(summ.headline, printed.to_dict(), rag, coverage)
 
-    movers = movers_of(trend_table(obs, commentary=data.commentary), ids)
+    trends = trend_table(obs, commentary=data.commentary)
+    # no change from an older figure where the council's own words compare with a newer one
+    skipped = passed_over(trends[trends["kpi_id"].isin(ids)], data.commentary, label)
+    movers = movers_of(trends[~trends["kpi_id"].isin(skipped.index)], ids)
     movers["period_note"] = [
         notes.get((k, p), "")
         for k, p in zip(movers["kpi_id"], movers["latest_period"], strict=True)
