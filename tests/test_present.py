@@ -135,3 +135,22 @@ def test_commentary_kinds_read_as_labels() -> None:
     assert pr.comment_kind("issues_causes") == "Issues and causes"
     assert pr.comment_kind("actions") == "Actions"
     assert pr.comment_kind("commentary") == "Commentary"
+
+
+def test_a_figure_keeps_the_decimals_it_was_printed_with() -> None:
+    """Council precision is per figure: 1.96% printed beside a later 2.1% stays 1.96%, while a
+    count printed '827.0' stays 827 (zeros say nothing about precision)."""
+    import pandas as pd
+
+    from kpi_lib.report.present import value_col
+
+    col = value_col("value", "Value", {"k": "%", "c": ""}, {"k": 1, "c": 0}, printed="value_text")
+    cases = [
+        ("k", 1.96, "1.96%", "1.96%"),
+        ("k", 2.1, "2.1%", "2.1%"),
+        ("k", 0.24, "0.24% (2018/19)", "0.24%"),
+        ("c", 827.0, "827.0", "827"),
+        ("k", 1.96, None, "2.0%"),  # nothing printed: the KPI's own decimals
+    ]
+    for k, v, text, shown in cases:
+        assert col.cell(pd.Series({"kpi_id": k, "value": v, "value_text": text})) == shown

@@ -290,8 +290,12 @@ def value_col(
 
     def cell(row: pd.Series) -> str:
         k = row.get(key)
-        shown = number(row.get(source), decimals.get(k, 1), units.get(k, ""))
-        return approx(row.get(printed), shown) if printed else shown
+        d = decimals.get(k, 1)
+        as_printed = row.get(printed) if printed else None
+        if not is_missing(as_printed) and re.search(r"\d\.\d*[1-9]", str(as_printed)):
+            d = decimals_of(as_printed)  # this figure's own decimals: 1.96%, not 2.0%
+        shown = number(row.get(source), d, units.get(k, ""))
+        return approx(as_printed, shown) if printed else shown
 
     return Col(header, cell, numeric=True)
 

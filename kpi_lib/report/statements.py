@@ -384,8 +384,12 @@ def off_track_statements(
                     k,
                     period,
                     "off_track",
-                    f"{r['metric_name']}: {_num(r['value'], k, units, decimals)} against "
-                    f"{pr.text(r.get('target_text')) or 'no target'} ({because}).",
+                    f"{r['metric_name']}: {_num(r['value'], k, units, decimals)} "
+                    + (
+                        f"against {pr.text(r.get('target_text'))} ({because})."
+                        if pr.text(r.get("target_text"))
+                        else f"({because}); its target is not printed in the table."
+                    ),
                     pr.text(r.get("reported_rag")) or pr.text(r.get("computed_rag")),
                     "listed because " + because if because else "",
                     _join(f"value {_fmt(r['value'])}", f"target {pr.text(r.get('target_text'))}"),
