@@ -601,6 +601,8 @@ def test_a_change_from_an_older_figure_is_not_given_when_the_council_quotes_a_ne
         ("There were 9 more homes rated good than in 2020/21.", None),  # a count, not a share
         ("Performance was 70.1% in 2018/19.", None),  # before the previous figure
         ("Performance dropped to 59.6% this year.", None),  # no earlier period
+        ("At 59.6%, close to the national benchmark of 65.4% for 2020/21.", None),  # benchmark
+        ("The rate for the other service in Q3 was 61.0%.", None),  # not beside its own figure
         (
             "Performance is 59.6%, compared with 65.4% in 2020/21 Q4.",
             [  # a year apart: the periods between are passed over by design

@@ -334,7 +334,13 @@ def passed_over(trends: pd.DataFrame, commentary: pd.DataFrame, report: str) -> 
             continue  # a year apart: the periods between are passed over by design
         blocks = com[com["kpi_id"] == t["kpi_id"]]
         for b in blocks.to_dict("records"):
-            for c in extract_claims(str(b["text"])):
+            claims = extract_claims(str(b["text"]))
+            # only a sentence that sets the figure beside the KPI's own latest one, and never
+            # a benchmark or a target ("the national benchmark of 69.8% for 2020/21")
+            own = {c.text for c in claims if abs(c.value - float(t["latest"])) <= 1e-9}
+            for c in claims:
+                if c.text not in own or c.role in ("benchmark", "target"):
+                    continue
                 when = resolve_when(c.period, latest) if c.period else ""
                 w = parse_period(when) if when else None
                 if w is None or w.end is None or not (p.end < w.end < lat.end):
