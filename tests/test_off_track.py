@@ -271,3 +271,26 @@ def test_a_pdfs_list_is_placed_by_page_and_line() -> None:
         (METRICS[2], 2, 15),
         (METRICS[1], 3, 1),
     ]
+
+
+def test_a_report_printing_no_polarity_is_read_with_the_catalogues(store_root) -> None:
+    """Prose reports (2021/22 Q4) print no "Good is": the catalogue's polarity lets "below
+    target for the year" list the KPI; a printed polarity is never replaced."""
+    import pandas as pd
+
+    from kpi_lib.report.quarterly import build, catalogued_polarity
+    from kpi_lib.store.snapshot import Store
+
+    data = Store.load()
+    rag = pd.DataFrame(
+        {
+            "kpi_id": ["learning-disability-own-home", "learning-disability-own-home", "x-new"],
+            "polarity": ["", "Low", ""],
+        }
+    )
+    got = catalogued_polarity(rag, data)["polarity"].tolist()
+    assert got == [data.entry("learning-disability-own-home").polarity, "Low", ""]
+    q = build("2021/22 Q4", snapshot=data)
+    listed = dict(zip(q.off_track["kpi_id"], q.off_track["listed_because"], strict=True))
+    assert "below target for the year" in listed["learning-disability-own-home"]
+    assert "long-term-services-supported-in-community" in listed

@@ -134,7 +134,7 @@ def build(
         for k, p in zip(movers["kpi_id"], movers["latest_period"], strict=True)
     ]
 
-    flagged = off_track_rows(rag, data.named, label, data.commentary)
+    flagged = off_track_rows(catalogued_polarity(rag, data), data.named, label, data.commentary)
     off = []
     histories: dict[str, pd.DataFrame] = {}
     forecasts: dict[str, ForecastResult] = {}
@@ -192,6 +192,18 @@ def build(
         coverage=coverage,
         off_track_note=off_track_note(rag),
     )
+
+
+def catalogued_polarity(rag: pd.DataFrame, data: Store) -> pd.DataFrame:
+    """Rows whose report prints no polarity (prose reports, councils without a "Good is"
+    column) take the catalogue's, so "below target" in their commentary can be read; a printed
+    polarity is kept."""
+    printed = rag["polarity"].fillna("").astype(str)
+    known = [
+        p if p else getattr(data.entry(k), "polarity", "") or ""
+        for k, p in zip(rag["kpi_id"], printed, strict=True)
+    ]
+    return rag.assign(polarity=known)
 
 
 def off_track_rows(
