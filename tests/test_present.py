@@ -150,6 +150,7 @@ def test_a_figure_keeps_the_decimals_it_was_printed_with() -> None:
         ("k", 2.1, "2.1%", "2.1%"),
         ("k", 0.24, "0.24% (2018/19)", "0.24%"),
         ("c", 827.0, "827.0", "827"),
+        ("c", 1500000.0, "over 1.5 million", "over 1,500,000"),
         ("k", 1.96, None, "2.0%"),  # nothing printed: the KPI's own decimals
     ]
     for k, v, text, shown in cases:

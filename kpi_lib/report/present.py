@@ -292,12 +292,28 @@ def value_col(
         k = row.get(key)
         d = decimals.get(k, 1)
         as_printed = row.get(printed) if printed else None
-        if not is_missing(as_printed) and re.search(r"\d\.\d*[1-9]", str(as_printed)):
+        if _printed_as_is(as_printed, row.get(source)):
             d = decimals_of(as_printed)  # this figure's own decimals: 1.96%, not 2.0%
         shown = number(row.get(source), d, units.get(k, ""))
         return approx(as_printed, shown) if printed else shown
 
     return Col(header, cell, numeric=True)
+
+
+def _printed_as_is(text: object, value: object) -> bool:
+    """Whether `text` prints `value` itself with significant decimals ("1.96%" for 1.96): not
+    zeros that say nothing ("827.0"), nor a scaled figure ("1.5 million" for 1,500,000)."""
+    if is_missing(text) or is_missing(value):
+        return False
+    m = re.search(r"\d[\d,]*\.\d*[1-9]\d*", str(text))
+    if m is None:
+        return False
+    try:
+        return abs(float(m.group(0).replace(",", "")) - float(value)) <= 1e-9 * max(
+            1.0, abs(float(value))
+        )
+    except ValueError:
+        return False
 
 
 def printed_decimals(rows: pd.DataFrame) -> dict[str, int]:
