@@ -240,11 +240,7 @@ def by_priority(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> 
     judged = judged.drop_duplicates(["kpi_id", "period", "metric_name"])
     merged = rows.merge(judged, on=["kpi_id", "period", "metric_name"], how="left")
     merged["reported_rag"] = merged["reported_rag"].fillna(merged["rag"])
-    status = stm.ids(st, "status")
-    merged["statement_id"] = [
-        status.get((k, f"{p}|{m}"), "")
-        for k, p, m in zip(merged["kpi_id"], merged["period"], merged["metric_name"], strict=True)
-    ]
+    merged = stm.tie(merged, st, "status")
     merged["computed_rag"] = merged["computed_rag"].where(merged["statement_id"] != "", "")
     fig = rag_by_section(q.rows)
     counts = merged.assign(s=merged["reported_rag"].fillna("").replace("", "Unrated"))
@@ -294,18 +290,7 @@ def movers(q: Quarterly, c: Context, st: pd.DataFrame) -> Html:
         "good (“little change” when within 2% of the previous figure); the last column says "
         "what the earlier figures did."
     )
-    said_ids = stm.ids(st, "mover")
-    rows = q.movers.assign(
-        statement_id=[
-            said_ids.get((k, f"{a}>{b}"), "")
-            for k, a, b in zip(
-                q.movers["kpi_id"],
-                q.movers["previous_period"],
-                q.movers["latest_period"],
-                strict=True,
-            )
-        ]
-    )
+    rows = stm.tie(q.movers, st, "mover")
     rows = rows[rows["statement_id"] != ""]
     rows = rows.merge(st[["statement_id", "verdict"]], on="statement_id", how="left")
     t = pr.table(rows, cols, empty="No KPI moved.", ids="statement_id")
@@ -472,18 +457,7 @@ def disagreements(q: Quarterly, c: Context, st: pd.DataFrame) -> Html:
         pr.col("disagreement", "Why they differ", wide=True),
     ]
     intro = "KPIs where the status recomputed from the printed target differs from the printed one."
-    status = stm.ids(st, "status")
-    rows = q.disagreements.assign(
-        statement_id=[
-            status.get((k, f"{p}|{m}"), "")
-            for k, p, m in zip(
-                q.disagreements["kpi_id"],
-                q.disagreements["period"],
-                q.disagreements["metric_name"],
-                strict=True,
-            )
-        ]
-    )
+    rows = stm.tie(q.disagreements, st, "status")
     rows = rows[rows["statement_id"] != ""]
     t = pr.table(rows, cols, empty="Every checkable status agrees.", ids="statement_id")
     return section("Where the recomputed RAG differs from the reported one", intro, t)
@@ -504,15 +478,7 @@ def claims(q: Quarterly, st: pd.DataFrame) -> Html:
         pr.col("compared_value", "Figure in the tables", _as_compared, numeric=True),
         pr.col("reason", "Why it does not check out", wide=True),
     ]
-    said_ids = stm.ids(st, "claim")
-    rows = q.claims.assign(
-        statement_id=[
-            said_ids.get((k, f"{ln}|{t}"), "")
-            for k, ln, t in zip(
-                q.claims["kpi_id"], q.claims["source_line"], q.claims["claim_text"], strict=True
-            )
-        ]
-    )
+    rows = stm.tie(q.claims, st, "claim")
     rows = rows[(rows["statement_id"] != "") & (rows["status"] == "contradicted")]
     note = stm.one(st, "claim", "summary")
     t = pr.table(

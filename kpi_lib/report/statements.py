@@ -48,6 +48,13 @@ class Statement:
 
 
 COLUMNS = ["statement_id", *(f.name for f in fields(Statement))]
+# how a published table's row names the statement that words it (the `key` of that family)
+ROW_KEYS = {
+    "mover": lambda r: f"{r['previous_period']}>{r['latest_period']}",
+    "status": lambda r: f"{r['period']}|{r['metric_name']}",
+    "claim": lambda r: f"{r['source_line']}|{r['claim_text']}",
+}
+
 # what each family cannot be shown without
 REQUIRED = {
     "headline": ("figures", "rule", "sources"),
@@ -342,7 +349,7 @@ def status_statements(q: Quarterly) -> list[Statement]:
                 Statement(
                     "status",
                     r["kpi_id"],
-                    f"{r['period']}|{r['metric_name']}",
+                    ROW_KEYS["status"](r),
                     "rag_disagreements" if not r.get("agree", True) else "",
                     text,
                     computed,
@@ -567,7 +574,7 @@ def mover_statements(
         s = Statement(
             "mover",
             k,
-            f"{r['previous_period']}>{r['latest_period']}",
+            ROW_KEYS["mover"](r),
             "movers",
             text,
             trend,
@@ -601,7 +608,7 @@ def claim_statements(q: Quarterly, obs: pd.DataFrame) -> list[Statement]:
         s = Statement(
             "claim",
             k,
-            f"{r.get('source_line')}|{r.get('claim_text')}",
+            ROW_KEYS["claim"](r),
             "claims_unchecked",
             f"“{pr.text(r.get('claim_text'))}” in the commentary: {pr.text(r.get('reason'))}.",
             status,
@@ -808,6 +815,15 @@ def ids(st: pd.DataFrame, family: str) -> dict[tuple[str, str], str]:
     """(kpi_id, key) -> statement id of the shown statements of a family."""
     got = shown(st, family)
     return dict(zip(zip(got["kpi_id"], got["key"], strict=True), got["statement_id"], strict=True))
+
+
+def tie(rows: pd.DataFrame, st: pd.DataFrame, family: str) -> pd.DataFrame:
+    """`rows` of a published table with the id of the shown statement each words
+    (`statement_id`, "" where none is shown: such a row says nothing derived on the page)."""
+    said = ids(st, family)
+    key = ROW_KEYS[family]
+    sid = [said.get((r["kpi_id"], key(r)), "") for r in rows.to_dict("records")]
+    return rows.assign(statement_id=pd.Series(sid, index=rows.index, dtype=object))
 
 
 def one(st: pd.DataFrame, family: str, key: str) -> pd.Series | None:
