@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 import pdfplumber  # noqa: E402
 import pypdfium2 as pdfium  # noqa: E402
 
-from kpi_lib.readers.pdf import read_pdf  # noqa: E402
+from kpi_lib.readers.pdf.reader import read_pdf  # noqa: E402
 from tests.pdf_factory import Layout, build_report  # noqa: E402
 
 

@@ -230,3 +230,19 @@ def approximation(text: object) -> str:
     for an exact one: what a reader must still see beside the figure."""
     m = _APPROX.match(collapse(text))
     return m.group(1).lower() if m else ""
+
+
+# "841,582 Cumulative 2,638,886": a quarter's own count with the year's running total beside it
+CUMULATIVE_CELL = re.compile(r"cumulative\s*:?\s*(?P<n>[-\d,]*\.?\d+)", re.I)
+
+
+def running_total(value_text: object) -> float | None:
+    """The year's running total printed beside a quarter's own figure ("841,582 Cumulative
+    2,638,886" -> 2638886), else None."""
+    m = CUMULATIVE_CELL.search(str(value_text or ""))
+    if m is None:
+        return None
+    try:
+        return float(m["n"].replace(",", ""))
+    except ValueError:
+        return None

@@ -232,7 +232,7 @@ def test_pdf_report_commentary_is_stored_with_pages(store_root: Path) -> None:
     table's KPIs, placed by page and line, joined over page breaks, without page furniture."""
     import pdf_factory
 
-    from kpi_lib.readers.pdf import read_pdf_text
+    from kpi_lib.readers.pdf.reader import read_pdf_text
     from kpi_lib.store.ingest import ingest
 
     pdf = store_root / "data" / "raw" / "2022-23_Q2" / "2022-23_Q2_report.pdf"

@@ -373,7 +373,7 @@ def test_writer_pdf_sections_without_a_table() -> None:
     """The same rule on the word processor's PDF: headings by font, not by blank lines."""
     from dataclasses import asdict
 
-    from kpi_lib.readers.pdf import read_pdf_text
+    from kpi_lib.readers.pdf.reader import read_pdf_text
 
     ex, printed = read_pdf_text(WRITER / "2023-24_Q2_kpi_commentary_writer.pdf")
     rows = [asdict(r) for r in ex.rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -75,6 +76,57 @@ def test_the_stage_rule_catches_an_upward_import(tmp_path: Path) -> None:
     bad.write_text("from kpi_lib.analysis.rag import rag_table\n")
     ((line, target),) = _imports(bad)
     assert STAGES[_stage(target)] > STAGES["readers"]
+
+
+def _import_graph(package: Path) -> dict[str, set[str]]:
+    """Module -> the kpi_lib modules it imports, in functions too (a lazy import hides a circle
+    from Python, not from a reader of the code). `from pkg import mod` names the module."""
+    root = package.parent
+    names = {}
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def module(dotted: str) -> str:
+        while dotted and dotted not in names:
+            dotted = dotted.rpartition(".")[0]
+        return dotted
+
+    graph = {}
+    for name, path in names.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kpi_lib"):
+                found |= {module(f"{node.module}.{a.name}") for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {module(a.name) for a in node.names if a.name.startswith("kpi_lib")}
+        graph[name] = found - {name, ""}
+    return graph
+
+
+def _circle(package: Path) -> list[str] | None:
+    try:
+        TopologicalSorter(_import_graph(package)).prepare()
+    except CycleError as exc:
+        return list(exc.args[1])
+    return None
+
+
+def test_no_import_circle_anywhere_in_the_package() -> None:
+    circle = _circle(PACKAGE)
+    assert circle is None, "import circle: " + " -> ".join(circle)
+
+
+def test_the_circle_rule_catches_a_circle(tmp_path: Path) -> None:
+    """The check above is not vacuous: two modules importing each other, one of them inside a
+    function, are found."""
+    pkg = tmp_path / "kpi_lib"
+    (pkg / "readers").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "readers" / "__init__.py").write_text("")
+    (pkg / "readers" / "a.py").write_text("from kpi_lib.readers.b import two\n")
+    (pkg / "readers" / "b.py").write_text("def two():\n    from kpi_lib.readers import a\n")
+    assert set(_circle(pkg) or ()) == {"kpi_lib.readers.a", "kpi_lib.readers.b"}
 
 
 def test_every_stage_is_a_folder_and_nothing_else_is_loose() -> None:

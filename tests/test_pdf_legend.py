@@ -9,7 +9,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from kpi_lib.readers.pdf import read_pdf
+from kpi_lib.readers.pdf.reader import read_pdf
 
 # a council's own palette: no hue near green, amber or red
 KEY = {"Green": "#4472C4", "Amber": "#00B0F0", "Red": "#7030A0"}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib.readers.pdf import read_pdf
+from kpi_lib.readers.pdf.reader import read_pdf
 from kpi_lib.readers.rows import Extraction
 from tests.gold import FIXTURES, KPI_FIELDS, key, match_rate, read_gold
 
@@ -84,7 +84,7 @@ def test_layout_reproduces_gold(
 def test_borderless_tables_are_read_without_rules(extractions: dict[Path, Extraction]) -> None:
     """The browser print with no borders has no ruled table at all: every row comes from
     words aligned under a header, and every RAG from a cell's fill (no glyph is printed)."""
-    from kpi_lib.readers.pdf import scan_pages
+    from kpi_lib.readers.pdf.reader import scan_pages
 
     path = MATRIX / "2023-24_Q2_html_noborder.pdf"
     scans = scan_pages(path, workers=1)
@@ -98,7 +98,7 @@ def test_borderless_tables_are_read_without_rules(extractions: dict[Path, Extrac
 
 def test_scan_rag_comes_from_the_rendered_colour(extractions: dict[Path, Extraction]) -> None:
     """The scan's RAG cells hold no text: every status is the colour under the cell."""
-    from kpi_lib.readers.pdf import scan_pages
+    from kpi_lib.readers.pdf.reader import scan_pages
 
     path = MATRIX / "2023-24_Q2_scan_ocr.pdf"
     scans = scan_pages(path, workers=1)

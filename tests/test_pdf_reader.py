@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from kpi_lib.readers.pdf import PdfSettings, analyse, debug_page, read_pdf, scan_pages
-from kpi_lib.readers.pdf_layout import join_wrapped
-from kpi_lib.readers.pdf_scan import scan_range
-from kpi_lib.readers.pdf_tables import rag_from_fill
+from kpi_lib.readers.pdf.reader import PdfSettings, analyse, debug_page, read_pdf, scan_pages
+from kpi_lib.readers.pdf.scan import scan_range
+from kpi_lib.readers.pdf.tables import rag_from_fill
 from kpi_lib.readers.rows import Extraction
+from kpi_lib.readers.wrap import join_wrapped
 from tests.pdf_factory import (
     LEGEND,
     NOISY_HEADER,

@@ -10,11 +10,11 @@ import pytest
 
 from kpi_lib.cli import main
 from kpi_lib.readers.headers import match_header
-from kpi_lib.readers.pdf import read_pdf
-from kpi_lib.readers.pdf_ocr import ocr_number
-from kpi_lib.readers.pdf_scan import CellScan, TableScan
-from kpi_lib.readers.pdf_settings import DEFAULT
-from kpi_lib.readers.pdf_tables import PlacedTable, table_rows
+from kpi_lib.readers.pdf.model import CellScan, TableScan
+from kpi_lib.readers.pdf.ocr import ocr_number
+from kpi_lib.readers.pdf.reader import read_pdf
+from kpi_lib.readers.pdf.settings import DEFAULT
+from kpi_lib.readers.pdf.tables import PlacedTable, table_rows
 from tests.gold import FIXTURES
 from tests.pdf_factory import build_scanned_pdf
 

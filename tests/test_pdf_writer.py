@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib.readers.pdf import analyse, read_pdf, scan_pages
-from kpi_lib.readers.pdf_layout import join_wrapped
+from kpi_lib.readers.pdf.reader import analyse, read_pdf, scan_pages
 from kpi_lib.readers.rows import Extraction
+from kpi_lib.readers.wrap import join_wrapped
 from tests.gold import KPI_2022_23_Q2, KPI_FIELDS, key, match_rate, read_gold
 
 WRITER = Path(__file__).resolve().parent / "fixtures" / "writer"

@@ -39,8 +39,7 @@ from kpi_lib.analysis.targets import (
 )
 from kpi_lib.analysis.trends import accumulation_of
 from kpi_lib.periods import grain_of, grain_of_row, period_key, quarter_of
-from kpi_lib.store.observations import running_total
-from kpi_lib.values import rag_read_from
+from kpi_lib.values import rag_read_from, running_total
 
 STATUSES = ("Green", "Amber", "Red")
 

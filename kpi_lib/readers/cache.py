@@ -25,12 +25,9 @@ from dataclasses import asdict
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kpi_lib.readers.rows import Extraction, Issue, Row
-
-if TYPE_CHECKING:
-    from kpi_lib.readers.document import FileResult
+from kpi_lib.readers.rows import Extraction, FileResult, Issue, Row
 
 CACHE_DIR = "_cache"  # the store's folder of FileResult entries
 CACHE_FORMAT = 2
@@ -58,7 +55,7 @@ def cache_dir() -> Path:
 def code_version() -> str:
     """Hash of the code that reads a file: the readers, the base modules, the PDF libraries."""
     root = Path(__file__).resolve().parents[1]
-    files = sorted((root / "readers").glob("*.py")) + [root / m for m in _BASE]
+    files = sorted((root / "readers").rglob("*.py")) + [root / m for m in _BASE]
     h = hashlib.sha256(f"format {CACHE_FORMAT}".encode())
     for package in _LIBRARIES:
         try:
@@ -73,7 +70,7 @@ def code_version() -> str:
 
 def default_config() -> str:
     """The fingerprint of the settings a plain parse reads (the PDF reader's defaults)."""
-    from kpi_lib.readers.pdf_settings import DEFAULT
+    from kpi_lib.readers.pdf.settings import DEFAULT
 
     return DEFAULT.fingerprint()
 
@@ -99,8 +96,6 @@ def _result(path: Path, config: str) -> dict[str, Any] | None:
 # --- kpi ingest: a FileResult per input, kept in the store ----------------------------------
 def load_cached(path: Path) -> FileResult | None:
     """The FileResult in the entry at `path`; None on a miss, or when KPI_CACHE=off."""
-    from kpi_lib.readers.document import FileResult
-
     if not enabled():
         return None
     found = _result(path, default_config())

@@ -38,18 +38,11 @@ from kpi_lib.readers.commentary_sections import (
     title_like,
     without_aside,
 )
-from kpi_lib.readers.pdf_layout import join_wrapped
+from kpi_lib.readers.labels import LABEL_CORE, LABEL_PREFIX, LABEL_RE
 from kpi_lib.readers.textdoc import strip_markup
+from kpi_lib.readers.wrap import join_wrapped
 from kpi_lib.values import collapse
 
-_PREFIX = r"(?:(?:ongoing|short[\s-]*term|medium[\s-]*term|long[\s-]*term|further|next|key)\s+)?"
-_CORE = r"(?:issues?|causes?|actions?)"
-_SUFFIX = r"(?:\s+(?:in\s+progress|(?:being\s+)?taken|planned|proposed|under\s*way|to\s+date))?"
-LABEL_RE = re.compile(
-    rf"^(?P<label>{_PREFIX}{_CORE}(?:\s*(?:/|&|and)\s*{_CORE})?{_SUFFIX})\s*(?P<colon>:)?\s*"
-    rf"(?P<rest>.*)$",
-    re.IGNORECASE,
-)
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 _BOLD_SEG = re.compile(r"\*\*(.+?)\*\*")
 _BULLET = re.compile(r"^\s*(?:[-*+\u2022\u00b7]|\u25aa)\s+")
@@ -436,7 +429,7 @@ _ASIDE_END = re.compile(r"\([^()]{1,30}\)$")
 # at KS4 (years 10 and 11) Issue:" ("General issues:" is a label's wording, not a topic)
 _TOPIC_LABEL = re.compile(
     rf"^(?P<before>[A-Z][^\t.:;\s]*(?:\s+[^\t.:;\s]+){{2,24}}?)\s+"
-    rf"(?P<label>(?i:{_PREFIX}{_CORE}))\s*:$"
+    rf"(?P<label>(?i:{LABEL_PREFIX}{LABEL_CORE}))\s*:$"
 )
 
 

@@ -8,7 +8,7 @@ file lies is not part of what it says: source paths are left blank and filled in
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -20,31 +20,10 @@ from kpi_lib.readers.commentary_sections import Untabled
 from kpi_lib.readers.directors import directors_comments
 from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
 from kpi_lib.readers.headline import extract_covered, extract_headline
-from kpi_lib.readers.pdf import read_pdf_text
-from kpi_lib.readers.rows import Extraction, Issue
+from kpi_lib.readers.pdf.reader import read_pdf_text
+from kpi_lib.readers.rows import Extraction, FileResult, Issue
 from kpi_lib.readers.status_lists import named_below, named_below_printed
 from kpi_lib.readers.textdoc import load_text, strip_markup
-
-
-@dataclass
-class FileResult:
-    """Everything read from one file that does not depend on any other file."""
-
-    sha256: str
-    bytes: int
-    pdf: bool
-    rows: list[dict[str, Any]]
-    issues: list[dict[str, Any]]
-    tables: int = 0
-    pages: int | None = None
-    period: str = ""  # the quarter the document names itself ("" if it does not)
-    title: str = ""  # its first heading
-    headline: dict[str, Any] | None = None
-    comments: list[dict[str, Any]] = field(default_factory=list)
-    # how many KPIs the report says it covers ({count, source_line, text}), None if unsaid
-    covered: dict[str, Any] | None = None
-    # sections with commentary but no KPI table ({heading, source_page, source_line, figure})
-    untabled: list[dict[str, Any]] = field(default_factory=list)
 
 
 def parse_file(path: Path, data: bytes) -> FileResult:

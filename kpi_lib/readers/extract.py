@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from kpi_lib.errors import InputError
 from kpi_lib.readers import history_tables, narrative, stray_tables, text_tables
-from kpi_lib.readers.pdf import read_pdf
+from kpi_lib.readers.pdf.reader import read_pdf
 from kpi_lib.readers.rows import Extraction
 from kpi_lib.readers.textdoc import load_text
 

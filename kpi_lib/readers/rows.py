@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pandas costs more to import than a short `kpi extract` takes to read
     import pandas as pd
@@ -133,3 +133,24 @@ def _csv_cell(v: object, number: bool = False) -> object:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     return repr(v) if isinstance(v, float) else v
+
+
+@dataclass
+class FileResult:
+    """Everything read from one file that does not depend on any other file."""
+
+    sha256: str
+    bytes: int
+    pdf: bool
+    rows: list[dict[str, Any]]
+    issues: list[dict[str, Any]]
+    tables: int = 0
+    pages: int | None = None
+    period: str = ""  # the quarter the document names itself ("" if it does not)
+    title: str = ""  # its first heading
+    headline: dict[str, Any] | None = None
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    # how many KPIs the report says it covers ({count, source_line, text}), None if unsaid
+    covered: dict[str, Any] | None = None
+    # sections with commentary but no KPI table ({heading, source_page, source_line, figure})
+    untabled: list[dict[str, Any]] = field(default_factory=list)

@@ -16,8 +16,8 @@ from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError
 from kpi_lib.paths import processed_dir, project_root
 from kpi_lib.readers.cache import CACHE_DIR, load_cached
-from kpi_lib.readers.document import FileResult, parse_file
-from kpi_lib.readers.rows import COLUMNS
+from kpi_lib.readers.document import parse_file
+from kpi_lib.readers.rows import COLUMNS, FileResult
 from kpi_lib.store.catalog import load_catalog
 
 NO_TABLES = "no KPI tables (narrative or headline only)"

@@ -22,6 +22,8 @@ from typing import Any
 
 import pandas as pd
 
+from kpi_lib.values import running_total
+
 # share words, as the council writes them
 _SHARES = {
     "half": 0.5,
@@ -285,8 +287,6 @@ def rebased(df: pd.DataFrame, texts_of: Any, names_of: Any, path_of: Any) -> pd.
 
 def _keyed(df: pd.DataFrame) -> pd.DataFrame:
     """`df` with fy, quarter and the printed running total of each row."""
-    from kpi_lib.store.observations import running_total
-
     out = df.copy()
     start = pd.to_datetime(out["period_start"], errors="coerce")
     fy = start.dt.year.where(start.dt.month >= 4, start.dt.year - 1)

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from kpi_lib.errors import InputError, UsageError
 from kpi_lib.paths import processed_dir, project_root, raw_dir, relative
 from kpi_lib.periods import Period, parse_period, parse_report_period
-from kpi_lib.readers.document import FileResult
+from kpi_lib.readers.rows import FileResult
 from kpi_lib.store.sources import SOURCES_NAME, Source
 
 _FOLDER = re.compile(r"^\d{4}-\d{2}_Q[1-4]$")

@@ -16,7 +16,6 @@ with `period_type` "range" and `period_start`/`period_end` the real range; `as_o
 from __future__ import annotations
 
 import math
-import re
 from datetime import date
 from typing import Any
 
@@ -29,9 +28,7 @@ from kpi_lib.store.basis import basis_column, declared_accumulation, declared_ba
 from kpi_lib.store.basis_evidence import rebased
 from kpi_lib.store.inputs import Input
 from kpi_lib.store.parquet import sort_rows
-from kpi_lib.values import polarity
-
-_CUMULATIVE_CELL = re.compile(r"cumulative\s*:?\s*(?P<n>[-\d,]*\.?\d+)", re.I)
+from kpi_lib.values import CUMULATIVE_CELL, polarity
 
 
 def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFrame:
@@ -219,7 +216,7 @@ def _quarter_values(df: pd.DataFrame) -> pd.DataFrame:
     own_style = set()  # (kpi, file) printing quarters' own values
     running: dict[int, float] = {}
     for idx, row in cum.iterrows():
-        m = _CUMULATIVE_CELL.search(row["value_text"])
+        m = CUMULATIVE_CELL.search(row["value_text"])
         if m:
             total = _number(m["n"])
             if total is not None and not _same(total, row["value"]):
@@ -233,7 +230,7 @@ def _quarter_values(df: pd.DataFrame) -> pd.DataFrame:
     published: dict[tuple[str, str], list[tuple[date, float]]] = {}
     for idx, row in cum.iterrows():
         if (row["kpi_id"], row["source_file"]) in own_style:
-            if not _CUMULATIVE_CELL.search(row["value_text"]):
+            if not CUMULATIVE_CELL.search(row["value_text"]):
                 running[idx] = math.nan  # a quarter's own figure, not a running total
         totals[(row["kpi_id"], row["period"], row["source_file"])] = running[idx]
         when = row["_report_start"] or date.min
@@ -258,13 +255,6 @@ def _quarter_values(df: pd.DataFrame) -> pd.DataFrame:
         if before is not None and not pd.isna(before) and not pd.isna(running[idx]):
             df.at[idx, "value_quarter"] = running[idx] - before
     return df
-
-
-def running_total(value_text: object) -> float | None:
-    """The year's running total printed beside a quarter's own figure ("841,582 Cumulative
-    2,638,886" -> 2638886), else None."""
-    m = _CUMULATIVE_CELL.search(str(value_text or ""))
-    return None if m is None else _number(m["n"])
 
 
 def _is_share(unit: object) -> bool:

@@ -51,7 +51,7 @@ class PdfSettings:
     split_word_slack: float = 0.8
     # a continuation's first row is the rest of the row split at the page break when each of
     # its filled cells continues a cell of that row ending this many font sizes (or less)
-    # above the row's bottom; see pdf_tables.split_row_rest
+    # above the row's bottom; see pdf.tables.split_row_rest
     split_row_reach: float = 0.6
     split_row_space: float = 0.4  # font sizes allowed for the blank before a word that fits
     # the document keeps the blank at a line break (LibreOffice, some Word exports) when at
@@ -59,7 +59,7 @@ class PdfSettings:
     # and no blank was broken inside a word, whatever stands before the hyphen
     blank_breaks_share: float = 0.5
 
-    # -- tables without rules (pdf_words): found by words aligned under a KPI header ----------
+    # -- tables without rules (pdf.words): found by words aligned under a KPI header ----------
     column_gap: float = 0.6  # font sizes: a wider gap between words on a line parts two cells
     row_gap_min: float = 1.0  # pt beyond a wrapped cell's line pitch that starts a new row
     word_margin: float = 0.03  # share of the page height at top and bottom never read as a table

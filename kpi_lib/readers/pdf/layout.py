@@ -14,8 +14,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from kpi_lib.readers.pdf_scan import BBox, PageScan, TextBit
-from kpi_lib.readers.pdf_settings import PdfSettings
+from kpi_lib.readers.pdf.model import BBox, PageScan, TextBit
+from kpi_lib.readers.pdf.settings import PdfSettings
+from kpi_lib.readers.wrap import join_wrapped
 from kpi_lib.values import collapse
 
 
@@ -198,55 +199,3 @@ def classify_levels(
         kpi_size = min((h.size for h in all_headings), default=0.0)
     for h in all_headings:
         h.level = "section" if h.size >= kpi_size + s.section_size_gap else "kpi"
-
-
-_HYPHENS = ("-", "\u2010")
-# a number cut short by the column edge, and a whole formatted number
-_NUMBER_HEAD = re.compile(r"[£$€]?-?\d[\d,]*[.,]\d*")
-_NUMBER = re.compile(r"[£$€]?-?\d{1,3}(?:,\d{3})*(?:\.\d+)?%?|[£$€]?-?\d+(?:\.\d+)?%?")
-_NO_WORD_STARTS = tuple(".,;:%)]}\u2019")
-
-
-def _word_split(line: str, nxt: str) -> bool:
-    """A line of one word filling the column, followed by what cannot start a word of its own
-    (".", "%", ")") or by the rest of a formatted number ("1,366,425.0" + "0"): the word
-    processor split a word too wide for the column."""
-    if " " in line:
-        return False
-    if nxt.startswith(_NO_WORD_STARTS):
-        return True
-    tail = nxt.split(" ", 1)[0]
-    return bool(_NUMBER_HEAD.fullmatch(line) and _NUMBER.fullmatch(line + tail))
-
-
-def join_wrapped(lines: list[str], ends: tuple[str, ...] = (), blank_breaks: bool = False) -> str:
-    """Join a cell's (or heading's) printed lines into its text.
-
-    Without more to go on, a line ending in a hyphen attached to a word continues that word
-    ("face-to-" + "face"); otherwise lines join with a space. `ends` (pdf_scan.END_* per line,
-    from the geometry) says more: a blank kept after a line means a break at a space; a line of
-    one word flush with the edge may be a word split by the column. `blank_breaks`: the
-    document keeps such blanks, so a hyphen ending a line short of the edge with no blank was
-    a break inside a word ("Standards -" + "Estimate" is "Standards -Estimate").
-    """
-    out = prev = end = ""
-    for i, raw in enumerate(lines):
-        line = collapse(raw)
-        if not line:
-            continue
-        if not out:
-            out = line
-        elif out.endswith("\u00ad"):  # soft hyphen: Word's optional break
-            out = out[:-1] + line
-        elif end == " ":  # END_BLANK
-            out += " " + line
-        elif out.endswith(_HYPHENS) and len(out) >= 2 and out[-2].isalnum():
-            out += line
-        elif out.endswith(_HYPHENS) and blank_breaks and end == "<":  # END_SHORT
-            out += line
-        elif end == "|" and _word_split(prev, line):  # END_FULL
-            out += line
-        else:
-            out += " " + line
-        prev, end = line, ends[i] if i < len(ends) else ""
-    return out

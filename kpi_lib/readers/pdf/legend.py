@@ -1,7 +1,7 @@
 """The report's own RAG key: coloured swatches printed next to the words they stand for.
 
 Most reports colour RAG cells in something near red, amber and green, and the hue rule
-(pdf_tables.rag_from_fill) reads them. A council may pick its own colours (a blue for "on
+(pdf.tables.rag_from_fill) reads them. A council may pick its own colours (a blue for "on
 target", a purple for "requires improvement"); when it prints a key - a small filled box
 beside "Green", "Achieving the target", "Slightly below", "Requires improvement" - the key is
 the authority: a cell filled with a key colour takes that status.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from kpi_lib.readers.pdf_scan import RGB, PageScan
+from kpi_lib.readers.pdf.model import RGB, PageScan
 
 # The words a key prints beside each colour (the labels of the published reports).
 _MEANINGS = (

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kpi_lib.readers.headers import HeaderMatch, match_header
-from kpi_lib.readers.pdf_layout import join_wrapped
-from kpi_lib.readers.pdf_ocr import ocr_number
-from kpi_lib.readers.pdf_scan import END_BLANK, END_SHORT, RGB, CellScan, TableScan
-from kpi_lib.readers.pdf_settings import PdfSettings
+from kpi_lib.readers.pdf.legend import rag_from_key
+from kpi_lib.readers.pdf.model import END_BLANK, END_SHORT, RGB, CellScan, TableScan
+from kpi_lib.readers.pdf.ocr import ocr_number
+from kpi_lib.readers.pdf.settings import PdfSettings
 from kpi_lib.readers.rows import Issue, Row
+from kpi_lib.readers.wrap import join_wrapped
 from kpi_lib.values import collapse, rag_from_text, value_cell
 
 
@@ -192,8 +193,6 @@ def rag_from_fill(rgb: RGB | None, s: PdfSettings) -> str | None:
 
 def _fill_rag(rgb: RGB, s: PdfSettings, key: dict[str, RGB]) -> str | None:
     """The report's own key first (a colour it prints beside a status), then the hue rule."""
-    from kpi_lib.readers.pdf_legend import rag_from_key
-
     return rag_from_key(rgb, key) if key and rag_from_key(rgb, key) else rag_from_fill(rgb, s)
 
 
@@ -212,7 +211,7 @@ def table_rows(
     """KPI rows of one table part (its own rows, header excluded).
 
     `place_of(page, top)` gives the row's line number on its page; `blank_breaks` is
-    keeps_break_blanks for the document; `key` the report's printed RAG key (pdf_legend).
+    keeps_break_blanks for the document; `key` the report's printed RAG key (pdf.legend).
     """
     header = table.kpi
     assert header is not None

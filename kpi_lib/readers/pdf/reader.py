@@ -1,14 +1,13 @@
 """PDF reader: KPI rows from a Corporate Performance Report, whoever laid it out.
 
-Pipeline: check the file -> scan pages (pdf_scan: pypdfium2 text objects for every page; ruled
-tables by pdfplumber's table finder on pypdfium2's edges and characters (pdf_grid); tables
-without rules, and the OCR text layer of a scan, by words aligned under a KPI header
-(pdf_words), a scan's cell colours from the rendered page (pdf_colour); page ranges spread over
-processes for long documents) -> layout (pdf_layout: lines, running header/footer, headings)
--> tables (pdf_tables: KPI header, page-break joins, cells, RAG by glyph, by the report's
-printed key (pdf_legend) or by hue; OCR'd numbers via pdf_ocr) -> rows. Results are cached by
-the file's sha256 (kpi_lib.readers.cache). `debug_page` draws what was found on one page, like
-pdfplumber's debug_tablefinder.
+Pipeline: scan (scan: check the file, then per page the passes: pypdfium2 text objects; ruled
+tables by pdfplumber's table finder on pypdfium2's edges and characters (grid); tables without
+rules, and the OCR text layer of a scan, by words aligned under a KPI header (words), a scan's
+cell colours from the rendered page (colour); page ranges spread over processes for long
+documents) -> layout (lines, running header/footer, headings) -> tables (KPI header, page-break
+joins, cells, RAG by glyph, by the report's printed key (legend) or by hue; OCR'd numbers via
+ocr) -> rows. The types every step shares are in model. `debug_page` draws what was found on
+one page, like pdfplumber's debug_tablefinder.
 
 Row provenance: `source_page` is 1-based; `source_line` is the 1-based number of the first
 printed line of the row among all text lines of its page (running header included), counted
@@ -17,21 +16,13 @@ top to bottom - not the table row index.
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
-import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pypdfium2 as pdfium
 
 from kpi_lib.digest import sha256_file
 from kpi_lib.errors import InputError
 from kpi_lib.readers import cache as pdfcache
-from kpi_lib.readers.pdf_layout import (
+from kpi_lib.readers.pdf.layout import (
     Heading,
     Line,
     body_size,
@@ -41,10 +32,11 @@ from kpi_lib.readers.pdf_layout import (
     mark_furniture,
     page_lines,
 )
-from kpi_lib.readers.pdf_legend import rag_key
-from kpi_lib.readers.pdf_scan import PageScan, ScanFailure, scan_range
-from kpi_lib.readers.pdf_settings import DEFAULT, PdfSettings
-from kpi_lib.readers.pdf_tables import (
+from kpi_lib.readers.pdf.legend import rag_key
+from kpi_lib.readers.pdf.model import PageScan
+from kpi_lib.readers.pdf.scan import check_file, scan_pages
+from kpi_lib.readers.pdf.settings import DEFAULT, PdfSettings
+from kpi_lib.readers.pdf.tables import (
     PlacedTable,
     body_start,
     find_header,
@@ -65,90 +57,6 @@ __all__ = [
     "debug_page",
     "scan_pages",
 ]
-
-
-# --- opening ---------------------------------------------------------------------------------
-def check_file(path: Path) -> None:
-    """Fail early, in one line, on files no PDF library should be handed."""
-    if not path.exists():
-        raise InputError(str(path), "no such file")
-    if not path.is_file():
-        raise InputError(str(path), "not a regular file")
-    size = path.stat().st_size
-    if size == 0:
-        raise InputError(str(path), "file is empty")
-    with path.open("rb") as fh:
-        head = fh.read(1024)
-        fh.seek(max(0, size - 2048))
-        tail = fh.read()
-    if b"%PDF-" not in head:
-        raise InputError(str(path), "not a PDF (no %PDF- header)")
-    if b"%%EOF" not in tail:
-        raise InputError(str(path), "truncated or damaged PDF (no end-of-file marker)")
-
-
-def page_count(path: Path) -> int:
-    try:
-        doc = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as exc:
-        message = str(exc).lower()
-        if "password" in message:
-            raise InputError(str(path), "encrypted PDF: it needs a password to open") from None
-        raise InputError(str(path), f"damaged PDF, cannot be opened ({exc})") from None
-    try:
-        return len(doc)
-    finally:
-        doc.close()
-
-
-# --- scanning --------------------------------------------------------------------------------
-def _workers(settings: PdfSettings, workers: int | None, pages: int) -> int:
-    wanted = workers if workers is not None else settings.workers
-    if wanted is None:
-        wanted = min(os.cpu_count() or 1, settings.max_workers)
-    if pages < settings.parallel_min_pages:
-        return 1
-    return max(1, min(wanted, pages))
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    # fork on Linux: workers inherit the loaded modules instead of re-importing pandas/pdfplumber
-    if sys.platform == "linux":
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
-
-
-def scan_pages(
-    path: Path, settings: PdfSettings = DEFAULT, workers: int | None = None
-) -> list[PageScan]:
-    """Scan every page; with several workers, page ranges go to separate processes."""
-    n = page_count(path)
-    count = _workers(settings, workers, n)
-    numbers = list(range(1, n + 1))
-    if count <= 1:
-        parts = [scan_range(str(path), numbers, settings)]
-    else:
-        size = max(1, min(settings.chunk_pages, -(-n // count)))
-        chunks = [numbers[i : i + size] for i in range(0, n, size)]
-        gc.freeze()  # forked workers then copy fewer memory pages (no GC writes to old objects)
-        try:
-            with ProcessPoolExecutor(max_workers=count, mp_context=_context()) as pool:
-                parts = list(
-                    pool.map(
-                        scan_range, [str(path)] * len(chunks), chunks, [settings] * len(chunks)
-                    )
-                )
-        except (BrokenProcessPool, OSError):
-            # no processes to be had (limits, a killed worker): same result, one process
-            parts = [scan_range(str(path), numbers, settings)]
-        finally:
-            gc.unfreeze()
-    scans: list[PageScan] = []
-    for part in parts:
-        if isinstance(part, ScanFailure):
-            raise InputError(str(path), part.problem, page=part.page)
-        scans.extend(part)
-    return sorted(scans, key=lambda s: s.number)
 
 
 # --- analysis --------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from kpi_lib.readers.pdf_scan import TableScan
-from kpi_lib.readers.pdf_settings import PdfSettings
+from kpi_lib.readers.pdf.model import TableScan
+from kpi_lib.readers.pdf.settings import PdfSettings
 
 
 def paint_from_render(page: object, tables: list[TableScan], s: PdfSettings) -> None:

@@ -14,7 +14,7 @@ and words aligned in columns below it. This module does the same from the page's
 5. rows are cut where consecutive baselines are further apart than a wrapped cell's line pitch:
    a cell's lines are evenly spaced, and cell padding adds space between rows.
 
-The result is a pdf_scan.TableScan like a ruled table's, so headings, page-break joins, the
+The result is a pdf.model.TableScan like a ruled table's, so headings, page-break joins, the
 non-KPI rule and RAG by fill colour work the same.
 """
 
@@ -24,11 +24,12 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kpi_lib.readers.commentary import LABEL_RE
 from kpi_lib.readers.headers import KPI_HEADER, THRESHOLD, HeaderMatch, best_label, match_header
-from kpi_lib.readers.pdf_layout import baseline_groups, space_gap, spaced
-from kpi_lib.readers.pdf_scan import BBox, CellScan, PageScan, TableScan, TextBit
-from kpi_lib.readers.pdf_settings import PdfSettings
+from kpi_lib.readers.labels import LABEL_RE
+from kpi_lib.readers.pdf.colour import paint_from_render
+from kpi_lib.readers.pdf.layout import baseline_groups, space_gap, spaced
+from kpi_lib.readers.pdf.model import BBox, CellScan, PageScan, TableScan, TextBit, cell_fill
+from kpi_lib.readers.pdf.settings import PdfSettings
 from kpi_lib.values import collapse
 
 
@@ -374,8 +375,6 @@ def _table(
     fills: list[tuple[BBox, tuple[float, float, float]]],
     s: PdfSettings,
 ) -> TableScan:
-    from kpi_lib.readers.pdf_scan import _cell_fill
-
     inner = _bounds(cols, body)
     every = [p for ln in header_lines + body for p in ln.phrases]
     left = min(p.x0 for p in every) - 1.0
@@ -393,7 +392,7 @@ def _table(
         for k in range(len(edges) - 1):
             box = (edges[k], top, edges[k + 1], bottom)
             cell = _cell(g, k, edges, box)
-            cell.fill = _cell_fill(box, fills, s.min_fill_cover)
+            cell.fill = cell_fill(box, fills, s.min_fill_cover)
             cells.append(cell)
         rows.append(cells)
     return TableScan(
@@ -467,8 +466,6 @@ def add_word_tables(scan: PageScan, s: PdfSettings, page: object | None = None) 
         return
     scan.tables = [t for t in scan.tables if not any(_overlap(t.bbox, w.bbox) for w in found)]
     if scan.scanned and page is not None:
-        from kpi_lib.readers.pdf_colour import paint_from_render
-
         for t in found:
             t.ocr = True
         paint_from_render(page, found, s)

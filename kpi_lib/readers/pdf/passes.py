@@ -1,9 +1,9 @@
-"""Per-page scanning: everything the reader needs from a page, as plain picklable data.
+"""The passes over one page, each filling a PageScan (kpi_lib.readers.pdf.model).
 
-Two passes per page. pypdfium2 (fast, C) gives every text object with its font and size and
-tells whether the page has drawn rules at all; only pages that do are handed to pdfplumber
-(slow, pure Python) for ruled tables, cell text and cell fill colours. A page range is scanned
-by `scan_range`, which worker processes call too, so results never depend on the worker count.
+pypdfium2 (fast, C) gives every text object with its font and size and tells whether the page
+has drawn rules at all; ruled tables are read from pypdfium2's own edges and characters
+(`grid_pass`, with pdfplumber's table finder) or, for pages that needs, by pdfplumber's page
+parse (`plumber_pass`): cell text, how each cell line ends and cell fill colours.
 """
 
 from __future__ import annotations
@@ -12,85 +12,31 @@ import ctypes
 import logging
 import math
 from bisect import bisect_left
-from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from kpi_lib.readers.pdf_settings import PdfSettings
+from kpi_lib.readers.pdf.grid import find_tables, page_chars, page_edges
+from kpi_lib.readers.pdf.model import (
+    END_BLANK,
+    END_FULL,
+    END_SHORT,
+    END_UNKNOWN,
+    RGB,
+    BBox,
+    CellScan,
+    PageScan,
+    TableScan,
+    TextBit,
+    cell_fill,
+)
+from kpi_lib.readers.pdf.settings import PdfSettings
+from kpi_lib.readers.pdf.tables import keeps_break_blanks
 
 # pdfminer logs font quirks of damaged files as warnings; without a handler anywhere Python
 # would print them on stderr next to our one-line messages. Applications that configure
 # logging still receive them.
 logging.getLogger("pdfminer").addHandler(logging.NullHandler())
-
-BBox = tuple[float, float, float, float]  # x0, top, x1, bottom (top-left origin, pt)
-RGB = tuple[float, float, float]
-
-
-@dataclass(frozen=True)
-class TextBit:
-    """One pdfium text object: usually a line or part of one."""
-
-    text: str
-    x0: float
-    x1: float
-    top: float
-    bottom: float
-    baseline: float
-    size: float
-    bold: bool
-
-
-# How a printed line of a cell ends, which tells how it joins the next line (join_wrapped).
-END_BLANK = " "  # the PDF holds a blank after its last word: the line was broken at a space
-END_FULL = "|"  # no blank; it runs to the right edge (within a character) of a left-aligned cell
-END_SHORT = "<"  # no blank; it stops short of the right edge of a left-aligned cell
-END_UNKNOWN = ""  # no blank, and the cell is centred or right-aligned: no telling
-
-
-@dataclass
-class CellScan:
-    text: str  # as pdfplumber's table.extract gives it, "\n" between printed lines
-    bbox: BBox | None  # None for the covered part of a merged cell
-    fill: RGB | None = None  # background colour painted over most of the cell
-    ends: tuple[str, ...] = ()  # per printed line: one of the END_* marks above
-    gap_below: float | None = None  # pt from the last line's bottom to the cell's bottom
-    size: float = 0.0  # largest font size in the cell
-    room: float | None = None  # pt left after the last line (left-aligned cells only)
-    lead: float = 0.0  # width of the first word (pt)
-
-
-@dataclass
-class TableScan:
-    bbox: BBox
-    columns: tuple[float, ...]  # x of every column boundary, left to right
-    rows: list[list[CellScan]]
-    row_tops: list[float]
-    ruled: bool = True  # False: found by the alignment of words (pdf_words), not by rules
-    ocr: bool = False  # read from an OCR text layer: cell fills are the rendered page's colours
-
-
-@dataclass
-class PageScan:
-    number: int  # 1-based
-    width: float
-    height: float
-    bits: list[TextBit] = field(default_factory=list)
-    tables: list[TableScan] = field(default_factory=list)
-    images: int = 0
-    ruled: bool = False  # had drawn rules, so pdfplumber looked for tables
-    fills: list[tuple[BBox, RGB]] = field(default_factory=list)  # filled areas, painter's order
-    scanned: bool = False  # a page image under an invisible (OCR) text layer
-
-
-@dataclass
-class ScanFailure:
-    """A page we could not read; raised as InputError by the caller (exceptions with
-    dataclass fields do not survive pickling between processes)."""
-
-    problem: str
-    page: int | None = None
 
 
 def is_bold(fontname: str, weight: int = 0, render_mode: int = 0) -> bool:
@@ -120,7 +66,7 @@ def _fill_rgb(raw: object) -> RGB | None:
     return (r.value / 255, g.value / 255, b.value / 255)
 
 
-def _pdfium_pass(
+def pdfium_pass(
     page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, number: int, settings: PdfSettings
 ) -> PageScan:
     width, height = page.get_size()
@@ -197,19 +143,6 @@ def _rgb(color: object) -> RGB | None:
     return None
 
 
-def _cell_fill(bbox: BBox, fills: list[tuple[BBox, RGB | None]], min_cover: float) -> RGB | None:
-    """The colour painted last over most of the cell (painter's order: later is on top)."""
-    x0, top, x1, bottom = bbox
-    area = max((x1 - x0) * (bottom - top), 1e-6)
-    found: RGB | None = None
-    for (rx0, rtop, rx1, rbottom), rgb in fills:
-        w = min(x1, rx1) - max(x0, rx0)
-        h = min(bottom, rbottom) - max(top, rtop)
-        if w > 0 and h > 0 and w * h / area >= min_cover:
-            found = rgb
-    return found
-
-
 def _columns(cells: list[BBox]) -> tuple[float, ...]:
     xs = sorted({round(c[0], 1) for c in cells} | {round(c[2], 1) for c in cells})
     out: list[float] = []
@@ -278,8 +211,8 @@ def _cell_scan(chars: list[dict], bbox: BBox, settings: PdfSettings) -> CellScan
     )
 
 
-def _plumber_pass(page: object, scan: PageScan, settings: PdfSettings) -> None:
-    """Ruled tables via pdfplumber's own page parse: the fallback for pages pdf_grid cannot
+def plumber_pass(page: object, scan: PageScan, settings: PdfSettings) -> None:
+    """Ruled tables via pdfplumber's own page parse: the fallback for pages pdf.grid cannot
     read (form XObjects)."""
     fills = [
         ((r["x0"], r["top"], r["x1"], r["bottom"]), _rgb(r.get("non_stroking_color")))
@@ -290,20 +223,16 @@ def _plumber_pass(page: object, scan: PageScan, settings: PdfSettings) -> None:
     _table_scans(tables, page.chars, fills, scan, settings)  # type: ignore[attr-defined]
 
 
-def _grid_pass(
+def grid_pass(
     page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, scan: PageScan, settings: PdfSettings
 ) -> bool:
-    """Ruled tables from pypdfium2's objects (pdf_grid); False when the page needs pdfplumber."""
-    from kpi_lib.readers.pdf_grid import find_tables, page_chars, page_edges
-
+    """Ruled tables from pypdfium2's objects (pdf.grid); False when the page needs pdfplumber."""
     edges = page_edges(page)
     if edges is None:
         return False
     tables = find_tables(edges, (0.0, 0.0, scan.width, scan.height), settings.table_settings())
     if not tables:
         return True
-    from kpi_lib.readers.pdf_tables import keeps_break_blanks
-
     chars = page_chars(page, textpage, [tuple(t.bbox) for t in tables])
     found = PageScan(scan.number, scan.width, scan.height)
     _table_scans(tables, chars, list(scan.fills), found, settings)
@@ -340,7 +269,7 @@ def _table_scans(
                     cells.append(CellScan(text="", bbox=None))
                     continue
                 cell = _cell_scan([c for c in row_chars if _in_box(c, bbox)], bbox, settings)
-                cell.fill = _cell_fill(bbox, fills, settings.min_fill_cover)
+                cell.fill = cell_fill(bbox, fills, settings.min_fill_cover)
                 cells.append(cell)
                 boxes.append(bbox)
             rows.append(cells)
@@ -348,60 +277,3 @@ def _table_scans(
         scan.tables.append(
             TableScan(bbox=tuple(table.bbox), columns=_columns(boxes), rows=rows, row_tops=tops)
         )
-
-
-def _what(page: int | None) -> str:
-    return "the page" if page is not None else "the PDF"
-
-
-def scan_range(
-    path: str, pages: list[int], settings: PdfSettings, password: str | None = None
-) -> list[PageScan] | ScanFailure:
-    """Scan the given 1-based pages; errors come back as a ScanFailure, never raised."""
-    import pdfplumber
-    from pdfminer.pdfparser import PDFSyntaxError
-    from pdfminer.psparser import PSException
-    from pdfplumber.utils.exceptions import PdfminerException
-
-    from kpi_lib.readers.pdf_words import add_word_tables
-
-    current: int | None = None
-    try:
-        doc = pdfium.PdfDocument(path, password=password)
-        grid: set[int] = set()  # ruled pages whose tables pdf_grid read
-        try:
-            scans = []
-            for number in pages:
-                current = number
-                page = doc[number - 1]
-                textpage = page.get_textpage()
-                try:
-                    scan = _pdfium_pass(page, textpage, number, settings)
-                    if scan.ruled and _grid_pass(page, textpage, scan, settings):
-                        add_word_tables(scan, settings)
-                        grid.add(number)  # read: pdfplumber need not parse it
-                    elif not scan.ruled:
-                        add_word_tables(scan, settings, page)
-                    scans.append(scan)
-                finally:
-                    textpage.close()
-                    page.close()
-        finally:
-            doc.close()
-        ruled = [s for s in scans if s.ruled and s.number not in grid]
-        current = None
-        if ruled:
-            with pdfplumber.open(path, pages=[s.number for s in ruled], password=password) as pdf:
-                for scan, page in zip(ruled, pdf.pages, strict=True):
-                    current = scan.number
-                    _plumber_pass(page, scan, settings)
-                    add_word_tables(scan, settings)
-                    page.close()
-        return scans
-    except pdfium.PdfiumError as exc:
-        return ScanFailure(f"cannot read {_what(current)} ({exc})", current)
-    except (PdfminerException, PDFSyntaxError, PSException) as exc:
-        return ScanFailure(f"cannot parse {_what(current)} ({exc or type(exc).__name__})", current)
-    except (ValueError, KeyError, TypeError, IndexError, AssertionError, OSError) as exc:
-        # pdfminer raises bare built-in errors on damaged content streams
-        return ScanFailure(f"cannot parse {_what(current)} ({type(exc).__name__}: {exc})", current)

@@ -1,0 +1,20 @@
+"""The words that label a block of commentary ("Issues:", "Short term actions:",
+"Issues/causes:"): shared by the commentary reader and the PDF word-table reader, which must not
+take a label line for a table row."""
+
+from __future__ import annotations
+
+import re
+
+LABEL_PREFIX = (
+    r"(?:(?:ongoing|short[\s-]*term|medium[\s-]*term|long[\s-]*term|further|next|key)\s+)?"
+)
+LABEL_CORE = r"(?:issues?|causes?|actions?)"
+LABEL_SUFFIX = (
+    r"(?:\s+(?:in\s+progress|(?:being\s+)?taken|planned|proposed|under\s*way|to\s+date))?"
+)
+LABEL_RE = re.compile(
+    rf"^(?P<label>{LABEL_PREFIX}{LABEL_CORE}(?:\s*(?:/|&|and)\s*{LABEL_CORE})?{LABEL_SUFFIX})"
+    rf"\s*(?P<colon>:)?\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
