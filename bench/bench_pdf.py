@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import pdfplumber  # noqa: E402
 import pypdfium2 as pdfium  # noqa: E402
 
+from kpi_lib.readers.document import read_report  # noqa: E402
 from kpi_lib.readers.pdf.reader import read_pdf  # noqa: E402
 from tests.pdf_factory import Layout, build_report  # noqa: E402
 
@@ -163,12 +164,15 @@ def main(argv: list[str] | None = None) -> int:
         results["pdfplumber find_tables, every page"] = best(lambda: plumber_naive(path), 1)
         frames = {}
         for w in (1, 2):
-            frames[w] = read_pdf(path, workers=w, cache=False).frame()
+            frames[w] = read_pdf(path, workers=w).frame()
             results[f"read_pdf cold, {w} worker{'s' * (w > 1)}"] = best(
-                lambda w=w: read_pdf(path, workers=w, cache=True), args.runs, clear_cache
+                lambda w=w: read_pdf(path, workers=w), args.runs, clear_cache
             )
-        read_pdf(path, cache=True)
-        results["read_pdf warm (cache hit)"] = best(lambda: read_pdf(path, cache=True), args.runs)
+        cache = tmpdir / "cache"
+        read_report(path, cache_dir=cache, write=True)
+        results["read_report warm (cache hit)"] = best(
+            lambda: read_report(path, cache_dir=cache), args.runs
+        )
         identical = frames[1].equals(frames[2])
         files = {f"factory report, {pages} pages": path, **PROCESS_FILES}
         processes = whole_process(files, args.runs)

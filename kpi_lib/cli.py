@@ -55,13 +55,11 @@ def check_path(arg: str) -> str:
 
 # --- extract ---------------------------------------------------------------------------------
 def cmd_extract(args: argparse.Namespace) -> int:
-    from kpi_lib.readers.extract import extract_document
-    from kpi_lib.store.inputs import check_size
+    from kpi_lib.readers.cache import cache_dir, enabled
+    from kpi_lib.readers.document import extract_document
 
     path = Path(check_path(args.file))
-    if path.is_file():
-        check_size(path)
-    result = extract_document(path)
+    result = extract_document(path, cache_dir() if enabled() else None)
     for issue in result.issues:
         print(f"kpi: warning: {issue}", file=sys.stderr)
     if args.format == "csv":

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from kpi_lib.readers import history_tables
-from kpi_lib.readers.extract import extract
+from kpi_lib.readers.document import extract
 from kpi_lib.readers.history_tables import ReportPeriod, period_label, report_period
 from kpi_lib.readers.textdoc import TextDoc
 from tests import noise

@@ -50,12 +50,12 @@ def _report(path: Path, key: bool) -> Path:
 
 
 def test_fill_colours_read_by_the_printed_key(tmp_path: Path) -> None:
-    ex = read_pdf(_report(tmp_path / "key.pdf", key=True), cache=False)
+    ex = read_pdf(_report(tmp_path / "key.pdf", key=True))
     assert [(r.metric_name, r.rag) for r in ex.rows] == [(m, rag) for m, _, rag in ROWS]
     assert ex.issues == []
 
 
 def test_without_a_key_such_colours_are_reported_not_guessed(tmp_path: Path) -> None:
-    ex = read_pdf(_report(tmp_path / "nokey.pdf", key=False), cache=False)
+    ex = read_pdf(_report(tmp_path / "nokey.pdf", key=False))
     assert [r.rag for r in ex.rows] == ["", "", ""]
     assert [i.kind for i in ex.issues] == ["unknown_colour"] * 3

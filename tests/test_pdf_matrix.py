@@ -51,7 +51,7 @@ _RATES: dict[str, float] = {}
 
 @pytest.fixture(scope="module")
 def extractions() -> dict[Path, Extraction]:
-    return {path: read_pdf(path, cache=False, workers=1) for path, *_ in LAYOUTS}
+    return {path: read_pdf(path, workers=1) for path, *_ in LAYOUTS}
 
 
 def _misses(ex: Extraction, quarter: str, fields: tuple[str, ...]) -> list[str]:

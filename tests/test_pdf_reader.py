@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from kpi_lib.readers.document import extract_document, read_report
 from kpi_lib.readers.pdf.reader import PdfSettings, analyse, debug_page, read_pdf, scan_pages
 from kpi_lib.readers.pdf.scan import scan_range
 from kpi_lib.readers.pdf.tables import rag_from_fill
@@ -41,7 +42,7 @@ def pdf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _build(pdf_dir: Path, name: str, layout: Layout) -> tuple[BuiltReport, Extraction]:
     built = build_report(pdf_dir / f"{name}.pdf", layout)
-    return built, read_pdf(built.path, cache=False)
+    return built, read_pdf(built.path)
 
 
 @pytest.fixture(scope="session")
@@ -176,7 +177,7 @@ def test_noisy_header_variant(noisy) -> None:
 
 def test_unknown_glyph_and_colour_become_issues(pdf_dir: Path) -> None:
     built = build_report(pdf_dir / "odd.pdf", Layout(odd_glyph="?", odd_fill="#4472C4"))
-    ex = read_pdf(built.path, cache=False)
+    ex = read_pdf(built.path)
     by_kind = {i.kind: i for i in ex.issues}
     assert set(by_kind) == {"unknown_glyph", "unknown_colour"}
     rows = {r.metric_name: r for r in ex.rows}
@@ -193,7 +194,7 @@ def test_unknown_glyph_and_colour_become_issues(pdf_dir: Path) -> None:
 
 def test_image_only_page_is_reported(pdf_dir: Path) -> None:
     built = build_report(pdf_dir / "image.pdf", Layout(image_page=True))
-    ex = read_pdf(built.path, cache=False)
+    ex = read_pdf(built.path)
     assert [(i.kind, i.source_page) for i in ex.issues] == [("scanned_page", 3)]
     assert len(ex.rows) == len(built.rows)
 
@@ -203,7 +204,7 @@ def test_unparsable_rows_are_reported_not_dropped(pdf_dir: Path) -> None:
     gold[1] = {**gold[1], "metric_name": ""}
     gold[2] = {**gold[2], "value": "see note 4/5"}
     built = build_report(pdf_dir / "unparsable.pdf", Layout(), gold=gold)
-    ex = read_pdf(built.path, cache=False)
+    ex = read_pdf(built.path)
     kinds = sorted(i.kind for i in ex.issues)
     assert kinds == ["unparsed_cell", "unparsed_row"], ex.issues
     assert all(i.source_page and i.source_line for i in ex.issues)
@@ -223,7 +224,7 @@ def test_source_page_and_line(default) -> None:
 def test_results_identical_with_two_workers(default) -> None:
     built, ex = default
     settings = PdfSettings(parallel_min_pages=1, chunk_pages=3)
-    two = read_pdf(built.path, settings, workers=2, cache=False)
+    two = read_pdf(built.path, settings, workers=2)
     assert two.frame().equals(ex.frame())
     assert two.issues == ex.issues and two.pages == ex.pages
 
@@ -231,19 +232,23 @@ def test_results_identical_with_two_workers(default) -> None:
 def test_cache_hit_equals_fresh_read_and_can_be_disabled(
     default, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The readers' one door caches what a file yields by its bytes: the same bytes elsewhere
+    are served from the entry and labelled with their own path; KPI_CACHE=off reads afresh."""
     built, ex = default
     cache = tmp_path / "cache"
-    first = read_pdf(built.path)
+    first = extract_document(built.path, cache)
     assert len(list(cache.glob("*.json"))) == 1
     copy = tmp_path / "renamed.pdf"
     shutil.copy(built.path, copy)
-    hit = read_pdf(copy)  # same bytes elsewhere: served from the cache, labelled with its path
+    read = read_report(copy, str(copy), cache)
+    assert not read.parsed  # same bytes elsewhere: served from the cache
+    hit = extract_document(copy, cache)
     assert hit.frame().drop(columns="source_file").equals(ex.frame().drop(columns="source_file"))
     assert {r.source_file for r in hit.rows} == {str(copy)}
     assert first.frame().equals(ex.frame())
     monkeypatch.setenv("KPI_CACHE", "off")
     shutil.rmtree(cache)
-    read_pdf(built.path)
+    assert read_report(built.path, None, cache, write=True).parsed
     assert not cache.exists()
 
 
@@ -339,6 +344,6 @@ def test_pdf_without_xref_is_repaired_and_read_whole(default, tmp_path: Path) ->
     data = built.path.read_bytes()
     broken = tmp_path / "noxref.pdf"
     broken.write_bytes(data[: data.rfind(b"xref")] + b"%%EOF\n")
-    got = read_pdf(broken, cache=False)
+    got = read_pdf(broken)
     cols = ["source_file"]
     assert got.frame().drop(columns=cols).equals(ex.frame().drop(columns=cols))

@@ -85,7 +85,7 @@ def test_pdf_without_text_layer_names_the_ocr_tool(
 )
 def test_extract_csv_is_what_pandas_would_write(path: Path) -> None:
     """`kpi extract` prints its CSV without importing pandas: byte for byte the frame's."""
-    ex = read_pdf(path, cache=False, workers=1)
+    ex = read_pdf(path, workers=1)
     ours = io.StringIO()
     ex.write_csv(ours, drop=("reader",))
     theirs = ex.frame().drop(columns=["reader"]).to_csv(index=False, lineterminator="\n")

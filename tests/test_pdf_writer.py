@@ -28,7 +28,7 @@ FIELDS = KPI_FIELDS
 
 @pytest.fixture(scope="module")
 def extractions() -> dict[str, Extraction]:
-    return {v: read_pdf(WRITER / f"{v}.pdf", cache=False, workers=1) for v in VARIANTS}
+    return {v: read_pdf(WRITER / f"{v}.pdf", workers=1) for v in VARIANTS}
 
 
 def _misses(ex: Extraction) -> list[str]:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from kpi_lib.readers import headers, stray_tables, text_tables
-from kpi_lib.readers.extract import extract_document
+from kpi_lib.readers.document import extract_document
 from kpi_lib.readers.headings import table_heading
 from kpi_lib.readers.textdoc import TextDoc, load_text
 from tests.gold import KPI_2023_24_Q2, KPI_FIELDS, keys, match_rate, read_gold
@@ -38,7 +38,8 @@ def test_reproduces_every_gold_row(gold, capsys):
     with capsys.disabled():
         print(f"\n2023-24_Q2 gold match: {rate:.1%} ({len(df)} rows, {len(gold)} gold)")
     assert keys(df, FIELDS) == keys(gold, FIELDS)
-    assert result.issues == []
+    # no table warning; the sections printed without a table are the commentary's warnings
+    assert [i for i in result.issues if i.kind != "no_table"] == []
     assert result.tables == 31  # 31 KPI tables; the turnover table is not one
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from kpi_lib.readers import stray_tables, text_tables
-from kpi_lib.readers.extract import extract
+from kpi_lib.readers.document import extract
 from kpi_lib.readers.headings import find_sections, is_junk, table_heading
 from kpi_lib.readers.textdoc import TextDoc
 from tests import noise

@@ -8,11 +8,11 @@ the versions of the PDF libraries) and the fingerprint of the settings the parse
 (`config`); an entry whose code or settings differ is a miss, so an edit never serves a stale
 result. Entries are JSON with sorted keys: safe to load, diffable, byte-stable.
 
-Two users, one format:
-- `kpi extract` (readers.pdf.read_pdf) keeps an Extraction per PDF under $KPI_CACHE_DIR,
-  default data/cache/pdf/ (`extraction_load` / `extraction_store`);
-- `kpi ingest` keeps a FileResult per input inside the store, under <store>/_cache/, written
-  with the store so both change together (`load_cached` / `cache_bytes`).
+One entry per file's bytes, a FileResult, used by the one door to the readers
+(readers.document.read_report), in two places:
+- `kpi ingest` keeps its entries inside the store, under <store>/_cache/, written with the
+  store so both change together (`cache_bytes`), and the extraction QA reads them there;
+- `kpi extract` keeps its own under $KPI_CACHE_DIR, default data/cache/files/ (`store`).
 KPI_CACHE=off turns both off: every file is read afresh.
 """
 
@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from kpi_lib.readers.rows import Extraction, FileResult, Issue, Row
+from kpi_lib.readers.rows import FileResult
 
 CACHE_DIR = "_cache"  # the store's folder of FileResult entries
 CACHE_FORMAT = 2
@@ -42,13 +42,13 @@ def enabled() -> bool:
 
 
 def cache_dir() -> Path:
-    """Where `kpi extract` keeps its entries: $KPI_CACHE_DIR, default data/cache/pdf/."""
+    """Where `kpi extract` keeps its entries: $KPI_CACHE_DIR, default data/cache/files/."""
     env = os.environ.get("KPI_CACHE_DIR")
     if env:
         return Path(env)
     from kpi_lib.paths import project_root
 
-    return project_root() / "data" / "cache" / "pdf"
+    return project_root() / "data" / "cache" / "files"
 
 
 @lru_cache(maxsize=1)
@@ -111,33 +111,12 @@ def cache_bytes(result: FileResult) -> bytes:
     return _entry(asdict(result), default_config())
 
 
-# --- kpi extract: an Extraction per PDF ------------------------------------------------------
-def extraction_load(sha256: str, config: str, source_file: str) -> Extraction | None:
-    """The cached extraction, re-labelled with the path it was asked for; None on a miss."""
-    found = _result(cache_dir() / f"{sha256}.json", config)
-    if found is None:
-        return None
+def store(path: Path, result: FileResult) -> None:
+    """Write an entry atomically; a cache that cannot be written is skipped, never an error."""
     try:
-        rows = [Row(**{**r, "source_file": source_file}) for r in found["rows"]]
-        issues = [Issue(**{**i, "source_file": source_file}) for i in found["issues"]]
-        return Extraction(source_file, rows, issues, int(found["tables"]), found["pages"])
-    except (KeyError, TypeError, ValueError):
-        return None  # an entry written by another layout: treat as a miss
-
-
-def extraction_store(sha256: str, config: str, result: Extraction) -> None:
-    """Write atomically; a cache that cannot be written is skipped, never an error."""
-    directory = cache_dir()
-    data = {
-        "rows": [{**asdict(r), "source_file": ""} for r in result.rows],
-        "issues": [{**asdict(i), "source_file": ""} for i in result.issues],
-        "tables": result.tables,
-        "pages": result.pages,
-    }
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / f".{sha256}.{os.getpid()}.tmp"
-        tmp.write_bytes(_entry(data, config))
-        os.replace(tmp, directory / f"{sha256}.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
+        tmp.write_bytes(cache_bytes(result))
+        os.replace(tmp, path)
     except OSError:
         pass

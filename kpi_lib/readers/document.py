@@ -1,51 +1,142 @@
-"""What one report yields on its own: its KPI rows, warnings, the quarter it names, its headline
-and its commentary.
+"""The one way into the readers: a file's bytes read once and checked once (readers.source),
+its cached result used when the same bytes were read by the same code, else every reader run
+over those bytes: its KPI rows, warnings, the quarter it names, its headline and its commentary.
 
 Nothing here looks at any other file, so the result depends only on the file's bytes and the
 code that reads it; that is what lets kpi_lib.readers.cache keep it keyed by sha256. Where the
 file lies is not part of what it says: source paths are left blank and filled in per run.
+Ingest, `kpi extract` and the extraction QA all read files through `read_report`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError, KpiError
 from kpi_lib.periods import detect_report_period
+from kpi_lib.readers import cache, history_tables, narrative, stray_tables, text_tables
 from kpi_lib.readers.commentary import narrative_comments, read_commentary, read_pdf_commentary
 from kpi_lib.readers.commentary_sections import Untabled
 from kpi_lib.readers.directors import directors_comments
-from kpi_lib.readers.extract import NoTablesError, extract_document, is_pdf
 from kpi_lib.readers.headline import extract_covered, extract_headline
 from kpi_lib.readers.pdf.reader import read_pdf_text
-from kpi_lib.readers.rows import Extraction, FileResult, Issue
+from kpi_lib.readers.rows import Extraction, FileResult, Issue, Row
+from kpi_lib.readers.source import is_pdf, read_source
 from kpi_lib.readers.status_lists import named_below, named_below_printed
-from kpi_lib.readers.textdoc import load_text, strip_markup
+from kpi_lib.readers.textdoc import TextDoc, decode_text, strip_markup
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-def parse_file(path: Path, data: bytes) -> FileResult:
+class NoTablesError(InputError):
+    """The document was readable but held no KPI rows."""
+
+    extraction: Extraction | None = None  # what was read: its issues say why there are no rows
+
+
+@dataclass
+class Read:
+    """One file read: what it yields, and whether it was parsed now (else served from the
+    cache)."""
+
+    result: FileResult
+    parsed: bool
+
+
+def read_report(
+    path: Path, name: str | None = None, cache_dir: Path | None = None, write: bool = False
+) -> Read:
+    """Read one report file through the only door: bytes once, checks once, the cache once.
+    `cache_dir` is where entries are looked up (and written, with `write`); KPI_CACHE=off
+    reads afresh. InputError, naming the file as `name`, for anything unreadable."""
+    shown = name or str(path)
+    data = read_source(path, shown)
+    entry = None
+    if cache_dir is not None:
+        entry = cache_dir / f"{sha256_bytes(data)}.json"
+        found = cache.load_cached(entry)
+        if found is not None:
+            return Read(found, parsed=False)
+    result = parse(data, shown)
+    if write and entry is not None and cache.enabled():
+        cache.store(entry, result)
+    return Read(result, parsed=True)
+
+
+def extract_document(path: str | Path, cache_dir: Path | None = None) -> Extraction:
+    """The KPI rows of one report, with its warnings, labelled with its path: what `kpi
+    extract` prints. NoTablesError when the document holds no KPI rows at all."""
+    name = str(path)
+    result = read_report(Path(path), name, cache_dir, write=cache_dir is not None).result
+    found = extraction_of(result, name)
+    if not found.rows:
+        error = NoTablesError(name, "no KPI tables found" + _unread_hint(found))
+        error.extraction = found
+        raise error
+    return found
+
+
+def extract(path: str | Path) -> pd.DataFrame:
+    """One row per KPI data row in `path`, columns as kpi_lib.readers.rows.COLUMNS."""
+    return extract_document(path).frame()
+
+
+def extraction_of(result: FileResult, source_file: str) -> Extraction:
+    """A FileResult's rows and warnings as the typed Extraction, labelled with a path."""
+    rows = [Row(**{**r, "source_file": source_file}) for r in result.rows]
+    issues = [Issue(**{**i, "source_file": source_file}) for i in result.issues]
+    return Extraction(source_file, rows, issues, result.tables, result.pages)
+
+
+def _unread_hint(result: Extraction) -> str:
+    """Point at tab-separated tables no reader recognised: the likeliest reason for no rows."""
+    stray = [i for i in result.issues if i.kind == "unrecognised_table"]
+    if not stray:
+        return ""
+    first = stray[0].source_line
+    return f" ({len(stray)} tab-separated table(s) with no known header, first at line {first})"
+
+
+def _text_rows(doc: TextDoc) -> Extraction:
+    out = Extraction(source_file=doc.name)
+    for reader in (text_tables.read, history_tables.read, stray_tables.read):
+        part = reader(doc)
+        out.rows.extend(part.rows)
+        out.issues.extend(part.issues)
+        out.tables += part.tables
+    if not out.rows:
+        part = narrative.read(doc)
+        out.rows.extend(part.rows)
+        out.issues.extend(part.issues)
+    out.rows.sort(key=lambda r: (r.source_page or 0, r.source_line or 0))
+    return out
+
+
+def parse(data: bytes, name: str) -> FileResult:
     """Read one report: KPI rows (none is fine: an executive summary has no tables), its
     warnings (kept when there are no rows: they say why), the quarter it names, its headline
     and the commentary under its tables."""
 
-    pdf = is_pdf(path)
+    pdf = is_pdf(data)
+    if not pdf and Path(name).suffix.lower() == ".pdf":
+        raise InputError(name, "named .pdf but is not a PDF (no %PDF- header)")
     printed: list[Any] = []  # a PDF's printed lines, numbered as its rows' source_line
+    doc = None if pdf else decode_text(data, name)
     try:
         if pdf:  # rows and text from one pass over the file
-            extraction, printed = read_pdf_text(path)
+            extraction, printed = read_pdf_text(data, name)
         else:
-            extraction = extract_document(path)
-    except NoTablesError as exc:
-        extraction = exc.extraction or Extraction(source_file=str(path))
+            extraction = _text_rows(doc)
     except KpiError:
         raise
     except Exception as exc:  # a reader tripping over a damaged file still names the file
-        raise InputError(str(path), f"cannot read: {type(exc).__name__}: {exc}") from None
+        raise InputError(name, f"cannot read: {type(exc).__name__}: {exc}") from None
     # a PDF is parsed once: its printed lines (reading order) serve the headline and period
-    lines = [t.text for t in printed] if pdf else _text_lines(path)
+    lines = [t.text for t in printed] if pdf else doc.lines
     pages = extraction.pages if pdf else None
     # where the file lies is not part of what it says: paths are filled in per run
     rows = [asdict(r) | {"source_file": ""} for r in extraction.rows]
@@ -107,10 +198,6 @@ def _section(u: Untabled) -> dict[str, Any]:
 def _covered(lines: list[str]) -> dict[str, Any] | None:
     found = extract_covered(lines)
     return None if found is None else asdict(found)
-
-
-def _text_lines(path: Path) -> list[str]:
-    return load_text(path).lines
 
 
 def _first_heading(lines: list[str]) -> str:

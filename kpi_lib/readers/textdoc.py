@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kpi_lib.errors import InputError
+from kpi_lib.readers.source import read_source
 
 _TAG = re.compile(r"<[^>]+>")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
@@ -28,18 +29,23 @@ class TextDoc:
 
 
 def load_text(path: Path) -> TextDoc:
-    """Read a text report, failing with one clear line for empty or undecodable files."""
-    data = path.read_bytes()
+    """Read a text report from its file (checked by readers.source)."""
+    return decode_text(read_source(path), str(path))
+
+
+def decode_text(data: bytes, name: str) -> TextDoc:
+    """A text report from its bytes, failing with one clear line for empty or undecodable
+    files."""
     if not data.strip():
-        raise InputError(str(path), "file is empty")
+        raise InputError(name, "file is empty")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError(str(path), "not UTF-8 text (is it a binary file?)", line=line) from None
+        raise InputError(name, "not UTF-8 text (is it a binary file?)", line=line) from None
     if "\x00" in text:
-        raise InputError(str(path), "contains NUL bytes: not a text report")
-    return TextDoc(path, text.splitlines())
+        raise InputError(name, "contains NUL bytes: not a text report")
+    return TextDoc(Path(name), text.splitlines())
 
 
 def strip_markup(text: str) -> str:

@@ -4,7 +4,7 @@ the catalogue.
 
 It shows what ingest stored: each file's result is read from the store's cache of what the
 file yielded (kpi_lib.readers.cache, keyed by its bytes and the reading code), and only read
-afresh when that entry is missing or stale, with the one reader ingest uses (parse_file)."""
+afresh when that entry is missing or stale, through the readers' one door (read_report)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError
 from kpi_lib.paths import processed_dir, project_root
-from kpi_lib.readers.cache import CACHE_DIR, load_cached
-from kpi_lib.readers.document import parse_file
+from kpi_lib.readers.cache import CACHE_DIR
+from kpi_lib.readers.document import read_report
 from kpi_lib.readers.rows import COLUMNS, FileResult
 from kpi_lib.store.catalog import load_catalog
 
@@ -34,13 +33,7 @@ class QA:
 def file_result(name: str) -> FileResult:
     """What ingest stored for one file (path relative to the project root), or the same read
     afresh when the store has no current entry for it. InputError when it cannot be read."""
-    path = project_root() / name
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
-    cached = load_cached(processed_dir() / CACHE_DIR / f"{sha256_bytes(data)}.json")
-    return cached if cached is not None else parse_file(path, data)
+    return read_report(project_root() / name, name, processed_dir() / CACHE_DIR).result
 
 
 def extraction_qa(source_files: list[str]) -> QA:

@@ -11,10 +11,10 @@ Three properties the rest of the workbook relies on:
   the same inputs give byte-identical files (and an unchanged store is not rewritten at all).
 
 This module only runs the steps; each lives in its own module, data flowing one way:
-  ingest_inputs (which files, which quarter) -> file_result (what one file yields, parsed only
-  on a cache miss in ingest_cache) -> observations · report_rows · commentary_rows (the tables,
-  cross-file facts recomputed every run) -> storewrite (validate, stage, swap; the bytes fixed
-  by store_format).
+  store.inputs (which files, which quarter) -> readers.document.read_report (what one file
+  yields: its bytes read once, parsed only on a miss in readers.cache) -> store.observations ·
+  store.report_table · store.commentary_table (the tables, cross-file facts recomputed every
+  run) -> store.write (validate, stage, swap; the bytes fixed by store.parquet).
 """
 
 from __future__ import annotations
@@ -27,17 +27,16 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm  # the terminal bar: tqdm.auto warns inside a kernel without ipywidgets
 
-from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError
 from kpi_lib.locks import crash_point
 from kpi_lib.paths import processed_dir, relative
 from kpi_lib.periods import parse_report_period
-from kpi_lib.readers.cache import CACHE_DIR, cache_bytes, load_cached
-from kpi_lib.readers.document import parse_file
+from kpi_lib.readers.cache import CACHE_DIR, cache_bytes
+from kpi_lib.readers.document import read_report
 from kpi_lib.store import write as storewrite
 from kpi_lib.store.catalog import load_catalog, new_kpi_id
 from kpi_lib.store.commentary_table import commentary
-from kpi_lib.store.inputs import Input, check_size, choose_inputs, default_inputs, report_period
+from kpi_lib.store.inputs import Input, choose_inputs, default_inputs, report_period
 from kpi_lib.store.lock import store_lock
 from kpi_lib.store.observations import observations
 from kpi_lib.store.report_table import reports
@@ -129,23 +128,18 @@ def _read_one(
     option: Any,
     rebuild: bool,
 ) -> tuple[Input, bytes | None]:
-    """One file: its bytes (size-checked), its cached or freshly parsed result, its quarter;
-    the cache entry's bytes when it was parsed now. Every failure is an InputError."""
+    """One file through the readers' one door (its bytes read once: a file replaced while it is
+    read cannot mix versions), its quarter; the cache entry's bytes when it was parsed now.
+    Every failure is an InputError."""
     rel = relative(path)
-    try:
-        check_size(path)
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(rel, f"cannot read: {exc.strerror or exc}") from None
-    sha = sha256_bytes(data)
-    if sha in seen:
-        raise InputError(rel, f"same content as {seen[sha]}: ingest one copy only")
-    cached = None if rebuild else load_cached(old_cache / f"{sha}.json")
-    result = cached or parse_file(path, data)
-    inp = Input(path, rel, result, parsed=cached is None, source=source_for(path, sources))
+    read = read_report(path, rel, None if rebuild else old_cache)
+    result = read.result
+    if result.sha256 in seen:
+        raise InputError(rel, f"same content as {seen[result.sha256]}: ingest one copy only")
+    inp = Input(path, rel, result, parsed=read.parsed, source=source_for(path, sources))
     inp.period, inp.period_from = report_period(inp, option)
-    seen[sha] = rel
-    return inp, (cache_bytes(result) if cached is None else None)
+    seen[result.sha256] = rel
+    return inp, (cache_bytes(result) if read.parsed else None)
 
 
 def build_tables(inputs: list[Input]) -> dict[str, pd.DataFrame]:

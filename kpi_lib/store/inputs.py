@@ -7,7 +7,6 @@ available: the document's own words, then SOURCES.csv, then its data/raw folder,
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +21,6 @@ from kpi_lib.readers.rows import FileResult
 from kpi_lib.store.sources import SOURCES_NAME, Source
 
 _FOLDER = re.compile(r"^\d{4}-\d{2}_Q[1-4]$")
-# Real reports are 10-200 KB of text (a 100-page report is ~300 KB) or a few MB of PDF; far
-# beyond that is not a report, and parsing it would hold up the whole ingest.
-# $KPI_MAX_FILE_MB overrides both limits.
-MAX_TEXT_MB = 1.0
-MAX_PDF_MB = 64.0
 
 
 @dataclass
@@ -52,31 +46,6 @@ def default_inputs() -> list[Path]:
         and p.name != SOURCES_NAME
         and not any(part.startswith(".") for part in p.relative_to(raw).parts)
     )
-
-
-def size_limit_mb(path: Path) -> float:
-    env = os.environ.get("KPI_MAX_FILE_MB", "").strip()
-    if env:
-        try:
-            return float(env)
-        except ValueError:
-            raise UsageError(
-                f"KPI_MAX_FILE_MB must be a number of megabytes, got {env!r}"
-            ) from None
-    with path.open("rb") as fh:
-        return MAX_PDF_MB if fh.read(5) == b"%PDF-" else MAX_TEXT_MB
-
-
-def check_size(path: Path) -> None:
-    """Refuse a source file above the size limit, before reading it."""
-    size = path.stat().st_size
-    limit = size_limit_mb(path)
-    if size > limit * 1e6:
-        raise InputError(
-            relative(path),
-            f"{size / 1e6:.1f} MB is over the {limit:g} MB limit for a source file "
-            "(not a report? set KPI_MAX_FILE_MB to raise the limit)",
-        )
 
 
 def choose_inputs(paths: list[str | Path] | None) -> list[Path]:

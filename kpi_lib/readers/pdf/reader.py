@@ -16,12 +16,11 @@ top to bottom - not the table row index.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpi_lib.digest import sha256_file
 from kpi_lib.errors import InputError
-from kpi_lib.readers import cache as pdfcache
 from kpi_lib.readers.pdf.layout import (
     Heading,
     Line,
@@ -34,7 +33,7 @@ from kpi_lib.readers.pdf.layout import (
 )
 from kpi_lib.readers.pdf.legend import rag_key
 from kpi_lib.readers.pdf.model import PageScan
-from kpi_lib.readers.pdf.scan import check_file, scan_pages
+from kpi_lib.readers.pdf.scan import scan_pages, source_bytes
 from kpi_lib.readers.pdf.settings import DEFAULT, PdfSettings
 from kpi_lib.readers.pdf.tables import (
     PlacedTable,
@@ -319,42 +318,26 @@ def _emit_rows(a: Analysis, s: PdfSettings) -> None:
 
 # --- entry points ----------------------------------------------------------------------------
 def read_pdf(
-    path: Path,
-    settings: PdfSettings | None = None,
-    *,
-    workers: int | None = None,
-    cache: bool | None = None,
+    source: bytes | str | Path, settings: PdfSettings | None = None, *, workers: int | None = None
 ) -> Extraction:
     """Every KPI row of a report PDF, with warnings as Issues.
 
     Raises InputError (one line, with the page where it applies) for files that cannot be read.
-    `cache=None` follows $KPI_CACHE (on by default); `workers=None` follows the settings.
+    `workers=None` follows the settings. Not cached here: kpi_lib.readers.document caches what
+    a file yields, whichever reader reads it.
     """
-    path = Path(path)
+    data, name = source_bytes(source)
     s = settings or DEFAULT
-    check_file(path)
-    use_cache = pdfcache.enabled() if cache is None else cache
-    sha = sha256_file(path) if use_cache else ""
-    if use_cache:
-        hit = pdfcache.extraction_load(sha, s.fingerprint(), str(path))
-        if hit is not None:
-            return hit
-    result = analyse(scan_pages(path, s, workers), str(path), s).extraction()
-    if use_cache:
-        pdfcache.extraction_store(sha, s.fingerprint(), result)
-    return result
+    return analyse(scan_pages(data, s, workers, name), name, s).extraction()
 
 
 def read_pdf_text(
-    path: Path, settings: PdfSettings | None = None, *, workers: int | None = None
+    data: bytes, name: str, settings: PdfSettings | None = None, *, workers: int | None = None
 ) -> tuple[Extraction, list[TextLine]]:
     """read_pdf's rows and warnings with every printed line (Analysis.text_lines), from one pass
-    over the file, for callers that read the text around the tables too. Not cached here:
-    `kpi ingest` caches what it derives from a file."""
-    path = Path(path)
+    over the bytes, for callers that read the text around the tables too."""
     s = settings or DEFAULT
-    check_file(path)
-    a = analyse(scan_pages(path, s, workers), str(path), s)
+    a = analyse(scan_pages(data, s, workers, name), name, s)
     return a.extraction(), a.text_lines()
 
 
@@ -371,12 +354,12 @@ def debug_page(
     import pdfplumber
     from PIL import ImageDraw
 
-    path, s = Path(path), settings or DEFAULT
-    check_file(path)
-    a = analyse(scan_pages(path, s, workers=1), str(path), s)
+    data, name = source_bytes(path)
+    s = settings or DEFAULT
+    a = analyse(scan_pages(data, s, 1, name), name, s)
     if not 1 <= page_no <= len(a.scans):
-        raise InputError(str(path), f"no page {page_no} (the document has {len(a.scans)})")
-    with pdfplumber.open(path, pages=[page_no]) as pdf:
+        raise InputError(name, f"no page {page_no} (the document has {len(a.scans)})")
+    with pdfplumber.open(io.BytesIO(data), pages=[page_no]) as pdf:
         im = pdf.pages[0].to_image(resolution=resolution)
         im.debug_tablefinder(s.table_settings())
         for t in (t for t in a.tables if t.page == page_no):

@@ -6,6 +6,7 @@ worker count."""
 from __future__ import annotations
 
 import gc
+import io
 import multiprocessing
 import os
 import sys
@@ -20,36 +21,34 @@ from kpi_lib.readers.pdf.model import PageScan, ScanFailure
 from kpi_lib.readers.pdf.passes import grid_pass, pdfium_pass, plumber_pass
 from kpi_lib.readers.pdf.settings import DEFAULT, PdfSettings
 from kpi_lib.readers.pdf.words import add_word_tables
+from kpi_lib.readers.source import read_source
 
 
 # --- opening ---------------------------------------------------------------------------------
-def check_file(path: Path) -> None:
-    """Fail early, in one line, on files no PDF library should be handed."""
-    if not path.exists():
-        raise InputError(str(path), "no such file")
-    if not path.is_file():
-        raise InputError(str(path), "not a regular file")
-    size = path.stat().st_size
-    if size == 0:
-        raise InputError(str(path), "file is empty")
-    with path.open("rb") as fh:
-        head = fh.read(1024)
-        fh.seek(max(0, size - 2048))
-        tail = fh.read()
-    if b"%PDF-" not in head:
-        raise InputError(str(path), "not a PDF (no %PDF- header)")
-    if b"%%EOF" not in tail:
-        raise InputError(str(path), "truncated or damaged PDF (no end-of-file marker)")
+def source_bytes(source: bytes | str | Path) -> tuple[bytes, str]:
+    """The PDF's bytes and the name to give in messages: read once (readers.source) when a
+    path is given."""
+    if isinstance(source, bytes):
+        return source, "the PDF"
+    return read_source(Path(source)), str(source)
 
 
-def page_count(path: Path) -> int:
+def check_pdf(data: bytes, name: str) -> None:
+    """Fail early, in one line, on bytes no PDF library should be handed."""
+    if b"%PDF-" not in data[:1024]:
+        raise InputError(name, "not a PDF (no %PDF- header)")
+    if b"%%EOF" not in data[-2048:]:
+        raise InputError(name, "truncated or damaged PDF (no end-of-file marker)")
+
+
+def page_count(data: bytes, name: str) -> int:
     try:
-        doc = pdfium.PdfDocument(str(path))
+        doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         message = str(exc).lower()
         if "password" in message:
-            raise InputError(str(path), "encrypted PDF: it needs a password to open") from None
-        raise InputError(str(path), f"damaged PDF, cannot be opened ({exc})") from None
+            raise InputError(name, "encrypted PDF: it needs a password to open") from None
+        raise InputError(name, f"damaged PDF, cannot be opened ({exc})") from None
     try:
         return len(doc)
     finally:
@@ -74,14 +73,20 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def scan_pages(
-    path: Path, settings: PdfSettings = DEFAULT, workers: int | None = None
+    source: bytes | str | Path,
+    settings: PdfSettings = DEFAULT,
+    workers: int | None = None,
+    name: str | None = None,
 ) -> list[PageScan]:
     """Scan every page; with several workers, page ranges go to separate processes."""
-    n = page_count(path)
+    data, shown = source_bytes(source)
+    name = name or shown
+    check_pdf(data, name)
+    n = page_count(data, name)
     count = _workers(settings, workers, n)
     numbers = list(range(1, n + 1))
     if count <= 1:
-        parts = [scan_range(str(path), numbers, settings)]
+        parts = [scan_range(data, numbers, settings)]
     else:
         size = max(1, min(settings.chunk_pages, -(-n // count)))
         chunks = [numbers[i : i + size] for i in range(0, n, size)]
@@ -89,19 +94,17 @@ def scan_pages(
         try:
             with ProcessPoolExecutor(max_workers=count, mp_context=_context()) as pool:
                 parts = list(
-                    pool.map(
-                        scan_range, [str(path)] * len(chunks), chunks, [settings] * len(chunks)
-                    )
+                    pool.map(scan_range, [data] * len(chunks), chunks, [settings] * len(chunks))
                 )
         except (BrokenProcessPool, OSError):
             # no processes to be had (limits, a killed worker): same result, one process
-            parts = [scan_range(str(path), numbers, settings)]
+            parts = [scan_range(data, numbers, settings)]
         finally:
             gc.unfreeze()
     scans: list[PageScan] = []
     for part in parts:
         if isinstance(part, ScanFailure):
-            raise InputError(str(path), part.problem, page=part.page)
+            raise InputError(name, part.problem, page=part.page)
         scans.extend(part)
     return sorted(scans, key=lambda s: s.number)
 
@@ -112,9 +115,11 @@ def _what(page: int | None) -> str:
 
 
 def scan_range(
-    path: str, pages: list[int], settings: PdfSettings, password: str | None = None
+    source: bytes | str, pages: list[int], settings: PdfSettings, password: str | None = None
 ) -> list[PageScan] | ScanFailure:
-    """Scan the given 1-based pages; errors come back as a ScanFailure, never raised."""
+    """Scan the given 1-based pages of a PDF's bytes (or a file, for tests and tools); errors
+    come back as a ScanFailure, never raised."""
+
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psparser import PSException
@@ -122,7 +127,8 @@ def scan_range(
 
     current: int | None = None
     try:
-        doc = pdfium.PdfDocument(path, password=password)
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        doc = pdfium.PdfDocument(data, password=password)
         grid: set[int] = set()  # ruled pages whose tables pdf.grid read
         try:
             scans = []
@@ -146,7 +152,8 @@ def scan_range(
         ruled = [s for s in scans if s.ruled and s.number not in grid]
         current = None
         if ruled:
-            with pdfplumber.open(path, pages=[s.number for s in ruled], password=password) as pdf:
+            pages_wanted = [s.number for s in ruled]
+            with pdfplumber.open(io.BytesIO(data), pages=pages_wanted, password=password) as pdf:
                 for scan, page in zip(ruled, pdf.pages, strict=True):
                     current = scan.number
                     plumber_pass(page, scan, settings)
