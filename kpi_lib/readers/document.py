@@ -128,7 +128,7 @@ def parse(data: bytes, name: str) -> FileResult:
     doc = None if pdf else decode_text(data, name)
     try:
         if pdf:  # rows and text from one pass over the file
-            extraction, printed = read_pdf_text(data, name)
+            extraction, printed = read_pdf_text(data, name=name)
         else:
             extraction = _text_rows(doc)
     except KpiError:

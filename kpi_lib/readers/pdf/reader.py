@@ -332,10 +332,16 @@ def read_pdf(
 
 
 def read_pdf_text(
-    data: bytes, name: str, settings: PdfSettings | None = None, *, workers: int | None = None
+    source: bytes | str | Path,
+    settings: PdfSettings | None = None,
+    *,
+    workers: int | None = None,
+    name: str | None = None,
 ) -> tuple[Extraction, list[TextLine]]:
     """read_pdf's rows and warnings with every printed line (Analysis.text_lines), from one pass
     over the bytes, for callers that read the text around the tables too."""
+    data, shown = source_bytes(source)
+    name = name or shown
     s = settings or DEFAULT
     a = analyse(scan_pages(data, s, workers, name), name, s)
     return a.extraction(), a.text_lines()
