@@ -213,8 +213,26 @@ def value_cell(text: object) -> tuple[float | None, bool]:
     cell = collapse(text)
     value = parse_number(cell)
     if value is None and cell:
+        value = scaled_number(cell)
+    if value is None and cell:
         value = headline_number(cell)
     return value, value is None and any(ch.isdigit() for ch in cell)
+
+
+_SCALED = re.compile(
+    r"(?i)^(?P<sign>[-\u2212])?£?\s?(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?"
+    r"(?P<scale>k|m|bn|thousand|million|billion)$"
+)
+
+
+def scaled_number(text: object) -> float | None:
+    """A whole cell printed with a scale word ("£253k", "£1.2m", "3.4 million") as its number;
+    None for anything else."""
+    m = _SCALED.match(collapse(text))
+    if m is None:
+        return None
+    n = float(m["n"].replace(",", "")) * SCALE[m["scale"].lower()]
+    return -n if m["sign"] else n
 
 
 # words that make a printed figure approximate ("over 1.5 million", "almost 990,000")

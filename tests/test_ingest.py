@@ -240,7 +240,9 @@ def test_report_period_comes_from_the_text_sources_folder_or_option(
 ) -> None:
     reps = store.load("reports").set_index("file")
     assert set(reps["period_from"]) <= {"document", "SOURCES.csv", "folder"}
-    undated = add_report(store_root, "misc", "notes.txt", "Some notes without any period.\n")
+    undated = add_report(
+        store_root, "misc", "notes.txt", "Metric Name\tLatest Value\tRAG Status\nVisits\t5\tGreen\n"
+    )
     assert main(["ingest"]) == 2
     assert "notes.txt" in capsys.readouterr().err
     with pytest.raises(InputError, match="notes.txt"):
@@ -250,7 +252,7 @@ def test_report_period_comes_from_the_text_sources_folder_or_option(
     assert (rep["report_period"], rep["period_from"], rep["rows_extracted"]) == (
         "2023/24 Q1",
         "--period",
-        0,
+        1,
     )
 
 

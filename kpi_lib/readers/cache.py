@@ -55,7 +55,9 @@ def cache_dir() -> Path:
 def code_version() -> str:
     """Hash of the code that reads a file: the readers, the base modules, the PDF libraries."""
     root = Path(__file__).resolve().parents[1]
-    files = sorted((root / "readers").rglob("*.py")) + [root / m for m in _BASE]
+    files = sorted(p for p in (root / "readers").rglob("*") if p.suffix in (".py", ".yaml")) + [
+        root / m for m in _BASE
+    ]
     h = hashlib.sha256(f"format {CACHE_FORMAT}".encode())
     for package in _LIBRARIES:
         try:

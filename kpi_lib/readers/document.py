@@ -101,9 +101,27 @@ def _unread_hint(result: Extraction) -> str:
     return f" ({len(stray)} tab-separated table(s) with no known header, first at line {first})"
 
 
+def unread_headers(doc: TextDoc) -> list[Issue]:
+    """The first row of every block of table rows (three cells or more) in a document that
+    gave no KPI row: what the readers saw where a council's header words are not yet known."""
+    out: list[Issue] = []
+    for block in stray_tables.unclaimed_blocks(doc.lines, set()):
+        cells = [c for c in text_tables.cells_of(doc.lines[block[0]]) if c]
+        if len(cells) >= 3:
+            shown = " | ".join(c[:30] for c in cells[:8])
+            message = f"a table header with no known column names: {shown!r}"
+            out.append(Issue("unread_header", message, doc.name, None, block[0] + 1))
+    return out
+
+
 def _text_rows(doc: TextDoc) -> Extraction:
     out = Extraction(source_file=doc.name)
-    for reader in (text_tables.read, history_tables.read, stray_tables.read):
+    history = history_tables.table_lines(doc.lines)  # its headers are theirs alone
+
+    def kpi_tables(doc: TextDoc) -> Extraction:
+        return text_tables.read(doc, history)
+
+    for reader in (kpi_tables, history_tables.read, stray_tables.read):
         part = reader(doc)
         out.rows.extend(part.rows)
         out.issues.extend(part.issues)
@@ -155,6 +173,9 @@ def parse(data: bytes, name: str) -> FileResult:
     found.sort(key=lambda c: (c.source_page or 0, c.source_line))
     comments = [asdict(c) for c in found]
     issues = [asdict(i) for i in extraction.issues] + _untabled_issues(untabled)
+    headline = _headline(lines)
+    if not rows and headline is None and doc is not None:
+        issues += [asdict(i) for i in unread_headers(doc)]
     return FileResult(
         sha256=sha256_bytes(data),
         bytes=len(data),
@@ -165,7 +186,7 @@ def parse(data: bytes, name: str) -> FileResult:
         pages=extraction.pages if extraction.pages is not None else pages,
         period=detected.label if detected is not None else "",
         title=_first_heading(lines),
-        headline=_headline(lines),
+        headline=headline,
         comments=comments,
         covered=_covered(lines),
         untabled=[_section(u) for u in _in_order(untabled)],

@@ -18,20 +18,20 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from kpi_lib.readers.profile import DEFAULT
 from kpi_lib.values import collapse
 
-# canonical column -> the header texts it is printed as; the order is the printed order
-KPI_HEADER: dict[str, tuple[str, ...]] = {
-    "ref": ("ref", "reference"),
-    "target": ("target",),
-    "good_is": ("good is",),
-    "as_of_text": ("as of date", "as at date"),
-    "metric_name": ("metric name", "metric"),
-    "value": ("latest value", "value"),
-    "rag": ("rag status", "rag"),
-    "trends": ("trends", "trend"),
-}
+# canonical column -> the header texts it is printed as (the built-in reader profile)
+KPI_HEADER: dict[str, tuple[str, ...]] = DEFAULT.vocab
 KPI_REQUIRED = ("metric_name", "value")
+
+
+def known_headers(vocab: dict[str, tuple[str, ...]] | None = None) -> str:
+    """The header words a table must use to be read, for a message: required ones first."""
+    vocab = vocab or KPI_HEADER
+    shown = [f"{k}: " + " / ".join(repr(s) for s in vocab[k][:4]) for k in KPI_REQUIRED]
+    return "; ".join(shown)
+
 
 THRESHOLD = 0.75
 MAX_LABEL_WORDS = 3

@@ -68,6 +68,10 @@ class Row:
     # "unit|cumulative" -> value, value_text, as_of_text, source_line; "" -> no figure), for
     # the store to settle by the catalogue, which readers never read. Not a column.
     figures: dict[str, dict] = field(default_factory=dict)
+    # the table prints no as-of column: its figures are for the report's own quarter, which
+    # the store dates them with (a blank cell under an as-of header stays undated). Not a
+    # column.
+    undated: bool = False
 
 
 @dataclass

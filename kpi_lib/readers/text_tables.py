@@ -22,9 +22,10 @@ from typing import TypeVar
 
 from kpi_lib.readers.headers import HeaderMatch, best_label, join_split, match_header
 from kpi_lib.readers.headings import find_sections, is_blankish, is_junk, table_heading
+from kpi_lib.readers.profile import DEFAULT
 from kpi_lib.readers.rows import Extraction, Issue, Row
-from kpi_lib.readers.textdoc import TextDoc
-from kpi_lib.values import collapse, headline_number, parse_number, rag_from_text, value_cell
+from kpi_lib.readers.textdoc import MARKDOWN_RULE, TextDoc
+from kpi_lib.values import collapse, headline_number, parse_number, value_cell
 
 EXTRA = "_extra"
 SPLIT_PENALTY = 0.5  # per cell a column takes beyond (or short of) its header's width
@@ -61,7 +62,7 @@ def plainly(key: str, text: str) -> bool:
     if key == "value":
         return parse_number(text) is not None
     if key == "rag":
-        return bool(rag_from_text(text))
+        return bool(DEFAULT.status(text))
     if key == "good_is":
         return best_label(text, _GOOD_IS)[1] >= 0.7
     if key == "as_of_text":
@@ -69,7 +70,7 @@ def plainly(key: str, text: str) -> bool:
     if key == "ref":
         return bool(_REF.fullmatch(text))
     if key in ("target", "metric_name"):
-        return sum(c.isalnum() for c in text) >= 2 and rag_from_text(text) is None
+        return sum(c.isalnum() for c in text) >= 2 and DEFAULT.status(text) is None
     return False
 
 
@@ -91,6 +92,27 @@ def resolve_guesses(match: HeaderMatch, rows: list[list[str]]) -> HeaderMatch:
                 extra.remove(e)
                 break
     return HeaderMatch(columns, match.ncells, extra, match.score)
+
+
+def settle_names(match: HeaderMatch, rows: list[list[str]]) -> HeaderMatch:
+    """Where the column read as the metric name holds only codes ("R01", "KPI 12a" is not one)
+    and an unlabelled column beside it holds the names ("KPI | Description", "Indicator |
+    Indicator description"), the codes are the reference and the words the name."""
+    names = match.columns.get("metric_name")
+    if names is None or len(names) != 1 or "ref" in match.columns:
+        return match
+    same = [r for r in rows if len(r) == match.ncells] or rows
+    below = [r[names[0]] for r in same if names[0] < len(r) and r[names[0]]]
+    if not below or not all(_REF.fullmatch(x) for x in below):
+        return match
+    for e in match.extra:
+        texts = [r[e] for r in same if e < len(r) and r[e]]
+        if texts and all(" " in x and sum(c.isalpha() for c in x) >= 3 for x in texts):
+            columns = {k: list(v) for k, v in match.columns.items()}
+            columns["ref"], columns["metric_name"] = names, [e]
+            extra = [x for x in match.extra if x != e]
+            return HeaderMatch(columns, match.ncells, sorted(extra), match.score)
+    return match
 
 
 def cells_of(line: str) -> list[str]:
@@ -178,7 +200,7 @@ def kpi_fit(key: str, text: str) -> float:
     if key == "rag":
         if not text:
             return 0.6
-        if rag_from_text(text) is not None:
+        if DEFAULT.status(text) is not None:
             return 1.0
         return 0.5 if len(text) <= 3 and sum(c.isalpha() for c in text) <= 1 else 0.0
     if key == "good_is":
@@ -232,6 +254,12 @@ def is_kpi_header(line: str) -> HeaderMatch | None:
     return absorb_tails(match, cells) if match is not None else None
 
 
+def is_rule_row(line: str) -> bool:
+    """A markdown table's rule under its header ("---<TAB>:---:"), read as no row."""
+    cells = line.split("\t")
+    return len(cells) > 1 and all(MARKDOWN_RULE.match(c) for c in cells)
+
+
 def is_tab_row(line: str) -> bool:
     return "\t" in line and not is_blankish(line.replace("\t", " "))
 
@@ -259,7 +287,8 @@ def table_rows(lines: list[str], header: int, is_header: Callable[[str], object]
             j = k
         if is_header(lines[j]):
             return
-        yield j
+        if not is_rule_row(lines[j]):
+            yield j
         j += 1
 
 
@@ -285,7 +314,7 @@ def _parse_row(
         return
     got = aligned[0]
     rag_cell = got.get("rag", "")
-    rag = rag_from_text(rag_cell)
+    rag = DEFAULT.status(rag_cell)
     if rag is None:
         out.issues.append(
             Issue(
@@ -324,6 +353,7 @@ def _parse_row(
             source_file=place.source_file,
             source_line=lineno,
             reader="table",
+            undated=all(c.key != "as_of_text" for c in columns),
         )
     )
 
@@ -353,13 +383,17 @@ def table_lines(lines: list[str]) -> set[int]:
     return claimed(find_tables(lines, is_kpi_header))
 
 
-def read(doc: TextDoc) -> Extraction:
-    """Every row of every KPI table in `doc`, with its section and KPI heading."""
+def read(doc: TextDoc, skip: set[int] | frozenset[int] = frozenset()) -> Extraction:
+    """Every row of every KPI table in `doc`, with its section and KPI heading; tables whose
+    header line is in `skip` (0-based) are another reader's: one line, one reader."""
     out = Extraction(source_file=doc.name)
     lines = doc.lines
     sections = find_sections(lines)
     for i, match, rows in find_tables(lines, is_kpi_header):
-        match = resolve_guesses(match, [cells_of(lines[j]) for j in rows])
+        if i in skip:
+            continue
+        below = [cells_of(lines[j]) for j in rows]
+        match = settle_names(resolve_guesses(match, below), below)
         missing = [k for k in ("metric_name", "value") if k not in match.columns]
         if missing:
             out.issues.append(

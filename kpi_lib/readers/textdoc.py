@@ -45,7 +45,22 @@ def decode_text(data: bytes, name: str) -> TextDoc:
         raise InputError(name, "not UTF-8 text (is it a binary file?)", line=line) from None
     if "\x00" in text:
         raise InputError(name, "contains NUL bytes: not a text report")
-    return TextDoc(Path(name), text.splitlines())
+    return TextDoc(Path(name), [pipe_row(line) for line in text.splitlines()])
+
+
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+MARKDOWN_RULE = re.compile(r"^\s*:?-{3,}:?\s*$")
+
+
+def pipe_row(line: str) -> str:
+    """A markdown pipe-table row as the tab-separated row every text reader reads ("| a | b |"
+    -> "a<TAB>b"); its rule row ("|---|:--:|") becomes cells of dashes, which the table readers
+    step over. Other lines are returned as they are."""
+    if line.count("|") < 3 or not _PIPE_ROW.match(line):
+        return line
+    inner = line.strip()[1:-1].replace("\\|", "\x00")
+    cells = [c.strip().replace("\x00", "|") for c in inner.split("|")]
+    return "\t".join(cells)
 
 
 def strip_markup(text: str) -> str:

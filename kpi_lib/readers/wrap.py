@@ -11,6 +11,7 @@ _HYPHENS = ("-", "\u2010")
 # a number cut short by the column edge, and a whole formatted number
 _NUMBER_HEAD = re.compile(r"[£$€]?-?\d[\d,]*[.,]\d*")
 _NUMBER = re.compile(r"[£$€]?-?\d{1,3}(?:,\d{3})*(?:\.\d+)?%?|[£$€]?-?\d+(?:\.\d+)?%?")
+_CODE = re.compile(r"(?=[A-Za-z]*\d)[A-Z][A-Za-z]{0,5}[\d.-]*\d[a-z]?")
 _NO_WORD_STARTS = tuple(".,;:%)]}\u2019")
 
 
@@ -23,6 +24,8 @@ def _word_split(line: str, nxt: str) -> bool:
     if nxt.startswith(_NO_WORD_STARTS):
         return True
     tail = nxt.split(" ", 1)[0]
+    if _CODE.fullmatch(line) and _CODE.fullmatch(line + tail) and " " not in nxt:
+        return True  # a reference code cut by a narrow column ("HO10" + "1")
     return bool(_NUMBER_HEAD.fullmatch(line) and _NUMBER.fullmatch(line + tail))
 
 

@@ -33,6 +33,8 @@ from kpi_lib.paths import processed_dir, relative
 from kpi_lib.periods import parse_report_period
 from kpi_lib.readers.cache import CACHE_DIR, cache_bytes
 from kpi_lib.readers.document import read_report
+from kpi_lib.readers.headers import known_headers
+from kpi_lib.readers.rows import FileResult
 from kpi_lib.store import write as storewrite
 from kpi_lib.store.catalog import load_catalog, new_kpi_id
 from kpi_lib.store.commentary_table import commentary
@@ -134,12 +136,34 @@ def _read_one(
     rel = relative(path)
     read = read_report(path, rel, None if rebuild else old_cache)
     result = read.result
+    if not result.rows and result.headline is None:
+        raise InputError(rel, nothing_read(result))
     if result.sha256 in seen:
         raise InputError(rel, f"same content as {seen[result.sha256]}: ingest one copy only")
     inp = Input(path, rel, result, parsed=read.parsed, source=source_for(path, sources))
     inp.period, inp.period_from = report_period(inp, option)
     seen[result.sha256] = rel
     return inp, (cache_bytes(result) if read.parsed else None)
+
+
+def nothing_read(result: FileResult) -> str:
+    """Why a file gave no KPI row and no headline, and what the readers would have known: a
+    report is never ingested in silence with nothing stored."""
+    kinds = ("unread_header", "unrecognised_table", "unparsed_row")
+    seen = [i for i in result.issues if i["kind"] in kinds]
+    if seen:
+        first = seen[0]
+        where = f"line {first['source_line']}" if first["source_line"] else "its first table"
+        what = (
+            f"{len(seen)} table(s) or row(s) it could not read, first at {where}: "
+            f"{first['message']}"
+        )
+    else:
+        what = "no table with a recognised header and no headline"
+    return (
+        f"no KPI rows read: {what}; known column names include {known_headers()} "
+        "(add a council's own words to its reader profile)"
+    )
 
 
 def build_tables(inputs: list[Input]) -> dict[str, pd.DataFrame]:

@@ -91,6 +91,12 @@ def stored_files() -> list[str]:
         return []
 
 
+def folder_period(path: Path) -> Period | None:
+    """The quarter of the data/raw/<YYYY-YY>_Q<n>/ folder a file lies in, if it does."""
+    folder = path.parent.name
+    return parse_report_period(folder) if _FOLDER.match(folder) else None
+
+
 def report_period(inp: Input, option: Period | None) -> tuple[Period, str]:
     """The document's own words, else SOURCES.csv, else its folder, else --period."""
     if inp.result.period:
@@ -100,9 +106,9 @@ def report_period(inp: Input, option: Period | None) -> tuple[Period, str]:
             return parse_report_period(inp.source.period), "SOURCES.csv"
         except UsageError as exc:
             raise InputError(relative(raw_dir() / SOURCES_NAME), f"{inp.file}: {exc}") from None
-    folder = inp.path.parent.name
-    if _FOLDER.match(folder):
-        return parse_report_period(folder), "folder"
+    folder = folder_period(inp.path)
+    if folder is not None:
+        return folder, "folder"
     if option is not None:
         return option, "--period"
     raise InputError(

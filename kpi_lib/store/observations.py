@@ -138,9 +138,13 @@ def settle_figure(row: dict[str, Any], entry: Any) -> dict[str, Any]:
 def observation_period(row: dict[str, Any], report: Period, entry: Any) -> Period:
     """The period a row's figure describes: the one its value cell names, else its as-of text,
     read with the KPI's year basis (academic years for education KPIs) and the report's quarter
-    as context (a bare "Q2")."""
+    as context (a bare "Q2"), else, in a table that prints no as-of column, the report's
+    quarter."""
     academic = entry.year_basis == "academic" if entry is not None else None
-    column = parse_period(row["as_of_text"] or "", context=report, academic=academic)
+    if not row["as_of_text"] and row.get("undated"):
+        column = report  # a table with no as-of column: its figures are the report's quarter's
+    else:
+        column = parse_period(row["as_of_text"] or "", context=report, academic=academic)
     if row["value"] is None:
         return column
     own = period_in_value(

@@ -15,7 +15,7 @@ from kpi_lib.errors import UsageError
 from kpi_lib.periods import parse_report_period
 from kpi_lib.readers.rows import Issue
 from kpi_lib.store import schemas
-from kpi_lib.store.inputs import Input
+from kpi_lib.store.inputs import Input, folder_period
 from kpi_lib.store.parquet import sort_rows
 
 
@@ -36,6 +36,12 @@ def reports(inputs: list[Input]) -> pd.DataFrame:
             warnings.append(
                 f"{inp.file}: the document names {inp.period.label}, "
                 f"SOURCES.csv says {inp.source.period}"
+            )
+        folder = folder_period(inp.path)
+        if inp.period_from == "document" and folder and folder.label != inp.period.label:
+            warnings.append(
+                f"{inp.file}: the document names {inp.period.label}, "
+                f"but it lies in the folder of {folder.label}"
             )
         head = res.headline or {}
         for problem in head.get("problems", []):  # printed numbers that disagree

@@ -20,9 +20,10 @@ from kpi_lib.readers.pdf.legend import rag_from_key
 from kpi_lib.readers.pdf.model import END_BLANK, END_SHORT, RGB, CellScan, TableScan
 from kpi_lib.readers.pdf.ocr import ocr_number
 from kpi_lib.readers.pdf.settings import PdfSettings
+from kpi_lib.readers.profile import DEFAULT
 from kpi_lib.readers.rows import Issue, Row
 from kpi_lib.readers.wrap import join_wrapped
-from kpi_lib.values import collapse, rag_from_text, value_cell
+from kpi_lib.values import collapse, value_cell
 
 
 @dataclass
@@ -289,6 +290,7 @@ def table_rows(
                 source_page=table.page,
                 source_line=line,
                 reader="pdf",
+                undated="as_of_text" not in header.columns,
             )
         )
     return rows, issues
@@ -297,7 +299,7 @@ def table_rows(
 def _glyph_of(cell: str, rag: str) -> str:
     """The RAG cell's text when the status was read from it; "" when it came from the colour."""
     glyph = collapse(cell)
-    return glyph if rag and rag_from_text(glyph) == rag else ""
+    return glyph if rag and DEFAULT.status(glyph) == rag else ""
 
 
 def _rag(
@@ -322,7 +324,7 @@ def _rag(
         if fills and _fill_rag(fills[-1], s, key):
             return _fill_rag(fills[-1], s, key) or "", None
     if glyph:
-        rag = rag_from_text(glyph)
+        rag = DEFAULT.status(glyph)
         if rag is None:
             return "", Issue(
                 "unknown_glyph",

@@ -1,0 +1,205 @@
+"""Other councils' performance reports, generated: each council its own vocabulary (header words,
+status key), column order, optional reference and period columns, and format (tab-separated
+text, markdown pipe tables, a ruled PDF). Every report comes with the rows it holds, so a test
+can measure how many a reader gets exactly right."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NAMES = {
+    "metric_name": [
+        "Performance Indicator",
+        "Indicator",
+        "KPI",
+        "Measure",
+        "Performance Measure",
+        "Key Performance Indicator",
+        "Indicator Name",
+    ],
+    "value": ["Actual", "Outturn", "Result", "Current Value", "Performance", "Value", "Latest"],
+    "target": ["Target", "Annual Target", "Target Value"],
+    "rag": ["Status", "RAG", "RAG Rating", "Rating", "Performance Status"],
+    "ref": ["Ref", "Code", "KPI Ref", "Reference"],
+    "as_of_text": ["Period", "Reporting Period", "As at"],
+}
+STATUS_WORDS = {
+    "Green": ["On target", "Target met", "Achieved", "Green", "G"],
+    "Amber": ["Near target", "Within tolerance", "Amber", "A"],
+    "Red": ["Off target", "Target not met", "Not achieved", "Red", "R", "Behind target"],
+    "": ["Data only", "No target"],
+}
+COUNCILS = [
+    "Northbridge Borough Council",
+    "Eastmoor District Council",
+    "Riverford City Council",
+    "Westvale Borough Council",
+    "Hightown District Council",
+]
+SECTIONS = ["Resources", "Housing", "Environment", "Customer services", "Planning", "Leisure"]
+MEASURES = [
+    "Average working days lost to sickness per employee",
+    "Percentage of invoices paid within 30 days",
+    "Council tax collected in year",
+    "Business rates collected in year",
+    "Number of affordable homes delivered",
+    "Average days to re-let council homes",
+    "Percentage of household waste recycled",
+    "Missed bin collections per 100,000",
+    "Fly-tipping incidents cleared within 2 working days",
+    "Major planning applications decided within 13 weeks",
+    "Minor planning applications decided within 8 weeks",
+    "Visits to leisure centres",
+    "Calls answered within 60 seconds",
+    "Complaints responded to within 10 working days",
+    "Freedom of information requests answered on time",
+    "Homelessness cases prevented",
+    "Households in temporary accommodation",
+    "Staff turnover rate",
+    "Days to process new housing benefit claims",
+    "Food hygiene inspections completed",
+]
+
+
+@dataclass
+class Council:
+    name: str
+    columns: list[str]  # canonical keys in printed order
+    header: dict[str, str]  # canonical key -> printed header
+    statuses: dict[str, str]  # status -> printed word
+    fmt: str  # "text" | "markdown" | "pdf"
+    seed: int
+
+
+@dataclass
+class Report:
+    council: Council
+    quarter: str  # "2023/24 Q2"
+    sections: list[tuple[str, list[dict[str, str]]]] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[dict[str, str]]:
+        return [r for _, rows in self.sections for r in rows]
+
+
+def council(seed: int, fmt: str) -> Council:
+    rnd = random.Random(seed)
+    keys = ["metric_name", "value", "target", "rag"]
+    rnd.shuffle(keys_tail := keys[1:])
+    columns = ["metric_name", *keys_tail]
+    if rnd.random() < 0.5:
+        columns.insert(0, "ref")
+    if rnd.random() < 0.4:
+        columns.insert(columns.index("metric_name") + 1, "as_of_text")
+    header = {k: rnd.choice(NAMES[k]) for k in columns}
+    if header.get("ref") and header["metric_name"] == "KPI":
+        header["metric_name"] = "Indicator"
+    statuses = {s: rnd.choice(words) for s, words in STATUS_WORDS.items()}
+    return Council(rnd.choice(COUNCILS), columns, header, statuses, fmt, seed)
+
+
+def _value(rnd: random.Random) -> tuple[str, str]:
+    """(printed value, printed target) in one of the councils' usual forms."""
+    kind = rnd.choice(["pct", "count", "days", "money"])
+    if kind == "pct":
+        v, t = rnd.uniform(40, 99.9), rnd.choice([50, 75, 90, 95, 97.5])
+        return f"{v:.1f}%", f"{t:g}%"
+    if kind == "count":
+        v, t = rnd.randint(20, 250_000), rnd.choice([100, 500, 1_000, 120_000])
+        return f"{v:,}", f"{t:,}"
+    if kind == "days":
+        return f"{rnd.uniform(2, 40):.2f}", f"{rnd.choice([5, 8.5, 10, 20]):g}"
+    return f"£{rnd.randint(10, 900):,}k", f"£{rnd.choice([100, 500, 750]):,}k"
+
+
+def report(c: Council, quarter: str = "2023/24 Q2") -> Report:
+    rnd = random.Random(c.seed * 7919 + 1)
+    out = Report(c, quarter)
+    measures = rnd.sample(MEASURES, 12 + rnd.randint(0, 6))
+    sections = rnd.sample(SECTIONS, 3)
+    for k, section in enumerate(sections):
+        rows = []
+        for i, name in enumerate(measures[k::3]):
+            value, target = _value(rnd)
+            status = rnd.choice(["Green", "Green", "Amber", "Red", ""])
+            rows.append(
+                {
+                    "ref": f"{section[:2].upper()}{k + 1}{i + 1:02d}",
+                    "metric_name": name,
+                    "value": value,
+                    "target": "" if status == "" and rnd.random() < 0.5 else target,
+                    "rag": status,
+                    "rag_text": c.statuses[status],
+                    "as_of_text": quarter,
+                }
+            )
+        out.sections.append((section, rows))
+    return out
+
+
+def _cell(row: dict[str, str], key: str) -> str:
+    return row["rag_text"] if key == "rag" else row[key]
+
+
+def text(r: Report) -> str:
+    """The report as a tab-separated text export, or markdown with pipe tables."""
+    c = r.council
+    md = c.fmt == "markdown"
+    lines = [f"{'# ' if md else ''}{c.name}", "", f"Quarterly performance report, {r.quarter}", ""]
+    heads = [c.header[k] for k in c.columns]
+    for section, rows in r.sections:
+        lines += [f"{'## ' if md else ''}{section}", ""]
+        if md:
+            lines.append("| " + " | ".join(heads) + " |")
+            lines.append("|" + "|".join("---" for _ in heads) + "|")
+            lines += ["| " + " | ".join(_cell(row, k) for k in c.columns) + " |" for row in rows]
+        else:
+            lines.append("\t".join(heads))
+            lines += ["\t".join(_cell(row, k) for k in c.columns) for row in rows]
+        lines += ["", f"Commentary: performance in {section.lower()} is being reviewed.", ""]
+    return "\n".join(lines) + "\n"
+
+
+def pdf(r: Report, out: Path) -> Path:
+    """The report as a PDF printed from the council's web page: ruled tables, one per section."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    c = r.council
+    styles = getSampleStyleSheet()
+    story = [Paragraph(c.name, styles["Title"]), Paragraph(f"Performance report, {r.quarter}")]
+    for section, rows in r.sections:
+        story += [Spacer(1, 10), Paragraph(section, styles["Heading2"])]
+        data = [[c.header[k] for k in c.columns]]
+        cell = styles["BodyText"]
+        for row in rows:
+            data.append([Paragraph(_cell(row, k), cell) for k in c.columns])
+        table = Table(data, repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                    ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        story += [table, Spacer(1, 6), Paragraph("Commentary: under review.", cell)]
+    doc = SimpleDocTemplate(str(out), pagesize=A4, invariant=1)
+    doc.build(story)
+    return out
+
+
+def write(r: Report, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"council_{r.council.seed}"
+    if r.council.fmt == "pdf":
+        return pdf(r, folder / f"{stem}.pdf")
+    suffix = ".md" if r.council.fmt == "markdown" else ".txt"
+    path = folder / f"{stem}{suffix}"
+    path.write_text(text(r), encoding="utf-8")
+    return path
