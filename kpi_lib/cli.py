@@ -57,9 +57,10 @@ def check_path(arg: str) -> str:
 def cmd_extract(args: argparse.Namespace) -> int:
     from kpi_lib.readers.cache import cache_dir, enabled
     from kpi_lib.readers.document import extract_document
+    from kpi_lib.store.ingest import reader_profile
 
     path = Path(check_path(args.file))
-    result = extract_document(path, cache_dir() if enabled() else None)
+    result = extract_document(path, cache_dir() if enabled() else None, reader_profile())
     for issue in result.issues:
         print(f"kpi: warning: {issue}", file=sys.stderr)
     if args.format == "csv":

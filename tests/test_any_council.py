@@ -213,3 +213,26 @@ def test_a_document_naming_another_quarter_than_its_folder_is_a_warning(
     rep = store.load("reports").set_index("file").loc["data/raw/2022-23_Q3/late.txt"]
     assert rep["report_period"] == "2022/23 Q4"
     assert "lies in the folder of 2022/23 Q3" in rep["warnings_text"]
+
+
+def test_a_councils_own_words_in_its_profile_read_its_tables(store_root: Path, capsys) -> None:
+    """The table refused above reads once the council's profile names its words; the cache
+    keyed by the profile reads it afresh, and kpi extract uses the same profile."""
+    from kpi_lib import store
+
+    path = store_root / "data" / "raw" / "2022-23_Q3" / "unknown.txt"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "Quarter 3 2022/23\n\nObjective\tQ3 figure\tRating\nCalls answered\t91%\tGood\n"
+    )
+    assert main(["ingest"]) == 2
+    capsys.readouterr()
+    (store_root / "data" / "catalog" / "reader.yaml").write_text(
+        "headers:\n  metric_name: [objective]\n  value: [q3 figure]\nstatuses:\n  good: green\n"
+    )
+    assert main(["ingest"]) == 0
+    obs = store.load("observations")
+    row = obs[obs["source_file"] == "data/raw/2022-23_Q3/unknown.txt"].iloc[0]
+    assert (row["metric_name"], row["value"], row["rag"]) == ("Calls answered", 91.0, "Green")
+    assert main(["extract", str(path), "--format", "csv"]) == 0
+    assert "Calls answered,,,,91.0" in capsys.readouterr().out.replace('"', "")

@@ -27,6 +27,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from kpi_lib.readers.profile import DEFAULT as DEFAULT_PROFILE
+from kpi_lib.readers.profile import Profile
 from kpi_lib.readers.rows import FileResult
 
 CACHE_DIR = "_cache"  # the store's folder of FileResult entries
@@ -96,11 +98,18 @@ def _result(path: Path, config: str) -> dict[str, Any] | None:
 
 
 # --- kpi ingest: a FileResult per input, kept in the store ----------------------------------
-def load_cached(path: Path) -> FileResult | None:
+def config_of(profile: Profile) -> str:
+    """The settings a parse read: the PDF reader's, and the reader profile's words."""
+    if profile == DEFAULT_PROFILE:
+        return default_config()
+    return f"{default_config()}+{profile.fingerprint()}"
+
+
+def load_cached(path: Path, config: str | None = None) -> FileResult | None:
     """The FileResult in the entry at `path`; None on a miss, or when KPI_CACHE=off."""
     if not enabled():
         return None
-    found = _result(path, default_config())
+    found = _result(path, config or default_config())
     if found is None:
         return None
     try:
@@ -109,16 +118,16 @@ def load_cached(path: Path) -> FileResult | None:
         return None  # written by another layout: a miss
 
 
-def cache_bytes(result: FileResult) -> bytes:
-    return _entry(asdict(result), default_config())
+def cache_bytes(result: FileResult, config: str | None = None) -> bytes:
+    return _entry(asdict(result), config or default_config())
 
 
-def store(path: Path, result: FileResult) -> None:
+def store(path: Path, result: FileResult, config: str | None = None) -> None:
     """Write an entry atomically; a cache that cannot be written is skipped, never an error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
-        tmp.write_bytes(cache_bytes(result))
+        tmp.write_bytes(cache_bytes(result, config))
         os.replace(tmp, path)
     except OSError:
         pass

@@ -23,6 +23,7 @@ from kpi_lib.readers.commentary_sections import Untabled
 from kpi_lib.readers.directors import directors_comments
 from kpi_lib.readers.headline import extract_covered, extract_headline
 from kpi_lib.readers.pdf.reader import read_pdf_text
+from kpi_lib.readers.profile import DEFAULT, Profile
 from kpi_lib.readers.rows import Extraction, FileResult, Issue, Row
 from kpi_lib.readers.source import is_pdf, read_source
 from kpi_lib.readers.status_lists import named_below, named_below_printed
@@ -48,30 +49,39 @@ class Read:
 
 
 def read_report(
-    path: Path, name: str | None = None, cache_dir: Path | None = None, write: bool = False
+    path: Path,
+    name: str | None = None,
+    cache_dir: Path | None = None,
+    write: bool = False,
+    profile: Profile = DEFAULT,
 ) -> Read:
     """Read one report file through the only door: bytes once, checks once, the cache once.
     `cache_dir` is where entries are looked up (and written, with `write`); KPI_CACHE=off
-    reads afresh. InputError, naming the file as `name`, for anything unreadable."""
+    reads afresh. `profile`: the council's words (readers.profile). InputError, naming the
+    file as `name`, for anything unreadable."""
     shown = name or str(path)
     data = read_source(path, shown)
     entry = None
+    config = cache.config_of(profile)
     if cache_dir is not None:
         entry = cache_dir / f"{sha256_bytes(data)}.json"
-        found = cache.load_cached(entry)
+        found = cache.load_cached(entry, config)
         if found is not None:
             return Read(found, parsed=False)
-    result = parse(data, shown)
+    result = parse(data, shown, profile)
     if write and entry is not None and cache.enabled():
-        cache.store(entry, result)
+        cache.store(entry, result, config)
     return Read(result, parsed=True)
 
 
-def extract_document(path: str | Path, cache_dir: Path | None = None) -> Extraction:
+def extract_document(
+    path: str | Path, cache_dir: Path | None = None, profile: Profile = DEFAULT
+) -> Extraction:
     """The KPI rows of one report, with its warnings, labelled with its path: what `kpi
     extract` prints. NoTablesError when the document holds no KPI rows at all."""
     name = str(path)
-    result = read_report(Path(path), name, cache_dir, write=cache_dir is not None).result
+    read = read_report(Path(path), name, cache_dir, cache_dir is not None, profile)
+    result = read.result
     found = extraction_of(result, name)
     if not found.rows:
         error = NoTablesError(name, "no KPI tables found" + _unread_hint(found))
@@ -114,14 +124,17 @@ def unread_headers(doc: TextDoc) -> list[Issue]:
     return out
 
 
-def _text_rows(doc: TextDoc) -> Extraction:
+def _text_rows(doc: TextDoc, profile: Profile) -> Extraction:
     out = Extraction(source_file=doc.name)
     history = history_tables.table_lines(doc.lines)  # its headers are theirs alone
 
     def kpi_tables(doc: TextDoc) -> Extraction:
-        return text_tables.read(doc, history)
+        return text_tables.read(doc, history, profile)
 
-    for reader in (kpi_tables, history_tables.read, stray_tables.read):
+    def stray(doc: TextDoc) -> Extraction:
+        return stray_tables.read(doc, profile)
+
+    for reader in (kpi_tables, history_tables.read, stray):
         part = reader(doc)
         out.rows.extend(part.rows)
         out.issues.extend(part.issues)
@@ -134,7 +147,7 @@ def _text_rows(doc: TextDoc) -> Extraction:
     return out
 
 
-def parse(data: bytes, name: str) -> FileResult:
+def parse(data: bytes, name: str, profile: Profile = DEFAULT) -> FileResult:
     """Read one report: KPI rows (none is fine: an executive summary has no tables), its
     warnings (kept when there are no rows: they say why), the quarter it names, its headline
     and the commentary under its tables."""
@@ -148,7 +161,7 @@ def parse(data: bytes, name: str) -> FileResult:
         if pdf:  # rows and text from one pass over the file
             extraction, printed = read_pdf_text(data, name=name)
         else:
-            extraction = _text_rows(doc)
+            extraction = _text_rows(doc, profile)
     except KpiError:
         raise
     except Exception as exc:  # a reader tripping over a damaged file still names the file

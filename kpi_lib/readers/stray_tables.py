@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 from kpi_lib.readers import history_tables, text_tables
 from kpi_lib.readers.headers import best_label
+from kpi_lib.readers.profile import DEFAULT, Profile
 from kpi_lib.readers.rows import Extraction, Issue
 from kpi_lib.readers.textdoc import TextDoc
 from kpi_lib.values import parse_number, rag_from_text
@@ -69,11 +70,11 @@ def _first_cells(line: str) -> list[str]:
     return [c if len(c) <= 30 else c[:29] + "\u2026" for c in cells[:_SHOWN_CELLS]]
 
 
-def read(doc: TextDoc) -> Extraction:
+def read(doc: TextDoc, profile: Profile = DEFAULT) -> Extraction:
     """No rows: one Issue per KPI-like block of tab rows under no recognised header."""
     out = Extraction(source_file=doc.name)
     lines = doc.lines
-    claimed = text_tables.table_lines(lines) | history_tables.table_lines(lines)
+    claimed = text_tables.table_lines(lines, profile) | history_tables.table_lines(lines)
     for block in unclaimed_blocks(lines, claimed):
         if not any(is_kpi_like(text_tables.cells_of(lines[i])) for i in block):
             continue

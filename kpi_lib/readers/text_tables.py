@@ -17,12 +17,12 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from typing import TypeVar
 
 from kpi_lib.readers.headers import HeaderMatch, best_label, join_split, match_header
 from kpi_lib.readers.headings import find_sections, is_blankish, is_junk, table_heading
-from kpi_lib.readers.profile import DEFAULT
+from kpi_lib.readers.profile import DEFAULT, Profile
 from kpi_lib.readers.rows import Extraction, Issue, Row
 from kpi_lib.readers.textdoc import MARKDOWN_RULE, TextDoc
 from kpi_lib.values import collapse, headline_number, parse_number, value_cell
@@ -186,7 +186,7 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _NA = {"n/a", "na", "-", "\u2013", "tbc", "tba", "not available"}
 
 
-def kpi_fit(key: str, text: str) -> float:
+def kpi_fit(key: str, text: str, status: Callable[[str], str | None] = DEFAULT.status) -> float:
     """How plausible `text` is as a cell of column `key` in a KPI table (0..1)."""
     if key == "value":
         if not text:
@@ -200,7 +200,7 @@ def kpi_fit(key: str, text: str) -> float:
     if key == "rag":
         if not text:
             return 0.6
-        if DEFAULT.status(text) is not None:
+        if status(text) is not None:
             return 1.0
         return 0.5 if len(text) <= 3 and sum(c.isalpha() for c in text) <= 1 else 0.0
     if key == "good_is":
@@ -246,11 +246,11 @@ def absorb_tails(match: HeaderMatch, cells: list[str]) -> HeaderMatch:
 
 
 @lru_cache(maxsize=1 << 18)  # readers ask about each line more than once
-def is_kpi_header(line: str) -> HeaderMatch | None:
+def is_kpi_header(line: str, profile: Profile = DEFAULT) -> HeaderMatch | None:
     if "\t" not in line:
         return None
     cells = cells_of(line)
-    match = match_header(cells, infer=True) if could_be_header(cells) else None
+    match = match_header(cells, profile.vocab, infer=True) if could_be_header(cells) else None
     return absorb_tails(match, cells) if match is not None else None
 
 
@@ -300,10 +300,19 @@ class _Place:
 
 
 def _parse_row(
-    line: str, lineno: int, columns: list[Column], place: _Place, out: Extraction
+    line: str,
+    lineno: int,
+    columns: list[Column],
+    place: _Place,
+    out: Extraction,
+    profile: Profile = DEFAULT,
 ) -> None:
     cells = cells_of(line)
-    aligned = align_cells(cells, columns, kpi_fit, required=("metric_name", "value"))
+
+    def fit(key: str, text: str) -> float:
+        return kpi_fit(key, text, profile.status)
+
+    aligned = align_cells(cells, columns, fit, required=("metric_name", "value"))
     if aligned is None or aligned[1] < MIN_FIT or not aligned[0].get("metric_name"):
         why = "too few cells" if aligned is None else "cells do not fit the header"
         if aligned is not None and not aligned[0].get("metric_name"):
@@ -314,7 +323,7 @@ def _parse_row(
         return
     got = aligned[0]
     rag_cell = got.get("rag", "")
-    rag = DEFAULT.status(rag_cell)
+    rag = profile.status(rag_cell)
     if rag is None:
         out.issues.append(
             Issue(
@@ -378,18 +387,20 @@ def claimed(tables: Iterator[tuple[int, object, list[int]]]) -> set[int]:
     return {k for i, _, rows in tables for k in (i, *rows)}
 
 
-def table_lines(lines: list[str]) -> set[int]:
+def table_lines(lines: list[str], profile: Profile = DEFAULT) -> set[int]:
     """Lines this reader reads (KPI headers and their rows), so nothing else is reported."""
-    return claimed(find_tables(lines, is_kpi_header))
+    return claimed(find_tables(lines, partial(is_kpi_header, profile=profile)))
 
 
-def read(doc: TextDoc, skip: set[int] | frozenset[int] = frozenset()) -> Extraction:
+def read(
+    doc: TextDoc, skip: set[int] | frozenset[int] = frozenset(), profile: Profile = DEFAULT
+) -> Extraction:
     """Every row of every KPI table in `doc`, with its section and KPI heading; tables whose
     header line is in `skip` (0-based) are another reader's: one line, one reader."""
     out = Extraction(source_file=doc.name)
     lines = doc.lines
     sections = find_sections(lines)
-    for i, match, rows in find_tables(lines, is_kpi_header):
+    for i, match, rows in find_tables(lines, partial(is_kpi_header, profile=profile)):
         if i in skip:
             continue
         below = [cells_of(lines[j]) for j in rows]
@@ -411,5 +422,5 @@ def read(doc: TextDoc, skip: set[int] | frozenset[int] = frozenset()) -> Extract
         place = _Place(doc.name, sections.at(i), table_heading(lines, i))
         columns = layout(match)
         for j in rows:
-            _parse_row(lines[j], j + 1, columns, place, out)
+            _parse_row(lines[j], j + 1, columns, place, out, profile)
     return out

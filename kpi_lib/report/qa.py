@@ -18,6 +18,7 @@ from kpi_lib.readers.cache import CACHE_DIR
 from kpi_lib.readers.document import read_report
 from kpi_lib.readers.rows import COLUMNS, FileResult
 from kpi_lib.store.catalog import load_catalog
+from kpi_lib.store.ingest import reader_profile
 
 NO_TABLES = "no KPI tables (narrative or headline only)"
 
@@ -33,7 +34,8 @@ class QA:
 def file_result(name: str) -> FileResult:
     """What ingest stored for one file (path relative to the project root), or the same read
     afresh when the store has no current entry for it. InputError when it cannot be read."""
-    return read_report(project_root() / name, name, processed_dir() / CACHE_DIR).result
+    path, cache = project_root() / name, processed_dir() / CACHE_DIR
+    return read_report(path, name, cache, profile=reader_profile()).result
 
 
 def extraction_qa(source_files: list[str]) -> QA:

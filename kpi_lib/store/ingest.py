@@ -29,11 +29,12 @@ from tqdm import tqdm  # the terminal bar: tqdm.auto warns inside a kernel witho
 
 from kpi_lib.errors import InputError
 from kpi_lib.locks import crash_point
-from kpi_lib.paths import processed_dir, relative
+from kpi_lib.paths import catalog_path, processed_dir, relative
 from kpi_lib.periods import parse_report_period
-from kpi_lib.readers.cache import CACHE_DIR, cache_bytes
+from kpi_lib.readers.cache import CACHE_DIR, cache_bytes, config_of
 from kpi_lib.readers.document import read_report
 from kpi_lib.readers.headers import known_headers
+from kpi_lib.readers.profile import Profile, load_profile
 from kpi_lib.readers.rows import FileResult
 from kpi_lib.store import write as storewrite
 from kpi_lib.store.catalog import load_catalog, new_kpi_id
@@ -47,6 +48,9 @@ from kpi_lib.store.sources import load_sources, source_for
 __all__ = ["TABLES", "IngestResult", "build_tables", "default_inputs", "describe", "ingest"]
 
 TABLES = ("observations", "reports", "commentary")
+
+
+PROFILE_NAME = "reader.yaml"  # a council's reader profile, beside its catalogue
 
 
 @dataclass
@@ -84,6 +88,7 @@ def ingest(
         storewrite.recover(store)
         files = choose_inputs(paths)
         sources = load_sources()
+        profile = reader_profile()
         old_cache = store / CACHE_DIR
         inputs: list[Input] = []
         failed: list[InputError] = []
@@ -93,7 +98,7 @@ def ingest(
         for path in bar:
             bar.set_postfix_str(path.name[-40:], refresh=False)
             try:
-                inp, blob = _read_one(path, seen, old_cache, sources, option, rebuild)
+                inp, blob = _read_one(path, seen, old_cache, sources, option, rebuild, profile)
             except InputError as exc:
                 if not keep_going:
                     raise
@@ -129,12 +134,13 @@ def _read_one(
     sources: dict[str, Any],
     option: Any,
     rebuild: bool,
+    profile: Profile,
 ) -> tuple[Input, bytes | None]:
     """One file through the readers' one door (its bytes read once: a file replaced while it is
     read cannot mix versions), its quarter; the cache entry's bytes when it was parsed now.
     Every failure is an InputError."""
     rel = relative(path)
-    read = read_report(path, rel, None if rebuild else old_cache)
+    read = read_report(path, rel, None if rebuild else old_cache, profile=profile)
     result = read.result
     if not result.rows and result.headline is None:
         raise InputError(rel, nothing_read(result))
@@ -143,7 +149,12 @@ def _read_one(
     inp = Input(path, rel, result, parsed=read.parsed, source=source_for(path, sources))
     inp.period, inp.period_from = report_period(inp, option)
     seen[result.sha256] = rel
-    return inp, (cache_bytes(result) if read.parsed else None)
+    return inp, (cache_bytes(result, config_of(profile)) if read.parsed else None)
+
+
+def reader_profile() -> Profile:
+    """The built-in reader profile with the council's own words (data/catalog/reader.yaml)."""
+    return load_profile(catalog_path().with_name(PROFILE_NAME))
 
 
 def nothing_read(result: FileResult) -> str:
