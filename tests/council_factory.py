@@ -194,6 +194,38 @@ def pdf(r: Report, out: Path) -> Path:
     return out
 
 
+QUARTER_STATUS = ["Status", "RAG", "Q2 Status", "Rating"]
+QUARTER_TARGET = ["Annual Target", "Target", "Target 2023/24"]
+
+
+def quarters(r: Report, seed: int) -> tuple[str, list[dict[str, str]]]:
+    """The report as a table of quarter columns (Q1 | Q2 | Q3 | Q4 | Annual | Annual Target |
+    Status) with the later quarters empty, and the rows it holds in long form: one per quarter
+    printed, the status on the quarter it rates."""
+    rnd = random.Random(seed)
+    c = r.council
+    q_heads = rnd.choice([["Q1", "Q2", "Q3", "Q4"], ["Q1 2023/24", "Q2 2023/24"]])
+    annual = rnd.random() < 0.5
+    target_head, status_head = rnd.choice(QUARTER_TARGET), rnd.choice(QUARTER_STATUS)
+    heads = [c.header["metric_name"], *q_heads, *(["Annual"] if annual else [])]
+    heads += [target_head, status_head]
+    lines = [c.name, "", f"Quarterly performance report, {r.quarter}", ""]
+    want = []
+    for section, rows in r.sections:
+        lines += [section, "", "\t".join(heads)]
+        for row in rows:
+            q1, _ = _value(rnd)
+            q1 = q1 if not q1.startswith("£") else "12.5"
+            cells = [row["metric_name"], q1, row["value"], *[""] * (len(q_heads) - 2)]
+            cells += [""] * annual + [row["target"], row["rag_text"]]
+            lines.append("\t".join(cells))
+            for label, value in (("2023/24 Q1", q1), ("2023/24 Q2", row["value"])):
+                rag = row["rag"] if label.endswith("Q2") else ""
+                want.append({**row, "as_of_text": label, "value": value, "rag": rag})
+        lines += ["", "Commentary under review.", ""]
+    return "\n".join(lines) + "\n", want
+
+
 def write(r: Report, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"council_{r.council.seed}"

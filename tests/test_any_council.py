@@ -64,6 +64,34 @@ def test_other_councils_reports_read_with_the_builtin_profile(
     assert exact / total >= 0.98, "\n".join(problems[:10])
 
 
+def test_quarter_columns_read_in_long_form(tmp_path: Path, capsys) -> None:
+    """Q1 | Q2 | Q3 | Q4 | Annual | Annual Target | Status: one row per quarter printed, each
+    with its own period; the status on the quarter it rates (the one its header names, else
+    the latest printed); empty later quarters are no figures."""
+    total = exact = 0
+    for seed in SEEDS:
+        c = cf.council(seed, "text")
+        body, want = cf.quarters(cf.report(c), seed)
+        path = tmp_path / f"q{seed}.txt"
+        path.write_text(body)
+        rows = read_report(path).result.rows
+        got = {(r["metric_name"], r["as_of_text"]): r for r in rows}
+        assert len(rows) == len(want)
+        for w in want:
+            g = got.get((w["metric_name"], w["as_of_text"]))
+            total += 1
+            exact += bool(
+                g
+                and g["value_text"] == w["value"]
+                and g["value"] is not None
+                and g["rag"] == w["rag"]
+                and g["target_text"] == w["target"]
+            )
+    with capsys.disabled():
+        print(f"\nquarter columns: {exact}/{total} rows exact")
+    assert exact / total >= 0.98
+
+
 def test_two_names_for_one_column_settle_by_what_the_cells_hold() -> None:
     """ "KPI | Description": codes under one, names under the other; whichever is which."""
     for heads in (("KPI", "Description"), ("Indicator", "Indicator name")):

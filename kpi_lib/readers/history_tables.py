@@ -16,8 +16,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kpi_lib.readers.headers import best_label, join_split, match_header, screen
+from kpi_lib.readers.headers import HeaderMatch, best_label, join_split, match_header, screen
 from kpi_lib.readers.headings import find_sections
+from kpi_lib.readers.profile import DEFAULT
 from kpi_lib.readers.rows import Extraction, Issue, Row
 from kpi_lib.readers.text_tables import (
     EXTRA,
@@ -31,16 +32,26 @@ from kpi_lib.readers.text_tables import (
     find_tables,
 )
 from kpi_lib.readers.textdoc import TextDoc, strip_markup
-from kpi_lib.values import collapse, headline_number
+from kpi_lib.values import collapse, headline_number, value_cell
 
 HISTORY_HEADER: dict[str, tuple[str, ...]] = {
-    "metric_name": ("performance indicator", "indicator", "key performance indicator"),
+    "metric_name": tuple(
+        dict.fromkeys(
+            ("performance indicator", "indicator", "key performance indicator")
+            + DEFAULT.vocab["metric_name"]
+        )
+    ),
     "frequency": ("frequency",),
     "directorate": ("directorate",),
     "good_is": ("good is",),
-    "target": ("target",),
+    "target": ("target", "annual target"),
+    "rag": ("status", "rag status", "rag", "annual status", "rating"),
 }
+MIN_PERIOD_COLUMNS = 2  # without a frequency or directorate column: a table of periods
+_ANNUAL = re.compile(r"(?i)^(?:annual|full year|year[\s-]end|(?:annual\s+)?outturn)$")
+_YTD = re.compile(r"(?i)^(?:year to date|ytd|cumulative)$")
 PERIOD = "period"
+LATEST = "latest"  # a status column rating the latest figure printed in the row
 
 _FY = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[/\-\u2013]\s*((?:19|20)?\d\d)(?!\d)")
 _QUARTER = re.compile(r"(?i)(?:\bq\s*|\bquarter\s*)([1-4])\b")
@@ -101,6 +112,11 @@ def period_label(header: str, period: ReportPeriod | None) -> str | None:
     the quarter comes after the report's own quarter (a Q4 column in a Q3 report).
     """
     text = collapse(header)
+    if period is not None and _ANNUAL.match(text):
+        return fy_label(period.fy)
+    if period is not None and _YTD.match(text):
+        end = 3 * period.quarter + 3  # the report quarter's last month, counted from April
+        return f"{period.fy}-04 to {period.fy + (end - 1) // 12}-{(end - 1) % 12 + 1:02d}"
     fy = _valid_fy(text)
     q = _QUARTER.search(text)
     if q:
@@ -128,15 +144,20 @@ class HistoryLayout:
     columns: list[Column]
     periods: dict[str, str]  # column key -> period label
     target_fy: int | None
+    status_of: str = ""  # the period column key the status column rates ("" when none is)
+    skip_empty: bool = False  # a plain table of periods: an empty cell is no figure
 
 
 def history_header(cells: list[str], period: ReportPeriod | None) -> HistoryLayout | None:
     """Recognise a history table header; None for any other table (e.g. a risk register)."""
-    if not screen(cells, HISTORY_HEADER, 3):
+    if not screen(cells, HISTORY_HEADER, 2):
         return None  # most lines: no header words, so no need to clean each cell
     fixed = [_fixed_part(c) for c in cells]
-    match = match_header(fixed, HISTORY_HEADER, required=("metric_name",), min_columns=3)
-    if match is None or not {"frequency", "directorate"} & match.columns.keys():
+    match = match_header(fixed, HISTORY_HEADER, required=("metric_name",), min_columns=1)
+    if match is None:
+        return None
+    lancashire = bool({"frequency", "directorate"} & match.columns.keys())
+    if lancashire and len(match.columns) < 3:
         return None
     match = absorb_tails(match, fixed)
     spans = [(min(idx), key, idx) for key, idx in match.columns.items()]
@@ -162,12 +183,37 @@ def history_header(cells: list[str], period: ReportPeriod | None) -> HistoryLayo
             periods[key] = label
         spans.append((i, key, span))
         k += len(span)
-    if not periods:
+    if not periods or (not lancashire and len(periods) < MIN_PERIOD_COLUMNS):
         return None
     target_cells = match.columns.get("target", [])
     target_fy = _valid_fy(" ".join(cells[i] for i in target_cells))
+    if target_fy is None and period is not None and any(_is_annual(cells[i]) for i in target_cells):
+        target_fy = period.fy  # "Annual Target": this year's
     columns = [Column(key, len(idx)) for _, key, idx in sorted(spans)]
-    return HistoryLayout(columns, periods, target_fy)
+    status = _status_of(cells, match, periods, period)
+    return HistoryLayout(columns, periods, target_fy, status, skip_empty=not lancashire)
+
+
+def _is_annual(header: str) -> bool:
+    return collapse(header).lower().split(" ")[0] in ("annual", "year")
+
+
+def _status_of(
+    cells: list[str], match: HeaderMatch, periods: dict[str, str], period: ReportPeriod | None
+) -> str:
+    """Which period column a status column rates: the one its header names ("Annual Status",
+    "Q2 Status"); "latest" for a plain "Status" (the latest figure's)."""
+    idx = match.columns.get("rag")
+    if not idx:
+        return ""
+    head = collapse(" ".join(cells[i] for i in idx))
+    named = head if _is_annual(head) else period_label(head, period)
+    if _is_annual(head) and period is not None:
+        named = fy_label(period.fy)
+    for key, label in periods.items():
+        if named and label == named:
+            return key
+    return LATEST
 
 
 _FREQUENCY = {"f": ("quarterly", "annual", "annually", "monthly", "termly", "weekly", "biannual")}
@@ -273,7 +319,25 @@ def _emit(
             )
         )
         return
+    rated = layout.status_of
+    if rated == LATEST:  # the status of the latest figure the row prints
+        rated = next((k for k in reversed(layout.periods) if values[k]), "")
+    status_cell = got.get("rag", "")
+    rag = DEFAULT.status(status_cell) if rated else ""
+    if rated and rag is None:
+        out.issues.append(
+            Issue(
+                "unknown_glyph",
+                f"unknown status {status_cell!r} for {metric!r}; status left empty",
+                doc.name,
+                None,
+                lineno,
+            )
+        )
+        rag = ""
     for key, label in layout.periods.items():
+        if layout.skip_empty and not values[key]:
+            continue
         out.rows.append(
             Row(
                 metric_name=metric,
@@ -281,11 +345,13 @@ def _emit(
                 target_text=got.get("target", ""),
                 good_is=got.get("good_is", ""),
                 as_of_text=label,
-                value=headline_number(values[key]),
+                value=value_cell(values[key])[0],
                 value_text=values[key],
                 source_file=doc.name,
                 source_line=lineno,
                 reader="history",
+                rag=rag if key == rated else "",
+                rag_text=collapse(status_cell) if key == rated and rag else "",
                 frequency=got.get("frequency", ""),
                 directorate=got.get("directorate", ""),
                 target_period=fy_label(layout.target_fy) if layout.target_fy else "",
