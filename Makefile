@@ -49,6 +49,10 @@ test: setup browser
 	$(BIN)/ruff format --check kpi_lib tests bench
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
+lint: setup
+	$(BIN)/ruff check kpi_lib tests bench
+	$(BIN)/ruff format --check kpi_lib tests bench
+
 format: setup
 	$(BIN)/ruff format kpi_lib tests bench
 	$(BIN)/ruff check --fix kpi_lib tests bench

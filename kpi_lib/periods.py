@@ -1,7 +1,7 @@
 """Reporting periods as printed in the reports ("2023/24 Q2", "2022 09", "2022 Summer term mid"...)
 turned into one canonical label with start and end dates.
 
-Conventions (see DOMAIN.md):
+Conventions (those of English councils' reports):
 - financial year April-March: 2023/24 Q1 = Apr-Jun 2023 ... Q4 = Jan-Mar 2024;
 - academic year September-August; terms Autumn = Sep-Dec, Spring = Jan-Apr, Summer = May-Aug of
   the calendar year printed with the term;

@@ -67,7 +67,7 @@ def polarity(good_is: object) -> str:
     return "Other"
 
 
-# RAG glyphs as text extraction and OCR render them; see DOMAIN.md.
+# RAG glyphs as text extraction and OCR render them: ✓ on track, ! at risk, ✗ off track.
 RAG_GLYPHS: dict[str, str] = {
     "\u2713": "Green",  # ✓
     "\u2714": "Green",  # ✔
