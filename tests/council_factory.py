@@ -226,6 +226,26 @@ def quarters(r: Report, seed: int) -> tuple[str, list[dict[str, str]]]:
     return "\n".join(lines) + "\n", want
 
 
+def two_rows(r: Report, metric_above: bool) -> str:
+    """The report with each table's header on two rows: the quarter printed over the figures'
+    columns, the metric's name in the upper row or the lower one."""
+    c = r.council
+    cols = [k for k in c.columns if k != "as_of_text"]
+    lines = [c.name, "", f"Quarterly performance report, {r.quarter}", ""]
+    for section, rows in r.sections:
+        upper = [
+            r.quarter
+            if k == "value"
+            else (c.header[k] if metric_above and k == "metric_name" else "")
+            for k in cols
+        ]
+        lower = ["" if metric_above and k == "metric_name" else c.header[k] for k in cols]
+        lines += [section, "", "\t".join(upper), "\t".join(lower)]
+        lines += ["\t".join(_cell(row, k) for k in cols) for row in rows]
+        lines += ["", "Commentary under review.", ""]
+    return "\n".join(lines) + "\n"
+
+
 def write(r: Report, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"council_{r.council.seed}"

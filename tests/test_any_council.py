@@ -92,6 +92,25 @@ def test_quarter_columns_read_in_long_form(tmp_path: Path, capsys) -> None:
     assert exact / total >= 0.98
 
 
+@pytest.mark.parametrize("metric_above", [False, True])
+def test_two_row_headers_date_the_figures_with_the_period_above(
+    metric_above: bool, tmp_path: Path
+) -> None:
+    total = exact = 0
+    for seed in SEEDS:
+        c = cf.council(seed, "text")
+        rep = cf.report(c)
+        path = tmp_path / f"two{seed}.txt"
+        path.write_text(cf.two_rows(rep, metric_above))
+        result = read_report(path).result
+        want = [{**r, "has_ref": "ref" in c.columns} for r in rep.rows]
+        ok, _ = _exact(result.rows, want)
+        total, exact = total + len(want), exact + ok
+        assert {r["as_of_text"] for r in result.rows} == {"2023/24 Q2"}
+        assert [i for i in result.issues if i["kind"] != "no_table"] == []
+    assert exact / total >= 0.98
+
+
 def test_two_names_for_one_column_settle_by_what_the_cells_hold() -> None:
     """ "KPI | Description": codes under one, names under the other; whichever is which."""
     for heads in (("KPI", "Description"), ("Indicator", "Indicator name")):

@@ -297,6 +297,7 @@ class _Place:
     source_file: str
     section: str
     heading: str
+    period: str = ""  # printed over the figures' columns of a two-row header
 
 
 def _parse_row(
@@ -354,7 +355,7 @@ def _parse_row(
             ref=got.get("ref", ""),
             target_text=got.get("target", ""),
             good_is=got.get("good_is", ""),
-            as_of_text=got.get("as_of_text", ""),
+            as_of_text=got.get("as_of_text", "") or place.period,
             value=value,
             value_text=got.get("value", ""),
             rag=rag,
@@ -362,7 +363,7 @@ def _parse_row(
             source_file=place.source_file,
             source_line=lineno,
             reader="table",
-            undated=all(c.key != "as_of_text" for c in columns),
+            undated=all(c.key != "as_of_text" for c in columns) and not place.period,
         )
     )
 
@@ -389,7 +390,9 @@ def claimed(tables: Iterator[tuple[int, object, list[int]]]) -> set[int]:
 
 def table_lines(lines: list[str], profile: Profile = DEFAULT) -> set[int]:
     """Lines this reader reads (KPI headers and their rows), so nothing else is reported."""
-    return claimed(find_tables(lines, partial(is_kpi_header, profile=profile)))
+    joined, over = two_row_headers(lines, profile)
+    found = claimed(find_tables(joined, partial(is_kpi_header, profile=profile)))
+    return found | {j - 1 for j in over if j in found}
 
 
 def read(
@@ -398,8 +401,8 @@ def read(
     """Every row of every KPI table in `doc`, with its section and KPI heading; tables whose
     header line is in `skip` (0-based) are another reader's: one line, one reader."""
     out = Extraction(source_file=doc.name)
-    lines = doc.lines
-    sections = find_sections(lines)
+    lines, over = two_row_headers(doc.lines, profile)
+    sections = find_sections(doc.lines)
     for i, match, rows in find_tables(lines, partial(is_kpi_header, profile=profile)):
         if i in skip:
             continue
@@ -419,8 +422,46 @@ def read(
             )
             continue
         out.tables += 1
-        place = _Place(doc.name, sections.at(i), table_heading(lines, i))
+        place = _Place(doc.name, sections.at(i), table_heading(doc.lines, i), over.get(i, ""))
         columns = layout(match)
         for j in rows:
             _parse_row(lines[j], j + 1, columns, place, out, profile)
     return out
+
+
+def _period_cell(text: str) -> bool:
+    return bool(text) and _PERIOD_HEAD.fullmatch(text) is not None
+
+
+_PERIOD_HEAD = re.compile(
+    r"(?i)(?:(?:q[1-4]|quarter\s*[1-4])\s*(?:(?:19|20)\d\d\s*[/-]\s*\d\d)?|"
+    r"(?:19|20)\d\d\s*[/-]\s*\d\d\s*(?:q[1-4]|quarter\s*[1-4])?)"
+)
+
+
+def two_row_headers(lines: list[str], profile: Profile) -> tuple[list[str], dict[int, str]]:
+    """A header printed on two rows, a period over the figures' columns ("Q2 2023/24" over
+    Value | Target | Status), read as one: the lower row, with the upper row's words where it
+    has none, is the header, and the period dates the table's figures. Returns the lines with
+    such headers joined (numbering unchanged) and, per header line, the period it printed."""
+    out, over = list(lines), {}
+    for j in range(1, len(lines)):
+        upper, lower = lines[j - 1], lines[j]
+        if "\t" not in upper or "\t" not in lower:
+            continue
+        top = cells_of(upper)
+        periods = [c for c in top if _period_cell(c)]
+        if len(set(periods)) != 1 or any(
+            c and not _period_cell(c) and parse_number(c) is not None for c in top
+        ):
+            continue
+        bottom = cells_of(lower)
+        width = max(len(top), len(bottom))
+        top += [""] * (width - len(top))
+        bottom += [""] * (width - len(bottom))
+        joined = [b or ("" if _period_cell(a) else a) for a, b in zip(top, bottom, strict=True)]
+        if is_kpi_header("\t".join(joined), profile) is None:
+            continue
+        out[j] = "\t".join(joined)
+        over[j] = periods[0]
+    return out, over
