@@ -221,8 +221,8 @@ def _segment(
             if p + k > n or best[p + k] is None:
                 continue
             key, score = _best(" ".join(words[p : p + k]), spellings)
-            if key is not None and score >= THRESHOLD:
-                labels, scores = best[p + k]
+            if key is not None and score >= THRESHOLD and key not in best[p + k][0]:
+                labels, scores = best[p + k]  # a cell holds each column's label once
                 options.append(([key, *labels], [score, *scores]))
         if options:
             # whole labels beat pieces: "rag status" + "trends", not "rag" + "status" + ...

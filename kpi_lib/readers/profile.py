@@ -78,6 +78,9 @@ def _parse(doc: Any, name: str) -> tuple[dict[str, list[str]], dict[str, str]]:
         if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
             raise InputError(name, f"headers.{key} must be a list of header texts")
         out[key] = [" ".join(w.lower().split()) for w in words]
+        short = [w for w in out[key] if not any(len(x) >= 3 for x in w.split())]
+        if short:
+            raise InputError(name, f"headers.{key}: {short[0]!r} needs a word of 3 letters or more")
     status: dict[str, str] = {}
     for word, meaning in statuses.items():
         meaning = "" if meaning is None else str(meaning).strip().capitalize()
