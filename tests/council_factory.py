@@ -69,7 +69,7 @@ class Council:
     columns: list[str]  # canonical keys in printed order
     header: dict[str, str]  # canonical key -> printed header
     statuses: dict[str, str]  # status -> printed word
-    fmt: str  # "text" | "markdown" | "pdf"
+    fmt: str  # "text" | "markdown" | "pdf" (ruled) | "pdf_plain" (no cell borders)
     seed: int
 
 
@@ -179,15 +179,13 @@ def pdf(r: Report, out: Path) -> Path:
         for row in rows:
             data.append([Paragraph(_cell(row, k), cell) for k in c.columns])
         table = Table(data, repeatRows=1)
-        table.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                    ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
+        style = [
+            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+        if c.fmt == "pdf":  # "pdf_plain": a web page printed without cell borders
+            style.append(("GRID", (0, 0), (-1, -1), 0.5, colors.black))
+        table.setStyle(TableStyle(style))
         story += [table, Spacer(1, 6), Paragraph("Commentary: under review.", cell)]
     doc = SimpleDocTemplate(str(out), pagesize=A4, invariant=1)
     doc.build(story)
@@ -249,7 +247,7 @@ def two_rows(r: Report, metric_above: bool) -> str:
 def write(r: Report, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"council_{r.council.seed}"
-    if r.council.fmt == "pdf":
+    if r.council.fmt.startswith("pdf"):
         return pdf(r, folder / f"{stem}.pdf")
     suffix = ".md" if r.council.fmt == "markdown" else ".txt"
     path = folder / f"{stem}{suffix}"

@@ -10,7 +10,7 @@ Ingest, `kpi extract` and the extraction QA all read files through `read_report`
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from kpi_lib.readers.commentary_sections import Untabled
 from kpi_lib.readers.directors import directors_comments
 from kpi_lib.readers.headline import extract_covered, extract_headline
 from kpi_lib.readers.pdf.reader import read_pdf_text
+from kpi_lib.readers.pdf.settings import DEFAULT as PDF_DEFAULT
 from kpi_lib.readers.profile import DEFAULT, Profile
 from kpi_lib.readers.rows import Extraction, FileResult, Issue, Row
 from kpi_lib.readers.source import is_pdf, read_source
@@ -159,7 +160,8 @@ def parse(data: bytes, name: str, profile: Profile = DEFAULT) -> FileResult:
     doc = None if pdf else decode_text(data, name)
     try:
         if pdf:  # rows and text from one pass over the file
-            extraction, printed = read_pdf_text(data, name=name)
+            settings = replace(PDF_DEFAULT, profile=profile)
+            extraction, printed = read_pdf_text(data, settings, name=name)
         else:
             extraction = _text_rows(doc, profile)
     except KpiError:

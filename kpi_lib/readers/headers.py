@@ -105,7 +105,7 @@ def _by_variant(spellings: tuple[tuple[str, str], ...]) -> dict[str, set[int]] |
         if not words:
             return None
         for w in words:
-            for v in _deletions(w):
+            for v in _deletions(w) | _deletions(_unlook(w)):
                 out.setdefault(v, set()).add(k)
     return out
 
@@ -145,6 +145,12 @@ _LOOKALIKE = str.maketrans({"0": "o", "1": "l", "5": "s"})
 MIN_ANCHOR = 3
 
 
+def _unlook(word: str) -> str:
+    """A word as the screen sees it after undoing OCR's look-alikes: a header word that holds
+    "rn" itself ("outturn") must still be found."""
+    return word.translate(_LOOKALIKE).replace("rn", "m")
+
+
 def _deletions(word: str) -> set[str]:
     out = {word}
     if len(word) > MIN_ANCHOR:
@@ -162,7 +168,7 @@ def _anchors(spellings: tuple[tuple[str, str], ...]) -> frozenset[str] | None:
         if not words:
             return None
         for w in words:
-            out |= _deletions(w)
+            out |= _deletions(w) | _deletions(_unlook(w))
     return frozenset(out)
 
 

@@ -10,6 +10,9 @@ import hashlib
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from kpi_lib.readers.profile import DEFAULT as DEFAULT_PROFILE
+from kpi_lib.readers.profile import Profile
+
 
 @dataclass(frozen=True)
 class PdfSettings:
@@ -80,6 +83,9 @@ class PdfSettings:
     parallel_min_pages: int = 24  # fewer pages: one process (start-up costs more than it saves)
     chunk_pages: int = 16
 
+    # -- the council's words over its columns and in its status column ----------------------
+    profile: Profile = DEFAULT_PROFILE
+
     def table_settings(self) -> dict[str, Any]:
         """The pdfplumber TableSettings dict for page.find_tables."""
         return {
@@ -93,8 +99,11 @@ class PdfSettings:
 
     def fingerprint(self) -> str:
         """A short hash of every setting that can change the extracted rows."""
-        speed = {"workers", "max_workers", "parallel_min_pages", "chunk_pages"}
+        speed = {"workers", "max_workers", "parallel_min_pages", "chunk_pages", "profile"}
         relevant = {f.name: v for f, v in zip(fields(self), asdict(self).values(), strict=True)}
+        if self.profile != DEFAULT_PROFILE:  # the council's own words
+            relevant["profile"] = self.profile.fingerprint()
+            speed.discard("profile")
         text = repr(sorted((k, v) for k, v in relevant.items() if k not in speed))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

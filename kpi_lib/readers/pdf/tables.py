@@ -20,7 +20,7 @@ from kpi_lib.readers.pdf.legend import rag_from_key
 from kpi_lib.readers.pdf.model import END_BLANK, END_SHORT, RGB, CellScan, TableScan
 from kpi_lib.readers.pdf.ocr import ocr_number
 from kpi_lib.readers.pdf.settings import PdfSettings
-from kpi_lib.readers.profile import DEFAULT
+from kpi_lib.readers.profile import Profile
 from kpi_lib.readers.rows import Issue, Row
 from kpi_lib.readers.wrap import join_wrapped
 from kpi_lib.values import collapse, value_cell
@@ -154,15 +154,15 @@ _HEADER_CELL_CHARS = 40
 
 
 @lru_cache(maxsize=256)
-def _match(cells: tuple[str, ...]) -> HeaderMatch | None:
+def _match(cells: tuple[str, ...], profile: Profile) -> HeaderMatch | None:
     # every KPI table repeats the same header: match it once (results are never mutated)
-    return match_header(list(cells))
+    return match_header(list(cells), profile.vocab)
 
 
 def find_header(table: TableScan, settings: PdfSettings) -> tuple[HeaderMatch | None, int]:
     """The KPI header among the first rows, and its row index."""
     for i, row in enumerate(table.rows[: settings.header_rows]):
-        match = _match(tuple(cell_text(c)[:_HEADER_CELL_CHARS] for c in row))
+        match = _match(tuple(cell_text(c)[:_HEADER_CELL_CHARS] for c in row), settings.profile)
         if match is not None:
             return match, i
     return None, -1
@@ -285,7 +285,7 @@ def table_rows(
                 value=value,
                 value_text=value_text,
                 rag=rag,
-                rag_text=_glyph_of(header.cell(texts, "rag"), rag),
+                rag_text=_glyph_of(header.cell(texts, "rag"), rag, s.profile),
                 source_file=source,
                 source_page=table.page,
                 source_line=line,
@@ -296,10 +296,10 @@ def table_rows(
     return rows, issues
 
 
-def _glyph_of(cell: str, rag: str) -> str:
+def _glyph_of(cell: str, rag: str, profile: Profile) -> str:
     """The RAG cell's text when the status was read from it; "" when it came from the colour."""
     glyph = collapse(cell)
-    return glyph if rag and DEFAULT.status(glyph) == rag else ""
+    return glyph if rag and profile.status(glyph) == rag else ""
 
 
 def _rag(
@@ -324,7 +324,7 @@ def _rag(
         if fills and _fill_rag(fills[-1], s, key):
             return _fill_rag(fills[-1], s, key) or "", None
     if glyph:
-        rag = DEFAULT.status(glyph)
+        rag = s.profile.status(glyph)
         if rag is None:
             return "", Issue(
                 "unknown_glyph",

@@ -24,12 +24,13 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kpi_lib.readers.headers import KPI_HEADER, THRESHOLD, HeaderMatch, best_label, match_header
+from kpi_lib.readers.headers import THRESHOLD, HeaderMatch, best_label, match_header, screen
 from kpi_lib.readers.labels import LABEL_RE
 from kpi_lib.readers.pdf.colour import paint_from_render
 from kpi_lib.readers.pdf.layout import baseline_groups, space_gap, spaced
 from kpi_lib.readers.pdf.model import BBox, CellScan, PageScan, TableScan, TextBit, cell_fill
 from kpi_lib.readers.pdf.settings import PdfSettings
+from kpi_lib.readers.profile import Profile
 from kpi_lib.values import collapse
 
 
@@ -136,29 +137,33 @@ def _stack(lines: list[PLine]) -> list[Column]:
 
 
 @lru_cache(maxsize=512)
-def _match(cells: tuple[str, ...]) -> HeaderMatch | None:
-    return match_header(list(cells))
+def _match(cells: tuple[str, ...], profile: Profile) -> HeaderMatch | None:
+    return match_header(list(cells), profile.vocab)
 
 
 # stems of the KPI header labels, OCR-tolerant (three letters): a cheap test before matching
 _STEMS = ("tar", "goo", "dat", "met", "nam", "val", "lat", "rag", "sta", "tre", "ref")
 
 
-def _may_be_header(ln: PLine) -> bool:
-    """Short labels and at least two header stems: every other line skips the (costly) fuzzy
-    header match."""
+def _may_be_header(ln: PLine, profile: Profile, words: bool) -> bool:
+    """Short labels and at least two header stems (or, with `words`, two words of the
+    profile): every other line skips the (costly) fuzzy header match."""
     if any(len(p.text) > 40 for p in ln.phrases):
         return False
     text = " ".join(p.text for p in ln.phrases).lower()
-    return sum(1 for stem in _STEMS if stem in text) >= 2
+    if sum(1 for stem in _STEMS if stem in text) >= 2:
+        return True
+    return words and screen([p.text for p in ln.phrases], profile.vocab, 2)
 
 
-def _header_at(lines: list[PLine], i: int) -> tuple[HeaderMatch, list[Column], int] | None:
+def _header_at(
+    lines: list[PLine], i: int, profile: Profile, words: bool = False
+) -> tuple[HeaderMatch, list[Column], int] | None:
     """The KPI header starting at line i: its match, columns and the number of lines it spans
     (a label wrapped in a narrow column puts the header on two or three lines)."""
-    if not _may_be_header(lines[i]):
+    if not _may_be_header(lines[i], profile, words):
         return None
-    band = [_split_labels(lines[i])]
+    band = [_split_labels(lines[i], profile)]
     if len(band[0].phrases) < 3:
         return None
     size = lines[i].size
@@ -166,12 +171,12 @@ def _header_at(lines: list[PLine], i: int) -> tuple[HeaderMatch, list[Column], i
     while j < len(lines) and j - i < 3:
         if lines[j].baseline - band[-1].baseline > 1.3 * size:
             break
-        band.append(_split_labels(lines[j]))
+        band.append(_split_labels(lines[j], profile))
         j += 1
     # the longest band that still matches: a wrapped label needs its second line
     for n in range(len(band), 0, -1):
         cols = _stack(band[:n])
-        match = _match(tuple(c.text[:40] for c in cols))
+        match = _match(tuple(c.text[:40] for c in cols), profile)
         if match is not None and len(match.columns) >= 3:
             if n > 1 and not _header_like(band[n - 1], cols):
                 continue
@@ -206,7 +211,7 @@ def _as_phrase(bits: list[TextBit], like: Phrase) -> Phrase:
     )
 
 
-def _split_labels(ln: PLine) -> PLine:
+def _split_labels(ln: PLine, profile: Profile) -> PLine:
     """Header labels printed so close that they read as one phrase ("Target Good Is As of
     Date": cells with little padding) parted into one phrase per label, by the vocabulary."""
     out: list[Phrase] = []
@@ -220,7 +225,7 @@ def _split_labels(ln: PLine) -> PLine:
             for n in (3, 2, 1):
                 if w + n <= len(words):
                     text = _join([b for word in words[w : w + n] for b in word], p.blanks)
-                    score = best_label(text, KPI_HEADER)[1]
+                    score = best_label(text, profile.vocab)[1]
                     if score > best + 1e-9 or (best_n == 0 and score >= THRESHOLD):
                         best_n, best = n, score
             if best_n:
@@ -422,7 +427,7 @@ def word_tables(scan: PageScan, s: PdfSettings, skip: list[BBox] | None = None) 
     tables: list[TableScan] = []
     i = 0
     while i < len(lines):
-        found = _header_at(lines, i)
+        found = _header_at(lines, i, s.profile, not scan.ruled)
         if found is None:
             i += 1
             continue
@@ -434,7 +439,10 @@ def word_tables(scan: PageScan, s: PdfSettings, skip: list[BBox] | None = None) 
         prev = head[-1]
         while j < len(lines):
             ln = lines[j]
-            if _ends_table(ln, rough, cols[0].x0, prev, s) or _header_at(lines, j) is not None:
+            if (
+                _ends_table(ln, rough, cols[0].x0, prev, s)
+                or _header_at(lines, j, s.profile, not scan.ruled) is not None
+            ):
                 break
             body.append(ln)
             prev = ln
@@ -449,9 +457,9 @@ def _overlap(a: BBox, b: BBox) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _has_kpi_header(t: TableScan) -> bool:
+def _has_kpi_header(t: TableScan, profile: Profile) -> bool:
     for row in t.rows[:2]:
-        if _match(tuple(" ".join(c.text.split())[:40] for c in row)) is not None:
+        if _match(tuple(" ".join(c.text.split())[:40] for c in row), profile) is not None:
             return True
     return False
 
@@ -460,7 +468,7 @@ def add_word_tables(scan: PageScan, s: PdfSettings, page: object | None = None) 
     """Add the page's rule-less KPI tables to scan.tables, dropping ruled non-KPI tables they
     overlap (a shaded row or filled cell seen as a box). `page` (a pypdfium2 page, open) is
     rendered for the cell colours when the page is a scan."""
-    kpi = [t.bbox for t in scan.tables if _has_kpi_header(t)]
+    kpi = [t.bbox for t in scan.tables if _has_kpi_header(t, s.profile)]
     found = word_tables(scan, s, kpi)
     if not found:
         return
