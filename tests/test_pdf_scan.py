@@ -4,6 +4,7 @@ at all gives one line naming the tool that adds one."""
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,40 @@ def test_extract_csv_is_what_pandas_would_write(path: Path) -> None:
     ex.write_csv(ours, drop=("reader",))
     theirs = ex.frame().drop(columns=["reader"]).to_csv(index=False, lineterminator="\n")
     assert ours.getvalue() == theirs
+
+
+def _noisy(value: str, rng: random.Random) -> str:
+    """A figure as an OCR text layer may give it: a cell border read as a bar on either side,
+    a tick or cross printed beside it read as a letter."""
+    left = rng.choice(["", "| ", "[ ", "! "])
+    right = rng.choice(["", " |", " ]"])
+    mark = rng.choice(["", " v", " V", " /", " x", " X", " \u2713"])
+    return f"{left}{value}{mark}{right}"
+
+
+def test_ocr_borders_and_status_marks_beside_a_figure_are_not_digits() -> None:
+    rng = random.Random(17)
+    for _ in range(400):
+        number = round(rng.uniform(0, 5000), rng.choice([0, 1, 2]))
+        shown = f"{number:,}" if rng.random() < 0.5 else f"{number}"
+        shown += "%" if rng.random() < 0.3 else ""
+        got = ocr_number(_noisy(shown, rng))
+        assert got == (float(shown.replace(",", "").rstrip("%")), False), shown
+
+
+@pytest.mark.parametrize("text", ["1 42", "| 7 5", "7 5 v", "42.4.1 |"])
+def test_ocr_marks_taken_off_leave_ambiguity_reported(text: str) -> None:
+    assert ocr_number(text) == (None, True)
+
+
+@pytest.mark.parametrize(
+    ("cell", "rag"), [("v", "Green"), ("| V", "Green"), ("/", "Green"), ("X |", "Red"), ("|", "")]
+)
+def test_ocr_status_glyphs_and_borders(cell: str, rag: str) -> None:
+    header = ["Target", "Good Is", "Metric Name", "Latest Value", "RAG Status"]
+    cells = ["80", "High", "Sickness absence", "| 95.2 v", cell]
+    rows = [[CellScan(t, (0, 0, 1, 1)) for t in header], [CellScan(t, (0, 1, 1, 2)) for t in cells]]
+    scan = TableScan((0, 0, 5, 2), (0, 1, 2, 3, 4), rows, [0.0, 1.0], ruled=False, ocr=True)
+    placed = PlacedTable(1, 0, scan, match_header(header), 0)
+    got, issues = table_rows(placed, lambda page, top: 7, "scan.pdf", DEFAULT)
+    assert (got[0].value, got[0].rag, issues) == (95.2, rag, [])

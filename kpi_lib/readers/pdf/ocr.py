@@ -14,14 +14,26 @@ import re
 
 from kpi_lib.values import collapse
 
+# what OCR makes of a cell's border ("| 42.4", "42.4 |") and of a tick or cross printed next to
+# the figure ("95.2 v", "95.2 /", "88 x"): marks standing apart from the number, never digits
+_EDGE = re.compile(r"^[|\[\]¦!]\s+|\s+[|\[\]¦]$")
+_MARK_AFTER = re.compile(r"\s+(?:[vVyY/JxX✓✔✗✘×]|\\/)$")
 _SWAPS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5", "s": "5"})
 _FORMED = re.compile(r"[£$]?-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?")
 _CANDIDATE = re.compile(r"[£$]?-?[\dOolI|Ss,. ]+%?")
 
 
+def strip_marks(cell: str) -> str:
+    """The cell without a border read at its edge or a status glyph read after the figure;
+    only a mark standing apart (a space between) is taken off, so "1 42" stays ambiguous."""
+    for _ in range(2):
+        cell = _MARK_AFTER.sub("", _EDGE.sub("", cell)).strip()
+    return cell
+
+
 def ocr_number(text: str) -> tuple[float | None, bool]:
     """(the value, whether the cell has digits but no unambiguous number: to be reported)."""
-    cell = collapse(text).replace("\u2212", "-")
+    cell = strip_marks(collapse(text).replace("\u2212", "-"))
     if not cell:
         return None, False
     has_digit = any(ch.isdigit() for ch in cell)

@@ -11,6 +11,7 @@ becomes an Issue with its page and line, never a guess.
 from __future__ import annotations
 
 import colorsys
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -296,6 +297,12 @@ def table_rows(
     return rows, issues
 
 
+# what OCR reads a printed tick or cross as, where the cell shows no colour to go by: only
+# the shapes nothing else in a status cell takes
+_OCR_TICKS = {"v": "\u2713", "V": "\u2713", "\\/": "\u2713", "/": "\u2713"}
+_BORDERS = re.compile(r"^[|\[\]]+\s*|\s*[|\[\]]+$")
+
+
 def _glyph_of(cell: str, rag: str, profile: Profile) -> str:
     """The RAG cell's text when the status was read from it; "" when it came from the colour."""
     glyph = collapse(cell)
@@ -323,6 +330,9 @@ def _rag(
         fills = [cells[i].fill for i in idx if i < len(cells) and cells[i].fill is not None]
         if fills and _fill_rag(fills[-1], s, key):
             return _fill_rag(fills[-1], s, key) or "", None
+    if table.scan.ocr:
+        glyph = _BORDERS.sub("", glyph).strip()  # a cell's edge read as a bar is no glyph
+        glyph = _OCR_TICKS.get(glyph, glyph)
     if glyph:
         rag = s.profile.status(glyph)
         if rag is None:
