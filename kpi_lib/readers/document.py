@@ -47,6 +47,7 @@ class Read:
 
     result: FileResult
     parsed: bool
+    data: bytes = b""  # the bytes read: what a caller needs of the file besides its result
 
 
 def read_report(
@@ -68,11 +69,11 @@ def read_report(
         entry = cache_dir / f"{sha256_bytes(data)}.json"
         found = cache.load_cached(entry, config)
         if found is not None:
-            return Read(found, parsed=False)
+            return Read(found, False, data)
     result = parse(data, shown, profile)
     if write and entry is not None and cache.enabled():
         cache.store(entry, result, config)
-    return Read(result, parsed=True)
+    return Read(result, True, data)
 
 
 def extract_document(

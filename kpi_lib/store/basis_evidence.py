@@ -205,16 +205,12 @@ def _before(d: object, when: date) -> bool:
     return d is not None and not pd.isna(d) and pd.Timestamp(d).date() < when
 
 
-def sentence_line(path: Path | None, sentence: str, default: int | None) -> int | None:
-    """The line of a text file holding `sentence` (its first words), else `default` (a PDF's
-    block line)."""
-    if path is None or path.suffix.lower() == ".pdf" or not path.is_file():
+def sentence_line(lines: list[str] | None, sentence: str, default: int | None) -> int | None:
+    """The line of a text report (its lines as read) holding `sentence` (its first words), else
+    `default` (a PDF's block line)."""
+    if lines is None:
         return default
     probe = re.sub(r"\s+", " ", sentence[:60]).strip()
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return default
     for i, text in enumerate(lines, start=1):
         if probe and probe in re.sub(r"\s+", " ", text):
             return i
@@ -238,11 +234,12 @@ def candidates(df: pd.DataFrame) -> pd.Series:
     )
 
 
-def rebased(df: pd.DataFrame, texts_of: Any, names_of: Any, path_of: Any) -> pd.DataFrame:
+def rebased(df: pd.DataFrame, texts_of: Any, names_of: Any, lines_of: Any) -> pd.DataFrame:
     """`df` (observations being built, with `basis`, `value_quarter`, `_report_start`) with the
     basis of each candidate row settled by its report's commentary where it can be:
     `texts_of(report_period, kpi_id)` gives the commentary [(text, block line)],
-    `names_of(kpi_id, metric_name)` the KPI's names, `path_of(source_file)` the file."""
+    `names_of(kpi_id, metric_name)` the KPI's names, `lines_of(source_file)` a text report's
+    lines as ingest read them (None for a PDF): the file is never read again."""
     df = df.copy()
     df["basis_evidence"] = ""
     if df.empty:
@@ -275,8 +272,7 @@ def rebased(df: pd.DataFrame, texts_of: Any, names_of: Any, path_of: Any) -> pd.
             )
             if decision is None:
                 continue
-            path = path_of(row["source_file"])
-            line = sentence_line(path, share.sentence, share.line)
+            line = sentence_line(lines_of(row["source_file"]), share.sentence, share.line)
             df.at[idx, "basis_evidence"] = describe(share, decision, row["source_file"], line)
             if decision.basis == "quarter":
                 df.at[idx, "basis"] = "quarter"

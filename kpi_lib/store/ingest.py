@@ -146,7 +146,7 @@ def _read_one(
         raise InputError(rel, nothing_read(result))
     if result.sha256 in seen:
         raise InputError(rel, f"same content as {seen[result.sha256]}: ingest one copy only")
-    inp = Input(path, rel, result, parsed=read.parsed, source=source_for(path, sources))
+    inp = Input(path, rel, result, read.parsed, source=source_for(path, sources), data=read.data)
     inp.period, inp.period_from = report_period(inp, option)
     seen[result.sha256] = rel
     return inp, (cache_bytes(result, config_of(profile)) if read.parsed else None)

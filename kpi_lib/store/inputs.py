@@ -32,6 +32,7 @@ class Input:
     period: Period | None = None
     period_from: str = ""
     source: Source | None = None
+    data: bytes | None = None  # the bytes read (once) for this run
 
 
 def default_inputs() -> list[Path]:

@@ -97,7 +97,7 @@ def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFram
 
 def _commentary_lookups(inputs: list[Input], catalog: Any, resolve: Any) -> tuple[Any, Any, Any]:
     """What kpi_lib.store.basis_evidence.rebased reads: each report's commentary on a KPI, the
-    KPI's names, and each file's path."""
+    KPI's names, and each text report's lines as ingest read them."""
     texts: dict[tuple[str, str], list[tuple[str, int | None]]] = {}
     for inp in inputs:
         assert inp.period is not None
@@ -105,14 +105,20 @@ def _commentary_lookups(inputs: list[Input], catalog: Any, resolve: Any) -> tupl
             for kpi_id in dict.fromkeys(resolve(m)[0] for m in c["metrics"]):
                 key = (inp.period.label, kpi_id)
                 texts.setdefault(key, []).append((c["text"], c["source_line"]))
-    paths = {inp.file: inp.path for inp in inputs}
+    by_file = {inp.file: inp for inp in inputs}
+
+    def lines_of(file: str) -> list[str] | None:
+        inp = by_file.get(file)
+        if inp is None or inp.data is None or inp.result.pdf:
+            return None
+        return inp.data.decode("utf-8-sig", errors="replace").splitlines()
 
     def names_of(kpi_id: str, metric_name: str) -> list[str]:
         entry = catalog.get(kpi_id) if catalog is not None and _known(catalog, kpi_id) else None
         extra = [entry.title, *entry.aliases] if entry is not None else []
         return [metric_name, *extra]
 
-    return (lambda rp, k: texts.get((rp, k), [])), names_of, paths.get
+    return (lambda rp, k: texts.get((rp, k), [])), names_of, lines_of
 
 
 def _known(catalog: Any, kpi_id: str) -> bool:
