@@ -1,8 +1,9 @@
 """Every report kind opened in headless Chromium as a reader would: the title, no NaN/None/<NA>
 or literal "\\n" in visible text, no bare index column, nothing wider than a 1280 px screen or
-an A4 page, real alt texts, no request to the network, and no serious or critical axe-core
-finding. `make test` installs Chromium and axe-core first (`make browser`); when they are
-missing these tests fail with what to run, they are never skipped."""
+an A4 page, no sideways page scroll on a 390 px phone (tables scroll in their own box with the
+KPI column fixed, charts one per row), real alt texts, no request to the network, and no
+serious or critical axe-core finding. `make test` installs Chromium and axe-core first (`make
+browser`); when they are missing these tests fail with what to run, they are never skipped."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ FLAGS = [
 ]
 SCREENSHOTS = ROOT / "outputs" / "screenshots"  # gitignored; looked at by people, not asserted
 WIDTH, A4_WIDTH = 1280, 794  # px: a common laptop screen; A4 at 96 dpi
+PHONE = 390  # px: a common phone's CSS width
 
 PAGES = {
     "quarterly": (
@@ -154,6 +156,62 @@ def test_fits_the_screen_and_an_a4_page(opened) -> None:
         assert page.evaluate(widest) <= A4_WIDTH + 1, f"{kind}: wider than A4 in print"
     finally:
         page.emulate_media(media="screen")
+        page.set_viewport_size({"width": WIDTH, "height": 900})
+
+
+# Every element that reaches past the phone's edge, unless a box that scrolls sideways holds
+# it and itself fits; and every table that scrolls, whether its first column stays put.
+PHONE_OVERFLOW = """(width) => {
+    const out = [];
+    const scrolls = (e) => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+    for (const e of document.querySelectorAll('body *')) {
+        const r = e.getBoundingClientRect();
+        if (r.width === 0 || r.right <= width + 1) continue;
+        let box = e.parentElement;
+        while (box && !scrolls(box)) box = box.parentElement;
+        if (!box || box.getBoundingClientRect().right > width + 1)
+            out.push(e.tagName + '.' + e.className + ': ' + (e.innerText || '').slice(0, 60));
+    }
+    const loose = [...document.querySelectorAll('.table-box')]
+        .filter(b => b.scrollWidth > b.clientWidth + 1)
+        .filter(b => [...b.querySelectorAll('tr > :first-child')]
+            .some(c => getComputedStyle(c).position !== 'sticky'))
+        .map(b => b.getAttribute('aria-label'));
+    return {page: document.documentElement.scrollWidth, out: out.slice(0, 5), loose};
+}"""
+# Each chart as a phone shows it: its width, how much it is shrunk, and its row.
+PHONE_CHARTS = """() => {
+    const main = document.querySelector('main');
+    const cs = getComputedStyle(main);
+    const room = main.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    return [...document.images].map(i => {
+        const r = i.getBoundingClientRect();
+        return {alt: i.alt.slice(0, 50), width: r.width, room, top: Math.round(r.top),
+                scale: r.width / i.naturalWidth};
+    });
+}"""
+
+
+def test_fits_a_phone(opened) -> None:
+    """At 390 px the page never scrolls sideways (a wide table scrolls in its own box, its KPI
+    column fixed) and charts are one per row, each the width of the text and shrunk at most
+    by half (a 2x2 grid drawn as one image would be a thumbnail)."""
+    kind, page, _, _ = opened
+    page.set_viewport_size({"width": PHONE, "height": 844})
+    try:
+        found = page.evaluate(PHONE_OVERFLOW, PHONE)
+        assert found["page"] <= PHONE, f"{kind}: the page scrolls sideways ({found['page']} px)"
+        assert not found["out"], f"{kind}: wider than a phone: {found['out']}"
+        assert not found["loose"], f"{kind}: tables whose KPI column scrolls away: {found['loose']}"
+        charts = page.evaluate(PHONE_CHARTS)
+        tops = [c["top"] for c in charts]
+        assert len(tops) == len(set(tops)), f"{kind}: charts side by side on a phone"
+        for c in charts:
+            assert c["width"] >= 0.9 * c["room"], (kind, c)
+            assert c["scale"] >= 0.5, f"{kind}: chart shrunk to a thumbnail: {c}"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{kind}-phone.png"), full_page=True)
+    finally:
         page.set_viewport_size({"width": WIDTH, "height": 900})
 
 
