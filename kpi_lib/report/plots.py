@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from kpi_lib.analysis.fan import FAN, forecast_fan
+from kpi_lib.analysis.fan import FAN, axis_label, forecast_fan
 
 __all__ = [
     "forecast_fan",
@@ -169,7 +169,7 @@ def _history_axes(ax: Axes, h: pd.DataFrame, unit: str, target: float | None) ->
         _target_runs(ax, h)
     elif target is not None:
         ax.axhline(target, color="black", ls="--", lw=1)
-    ax.set_ylabel(unit or "value")
+    ax.set_ylabel(axis_label(unit))
     if len(h):
         first, last = h["period_end"].min(), h["period_end"].max()
         if (last - first).days < 180:  # one or two points: months as ticks, each named once
