@@ -90,7 +90,20 @@ def cmd_report(args: argparse.Namespace) -> int:
         params = dataclasses.replace(params, period=period)
     for html in run_report(params).html:
         print(html)
+    print(_history_workbook())
     return 0
+
+
+def _history_workbook() -> Path:
+    """outputs/kpi_history.xlsx: every figure over all reports (one workbook, rebuilt by
+    `kpi report` and `kpi batch`, outside any one run's folder and manifest)."""
+    from kpi_lib.paths import outputs_dir
+    from kpi_lib.report.workbook import HISTORY_NAME, write_history
+    from kpi_lib.store.lock import store_lock
+
+    outputs_dir().mkdir(parents=True, exist_ok=True)
+    with store_lock(shared=True):
+        return write_history(outputs_dir() / HISTORY_NAME)
 
 
 def cmd_deep_dive(args: argparse.Namespace) -> int:
@@ -120,9 +133,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     )
     table = run_batch(params)
     print(table.to_string(index=False))
+    for what, status, detail in table.attrs.get("site", []):
+        print(f"{what}: {detail}" if status == "ok" else f"{what} failed: {detail}")
     failed = int((table["status"] != "ok").sum())
     print(f"{len(table) - failed} succeeded, {failed} failed")
-    return 1 if failed else 0
+    site_failed = any(status != "ok" for _, status, _ in table.attrs.get("site", []))
+    return 1 if failed or site_failed else 0
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

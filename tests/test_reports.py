@@ -245,6 +245,9 @@ def test_batch_runs_periods_in_parallel_and_reports_each(
     table = every_quarter[1]
     status = dict(zip(table["key"], table["status"], strict=True))
     assert status == {**{p: "ok" for p in bundled}, "2030/31 Q1": "failed"}
+    # and once the runs are done, the workbook of the whole history
+    assert [s[:2] for s in table.attrs["site"]][0] == ("history workbook", "ok")
+    assert (project / "outputs" / "kpi_history.xlsx").is_file()
     for period in bundled:
         folder = period.replace("/", "-").replace(" ", "_")
         assert (project / "outputs" / folder / "02_quarterly_report.html").exists()

@@ -33,6 +33,21 @@ def _job(kind: str, key: str, with_code: bool) -> tuple[str, str, str, float, st
         return kind, key, "failed", time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
 
 
+def _site() -> list[tuple[str, str, str]]:
+    """What ties the runs together, built once they are done: the workbook of the whole
+    history (outputs/kpi_history.xlsx). A failure is reported like a job's, never raised."""
+    from kpi_lib.paths import outputs_dir
+    from kpi_lib.report.workbook import HISTORY_NAME, write_history
+
+    out = []
+    try:
+        outputs_dir().mkdir(parents=True, exist_ok=True)
+        out.append(("history workbook", "ok", str(write_history(outputs_dir() / HISTORY_NAME))))
+    except (KpiError, OSError, ValueError) as exc:
+        out.append(("history workbook", "failed", f"{type(exc).__name__}: {exc}"))
+    return out
+
+
 def _canonical(period: str) -> str:
     """One label per period, so `2022-23_Q2` and `2022/23 Q2` never race for one folder."""
 
@@ -67,5 +82,8 @@ def run_batch(params: BatchParams, progress: bool = True) -> pd.DataFrame:
             futures = [pool.submit(_job, kind, key, params.with_code) for kind, key in jobs]
             for fut in tqdm(as_completed(futures), total=len(futures), disable=not progress):
                 rows.append(fut.result())
+        site = _site()
     cols = ["kind", "key", "status", "seconds", "detail"]
-    return pd.DataFrame(rows, columns=cols).sort_values(["kind", "key"], ignore_index=True)
+    table = pd.DataFrame(rows, columns=cols).sort_values(["kind", "key"], ignore_index=True)
+    table.attrs["site"] = site  # what ties the runs together: [(what, status, path or error)]
+    return table

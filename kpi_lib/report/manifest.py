@@ -93,6 +93,12 @@ def result_hashes(out_dir: Path) -> dict[str, dict[str, str]]:
         files = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
         out[sub] = {f"{sub}/{p.name}": sha256_file(p) for p in files}
     out["html"] = page_hashes(Path(out_dir)) if Path(out_dir).is_dir() else {}
+    # the workbook and the PDF beside the page (both written reproducibly: report.workbook,
+    # report.pdf)
+    docs = sorted(
+        p for ext in ("xlsx", "pdf") for p in Path(out_dir).glob(f"*.{ext}") if p.is_file()
+    )
+    out["documents"] = {p.name: sha256_file(p) for p in docs}
     return out
 
 

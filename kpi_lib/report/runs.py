@@ -194,6 +194,7 @@ def _execute(kind: str, plan: Plan, final_dir: Path, with_code: bool, timeout: i
             )
             html.append(final_dir / run.html.name)
             seconds += run.seconds
+        documents(kind, plan, staging)
         manifest.finish(staging)
     except NotebookError as exc:
         failed = outputs_dir() / "_failed" / final_dir.relative_to(outputs_dir())
@@ -207,6 +208,20 @@ def _execute(kind: str, plan: Plan, final_dir: Path, with_code: bool, timeout: i
         raise
     swap(staging, final_dir)
     return RunResult(kind, final_dir, html, seconds)
+
+
+def documents(kind: str, plan: Plan, staging: Path) -> None:
+    """What a council circulates beside the page: the workbook of the run's tables (named
+    after the last notebook's page, titled with its title)."""
+    from kpi_lib.report import workbook
+    from kpi_lib.report.page import page_title
+
+    page = staging / Path(list(plan)[-1]).with_suffix(".html").name
+    title = page_title(page.read_text(encoding="utf-8")) if page.is_file() else kind
+    obs = store.load("observations").sort_values(["report_period"], kind="stable")
+    units = dict(zip(obs["kpi_id"].astype(str), obs["unit"].fillna("").astype(str), strict=True))
+    unit = units.get(plan[DEEP_DIVE_NB]["kpi_id"], "") if kind == "deep-dive" else ""
+    workbook.write_run(staging, page.stem, title, unit, units)
 
 
 def recover_abandoned(final_dir: Path) -> None:
