@@ -88,8 +88,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         period, why = newest_period()
         print(f"report period {why}")
         params = dataclasses.replace(params, period=period)
-    for html in run_report(params).html:
+    result = run_report(params)
+    for html in result.html:
         print(html)
+    for note in result.notes:
+        print(note)
     print(_history_workbook())
     return 0
 
@@ -116,8 +119,11 @@ def cmd_deep_dive(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         with_code=args.with_code,
     )
-    for html in run_deep_dive(params).html:
+    result = run_deep_dive(params)
+    for html in result.html:
         print(html)
+    for note in result.notes:
+        print(note)
     return 0
 
 

@@ -187,7 +187,7 @@ PHONE_CHARTS = """() => {
     return [...document.images].map(i => {
         const r = i.getBoundingClientRect();
         return {alt: i.alt.slice(0, 50), width: r.width, room, top: Math.round(r.top),
-                scale: r.width / i.naturalWidth};
+                scale: r.width / (Number(i.getAttribute('width')) || i.naturalWidth)};
     });
 }"""
 
@@ -245,3 +245,92 @@ def test_screenshot_of_each_report_kind(opened) -> None:
     path = SCREENSHOTS / f"{kind}.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
+
+
+# --- the paper as PDF ------------------------------------------------------------------------
+PAPERS = {
+    "quarterly": ("outputs/2022-23_Q2", "02_quarterly_report"),
+    "deep-dive": (f"outputs/kpi/{DEEP_KPI}", "03_kpi_deep_dive"),
+}
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _in_order(words: list[str], page: list[str]) -> bool:
+    """Whether `words` occur in `page` in this order (other words between them)."""
+    it = iter(page)
+    return all(w in it for w in words)
+
+
+@pytest.mark.parametrize("kind", sorted(PAPERS))
+def test_the_paper_as_a_pdf(published: Path, kind: str) -> None:
+    """A4, the page's title at the top of every page and "Page n of N" at its foot, every table
+    row whole on one page, and the manifest's hash of the very file."""
+    import json
+
+    import pdfplumber
+    from bs4 import BeautifulSoup
+
+    from kpi_lib.digest import sha256_file
+
+    folder, stem = PAPERS[kind]
+    out = published / folder
+    page = (out / f"{stem}.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(page, "html.parser")
+    title = _words(soup.title.get_text())
+    with pdfplumber.open(out / f"{stem}.pdf") as pdf:
+        texts = [pg.extract_text() or "" for pg in pdf.pages]
+        sizes = {(round(pg.width), round(pg.height)) for pg in pdf.pages}
+    assert sizes == {(595, 842)}, sizes  # A4 in points
+    n = len(texts)
+    assert n >= 2
+    for i, text in enumerate(texts, start=1):
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        # a long title wraps in the page's top margin: its first one to three lines
+        assert title in {_words(" ".join(lines[:k])) for k in (1, 2, 3)}, (i, lines[:2])
+        assert _words(lines[-1]) == f"Page {i} of {n}", (i, lines[-1])
+    # a row split across pages has its first cell's words on two pages: on none of them all
+    # in order (a wrapped cell's lines interleave with the other cells', so not contiguous)
+    pages = [t.split() for t in texts]
+    rows = [
+        tr.find(["td", "th"]).get_text(" ").split()
+        for tr in soup.select("table.kpi-table tbody tr")
+    ]
+    split = [r for r in rows if len(r) > 3 and not any(_in_order(r, w) for w in pages)]
+    assert len(rows) > 10 and not split, split[:3]
+    results = json.loads((out / "manifest.json").read_text())["results"]["documents"]
+    assert results[f"{stem}.pdf"] == sha256_file(out / f"{stem}.pdf")
+
+
+def test_the_same_page_prints_to_the_same_bytes(published: Path, tmp_path: Path) -> None:
+    from kpi_lib.report.pdf import FIXED_DATE, print_page
+
+    folder, stem = PAPERS["deep-dive"]
+    html = published / folder / f"{stem}.html"
+    a, b = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    assert print_page(html, a) == "" and print_page(html, b) == ""
+    assert a.read_bytes() == b.read_bytes()
+    assert FIXED_DATE in a.read_bytes()
+
+
+def test_without_chromium_the_run_says_why_in_one_line(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Chromium: the workbook is still written, no PDF (not even a partial one), and one
+    line says why (what `kpi report` prints)."""
+    from kpi_lib.report.runs import DEEP_DIVE_NB, documents
+
+    monkeypatch.setenv("KPI_ROOT", str(published))
+    monkeypatch.setenv("KPI_CHROMIUM", "")
+    folder, stem = PAPERS["deep-dive"]
+    copy = tmp_path / "run"
+    shutil.copytree(published / folder, copy)
+    (copy / f"{stem}.pdf").unlink()
+    (copy / f"{stem}.xlsx").unlink()
+    notes = documents("deep-dive", {DEEP_DIVE_NB: {"kpi_id": DEEP_KPI}}, copy)
+    assert len(notes) == 1 and "\n" not in notes[0]
+    assert notes[0].startswith(f"{stem}.pdf not written: no Chromium found")
+    assert not list(copy.glob("*.pdf")) and not list(copy.glob(".*tmp"))
+    assert (copy / f"{stem}.xlsx").is_file()

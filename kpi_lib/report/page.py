@@ -86,6 +86,8 @@ pre { white-space: pre-wrap; overflow-wrap: break-word; font-size: .85rem; }
   nav.contents { background: none; border: 1px solid var(--rule); }
   h2, h3 { break-after: avoid; }
   tr, figure, img { break-inside: avoid; }
+  thead { display: table-header-group; }
+  .charts figure.chart { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
 """
@@ -121,8 +123,19 @@ def wrap(body: str, fallback_title: str = "KPI report") -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_escape(title)}</title>\n<style>{CSS}</style>\n</head>\n"
+        f"<title>{_escape(title)}</title>\n<style>{CSS}{print_boxes(title)}</style>\n</head>\n"
         f"<body>\n<main>\n{soup.decode(formatter='html5')}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def print_boxes(title: str) -> str:
+    """The printed page's margins: the title at the top of every page and "Page n of N" at
+    the foot (CSS page-margin boxes, which Chromium prints; `report.pdf`)."""
+    quoted = "".join(c if c.isalnum() or c in " ,.:;-/()&'" else f"\\{ord(c):x} " for c in title)
+    box = "font: 8pt Arial, 'Liberation Sans', sans-serif; color: #444;"
+    return (
+        f'\n@page {{ @top-center {{ content: "{quoted}"; {box} }}\n'
+        f'  @bottom-right {{ content: "Page " counter(page) " of " counter(pages); {box} }} }}\n'
     )
 
 
