@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 report: setup pdf-browser
 	$(BIN)/kpi ingest
 	$(BIN)/kpi report
+	$(BIN)/kpi index
 
 pdf-browser:
 	@if [ -z "$(CHROMIUM)" ]; then \

@@ -93,20 +93,21 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(html)
     for note in result.notes:
         print(note)
-    print(_history_workbook())
     return 0
 
 
-def _history_workbook() -> Path:
-    """outputs/kpi_history.xlsx: every figure over all reports (one workbook, rebuilt by
-    `kpi report` and `kpi batch`, outside any one run's folder and manifest)."""
-    from kpi_lib.paths import outputs_dir
-    from kpi_lib.report.workbook import HISTORY_NAME, write_history
+def cmd_index(args: argparse.Namespace) -> int:
+    """outputs/index.html (every KPI, linking the papers and deep dives built so far) and
+    outputs/kpi_history.xlsx, from the store alone (no notebook runs; `kpi batch` builds
+    them too)."""
+    from kpi_lib.report.batch import build_site
     from kpi_lib.store.lock import store_lock
 
-    outputs_dir().mkdir(parents=True, exist_ok=True)
     with store_lock(shared=True):
-        return write_history(outputs_dir() / HISTORY_NAME)
+        site = build_site()
+    for what, status, detail in site:
+        print(f"{what}: {detail}" if status == "ok" else f"{what} failed: {detail}")
+    return 0 if all(status == "ok" for _, status, _ in site) else 1
 
 
 def cmd_deep_dive(args: argparse.Namespace) -> int:
@@ -456,6 +457,12 @@ COMMANDS = (
     ),
     Command(
         "batch", "run every period's report (and deep dives) in parallel", _batch_args, cmd_batch
+    ),
+    Command(
+        "index",
+        "write outputs/index.html (every KPI) and outputs/kpi_history.xlsx",
+        lambda p: None,
+        cmd_index,
     ),
     Command(
         "audit",

@@ -51,6 +51,10 @@ PAGES = {
         r"^KPI deep dive: Permanent admissions .* data to \d+ \w+ \d{4}$",
     ),
     "audit": ("outputs/audit/2022-23_Q2/04_audit.html", r"^Audit passed: quarterly run "),
+    "index": (
+        "outputs/index.html",
+        r"^Lancashire County Council: KPI index, \d+ KPIs, reports 2019/20 Q3 to 2024/25 Q2$",
+    ),
 }
 BAD_TEXT = re.compile(r"\bNaN\b|\bnan\b|\bNone\b|<NA>|\\n|NaT\b")
 
@@ -334,3 +338,51 @@ def test_without_chromium_the_run_says_why_in_one_line(
     assert notes[0].startswith(f"{stem}.pdf not written: no Chromium found")
     assert not list(copy.glob("*.pdf")) and not list(copy.glob(".*tmp"))
     assert (copy / f"{stem}.xlsx").is_file()
+
+
+# --- the KPI index ---------------------------------------------------------------------------
+def test_the_index_sorts_filters_and_links(browser, published: Path) -> None:
+    """Every KPI once, with a sparkline where it has two comparable figures or more; sorting
+    by a column orders the rows (blanks last), filtering by priority and status hides the
+    others, and every link leads to a file that exists (the session's papers and deep dive)."""
+    from kpi_lib.store.snapshot import Store
+
+    index = published / "outputs" / "index.html"
+    page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    page.goto(index.as_uri(), wait_until="load")
+    try:
+        rows = lambda: page.evaluate(  # noqa: E731
+            """() => [...document.querySelectorAll('#kpis tbody tr')].filter(r => !r.hidden)
+                .map(r => ({id: r.id, priority: r.dataset.priority, status: r.dataset.status,
+                            latest: r.children[2].dataset.sort, points: r.children[6].dataset.sort,
+                            spark: !!r.querySelector('svg.spark')}))"""
+        )
+        every = rows()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("KPI_ROOT", str(published))
+            ids = set(Store.load().observations["kpi_id"])
+        assert sorted(r["id"] for r in every) == sorted(f"kpi-{k}" for k in ids)
+        assert all(r["spark"] == (int(r["points"]) >= 2) for r in every)
+        page.get_by_role("button", name="Latest figure").click()
+        values = [float(r["latest"]) for r in rows() if r["latest"]]
+        assert values == sorted(values) and len(values) > 20
+        assert rows()[-1]["latest"] == "" or all(r["latest"] for r in rows())
+        page.get_by_role("button", name="Latest figure").click()
+        values = [float(r["latest"]) for r in rows() if r["latest"]]
+        assert values == sorted(values, reverse=True)
+        page.select_option("#status", "Red")
+        red = rows()
+        assert red and all(r["status"] == "Red" for r in red)
+        assert len(red) == sum(r["status"] == "Red" for r in every)
+        priority = red[0]["priority"]
+        page.select_option("#priority", priority)
+        both = rows()
+        assert both and all(r["priority"] == priority and r["status"] == "Red" for r in both)
+        assert page.inner_text("#shown") == f"{len(both)} KPI{'' if len(both) == 1 else 's'} shown"
+        hrefs = page.evaluate("() => [...document.querySelectorAll('#kpis a')].map(a => a.href)")
+    finally:
+        page.close()
+    assert any(h.endswith(f"kpi/{DEEP_KPI}/03_kpi_deep_dive.html") for h in hrefs)
+    assert any(h.endswith("2022-23_Q2/02_quarterly_report.html") for h in hrefs)
+    for h in set(hrefs):
+        assert h.startswith("file://") and Path(h.removeprefix("file://")).is_file(), h

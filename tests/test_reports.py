@@ -246,8 +246,13 @@ def test_batch_runs_periods_in_parallel_and_reports_each(
     status = dict(zip(table["key"], table["status"], strict=True))
     assert status == {**{p: "ok" for p in bundled}, "2030/31 Q1": "failed"}
     # and once the runs are done, the workbook of the whole history
-    assert [s[:2] for s in table.attrs["site"]][0] == ("history workbook", "ok")
+    assert [s[:2] for s in table.attrs["site"]] == [("KPI index", "ok"), ("history workbook", "ok")]
     assert (project / "outputs" / "kpi_history.xlsx").is_file()
+    index = (project / "outputs" / "index.html").read_text(encoding="utf-8")
+    for period in bundled:  # every paper the batch built is linked from the index
+        assert (
+            f'href="{period.replace("/", "-").replace(" ", "_")}/02_quarterly_report.html"' in index
+        )
     for period in bundled:
         folder = period.replace("/", "-").replace(" ", "_")
         assert (project / "outputs" / folder / "02_quarterly_report.html").exists()
