@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 AXE := tests/.browser/node_modules/axe-core/axe.min.js
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
 
-.PHONY: setup report test lint format lab bench clean browser
+.PHONY: setup report test lint format lab bench clean browser pdf-browser
 
 setup: $(STAMP)
 
@@ -19,9 +19,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (KPI workbook)"
 	touch $@
 
-report: setup
+# The paper's PDF is printed by Chromium: as root with apt, `make report` installs Debian's
+# chromium first; otherwise it goes on without, and `kpi report` says in one line that no PDF
+# was written and why (the HTML, tables and workbook are all there).
+report: setup pdf-browser
 	$(BIN)/kpi ingest
 	$(BIN)/kpi report
+	$(BIN)/kpi index
+
+pdf-browser:
+	@if [ -z "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	    || echo "make report: could not install Debian's chromium: the report will have no PDF" >&2; \
+	  else \
+	    echo "make report: no chromium on PATH (install Debian's chromium as root for the PDF)" >&2; \
+	  fi; \
+	fi
 
 # What tests/test_browser.py needs: a chromium (Debian's package when apt is available as root,
 # else Playwright's own download) and axe-core from npm. Fails loudly; never skipped.

@@ -87,9 +87,26 @@ def cmd_report(args: argparse.Namespace) -> int:
         period, why = newest_period()
         print(f"report period {why}")
         params = dataclasses.replace(params, period=period)
-    for html in run_report(params).html:
+    result = run_report(params)
+    for html in result.html:
         print(html)
+    for note in result.notes:
+        print(note)
     return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """outputs/index.html (every KPI, linking the papers and deep dives built so far) and
+    outputs/kpi_history.xlsx, from the store alone (no notebook runs; `kpi batch` builds
+    them too)."""
+    from kpi_lib.report.batch import build_site
+    from kpi_lib.store.lock import store_lock
+
+    with store_lock(shared=True):
+        site = build_site()
+    for what, status, detail in site:
+        print(f"{what}: {detail}" if status == "ok" else f"{what} failed: {detail}")
+    return 0 if all(status == "ok" for _, status, _ in site) else 1
 
 
 def cmd_deep_dive(args: argparse.Namespace) -> int:
@@ -102,8 +119,11 @@ def cmd_deep_dive(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         with_code=args.with_code,
     )
-    for html in run_deep_dive(params).html:
+    result = run_deep_dive(params)
+    for html in result.html:
         print(html)
+    for note in result.notes:
+        print(note)
     return 0
 
 
@@ -119,9 +139,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     )
     table = run_batch(params)
     print(table.to_string(index=False))
+    for what, status, detail in table.attrs.get("site", []):
+        print(f"{what}: {detail}" if status == "ok" else f"{what} failed: {detail}")
     failed = int((table["status"] != "ok").sum())
     print(f"{len(table) - failed} succeeded, {failed} failed")
-    return 1 if failed else 0
+    site_failed = any(status != "ok" for _, status, _ in table.attrs.get("site", []))
+    return 1 if failed or site_failed else 0
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -433,6 +456,12 @@ COMMANDS = (
     ),
     Command(
         "batch", "run every period's report (and deep dives) in parallel", _batch_args, cmd_batch
+    ),
+    Command(
+        "index",
+        "write outputs/index.html (every KPI) and outputs/kpi_history.xlsx",
+        lambda p: None,
+        cmd_index,
     ),
     Command(
         "audit",

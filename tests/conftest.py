@@ -92,6 +92,9 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
         run_deep_dive(DeepDiveParams(DEEP_KPI))
         manifest = root / "outputs" / "2022-23_Q2" / "manifest.json"
         render(audit(manifest), manifest)
+        from kpi_lib.report.batch import build_site
+
+        build_site()  # outputs/index.html and kpi_history.xlsx (no notebook runs)
     return root
 
 

@@ -1,8 +1,9 @@
 """Every report kind opened in headless Chromium as a reader would: the title, no NaN/None/<NA>
 or literal "\\n" in visible text, no bare index column, nothing wider than a 1280 px screen or
-an A4 page, real alt texts, no request to the network, and no serious or critical axe-core
-finding. `make test` installs Chromium and axe-core first (`make browser`); when they are
-missing these tests fail with what to run, they are never skipped."""
+an A4 page, no sideways page scroll on a 390 px phone (tables scroll in their own box with the
+KPI column fixed, charts one per row), real alt texts, no request to the network, and no
+serious or critical axe-core finding. `make test` installs Chromium and axe-core first (`make
+browser`); when they are missing these tests fail with what to run, they are never skipped."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ FLAGS = [
 ]
 SCREENSHOTS = ROOT / "outputs" / "screenshots"  # gitignored; looked at by people, not asserted
 WIDTH, A4_WIDTH = 1280, 794  # px: a common laptop screen; A4 at 96 dpi
+PHONE = 390  # px: a common phone's CSS width
 
 PAGES = {
     "quarterly": (
@@ -49,6 +51,10 @@ PAGES = {
         r"^KPI deep dive: Permanent admissions .* data to \d+ \w+ \d{4}$",
     ),
     "audit": ("outputs/audit/2022-23_Q2/04_audit.html", r"^Audit passed: quarterly run "),
+    "index": (
+        "outputs/index.html",
+        r"^Lancashire County Council: KPI index, \d+ KPIs, reports 2019/20 Q3 to 2024/25 Q2$",
+    ),
 }
 BAD_TEXT = re.compile(r"\bNaN\b|\bnan\b|\bNone\b|<NA>|\\n|NaT\b")
 
@@ -157,6 +163,62 @@ def test_fits_the_screen_and_an_a4_page(opened) -> None:
         page.set_viewport_size({"width": WIDTH, "height": 900})
 
 
+# Every element that reaches past the phone's edge, unless a box that scrolls sideways holds
+# it and itself fits; and every table that scrolls, whether its first column stays put.
+PHONE_OVERFLOW = """(width) => {
+    const out = [];
+    const scrolls = (e) => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+    for (const e of document.querySelectorAll('body *')) {
+        const r = e.getBoundingClientRect();
+        if (r.width === 0 || r.right <= width + 1) continue;
+        let box = e.parentElement;
+        while (box && !scrolls(box)) box = box.parentElement;
+        if (!box || box.getBoundingClientRect().right > width + 1)
+            out.push(e.tagName + '.' + e.className + ': ' + (e.innerText || '').slice(0, 60));
+    }
+    const loose = [...document.querySelectorAll('.table-box')]
+        .filter(b => b.scrollWidth > b.clientWidth + 1)
+        .filter(b => [...b.querySelectorAll('tr > :first-child')]
+            .some(c => getComputedStyle(c).position !== 'sticky'))
+        .map(b => b.getAttribute('aria-label'));
+    return {page: document.documentElement.scrollWidth, out: out.slice(0, 5), loose};
+}"""
+# Each chart as a phone shows it: its width, how much it is shrunk, and its row.
+PHONE_CHARTS = """() => {
+    const main = document.querySelector('main');
+    const cs = getComputedStyle(main);
+    const room = main.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    return [...document.images].map(i => {
+        const r = i.getBoundingClientRect();
+        return {alt: i.alt.slice(0, 50), width: r.width, room, top: Math.round(r.top),
+                scale: r.width / (Number(i.getAttribute('width')) || i.naturalWidth)};
+    });
+}"""
+
+
+def test_fits_a_phone(opened) -> None:
+    """At 390 px the page never scrolls sideways (a wide table scrolls in its own box, its KPI
+    column fixed) and charts are one per row, each the width of the text and shrunk at most
+    by half (a 2x2 grid drawn as one image would be a thumbnail)."""
+    kind, page, _, _ = opened
+    page.set_viewport_size({"width": PHONE, "height": 844})
+    try:
+        found = page.evaluate(PHONE_OVERFLOW, PHONE)
+        assert found["page"] <= PHONE, f"{kind}: the page scrolls sideways ({found['page']} px)"
+        assert not found["out"], f"{kind}: wider than a phone: {found['out']}"
+        assert not found["loose"], f"{kind}: tables whose KPI column scrolls away: {found['loose']}"
+        charts = page.evaluate(PHONE_CHARTS)
+        tops = [c["top"] for c in charts]
+        assert len(tops) == len(set(tops)), f"{kind}: charts side by side on a phone"
+        for c in charts:
+            assert c["width"] >= 0.9 * c["room"], (kind, c)
+            assert c["scale"] >= 0.5, f"{kind}: chart shrunk to a thumbnail: {c}"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{kind}-phone.png"), full_page=True)
+    finally:
+        page.set_viewport_size({"width": WIDTH, "height": 900})
+
+
 def test_every_image_says_what_it_shows(opened) -> None:
     kind, page, _, _ = opened
     alts = page.evaluate("() => [...document.images].map(i => i.getAttribute('alt') || '')")
@@ -187,3 +249,140 @@ def test_screenshot_of_each_report_kind(opened) -> None:
     path = SCREENSHOTS / f"{kind}.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
+
+
+# --- the paper as PDF ------------------------------------------------------------------------
+PAPERS = {
+    "quarterly": ("outputs/2022-23_Q2", "02_quarterly_report"),
+    "deep-dive": (f"outputs/kpi/{DEEP_KPI}", "03_kpi_deep_dive"),
+}
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _in_order(words: list[str], page: list[str]) -> bool:
+    """Whether `words` occur in `page` in this order (other words between them)."""
+    it = iter(page)
+    return all(w in it for w in words)
+
+
+@pytest.mark.parametrize("kind", sorted(PAPERS))
+def test_the_paper_as_a_pdf(published: Path, kind: str) -> None:
+    """A4, the page's title at the top of every page and "Page n of N" at its foot, every table
+    row whole on one page, and the manifest's hash of the very file."""
+    import json
+
+    import pdfplumber
+    from bs4 import BeautifulSoup
+
+    from kpi_lib.digest import sha256_file
+
+    folder, stem = PAPERS[kind]
+    out = published / folder
+    page = (out / f"{stem}.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(page, "html.parser")
+    title = _words(soup.title.get_text())
+    with pdfplumber.open(out / f"{stem}.pdf") as pdf:
+        texts = [pg.extract_text() or "" for pg in pdf.pages]
+        sizes = {(round(pg.width), round(pg.height)) for pg in pdf.pages}
+    assert sizes == {(595, 842)}, sizes  # A4 in points
+    n = len(texts)
+    assert n >= 2
+    for i, text in enumerate(texts, start=1):
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        # a long title wraps in the page's top margin: its first one to three lines
+        assert title in {_words(" ".join(lines[:k])) for k in (1, 2, 3)}, (i, lines[:2])
+        assert _words(lines[-1]) == f"Page {i} of {n}", (i, lines[-1])
+    # a row split across pages has its first cell's words on two pages: on none of them all
+    # in order (a wrapped cell's lines interleave with the other cells', so not contiguous)
+    pages = [t.split() for t in texts]
+    rows = [
+        tr.find(["td", "th"]).get_text(" ").split()
+        for tr in soup.select("table.kpi-table tbody tr")
+    ]
+    split = [r for r in rows if len(r) > 3 and not any(_in_order(r, w) for w in pages)]
+    assert len(rows) > 10 and not split, split[:3]
+    results = json.loads((out / "manifest.json").read_text())["results"]["documents"]
+    assert results[f"{stem}.pdf"] == sha256_file(out / f"{stem}.pdf")
+
+
+def test_the_same_page_prints_to_the_same_bytes(published: Path, tmp_path: Path) -> None:
+    from kpi_lib.report.pdf import FIXED_DATE, print_page
+
+    folder, stem = PAPERS["deep-dive"]
+    html = published / folder / f"{stem}.html"
+    a, b = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    assert print_page(html, a) == "" and print_page(html, b) == ""
+    assert a.read_bytes() == b.read_bytes()
+    assert FIXED_DATE in a.read_bytes()
+
+
+def test_without_chromium_the_run_says_why_in_one_line(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Chromium: the workbook is still written, no PDF (not even a partial one), and one
+    line says why (what `kpi report` prints)."""
+    from kpi_lib.report.runs import DEEP_DIVE_NB, documents
+
+    monkeypatch.setenv("KPI_ROOT", str(published))
+    monkeypatch.setenv("KPI_CHROMIUM", "")
+    folder, stem = PAPERS["deep-dive"]
+    copy = tmp_path / "run"
+    shutil.copytree(published / folder, copy)
+    (copy / f"{stem}.pdf").unlink()
+    (copy / f"{stem}.xlsx").unlink()
+    notes = documents("deep-dive", {DEEP_DIVE_NB: {"kpi_id": DEEP_KPI}}, copy)
+    assert len(notes) == 1 and "\n" not in notes[0]
+    assert notes[0].startswith(f"{stem}.pdf not written: no Chromium found")
+    assert not list(copy.glob("*.pdf")) and not list(copy.glob(".*tmp"))
+    assert (copy / f"{stem}.xlsx").is_file()
+
+
+# --- the KPI index ---------------------------------------------------------------------------
+def test_the_index_sorts_filters_and_links(browser, published: Path) -> None:
+    """Every KPI once, with a sparkline where it has two comparable figures or more; sorting
+    by a column orders the rows (blanks last), filtering by priority and status hides the
+    others, and every link leads to a file that exists (the session's papers and deep dive)."""
+    from kpi_lib.store.snapshot import Store
+
+    index = published / "outputs" / "index.html"
+    page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    page.goto(index.as_uri(), wait_until="load")
+    try:
+        rows = lambda: page.evaluate(  # noqa: E731
+            """() => [...document.querySelectorAll('#kpis tbody tr')].filter(r => !r.hidden)
+                .map(r => ({id: r.id, priority: r.dataset.priority, status: r.dataset.status,
+                            latest: r.children[2].dataset.sort, points: r.children[6].dataset.sort,
+                            spark: !!r.querySelector('svg.spark')}))"""
+        )
+        every = rows()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("KPI_ROOT", str(published))
+            ids = set(Store.load().observations["kpi_id"])
+        assert sorted(r["id"] for r in every) == sorted(f"kpi-{k}" for k in ids)
+        assert all(r["spark"] == (int(r["points"]) >= 2) for r in every)
+        page.get_by_role("button", name="Latest figure").click()
+        values = [float(r["latest"]) for r in rows() if r["latest"]]
+        assert values == sorted(values) and len(values) > 20
+        assert rows()[-1]["latest"] == "" or all(r["latest"] for r in rows())
+        page.get_by_role("button", name="Latest figure").click()
+        values = [float(r["latest"]) for r in rows() if r["latest"]]
+        assert values == sorted(values, reverse=True)
+        page.select_option("#status", "Red")
+        red = rows()
+        assert red and all(r["status"] == "Red" for r in red)
+        assert len(red) == sum(r["status"] == "Red" for r in every)
+        priority = red[0]["priority"]
+        page.select_option("#priority", priority)
+        both = rows()
+        assert both and all(r["priority"] == priority and r["status"] == "Red" for r in both)
+        assert page.inner_text("#shown") == f"{len(both)} KPI{'' if len(both) == 1 else 's'} shown"
+        hrefs = page.evaluate("() => [...document.querySelectorAll('#kpis a')].map(a => a.href)")
+    finally:
+        page.close()
+    assert any(h.endswith(f"kpi/{DEEP_KPI}/03_kpi_deep_dive.html") for h in hrefs)
+    assert any(h.endswith("2022-23_Q2/02_quarterly_report.html") for h in hrefs)
+    for h in set(hrefs):
+        assert h.startswith("file://") and Path(h.removeprefix("file://")).is_file(), h

@@ -16,6 +16,12 @@ FAN = "#90caf9"
 LINE = "#455a64"
 
 
+def axis_label(unit: str) -> str:
+    """A y-axis label from a KPI's unit: "%" reads "per cent (%)"; no unit says so."""
+    u = (unit or "").strip()
+    return {"%": "per cent (%)", "£": "pounds (£)", "": "value (no unit recorded)"}.get(u, u)
+
+
 def forecast_fan(history: pd.Series | None, result, title: str = "", unit: str = "") -> Figure:
     """History (when given), forecast mean, 80% and 95% intervals, and the result's target.
 
@@ -37,7 +43,7 @@ def forecast_fan(history: pd.Series | None, result, title: str = "", unit: str =
         ax.axhline(result.target, color="black", ls="--", lw=1, label="target")
     ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
     ax.set_xlabel("period end")
-    ax.set_ylabel(unit or "value")
+    ax.set_ylabel(axis_label(unit))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.tick_params(axis="x", labelrotation=30, labelsize=7)
     ax.legend(fontsize=7)

@@ -65,6 +65,19 @@ FLAT_SIGMA = 0.01  # a history with no change at all still gets an interval: 1% 
 QUANTILES = {"lower95": 0.025, "lower": 0.10, "upper": 0.90, "upper95": 0.975}
 
 
+class Summary(str):
+    """Text that displays as text: `repr` is the text itself (a notebook's last line shows it
+    as lines, not a quoted string with \\n) and `_repr_html_` a preformatted block."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f'<pre class="forecast-summary">{html.escape(str(self))}</pre>'
+
+
 @dataclass
 class ForecastResult:
     """A forecast with its intervals, the backtest that chose the model, and the
@@ -97,6 +110,24 @@ class ForecastResult:
     # why the KPI's printed target was left out, when it covers another span than the figures
     # forecast (an annual total beside one quarter's days): set by Kpi.forecast
     target_mismatch: str = ""
+    title: str = ""  # the KPI's name and unit, for plot() and summary(): set by Kpi.forecast
+    unit: str = ""
+
+    def __repr__(self) -> str:
+        """One line (the dataclass's own repr prints every series and the sampled paths)."""
+        last = self.mean.index[-1] if len(self.mean) else self.last_period
+        what = f"{self.title!r}, " if self.title else ""
+        text = (
+            f"<ForecastResult {what}{self.model}, {self.horizon} quarters to {last}: "
+            f"{self.mean.iloc[-1]:.4g} (80% {self.lower.iloc[-1]:.4g} to "
+            f"{self.upper.iloc[-1]:.4g}){' ' + self.unit if self.unit else ''}"
+        )
+        if self.p_meet_target is not None:
+            text += f", P(meet target) {self.p_meet_target:.2f}"
+        return text + ">"
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
 
     def frame(self) -> pd.DataFrame:
         """The forecast as a table: one row per future period."""
@@ -111,15 +142,21 @@ class ForecastResult:
         )
 
     def plot(self, history: pd.Series | None = None, title: str = "", unit: str = ""):
-        """The fan chart (80% and 95% ranges, target dashed); pass the quarterly series the
-        forecast was fitted to (`Kpi.quarterly()`) to draw it as well."""
+        """The fan chart (80% and 95% ranges, target dashed), titled with the KPI and its
+        y-axis with the unit; pass the quarterly series the forecast was fitted to
+        (`Kpi.quarterly()`) to draw it as well."""
         from kpi_lib.analysis.fan import forecast_fan
 
-        return forecast_fan(history, self, title=title, unit=unit)
+        name = title or self.title
+        title = f"{name}: forecast ({self.model})" if name else f"Forecast ({self.model})"
+        return forecast_fan(history, self, title=title, unit=unit or self.unit)
 
-    def summary(self) -> str:
+    def summary(self) -> Summary:
+        """The forecast in words and figures: text that Jupyter shows as such (not a quoted
+        string with \\n) and a str for everything else."""
         lines = [
-            f"Forecast: {self.model}"
+            (f"{self.title}\n" if self.title else "")
+            + f"Forecast: {self.model}"
             + (
                 " (INSUFFICIENT HISTORY: naive, wide intervals)"
                 if self.insufficient_history
@@ -154,7 +191,7 @@ class ForecastResult:
             shown = self.backtest.head(6).to_string(index=False, float_format="{:.3f}".format)
             lines.extend("    " + ln for ln in shown.splitlines())
         lines.extend(f"  note: {n}" for n in self.notes)
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def to_dict(self) -> dict[str, Any]:
         bt = self.backtest.astype(object).where(self.backtest.notna(), None)

@@ -57,13 +57,49 @@ HISTORY_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Kpi:
     store: Store
     kpi_id: str
 
     def __post_init__(self) -> None:
         self.store.rows(self.kpi_id)  # an unknown id fails here, in one line
+
+    # --- how it shows itself (the dataclass repr would print the whole store) ---------------
+    def facts(self) -> dict[str, str]:
+        """What a reader wants first: name, unit, polarity, bases, points, latest figure."""
+        cur = self.current
+        known = cur[cur["value"].notna()]
+        out = {"id": self.kpi_id, "title": self.title, "unit": self.unit or "none recorded"}
+        out["good is"] = self.polarity or "not known"
+        out["bases"] = ", ".join(b for b in self.bases if b) or "not known"
+        out["points"] = str(len(known))
+        if len(known):
+            first, last = known.iloc[0], known.iloc[-1]
+            out["points"] += f" (first {first['period']})"
+            rag = last.get("rag")
+            status = f", {rag}" if isinstance(rag, str) and rag else ""
+            out["latest"] = f"{float(last['value']):,.6g} ({last['period']}{status})"
+        target = self.latest_target_text()
+        if target:
+            out["latest target"] = target
+        return out
+
+    def __repr__(self) -> str:
+        f = self.facts()
+        title = f["title"] if len(f["title"]) <= 70 else f["title"][:69] + "…"
+        latest = f"; latest {f['latest']}" if "latest" in f else ""
+        return f"<Kpi {self.kpi_id}: {title!r} ({f['unit']}); points {f['points']}{latest}>"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(
+            f'<tr><th scope="row" style="text-align:left">{html.escape(k)}</th>'
+            f'<td style="text-align:left">{html.escape(v)}</td></tr>'
+            for k, v in self.facts().items()
+        )
+        return f'<table class="kpi-facts"><caption>KPI</caption><tbody>{rows}</tbody></table>'
 
     # --- what it is ---------------------------------------------------------------------------
     @property
@@ -279,6 +315,7 @@ class Kpi:
         )
         result.notes.extend(notes)
         result.target_mismatch = mismatch
+        result.title, result.unit = self.title, self.unit
         return result, skipped
 
     def latest_target_text(self) -> str:

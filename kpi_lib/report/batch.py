@@ -33,6 +33,28 @@ def _job(kind: str, key: str, with_code: bool) -> tuple[str, str, str, float, st
         return kind, key, "failed", time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
 
 
+def build_site() -> list[tuple[str, str, str]]:
+    """What ties the runs together, built from the store once they are done: the KPI index
+    (outputs/index.html, linking whatever papers and deep dives exist) and the workbook of the
+    whole history (outputs/kpi_history.xlsx). Each as (what, status, path or error); a
+    failure is reported like a job's, never raised. The caller holds the store lock."""
+    from kpi_lib.paths import outputs_dir
+    from kpi_lib.report.index import INDEX_NAME, write_index
+    from kpi_lib.report.workbook import HISTORY_NAME, write_history
+
+    out = []
+    for what, write, name in [
+        ("KPI index", write_index, INDEX_NAME),
+        ("history workbook", write_history, HISTORY_NAME),
+    ]:
+        try:
+            outputs_dir().mkdir(parents=True, exist_ok=True)
+            out.append((what, "ok", str(write(outputs_dir() / name))))
+        except (KpiError, OSError, ValueError) as exc:
+            out.append((what, "failed", f"{type(exc).__name__}: {exc}"))
+    return out
+
+
 def _canonical(period: str) -> str:
     """One label per period, so `2022-23_Q2` and `2022/23 Q2` never race for one folder."""
 
@@ -67,5 +89,8 @@ def run_batch(params: BatchParams, progress: bool = True) -> pd.DataFrame:
             futures = [pool.submit(_job, kind, key, params.with_code) for kind, key in jobs]
             for fut in tqdm(as_completed(futures), total=len(futures), disable=not progress):
                 rows.append(fut.result())
+        site = build_site()
     cols = ["kind", "key", "status", "seconds", "detail"]
-    return pd.DataFrame(rows, columns=cols).sort_values(["kind", "key"], ignore_index=True)
+    table = pd.DataFrame(rows, columns=cols).sort_values(["kind", "key"], ignore_index=True)
+    table.attrs["site"] = site  # what ties the runs together: [(what, status, path or error)]
+    return table

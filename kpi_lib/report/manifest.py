@@ -93,6 +93,12 @@ def result_hashes(out_dir: Path) -> dict[str, dict[str, str]]:
         files = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
         out[sub] = {f"{sub}/{p.name}": sha256_file(p) for p in files}
     out["html"] = page_hashes(Path(out_dir)) if Path(out_dir).is_dir() else {}
+    # the workbook and the PDF beside the page (both written reproducibly: report.workbook,
+    # report.pdf)
+    docs = sorted(
+        p for ext in ("xlsx", "pdf") for p in Path(out_dir).glob(f"*.{ext}") if p.is_file()
+    )
+    out["documents"] = {p.name: sha256_file(p) for p in docs}
     return out
 
 
@@ -158,11 +164,27 @@ def parameters_text(params: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+DIRECT_RUN = (
+    "run directly (papermill or Jupyter), not by `kpi report`: no manifest.json is written, "
+    "so `kpi audit` cannot re-run it"
+)
+
+
 def summary(out_dir: str | Path) -> pd.DataFrame:
-    """A readable summary of the run, for the last cell of a report notebook."""
+    """A readable summary of the run, for the last cell of a report notebook. A notebook run
+    directly with papermill or in JupyterLab has no run_info.json (`kpi report` writes it
+    before the kernel starts): its inputs, versions and commit are read now and it says so."""
     folder = Path(out_dir)
-    info = json.loads((folder / RUN_INFO).read_text(encoding="utf-8"))
-    rows = [("git commit", info["git"]["commit"] + (" (dirty)" if info["git"]["dirty"] else ""))]
+    rows: list[tuple[str, str]] = []
+    try:
+        info = json.loads((folder / RUN_INFO).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        info = {"notebooks": [], "inputs": input_files(), "packages": package_versions()}
+        info["git"] = git_state()
+        rows.append(("run", DIRECT_RUN))
+    rows.append(
+        ("git commit", info["git"]["commit"] + (" (dirty)" if info["git"]["dirty"] else ""))
+    )
     for nb in info["notebooks"]:
         rows.append((f"notebook {nb['path']}", parameters_text(nb["parameters"])))
     for item in info["inputs"]:

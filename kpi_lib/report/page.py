@@ -42,6 +42,28 @@ table.kpi-table .num { text-align: right; }
 table.kpi-table .path { overflow-wrap: anywhere; }
 table.kpi-table .nowrap { white-space: nowrap; }
 @media screen { table.kpi-table .wide { min-width: 14em; } }
+/* a table wider than the screen scrolls inside its box, its first column (the KPI) fixed */
+.table-box { max-width: 100%; overflow-x: auto; margin: .4rem 0 1.4rem; }
+.table-box table.kpi-table { margin: 0; }
+@media screen {
+  .table-box table.kpi-table tr > :first-child { position: sticky; left: 0; z-index: 1;
+    background: #fff; box-shadow: inset -1px 0 0 var(--rule); }
+  .table-box table.kpi-table thead tr > :first-child { background: var(--head); }
+}
+.table-box:focus-visible { outline: 2px solid var(--link); outline-offset: 2px; }
+p, li, figcaption, td, th { overflow-wrap: break-word; }
+/* charts one per row on a phone, two side by side where there is room */
+.charts { display: grid; gap: .8rem 1.2rem;
+  grid-template-columns: repeat(auto-fill, minmax(min(100%, 440px), 1fr)); }
+.charts figure.chart { margin: 0; }
+@media screen and (max-width: 640px) {
+  main { padding: 1rem .8rem 2rem; }
+  h1 { font-size: 1.35rem; }
+  h2 { font-size: 1.2rem; }
+  table.kpi-table { font-size: .82rem; }
+  table.kpi-table .wide { min-width: 10em; }
+  .table-box table.kpi-table tr > :first-child { min-width: 8.5em; max-width: 45vw; }
+}
 .rag { white-space: nowrap; }
 .rag::before { content: ""; display: inline-block; width: .75em; height: .75em;
   border-radius: 50%; margin-right: .35em; vertical-align: -.05em;
@@ -59,9 +81,13 @@ pre { white-space: pre-wrap; overflow-wrap: break-word; font-size: .85rem; }
   html, body { font-size: 9.5pt; }
   table.kpi-table .nowrap { white-space: normal; }
   main { max-width: none; padding: 0; }
+  .table-box { overflow: visible; }
+  .charts { grid-template-columns: 1fr 1fr; }
   nav.contents { background: none; border: 1px solid var(--rule); }
   h2, h3 { break-after: avoid; }
   tr, figure, img { break-inside: avoid; }
+  thead { display: table-header-group; }
+  .charts figure.chart { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
 """
@@ -97,8 +123,19 @@ def wrap(body: str, fallback_title: str = "KPI report") -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_escape(title)}</title>\n<style>{CSS}</style>\n</head>\n"
+        f"<title>{_escape(title)}</title>\n<style>{CSS}{print_boxes(title)}</style>\n</head>\n"
         f"<body>\n<main>\n{soup.decode(formatter='html5')}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def print_boxes(title: str) -> str:
+    """The printed page's margins: the title at the top of every page and "Page n of N" at
+    the foot (CSS page-margin boxes, which Chromium prints; `report.pdf`)."""
+    quoted = "".join(c if c.isalnum() or c in " ,.:;-/()&'" else f"\\{ord(c):x} " for c in title)
+    box = "font: 8pt Arial, 'Liberation Sans', sans-serif; color: #444;"
+    return (
+        f'\n@page {{ @top-center {{ content: "{quoted}"; {box} }}\n'
+        f'  @bottom-right {{ content: "Page " counter(page) " of " counter(pages); {box} }} }}\n'
     )
 
 

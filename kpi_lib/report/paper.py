@@ -20,7 +20,7 @@ from kpi_lib.report import present as pr
 from kpi_lib.report import statements as stm
 from kpi_lib.report.build_cache import cached
 from kpi_lib.report.outputs import show_figure
-from kpi_lib.report.plots import MIN_POINTS, off_track_panels, rag_by_section
+from kpi_lib.report.plots import MIN_POINTS, off_track_panel, rag_by_section
 from kpi_lib.report.quarterly import Quarterly, build
 from kpi_lib.store.snapshot import Store
 from kpi_lib.store.sources import load_sources
@@ -407,14 +407,18 @@ def off_track_charts(q: Quarterly, c: Context, output_dir: str) -> list[object]:
         )
     out: list[object] = []
     if panels:
-        fig = off_track_panels(panels)
-        alt = (
-            f"Charts of the {len(panels)} off-track KPIs with at least {MIN_POINTS} points: "
-            "values over time coloured by RAG status, the target as a dashed line and, where "
-            "there is one, the forecast as a dotted line in a shaded 80% range. "
-            + " ".join(_panel_alt(p, c) for p in panels)
+        charts = []
+        for p in panels:  # one chart each: two to a row on a screen, one on a phone
+            alt = (
+                "Chart of an off-track KPI's values over time coloured by RAG status, the "
+                "target as a dashed line and, where there is one, the forecast as a dotted "
+                "line in a shaded 80% range. " + _panel_alt(p, c)
+            )
+            fig = off_track_panel(p)
+            charts.append(show_figure(fig, f"off_track_{p['kpi_id']}", output_dir, alt))
+        out.append(
+            Html('<div class="charts">' + "".join(x._repr_html_() for x in charts) + "</div>")
         )
-        out.append(show_figure(fig, "off_track_histories", output_dir, alt))
     if short:
         items = "".join(
             f"<li>{esc(n)} ({_count(k, 'point')})</li>" for n, k in sorted(short, key=str)

@@ -18,9 +18,16 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from kpi_lib.analysis.fan import FAN, forecast_fan
+from kpi_lib.analysis.fan import FAN, axis_label, forecast_fan
 
-__all__ = ["forecast_fan", "kpi_history", "off_track_panels", "rag_by_section", "small_multiples"]
+__all__ = [
+    "forecast_fan",
+    "kpi_history",
+    "off_track_panel",
+    "off_track_panels",
+    "rag_by_section",
+    "small_multiples",
+]
 
 RAG_COLOURS = {"Green": "#2e7d32", "Amber": "#f9a825", "Red": "#c62828", "Unrated": "#9e9e9e"}
 RAG_ORDER = ["Green", "Amber", "Red", "Unrated"]
@@ -59,7 +66,7 @@ def rag_by_section(obs: pd.DataFrame) -> Figure:
         df.groupby(["section", "status"]).size().unstack(fill_value=0).reindex(columns=RAG_ORDER)
     )
     counts = counts.fillna(0).sort_index(ascending=False)
-    fig = Figure(figsize=(8, 0.55 * max(1, len(counts)) + 1.6))
+    fig = Figure(figsize=(7, 0.55 * max(1, len(counts)) + 1.6))
     ax = fig.add_subplot()
     left = pd.Series(0.0, index=counts.index)
     labels = ["\n".join(textwrap.wrap(str(s), 34)) for s in counts.index]
@@ -162,7 +169,7 @@ def _history_axes(ax: Axes, h: pd.DataFrame, unit: str, target: float | None) ->
         _target_runs(ax, h)
     elif target is not None:
         ax.axhline(target, color="black", ls="--", lw=1)
-    ax.set_ylabel(unit or "value")
+    ax.set_ylabel(axis_label(unit))
     if len(h):
         first, last = h["period_end"].min(), h["period_end"].max()
         if (last - first).days < 180:  # one or two points: months as ticks, each named once
@@ -199,6 +206,44 @@ def kpi_history(
     return fig
 
 
+def _panel(ax: Axes, p: dict) -> bool:
+    """One off-track KPI on `ax`: history by RAG, target, forecast fan; True if it has one."""
+    _history_axes(ax, p["history"], p.get("unit", ""), p.get("target"))
+    fc = p.get("forecast")
+    if fc is None:
+        return False
+    x = fc.mean.index.to_timestamp(how="end").normalize()
+    ax.fill_between(x, fc.lower, fc.upper, color=FAN, alpha=0.6, lw=0)
+    ax.plot(x, fc.mean.values, color="#0d47a1", ls=":", lw=1.5)
+    if fc.target is not None and not (
+        "target_value" in p["history"] and p["history"]["target_value"].notna().any()
+    ):
+        ax.axhline(fc.target, color="black", ls="--", lw=1)
+    return True
+
+
+def off_track_panel(p: dict, width: float = 6.0, height: float = 3.6) -> Figure:
+    """One off-track KPI as its own chart (a page lays these out two to a row on a screen and
+    one to a row on a phone, where a grid drawn as one image would shrink to a thumbnail)."""
+    _style()
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_subplot()
+    any_fc = _panel(ax, p)
+    ax.set_title("\n".join(textwrap.wrap(p["title"], 60)[:2]), fontsize=10)
+    ax.tick_params(axis="both", labelsize=8.5)
+    ax.yaxis.label.set_size(9.5)
+    fig.legend(
+        handles=rag_legend_handles(with_forecast=any_fc),
+        loc="lower center",
+        ncol=4,
+        fontsize=8,
+        frameon=False,
+    )
+    # fixed margins (tight_layout measures every label, for no visible gain)
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.36 if any_fc else 0.3, top=0.85)
+    return fig
+
+
 def off_track_panels(
     panels: list[dict], cols: int = 2, width: float = 11.0, height: float = 2.9
 ) -> Figure:
@@ -211,17 +256,7 @@ def off_track_panels(
     axes = fig.subplots(rows, cols, squeeze=False)
     any_fc = False
     for ax, p in zip(axes.flat, panels, strict=False):
-        _history_axes(ax, p["history"], p.get("unit", ""), p.get("target"))
-        fc = p.get("forecast")
-        if fc is not None:
-            any_fc = True
-            x = fc.mean.index.to_timestamp(how="end").normalize()
-            ax.fill_between(x, fc.lower, fc.upper, color=FAN, alpha=0.6, lw=0)
-            ax.plot(x, fc.mean.values, color="#0d47a1", ls=":", lw=1.5)
-            if fc.target is not None and not (
-                "target_value" in p["history"] and p["history"]["target_value"].notna().any()
-            ):
-                ax.axhline(fc.target, color="black", ls="--", lw=1)
+        any_fc = _panel(ax, p) or any_fc
         ax.set_title("\n".join(textwrap.wrap(p["title"], 55)[:2]), fontsize=8.5)
     for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)

@@ -215,7 +215,13 @@ class Table:
     def _repr_html_(self) -> str:
         if self.frame.empty:
             return f'<p class="empty">{html.escape(self.empty)}</p>'
-        out = ['<table class="kpi-table">']
+        # the table scrolls sideways inside its own box on a narrow screen (the page never
+        # does); the box is focusable so keyboard users can scroll it too
+        label = self.caption or "Table: " + ", ".join(map(str, self.frame.columns[:3]))
+        out = [
+            f'<div class="table-box" role="region" tabindex="0" '
+            f'aria-label="{html.escape(label, quote=True)}"><table class="kpi-table">'
+        ]
         if self.caption:
             out.append(f"<caption>{html.escape(self.caption)}</caption>")
         out.append("<thead><tr>")
@@ -231,7 +237,7 @@ class Table:
                 inner = _rag_badge(v) if c in _RAG_HEADERS else html.escape(v)
                 out.append(f"<td{self._cls(c)}>{inner}</td>")
             out.append("</tr>")
-        out.append("</tbody></table>")
+        out.append("</tbody></table></div>")
         return "".join(out)
 
     def _cls(self, c: str) -> str:

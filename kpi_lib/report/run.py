@@ -15,7 +15,6 @@ import nbformat
 import papermill
 import zmq
 from jupyter_client.manager import AsyncKernelManager
-from nbconvert import HTMLExporter
 from traitlets import CaselessStrEnum
 
 from kpi_lib.errors import KpiError, UsageError
@@ -131,16 +130,13 @@ def execute(
 def to_html(ipynb: Path, html: Path, with_code: bool = False) -> None:
     """Render an executed notebook into a self-contained page (`report.page`); code cells
     hidden unless asked for. nbconvert's `basic` template: no CDN scripts to fetch."""
-    from kpi_lib.report.page import wrap
+    from kpi_lib.report.exporter import PaperExporter
 
-    exporter = HTMLExporter(
-        template_name="basic",
-        exclude_input=not with_code,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
+    exporter = PaperExporter(exclude_input=not with_code)
+    page, _ = exporter.from_notebook_node(
+        nbformat.read(ipynb, as_version=4), {"metadata": {"name": ipynb.stem}}
     )
-    body, _ = exporter.from_notebook_node(nbformat.read(ipynb, as_version=4))
-    html.write_text(wrap(body, fallback_title=ipynb.stem), encoding="utf-8")
+    html.write_text(page, encoding="utf-8")
 
 
 def run_notebook(

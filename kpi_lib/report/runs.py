@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ class RunResult:
     out_dir: Path
     html: list[Path]
     seconds: float
+    notes: list[str] = field(default_factory=list)  # e.g. why no PDF was written
 
 
 def report_periods() -> list[str]:
@@ -194,6 +195,7 @@ def _execute(kind: str, plan: Plan, final_dir: Path, with_code: bool, timeout: i
             )
             html.append(final_dir / run.html.name)
             seconds += run.seconds
+        notes = documents(kind, plan, staging)
         manifest.finish(staging)
     except NotebookError as exc:
         failed = outputs_dir() / "_failed" / final_dir.relative_to(outputs_dir())
@@ -206,7 +208,25 @@ def _execute(kind: str, plan: Plan, final_dir: Path, with_code: bool, timeout: i
         shutil.rmtree(staging, ignore_errors=True)
         raise
     swap(staging, final_dir)
-    return RunResult(kind, final_dir, html, seconds)
+    return RunResult(kind, final_dir, html, seconds, notes)
+
+
+def documents(kind: str, plan: Plan, staging: Path) -> list[str]:
+    """What a council circulates beside the page: the workbook of the run's tables and the
+    page as a PDF (both named after the last notebook's page). Returns why a PDF was not
+    written (no Chromium): the run itself stands."""
+    from kpi_lib.report import workbook
+    from kpi_lib.report.page import page_title
+    from kpi_lib.report.pdf import print_page
+
+    page = staging / Path(list(plan)[-1]).with_suffix(".html").name
+    title = page_title(page.read_text(encoding="utf-8")) if page.is_file() else kind
+    obs = store.load("observations").sort_values(["report_period"], kind="stable")
+    units = dict(zip(obs["kpi_id"].astype(str), obs["unit"].fillna("").astype(str), strict=True))
+    unit = units.get(plan[DEEP_DIVE_NB]["kpi_id"], "") if kind == "deep-dive" else ""
+    workbook.write_run(staging, page.stem, title, unit, units)
+    why = print_page(page, page.with_suffix(".pdf")) if page.is_file() else ""
+    return [why] if why else []
 
 
 def recover_abandoned(final_dir: Path) -> None:
