@@ -38,6 +38,7 @@ class Input:
     period: Period | None = None
     period_from: str = ""
     source: Source | None = None
+    council: str = ""  # the council's id (kpi_lib.store.councils)
 
 
 def default_inputs() -> list[Path]:
