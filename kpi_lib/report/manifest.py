@@ -82,6 +82,12 @@ def input_files() -> list[dict[str, str]]:
     return [{"path": relative(p), "sha256": sha256_file(p)} for p in files]
 
 
+def _council_id() -> str:
+    from kpi_lib.store.councils import current
+
+    return current().id
+
+
 def run_info(kind: str, notebooks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Everything known before execution: inputs, parameters per notebook, versions, commit."""
     nb_hashes = {name: sha256_file(project_root() / name) for name in notebooks}
@@ -92,6 +98,7 @@ def run_info(kind: str, notebooks: dict[str, dict[str, Any]]) -> dict[str, Any]:
             for name, params in notebooks.items()
         ],
         "inputs": input_files(),
+        "council": _council_id(),  # whose report: an audit re-runs it for the same council
         "packages": package_versions(),
         "git": git_state(),
     }

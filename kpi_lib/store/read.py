@@ -135,7 +135,8 @@ def series(
 
     With current_only=False every version is kept (revisions repeat a label, oldest report
     first)."""
-    return series_of(load("observations"), kpi_id, current_only, column, period_type, basis)
+    obs = council_table("observations")  # the council's own: ids are per council
+    return series_of(obs, kpi_id, current_only, column, period_type, basis)
 
 
 def series_of(
