@@ -133,6 +133,48 @@ def test_a_file_filed_under_the_wrong_council_is_named_and_left_out(
     assert after == before
 
 
+MISPLACED = [
+    "Blackburn with Darwen Borough Council",
+    "Stoke-on-Trent City Council",
+    "Cornwall Council",
+    "Newcastle upon Tyne City Council",
+    "Kent County Council",
+    "Wigan Metropolitan Borough Council",
+]
+OWN_NAMES = ["Lancashire County Council", "Lancashire Council", "LANCASHIRE COUNTY COUNCIL"]
+
+
+def test_every_file_naming_another_council_is_named_and_its_own_are_ingested(
+    store_root: Path,
+) -> None:
+    """A family: the same report retitled for six councils and placed as the default council's
+    is refused, one line each naming the file and the council; retitled with the default
+    council's own name (as printed three ways) it is ingested."""
+    text = (OTHER / "2022-23_Q2" / "2022-23_Q2_performance_report.md").read_text("utf-8")
+    folder = store_root / "data" / "raw" / "2022-23_Q2"
+    for i, name in enumerate([*MISPLACED, *OWN_NAMES]):
+        body = text.replace(OTHER_NAME, name).replace("Quarter 2**", f"Quarter 2** ({i})")
+        (folder / f"retitled_{i}.md").write_text(body, encoding="utf-8")
+    result = ingest(keep_going=True)
+    refused = {Path(e.path).name: str(e) for e in result.failed}
+    assert set(refused) == {f"retitled_{i}.md" for i in range(len(MISPLACED))}
+    for i, name in enumerate(MISPLACED):
+        assert name in refused[f"retitled_{i}.md"]
+    own = {f"data/raw/2022-23_Q2/retitled_{i}.md" for i in range(len(MISPLACED), 9)}
+    assert own <= set(Store.load().reports["file"])
+
+
+def test_a_file_named_from_outside_data_raw_is_filed_under_the_commands_council(
+    store_root: Path, tmp_path: Path
+) -> None:
+    declare(store_root)
+    outside = tmp_path / "bwd.md"
+    shutil.copy(OTHER / "2023-24_Q2" / "2023-24_Q2_performance_report.md", outside)
+    assert main(["ingest", "--council", "blackburn", str(outside)]) == 0
+    assert len(Store.load("blackburn").reports) == 1
+    assert not Store.load().reports["file"].str.endswith("bwd.md").any()
+
+
 def test_a_file_whose_sources_row_names_its_council_is_that_councils(store_root: Path) -> None:
     """Known from SOURCES.csv's publisher: placed as today, filed under Blackburn."""
     declare(store_root)
