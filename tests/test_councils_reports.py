@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kpi_lib.report.audit import audit
 from kpi_lib.report.params import ReportParams
 from kpi_lib.report.runs import run_report
 from kpi_lib.store.ingest import ingest
@@ -54,8 +55,15 @@ def test_a_councils_report_is_byte_identical_with_another_council_present(
         differ = sorted(k for k in alone if alone[k] != together[k])
         assert not differ, f"changed by another council's files: {differ}"
 
+        # each council's report is audited as its own (the manifest names the council)
+        lancs = audit(root / "outputs" / QUARTER / "manifest.json")
+        assert lancs.ok, lancs.lines()
+
         mp.setenv("KPI_COUNCIL", "blackburn")
         theirs = run_report(ReportParams(period="2022/23 Q2")).out_dir
+        mp.delenv("KPI_COUNCIL")
+        result = audit(theirs / "manifest.json")
+        assert result.ok, result.lines()
     assert theirs == root / "outputs" / "blackburn" / QUARTER
     page = (theirs / "02_quarterly_report.html").read_text(encoding="utf-8")
     assert "Sickness Absence days per FTE" in page

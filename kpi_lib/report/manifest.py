@@ -59,7 +59,7 @@ def git_state() -> dict[str, Any]:
     return {"commit": commit or "unknown", "dirty": dirty}
 
 
-def input_files() -> list[dict[str, str]]:
+def input_files(council: str | None = None) -> list[dict[str, str]]:
     """The council's raw inputs (with SOURCES.csv), the councils file and its catalogue, with
     sha256: the analysis reads the council's whole history and nothing of another council's."""
     from kpi_lib.store.catalog import catalog_file
@@ -67,7 +67,7 @@ def input_files() -> list[dict[str, str]]:
     from kpi_lib.store.sources import load_sources, source_for
 
     councils = load_councils()
-    me = current(councils=councils)
+    me = current(council, councils)
     sources = load_sources()
     files = []
     for p in sorted(p for p in raw_dir().rglob("*") if p.is_file()):

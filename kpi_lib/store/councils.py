@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,6 +215,24 @@ def current(council_id: str | None = None, councils: Councils | None = None) -> 
     councils = councils or load_councils()
     wanted = council_id or os.environ.get(ENV, "").strip()
     return councils.get(wanted) if wanted else councils.default
+
+
+@contextmanager
+def using(council_id: str | None) -> Iterator[None]:
+    """Work on `council_id` (None: leave the environment as it is) until the block ends: what
+    an audit re-run does for the council its manifest names."""
+    if not council_id:
+        yield
+        return
+    old = os.environ.get(ENV)
+    os.environ[ENV] = council_id
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = old
 
 
 @dataclass(frozen=True)
