@@ -232,6 +232,17 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_catalog(args: argparse.Namespace) -> int:
     from kpi_lib.store import catalog_listing, catalog_suggestions
 
+    if args.action == "init":
+        from kpi_lib.paths import relative
+        from kpi_lib.store.catalog_init import init_catalog
+        from kpi_lib.store.read import council_table
+
+        done = init_catalog(council_table("observations"))
+        print(
+            f"wrote {done.written} entries ({done.names} names) to {relative(done.path)}, "
+            "each marked `review: true`: check them, then run `kpi ingest`"
+        )
+        return 0
     emit(catalog_suggestions() if args.action == "suggest" else catalog_listing(), args.format)
     return 0
 
@@ -253,7 +264,13 @@ def _summary_args(p: argparse.ArgumentParser) -> None:
 
 
 def _catalog_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", nargs="?", choices=["list", "suggest"], default="list")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=["list", "suggest", "init"],
+        default="list",
+        help="init: write entries for the council's new names, marked for review",
+    )
     add_format(p)
 
 
@@ -274,7 +291,7 @@ def _report_store(period: str) -> tuple[str, Store]:
 def cmd_rag(args: argparse.Namespace) -> int:
     from kpi_lib.analysis.rag import rag_summary, rag_table
     from kpi_lib.analysis.targets import load_benchmarks
-    from kpi_lib.store import load
+    from kpi_lib.store.read import council_table
 
     check_tolerance(args.tolerance, "--tolerance")
     label, data = _report_store(args.period)
@@ -286,7 +303,9 @@ def cmd_rag(args: argparse.Namespace) -> int:
         report_period=label,
         benchmarks=bench,
         prorate=args.prorate,
-        commentary=load("commentary"),
+        commentary=council_table("commentary"),
+        catalog=data.catalog,
+        council=data.council,
     )
     s = rag_summary(table)
     rate = "n/a" if s.agreement_rate is None else f"{s.agreement_rate:.1%}"
@@ -428,7 +447,7 @@ COMMANDS = (
     ),
     Command(
         "catalog",
-        "list KPIs; `catalog suggest`: match uncatalogued names",
+        "list KPIs; `catalog suggest`: match new names; `catalog init`: catalogue them",
         _catalog_args,
         cmd_catalog,
     ),
@@ -472,12 +491,29 @@ COMMANDS = (
 )
 
 
+# commands that read or write one council's data (`kpi sql` shows every council's rows, with
+# their `council` column)
+PER_COUNCIL = {
+    "ingest",
+    "summary",
+    "catalog",
+    "rag",
+    "claims",
+    "forecast",
+    "report",
+    "deep-dive",
+    "batch",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="Council KPI workbook")
     sub = parser.add_subparsers(dest="command", required=True)
     for cmd in COMMANDS:
         p = sub.add_parser(cmd.name, help=cmd.help)
         cmd.arguments(p)
+        if cmd.name in PER_COUNCIL:
+            add_council(p)
         p.set_defaults(func=cmd.run)
     return parser
 
@@ -485,7 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    old = os.environ.get(COUNCIL_ENV)
     try:
+        _use_council(getattr(args, "council", None))
         return int(args.func(args) or 0)
     except KpiError as exc:
         print(f"kpi: error: {exc}", file=sys.stderr)
@@ -499,6 +537,31 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kpi: interrupted", file=sys.stderr)
         return 130
+    finally:  # a command run in-process (tests, notebooks) leaves the environment as it was
+        if old is None:
+            os.environ.pop(COUNCIL_ENV, None)
+        else:
+            os.environ[COUNCIL_ENV] = old
+
+
+COUNCIL_ENV = "KPI_COUNCIL"  # kpi_lib.store.councils.ENV, without importing the store here
+
+
+def _use_council(council: str | None) -> None:
+    """`--council ID`: checked against data/councils.yaml (and the councils data/raw holds),
+    then the council every read of this command and its notebook kernels works on."""
+    if council is None:
+        return
+    from kpi_lib.store.councils import load_councils
+
+    os.environ[COUNCIL_ENV] = load_councils().get(council.strip()).id
+
+
+def add_council(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--council",
+        help="the council's id from data/councils.yaml (default: the default council)",
+    )
 
 
 if __name__ == "__main__":

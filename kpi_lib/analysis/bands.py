@@ -30,6 +30,7 @@ MIN_POINTS = 5  # missed-target points a report needs before its statuses set th
 # the widest amber edge the statuses may set: a miss of more than a quarter of the target is not
 # "slightly below the desired level"
 MAX_AMBER = 0.25
+PUBLISHED = "published rule"  # a band the council publishes (kpi_lib.store.councils)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,9 @@ class AmberBand:
         """Where the amber edge comes from, to follow "within the 13.7% band ...": said in every
         reason, so a learned band is never shown without what it is."""
         base, _, moved = self.source.partition(", moved by ")
-        if self.learned:
+        if self.source.startswith(PUBLISHED):
+            said = f"the council publishes ({self.source})"
+        elif self.learned:
             report = base.split(",", 1)[0].removeprefix("council's statuses in ")
             own = report == self.judged_in
             said = f"{'the report' if own else 'the council'}'s own statuses"
@@ -105,6 +108,13 @@ def tolerance_band(tolerance: float) -> AmberBand:
     return AmberBand(0.0, tolerance, "tolerance parameter")
 
 
+def published_band(amber_within: float, council: str, rule: str = "") -> AmberBand:
+    """The amber band a council publishes ("within 10% of target is Amber"): used as it is,
+    never learned, moved or capped."""
+    said = f": {rule}" if rule else ""
+    return AmberBand(0.0, amber_within, f"{PUBLISHED} of {council}{said}")
+
+
 def _edge(
     points: list[Point], below: set[str], above: set[str], floor: float, default: float
 ) -> float:
@@ -138,11 +148,28 @@ def _edge(
     return (best + n) / 2 if n is not None and best > floor else best
 
 
+def odd_status(points: Iterable[Point]) -> Point | None:
+    """The one status that alone says a miss of more than MAX_AMBER is not Red (an Amber or
+    Green at a 60% miss): "slightly below" cannot mean that, so one such status is taken as an
+    odd rating, not as where the council's edge lies, and moves no edge. Two or more agree, and
+    are kept."""
+    lenient = [
+        p for p in points if p.status in ("Green", "Amber") and MAX_AMBER + 1e-12 < p.gap < math.inf
+    ]
+    return lenient[0] if len(lenient) == 1 else None
+
+
+def _without_odd(points: list[Point]) -> list[Point]:
+    odd = odd_status(points)
+    return points if odd is None else [p for p in points if p is not odd]
+
+
 def fit(points: list[Point], tolerance: float, source: str) -> AmberBand:
     """The amber edge misclassifying fewest of `points`, starting from the tolerance (met
     targets say nothing about how far a miss may go). No green margin: a Green printed at a
-    miss counts as not Red. An edge beyond MAX_AMBER is capped there."""
-    missed = [p for p in points if p.gap > 0]
+    miss counts as not Red. An edge beyond MAX_AMBER is capped there; one odd status (see
+    odd_status) is left out, so it cannot stretch the band."""
+    missed = _without_odd([p for p in points if p.gap > 0])
     amber = _edge(missed, {"Green", "Amber"}, {"Red"}, 0.0, tolerance)
     return _capped(AmberBand(0.0, amber, source))
 
@@ -165,8 +192,9 @@ def _clip(edge: float, low: float, high: float) -> float:
 
 def adjust_for_kpi(band: AmberBand, own: list[Point]) -> AmberBand:
     """The council's edges moved as little as needed to agree with this KPI's own earlier
-    statuses, where those agree among themselves."""
-    own = [p for p in own if p.gap > 0]
+    statuses, where those agree among themselves; one odd status (see odd_status) moves
+    nothing."""
+    own = _without_odd([p for p in own if p.gap > 0])
     if not own:
         return band
 

@@ -222,6 +222,8 @@ class Kpi:
             self.store.observations,
             amber_tolerance,
             commentary=self.store.commentary,
+            catalog=self.store.catalog,
+            council=self.store.council,
         )
         cols = ["period", "reported_rag", "computed_rag", "reason", "band"]
         cols += ["reported_rag_from", "target_for", "basis", "basis_evidence", "disagreement"]

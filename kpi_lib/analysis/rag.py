@@ -19,7 +19,14 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from kpi_lib.analysis.bands import AmberBand, Point, band_for, pct, tolerance_band
+from kpi_lib.analysis.bands import (
+    AmberBand,
+    Point,
+    band_for,
+    pct,
+    published_band,
+    tolerance_band,
+)
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, check_tolerance
 from kpi_lib.analysis.printed_benchmarks import printed_benchmarks
 from kpi_lib.analysis.printed_year_figures import year_figure
@@ -39,6 +46,8 @@ from kpi_lib.analysis.targets import (
 )
 from kpi_lib.analysis.trends import accumulation_of
 from kpi_lib.periods import grain_of, grain_of_row, period_key, quarter_of
+from kpi_lib.store.catalog import Catalog
+from kpi_lib.store.councils import Council
 from kpi_lib.values import rag_read_from, running_total
 
 STATUSES = ("Green", "Amber", "Red")
@@ -474,6 +483,22 @@ def _prepared(observations: pd.DataFrame) -> pd.DataFrame:
     return obs
 
 
+def _catalogued(obs: pd.DataFrame, catalog: Catalog | None) -> pd.DataFrame:
+    """Rows without a printed polarity take the catalogue's (`_polarity_from` marks them)."""
+    if catalog is None or obs.empty:
+        return obs
+    by_id = {e.id: e.polarity for e in catalog.entries}
+    printed = obs["polarity"].fillna("").astype(str)
+    known = obs["kpi_id"].astype(str).map(by_id).fillna("")
+    fill = (printed == "") & (known != "")
+    if not fill.any():
+        return obs
+    out = obs.copy()
+    out.loc[fill, "polarity"] = known[fill]
+    out["_polarity_from"] = fill.map({True: "catalogue", False: ""})
+    return out
+
+
 def rag_table(
     observations: pd.DataFrame,
     tolerance: float = AMBER_TOLERANCE,
@@ -482,6 +507,8 @@ def rag_table(
     benchmarks: pd.DataFrame | None = None,
     prorate: bool = True,
     commentary: pd.DataFrame | None = None,
+    catalog: Catalog | None = None,
+    council: Council | None = None,
 ) -> pd.DataFrame:
     """Reported vs recomputed RAG for each KPI row printed in a report.
 
@@ -491,7 +518,16 @@ def rag_table(
     for trend rules; the statuses printed in the same and earlier reports set the bands."""
     obs = _prepared(observations)
     rows = obs if report_period is None else obs[obs["report_period"] == report_period]
-    return judge_rows(_latest_per_metric(rows), obs, tolerance, benchmarks, prorate, commentary)
+    return judge_rows(
+        _latest_per_metric(rows),
+        obs,
+        tolerance,
+        benchmarks,
+        prorate,
+        commentary,
+        catalog=catalog,
+        council=council,
+    )
 
 
 def judge_rows(
@@ -501,20 +537,32 @@ def judge_rows(
     benchmarks: pd.DataFrame | None = None,
     prorate: bool = True,
     commentary: pd.DataFrame | None = None,
+    *,
+    catalog: Catalog | None = None,
+    council: Council | None = None,
 ) -> pd.DataFrame:
     """The one way a printed point is judged: `kpi rag`, the quarterly report and the deep dive
     all come here, so the same point always gets the same status. `pool` holds every
     observation: the history that trend rules compare with, and the printed statuses the
     council's bands are read from (each point's own status never among them). `commentary`
     (the store's) supplies the quartile bands a report prints beside its tables; a user's
-    `benchmarks` come first."""
+    `benchmarks` come first.
+
+    A row whose report prints no polarity takes the `catalog`'s (the council's catalogue), and
+    the reason says so; a `council` that publishes its amber rule is judged by it instead of
+    the bands learned from its statuses."""
     check_tolerance(tolerance)
-    rows, pool = _prepared(rows), _prepared(pool)
+    rows, pool = _catalogued(_prepared(rows), catalog), _catalogued(_prepared(pool), catalog)
     benchmarks = _with_printed(benchmarks, commentary, pool)
     points = _evidence(pool, tolerance, benchmarks, prorate)
+    rule_band = None
+    if council is not None and council.amber_within is not None:
+        rule_band = published_band(council.amber_within, council.name, council.amber_rule)
     judged = []
     for _, row in rows.iterrows():
-        band = band_for(points, row["report_period"], str(row["kpi_id"]), row["period"], tolerance)
+        band = rule_band or band_for(
+            points, row["report_period"], str(row["kpi_id"]), row["period"], tolerance
+        )
         judged.append(
             (row, band, *_judge(row, pool, tolerance, benchmarks, prorate, band, commentary))
         )
@@ -591,6 +639,8 @@ def _record(
     said = prose_rating(commentary, str(row["report_period"]), str(row["kpi_id"]))
     if said is not None:
         reason = f"{reason}; {said.describe()}"
+    if ev.status and _text(row.get("_polarity_from")):
+        reason = f"{reason}; polarity {rule.polarity} from the catalogue (the report prints none)"
     evidence = _text(row.get("basis_evidence"))
     if evidence and evidence not in reason:
         reason = f"{reason}; basis from the commentary: {evidence}"

@@ -18,14 +18,15 @@ from typing import Any
 
 import pandas as pd
 
-from kpi_lib import store
 from kpi_lib.errors import UsageError
 from kpi_lib.paths import project_root
 from kpi_lib.report import manifest
 from kpi_lib.report.page_audit import compare_pages, edited_pages
 from kpi_lib.report.params import DEFAULT_TIMEOUT, AuditParams, check_notebook_params
 from kpi_lib.report.run import NotebookError, check_parameters, run_notebook
+from kpi_lib.store.councils import using
 from kpi_lib.store.ingest import ingest
+from kpi_lib.store.read import council_table
 
 MAX_CELLS = 10  # differing cells listed per table
 
@@ -65,8 +66,8 @@ class AuditResult:
         return pd.DataFrame(rows, columns=["what", "difference"])
 
 
-def compare_inputs(recorded: list[dict[str, str]]) -> list[str]:
-    now = {i["path"]: i["sha256"] for i in manifest.input_files()}
+def compare_inputs(recorded: list[dict[str, str]], council: str | None = None) -> list[str]:
+    now = {i["path"]: i["sha256"] for i in manifest.input_files(council)}
     then = {i["path"]: i["sha256"] for i in recorded}
     out = []
     for path in sorted(then.keys() | now.keys()):
@@ -188,11 +189,11 @@ def rerun(m: dict[str, Any], scratch: Path, timeout: int = DEFAULT_TIMEOUT) -> P
     out = scratch / "run"
     out.mkdir(parents=True)
     plan = {nb["path"]: nb["parameters"] for nb in m["notebooks"]}
-    manifest.write_json(out / manifest.RUN_INFO, manifest.run_info(m["kind"], plan))
-    with _private_store(scratch / "store"):
+    with _private_store(scratch / "store"), using(m.get("council")):
+        manifest.write_json(out / manifest.RUN_INFO, manifest.run_info(m["kind"], plan))
         ingest()
         # the snapshot re-run is the one verified: a raw file edited since then is caught here
-        reps = store.load("reports")
+        reps = council_table("reports")  # the manifest's council's (its inputs)
         built = dict(zip(reps["file"].astype(str), reps["sha256"].astype(str), strict=True))
         recorded = {i["path"]: i["sha256"] for i in m["inputs"]}
         moved = sorted(f for f, sha in built.items() if recorded.get(f) != sha)
@@ -224,7 +225,9 @@ def audit(
             f"{path}: none of the {len(recorded)} result files it lists is in {published_dir}: "
             "audit the manifest inside its output folder"
         )
-    result.inputs_changed = compare_notebooks(m["notebooks"]) + compare_inputs(m["inputs"])
+    result.inputs_changed = compare_notebooks(m["notebooks"]) + compare_inputs(
+        m["inputs"], m.get("council")
+    )
     if result.inputs_changed:  # a changed notebook is foreign code; changed data, other results
         result.refused = ["notebooks or inputs differ from the manifest (listed below)"]
         result.results_changed = _edited_results(recorded, published_dir)

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kpi_lib.digest import sha256_file
-from kpi_lib.paths import catalog_path, processed_dir, project_root
+from kpi_lib.paths import processed_dir, project_root
+from kpi_lib.store.catalog import catalog_file
+from kpi_lib.store.councils import current
 
 T = TypeVar("T")
 STORE_FILES = ("observations.parquet", "reports.parquet", "commentary.parquet")
@@ -52,12 +54,14 @@ def _digest(path: Path) -> str:
 
 
 def key(kind: str, params: dict[str, Any]) -> str:
+    me = current()
     parts = {
         "kind": kind,
         "params": params,
         "code": code_version(),
         "store": {f: _digest(processed_dir() / f) for f in STORE_FILES},
-        "catalog": _digest(catalog_path()),
+        "catalog": _digest(catalog_file(me)),
+        "council": me.id,  # two councils' reports of one quarter never share a result
     }
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
     return f"{kind}-{hashlib.sha256(blob).hexdigest()[:32]}"

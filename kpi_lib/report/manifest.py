@@ -13,7 +13,7 @@ import pandas as pd
 
 from kpi_lib.digest import sha256_file
 from kpi_lib.errors import InputError
-from kpi_lib.paths import catalog_path, project_root, raw_dir, relative
+from kpi_lib.paths import project_root, raw_dir, relative
 
 PACKAGES = (
     "kpi-workbook",
@@ -59,12 +59,33 @@ def git_state() -> dict[str, Any]:
     return {"commit": commit or "unknown", "dirty": dirty}
 
 
-def input_files() -> list[dict[str, str]]:
-    """Every raw input and the catalogue, with sha256: the analysis reads the whole history."""
-    files = sorted(p for p in raw_dir().rglob("*") if p.is_file())
-    if catalog_path().is_file():
-        files.append(catalog_path())
+def input_files(council: str | None = None) -> list[dict[str, str]]:
+    """The council's raw inputs (with SOURCES.csv), the councils file and its catalogue, with
+    sha256: the analysis reads the council's whole history and nothing of another council's."""
+    from kpi_lib.store.catalog import catalog_file
+    from kpi_lib.store.councils import council_of, councils_path, current, load_councils
+    from kpi_lib.store.sources import load_sources, source_for
+
+    councils = load_councils()
+    me = current(council, councils)
+    sources = load_sources()
+    files = []
+    for p in sorted(p for p in raw_dir().rglob("*") if p.is_file()):
+        if (
+            p.parent == raw_dir()
+            or council_of(p, councils, sources, source_for(p, sources)).council.id == me.id
+        ):
+            files.append(p)
+    for extra in (councils_path(), catalog_file(me)):
+        if extra.is_file():
+            files.append(extra)
     return [{"path": relative(p), "sha256": sha256_file(p)} for p in files]
+
+
+def _council_id() -> str:
+    from kpi_lib.store.councils import current
+
+    return current().id
 
 
 def run_info(kind: str, notebooks: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -77,6 +98,7 @@ def run_info(kind: str, notebooks: dict[str, dict[str, Any]]) -> dict[str, Any]:
             for name, params in notebooks.items()
         ],
         "inputs": input_files(),
+        "council": _council_id(),  # whose report: an audit re-runs it for the same council
         "packages": package_versions(),
         "git": git_state(),
     }

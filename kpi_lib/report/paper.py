@@ -103,7 +103,8 @@ class Context:
 
 def context(q: Quarterly, data: Store) -> Context:
     reps = data.reports[data.reports["report_period"] == q.period]
-    council, title = DEFAULT_COUNCIL, ""
+    known = data.council is not None and data.council.name_known
+    council, title = (data.council.name if known else DEFAULT_COUNCIL), ""  # type: ignore[union-attr]
     sources = load_sources()
     for f in reps["file"].astype(str):
         key = f.removeprefix("data/raw/")

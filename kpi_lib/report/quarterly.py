@@ -118,7 +118,14 @@ def build(
     keys = zip(rows["kpi_id"], rows["period"], rows["period_note"], strict=True)
     notes = {(k, p): n for k, p, n in keys}
 
-    rag = rag_table(obs, amber_tolerance, report_period=label, commentary=data.commentary)
+    rag = rag_table(
+        obs,
+        amber_tolerance,
+        report_period=label,
+        commentary=data.commentary,
+        catalog=data.catalog,
+        council=data.council,
+    )
     rag = rag[rag["kpi_id"].isin(ids)].reset_index(drop=True)
     summ = rag_summary(rag)
     printed = data.summary(label).set_index("measure")["reported"]

@@ -25,8 +25,10 @@ from kpi_lib.report.params import (
     check_timeout,
 )
 from kpi_lib.report.run import NotebookError, check_parameters, run_notebook
+from kpi_lib.store.councils import current, outputs_root
 from kpi_lib.store.inputs import default_inputs
 from kpi_lib.store.lock import store_lock
+from kpi_lib.store.read import council_table
 
 INGEST_NB = "notebooks/01_ingest_quarter.ipynb"
 QUARTERLY_NB = "notebooks/02_quarterly_report.ipynb"
@@ -47,12 +49,12 @@ class RunResult:
 def report_periods() -> list[str]:
     """Report periods with KPI rows in the store, oldest first (labels sort by time)."""
 
-    q = "select distinct report_period from observations order by 1"
-    return store.sql(q)["report_period"].tolist()
+    obs = council_table("observations")
+    return sorted(set(obs["report_period"].astype(str)))
 
 
 def kpi_ids() -> list[str]:
-    return store.sql("select distinct kpi_id from observations order by 1")["kpi_id"].tolist()
+    return sorted(set(council_table("observations")["kpi_id"].astype(str)))
 
 
 def latest_period() -> str:
@@ -66,9 +68,7 @@ def latest_period() -> str:
 def newest_period() -> tuple[str, str]:
     """The newest report period in data/raw (as ingested) and why it was picked: a committee
     reads the latest report, even one that printed only its headline."""
-    from kpi_lib import store
-
-    reps = store.load("reports")
+    reps = council_table("reports")
     if reps.empty:
         raise UsageError("the store has no reports: run `kpi ingest`")
     reps = reps.sort_values(["report_period_end", "report_period"], kind="stable")
@@ -94,7 +94,7 @@ def newest_period() -> tuple[str, str]:
 def period_sources(label: str) -> list[str]:
     """The files the store holds for one report period (what notebook 01 re-extracts)."""
 
-    reps = store.load("reports")
+    reps = council_table("reports")
     return sorted(str(f) for f in reps.loc[reps["report_period"] == label, "file"])
 
 
@@ -103,7 +103,7 @@ def check_store_current() -> None:
     a store built from anything else (a raw file changed or added since `kpi ingest`, a report
     ingested from outside data/raw) would publish figures its manifest cannot reproduce."""
 
-    reps = store.load("reports")
+    reps = store.load("reports")  # every council's: the manifest's inputs are all of data/raw
     stored = dict(zip(reps["file"].astype(str), reps["sha256"].astype(str), strict=True))
     raw = {relative(p): sha256_file(p) for p in default_inputs()}
     if stored == raw:
@@ -123,9 +123,9 @@ def quarterly_plan(params: ReportParams) -> tuple[str, Plan]:
     the rest): a mistake inside a notebook would cost a run and surface as a notebook error."""
 
     p = parse_report_period(params.period or newest_period()[0])
-    obs = store.load("observations")
+    obs = council_table("observations")
     mine = obs[obs["report_period"] == p.label]
-    reps = store.load("reports")
+    reps = council_table("reports")
     headline_only = reps.loc[reps["report_period"] == p.label, "headline_rated"].notna().any()
     if mine.empty and not headline_only:
         have = ", ".join(sorted(obs["report_period"].unique())) or "none"
@@ -285,7 +285,7 @@ def run_report(params: ReportParams | None = None) -> RunResult:
     with store_lock(shared=True):
         name, plan = quarterly_plan(params)
         check_store_current()
-        final = outputs_dir() / name
+        final = outputs_root(current()) / name
         return execute_plan("quarterly", plan, final, params.with_code, params.timeout)
 
 
@@ -300,7 +300,7 @@ def run_deep_dive(params: DeepDiveParams) -> RunResult:
             raise UsageError(f"unknown KPI id {params.kpi_id!r}{hint}")
         name, plan = deep_dive_plan(params)
         check_store_current()
-        final = outputs_dir() / name
+        final = outputs_root(current()) / name
         return execute_plan("deep-dive", plan, final, params.with_code, params.timeout)
 
 

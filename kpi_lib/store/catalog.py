@@ -14,12 +14,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from kpi_lib.errors import InputError, KpiError, UsageError
 from kpi_lib.paths import catalog_path
 from kpi_lib.periods import parse_report_period
+from kpi_lib.store.councils import current, load_councils
 
 POLARITIES = ("High", "Low", "Other")
 UNITS = (
@@ -60,6 +62,10 @@ MAPPINGS = ("basis_from",)
 # education", "opiate treatment"), matched whole-word and normalised, never fuzzily; how a
 # director's account that gives no figure is attached to the KPIs it speaks of.
 LISTS = ("mentions",)
+# shared: a KPI with one national definition (a single data list indicator) that other councils'
+# catalogues may match too: a name never resolves across councils otherwise. review: written by
+# `kpi catalog init` with guessed polarity and unit, for a person to check and then remove.
+FLAGS = ("shared", "review")
 _CHOICES = {
     "polarity": POLARITIES,
     "unit": UNITS,
@@ -100,6 +106,8 @@ class KpiEntry:
     # number, "none" (no bound: a £ variance can be negative), "" = the unit's
     min: str = ""
     max: str = ""
+    shared: bool = False
+    review: bool = False
 
     def basis_at(self, report_start: date | None) -> str:
         """The basis declared for figures printed in a report starting `report_start`: the
@@ -173,9 +181,55 @@ def new_kpi_id(metric_name: str) -> str:
 
 
 # --- loading --------------------------------------------------------------------------------------
-def load_catalog(path: Path | None = None) -> Catalog:
-    """Read and check the catalogue; every problem is an InputError naming the file and line."""
-    path = Path(path) if path is not None else catalog_path()
+def load_catalog(path: Path | None = None, council: str | None = None) -> Catalog:
+    """Read and check a catalogue; every problem is an InputError naming the file and line.
+
+    Without a path, the council's (`council`, else $KPI_COUNCIL, else the default council's,
+    data/catalog/kpis.yaml): its own entries and the entries other councils mark `shared`. A
+    council other than the default may have no catalogue yet (every name is then new)."""
+    if path is not None:
+        return _load_file(Path(path))
+    councils = load_councils()
+    me = current(council, councils)
+    own_path = catalog_file(me)
+    if not me.default and not own_path.is_file():
+        own = Catalog([])
+    else:
+        own = _load_file(own_path)
+    shared: list[KpiEntry] = []
+    for other in councils.all:
+        if other.id == me.id or not catalog_file(other).is_file():
+            continue
+        shared += [e for e in _load_file(catalog_file(other)).entries if e.shared]
+    if not shared:
+        return own
+    return Catalog([*own.entries, *_not_clashing(own, shared)])
+
+
+def catalog_file(council: Any) -> Path:
+    """A council's catalogue: data/catalog/kpis.yaml for the default council (the layout of a
+    one-council project), data/catalog/<id>/kpis.yaml for another."""
+    base = catalog_path().parent
+    return base / "kpis.yaml" if council.default else base / council.id / "kpis.yaml"
+
+
+def _not_clashing(own: Catalog, shared: list[KpiEntry]) -> list[KpiEntry]:
+    """Shared entries whose id and names the council's own catalogue does not already use (its
+    own entry wins), each once."""
+    out: list[KpiEntry] = []
+    ids = {e.id for e in own.entries}
+    names = set(own._by_name)
+    for e in shared:
+        keys = {normalise_name(n) for n in (e.title, *e.aliases)}
+        if e.id in ids or keys & names:
+            continue
+        out.append(e)
+        ids.add(e.id)
+        names |= keys
+    return out
+
+
+def _load_file(path: Path) -> Catalog:
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -217,7 +271,7 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
     values: dict[str, yaml.Node] = {}
     for key_node, value_node in node.value:
         key = str(key_node.value)
-        if key not in FIELDS and key not in OPTIONAL and key not in MAPPINGS and key not in LISTS:
+        if key not in (*FIELDS, *OPTIONAL, *MAPPINGS, *LISTS, *FLAGS):
             raise InputError(where, f"unknown field {key!r}", line=_line(key_node))
         if key in values:
             raise InputError(where, f"field {key!r} given twice", line=_line(key_node))
@@ -229,6 +283,7 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
     for key, default in OPTIONAL.items():
         fields[key] = _scalar(values[key], key, where) if key in values else default
     basis_from = _basis_from(values["basis_from"], where) if "basis_from" in values else {}
+    flags = {k: _flag(values[k], k, where) for k in FLAGS if k in values}
     mentions: list[str] = []
     if "mentions" in values:
         if not isinstance(values["mentions"], yaml.SequenceNode):
@@ -263,7 +318,15 @@ def _entry(node: yaml.Node, where: str) -> tuple[KpiEntry, list[int]]:
     if not aliases:
         alias_lines = []
     lines = [_line(values["id"]), _line(values["title"]), *alias_lines]
-    return KpiEntry(aliases=aliases, basis_from=basis_from, mentions=mentions, **fields), lines
+    entry = KpiEntry(aliases=aliases, basis_from=basis_from, mentions=mentions, **fields, **flags)
+    return entry, lines
+
+
+def _flag(node: yaml.Node, key: str, where: str) -> bool:
+    value = _scalar(node, key, where).lower()
+    if value not in ("true", "false", "yes", "no"):
+        raise InputError(where, f"{key!r} must be true or false", line=_line(node))
+    return value in ("true", "yes")
 
 
 def _basis_from(node: yaml.Node, where: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ def commentary(inputs: list[Input], resolve: Any) -> pd.DataFrame:
                         "kind": c["kind"],
                         "label": c["label"],
                         "text": c["text"],
+                        "council": inp.council,
                         "source_file": inp.file,
                         "source_page": c.get("source_page"),
                         "source_line": c["source_line"],

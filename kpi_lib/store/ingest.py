@@ -32,16 +32,20 @@ from kpi_lib.locks import crash_point
 from kpi_lib.paths import catalog_path, processed_dir, relative
 from kpi_lib.periods import parse_report_period
 from kpi_lib.readers.cache import CACHE_DIR, cache_bytes, config_of
+from kpi_lib.readers.council_name import council_named, opening_text
 from kpi_lib.readers.document import read_report
 from kpi_lib.readers.headers import known_headers
 from kpi_lib.readers.profile import Profile, load_profile
 from kpi_lib.readers.rows import FileResult
+from kpi_lib.store import schemas
 from kpi_lib.store import write as storewrite
-from kpi_lib.store.catalog import load_catalog, new_kpi_id
+from kpi_lib.store.catalog import catalog_file, load_catalog, new_kpi_id
 from kpi_lib.store.commentary_table import commentary
+from kpi_lib.store.councils import Council, Councils, Placement, council_of, load_councils, slug
 from kpi_lib.store.inputs import Input, choose_inputs, default_inputs, report_period
 from kpi_lib.store.lock import store_lock
 from kpi_lib.store.observations import observations
+from kpi_lib.store.parquet import sort_rows
 from kpi_lib.store.report_table import reports
 from kpi_lib.store.sources import load_sources, source_for
 
@@ -88,7 +92,7 @@ def ingest(
         storewrite.recover(store)
         files = choose_inputs(paths)
         sources = load_sources()
-        profile = reader_profile()
+        councils = load_councils()
         old_cache = store / CACHE_DIR
         inputs: list[Input] = []
         failed: list[InputError] = []
@@ -98,7 +102,7 @@ def ingest(
         for path in bar:
             bar.set_postfix_str(path.name[-40:], refresh=False)
             try:
-                inp, blob = _read_one(path, seen, old_cache, sources, option, rebuild, profile)
+                inp, blob = _read_one(path, seen, old_cache, sources, option, rebuild, councils)
             except InputError as exc:
                 if not keep_going:
                     raise
@@ -134,27 +138,36 @@ def _read_one(
     sources: dict[str, Any],
     option: Any,
     rebuild: bool,
-    profile: Profile,
+    councils: Councils,
 ) -> tuple[Input, bytes | None]:
     """One file through the readers' one door (its bytes read once: a file replaced while it is
-    read cannot mix versions), its quarter; the cache entry's bytes when it was parsed now.
-    Every failure is an InputError."""
+    read cannot mix versions), read with its council's profile; its council and quarter; the
+    cache entry's bytes when it was parsed now. Every failure is an InputError, a report that
+    names another council than the one it is filed under among them."""
     rel = relative(path)
+    source = source_for(path, sources)
+    placed = council_of(path, councils, sources, source)
+    profile = reader_profile(placed.council)
     read = read_report(path, rel, None if rebuild else old_cache, profile=profile)
     result = read.result
+    check_council(rel, path, read.data, placed)
     if not result.rows and result.headline is None:
         raise InputError(rel, nothing_read(result))
     if result.sha256 in seen:
         raise InputError(rel, f"same content as {seen[result.sha256]}: ingest one copy only")
-    inp = Input(path, rel, result, read.parsed, source=source_for(path, sources), data=read.data)
+    inp = Input(path, rel, result, read.parsed, source=source, data=read.data)
+    inp.council = placed.council.id
     inp.period, inp.period_from = report_period(inp, option)
     seen[result.sha256] = rel
     return inp, (cache_bytes(result, config_of(profile)) if read.parsed else None)
 
 
-def reader_profile() -> Profile:
-    """The built-in reader profile with the council's own words (data/catalog/reader.yaml)."""
-    return load_profile(catalog_path().with_name(PROFILE_NAME))
+def reader_profile(council: Council | None = None) -> Profile:
+    """The built-in reader profile with the council's own words: its reader.yaml beside its
+    catalogue (data/catalog/reader.yaml for the default council)."""
+    if council is None:
+        return load_profile(catalog_path().with_name(PROFILE_NAME))
+    return load_profile(catalog_file(council).with_name(PROFILE_NAME))
 
 
 def nothing_read(result: FileResult) -> str:
@@ -177,17 +190,53 @@ def nothing_read(result: FileResult) -> str:
     )
 
 
-def build_tables(inputs: list[Input]) -> dict[str, pd.DataFrame]:
-    """Every table from the per-file results; one catalogue and one name resolver for all, so
-    observations and commentary file a KPI under the same id."""
+def check_council(rel: str, path: Path, data: bytes, placed: Placement) -> None:
+    """A report whose title lines name another council than the one it is filed under is not
+    ingested (never merged into that council's series): one line naming the file, the council
+    it names and where it would go."""
+    if not placed.council.name_known:
+        return
+    named = council_named(opening_text(path, data))
+    if named is None or placed.council.is_named(named):
+        return
+    how = {
+        "folder": "by its folder",
+        "SOURCES.csv": "by SOURCES.csv",
+        "default": "as the default council's (data/raw/<YYYY-YY>_Q<n>/)",
+        "command": "by --council (or as the default council's)",
+    }[placed.known_from]
+    raise InputError(
+        rel,
+        f"the document names {named} but is filed {how} under {placed.council.name}: not "
+        f"ingested; put it in data/raw/{slug(named)}/<YYYY-YY>_Q<n>/ or give its publisher in "
+        "SOURCES.csv",
+    )
 
-    catalog = load_catalog()
-    resolve = _resolver(catalog)
-    return {
-        "observations": observations(inputs, catalog, resolve),
-        "reports": reports(inputs),
-        "commentary": commentary(inputs, resolve),
-    }
+
+def build_tables(inputs: list[Input]) -> dict[str, pd.DataFrame]:
+    """Every table from the per-file results, one council at a time: each council's names
+    resolve through its own catalogue, and what is settled across files (current versions,
+    de-cumulation, the commentary's bases) only among its own files, so another council's
+    files never change a council's rows."""
+    by_council: dict[str, list[Input]] = {}
+    for inp in inputs:
+        by_council.setdefault(inp.council, []).append(inp)
+    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
+    for council in sorted(by_council):
+        mine = by_council[council]
+        catalog = load_catalog(council=council)
+        resolve = _resolver(catalog)
+        parts["observations"].append(observations(mine, catalog, resolve))
+        parts["reports"].append(reports(mine))
+        parts["commentary"].append(commentary(mine, resolve))
+    out = {}
+    for table, frames in parts.items():
+        if not frames:
+            out[table] = schemas.empty(table)
+            continue
+        df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        out[table] = sort_rows(table, schemas.conform(table, df))
+    return out
 
 
 def _resolver(catalog: Any) -> Any:

@@ -32,6 +32,7 @@ class Input:
     period: Period | None = None
     period_from: str = ""
     source: Source | None = None
+    council: str = ""  # the council's id (kpi_lib.store.councils)
     data: bytes | None = None  # the bytes read (once) for this run
 
 

@@ -69,6 +69,7 @@ def observations(inputs: list[Input], catalog: Any, resolve: Any) -> pd.DataFram
                     "polarity": polarity(r["good_is"]),
                     "rag": r["rag"] or "",
                     "rag_text": r.get("rag_text") or "",
+                    "council": inp.council,
                     "source_file": inp.file,
                     "source_sha256": inp.result.sha256,
                     "source_page": r["source_page"],

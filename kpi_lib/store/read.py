@@ -18,6 +18,7 @@ from kpi_lib.paths import processed_dir
 from kpi_lib.periods import parse_report_period
 from kpi_lib.store import schemas
 from kpi_lib.store.catalog import load_catalog
+from kpi_lib.store.councils import current, load_councils
 from kpi_lib.store.headlines import MEASURES, explain
 from kpi_lib.store.lock import store_lock
 
@@ -54,6 +55,8 @@ def load(table: str) -> pd.DataFrame:
     except (OSError, pyarrow.ArrowException) as exc:
         raise StoreError(f"{path}: unreadable: {exc}") from None
     df = arrow.to_pandas(types_mapper=_TYPES.get, date_as_object=False)
+    if "council" not in df.columns:  # a store built before councils: the default council's
+        df["council"] = pd.Series(load_councils().default.id, index=df.index, dtype="string")
     return schemas.conform(table, df)
 
 
@@ -132,7 +135,8 @@ def series(
 
     With current_only=False every version is kept (revisions repeat a label, oldest report
     first)."""
-    return series_of(load("observations"), kpi_id, current_only, column, period_type, basis)
+    obs = council_table("observations")  # the council's own: ids are per council
+    return series_of(obs, kpi_id, current_only, column, period_type, basis)
 
 
 def series_of(
@@ -169,14 +173,24 @@ def series_of(
 # --- summaries the CLI prints ----------------------------------------------------------------
 
 
-def summary(period: str) -> pd.DataFrame:
+def council_table(table: str, council: str | None = None) -> pd.DataFrame:
+    """One table, one council's rows (`council`, else $KPI_COUNCIL, else the default), without
+    the council column."""
+    me = current(council).id
+    df = load(table)
+    return df[df["council"] == me].drop(columns="council").reset_index(drop=True)
+
+
+def summary(period: str, council: str | None = None) -> pd.DataFrame:
     """The headline a report printed beside the one its own rows give, for one report period.
 
     Computed: the rows extracted from that period's report(s) that carry a RAG status (one per
     metric and period), counted by status; % green to one decimal. Where the report marks only
     some statuses, or has no KPI tables, the blanks and the `note` column say why
     (kpi_lib.store.headlines)."""
-    return summary_of(load("reports"), load("observations"), period)
+    return summary_of(
+        council_table("reports", council), council_table("observations", council), period
+    )
 
 
 def summary_of(reports: pd.DataFrame, obs: pd.DataFrame, period: str) -> pd.DataFrame:
@@ -215,14 +229,15 @@ def _plain(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
-def catalog_listing() -> pd.DataFrame:
-    """Every catalogued KPI (and every uncatalogued id in the store): unit, how many periods
-    have a current value, the first and last of them, and how many reports mention it."""
-    catalog = load_catalog()
+def catalog_listing(council: str | None = None) -> pd.DataFrame:
+    """Every catalogued KPI of a council (and every uncatalogued id of its in the store): unit,
+    how many periods have a current value, the first and last of them, and how many reports
+    mention it."""
+    catalog = load_catalog(council=council)
     try:
-        obs = load("observations")
+        obs = council_table("observations", council)
     except StoreError:
-        obs = schemas.empty("observations")
+        obs = schemas.empty("observations").drop(columns="council")
     cur = obs[obs["is_current"]].sort_values("period_start", na_position="last", kind="stable")
     rows = []
     ids = [e.id for e in catalog.entries]
@@ -248,25 +263,13 @@ def catalog_listing() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def catalog_suggestions(n: int = 3) -> pd.DataFrame:
-    """Metric names in the store that the catalogue does not know, with its closest entries,
-    for a person to confirm by adding an alias to data/catalog/kpis.yaml."""
-    catalog = load_catalog()
-    obs = load("observations")
-    new = obs[~obs["catalogued"]]
-    rows = []
-    for name, group in new.groupby("metric_name", sort=True):
-        hints = catalog.suggest(str(name), n=n)
-        rows.append(
-            {
-                "metric_name": name,
-                "kpi_id": group["kpi_id"].iloc[0],
-                "reports": ", ".join(sorted(group["report_period"].unique())),
-                "suggestions": "; ".join(f"{k} ({s:.2f})" for k, s in hints),
-            }
-        )
-    cols = ["metric_name", "kpi_id", "reports", "suggestions"]
-    return pd.DataFrame(rows, columns=cols)
+def catalog_suggestions(n: int = 3, council: str | None = None) -> pd.DataFrame:
+    """A council's metric names that its catalogue does not know, with its closest entries (its
+    own and shared ones, never another council's) and its other new names that look like
+    variants, for a person to confirm by adding an alias to the council's catalogue."""
+    from kpi_lib.store.catalog_init import suggestions
+
+    return suggestions(council_table("observations", council), load_catalog(council=council), n)
 
 
 def printable(df: pd.DataFrame) -> pd.DataFrame:

@@ -49,6 +49,7 @@ def reports(inputs: list[Input]) -> pd.DataFrame:
             warnings.append(str(issue))
         recs.append(
             {
+                "council": inp.council,
                 "file": inp.file,
                 "report_period": inp.period.label,
                 "report_period_start": inp.period.start,

@@ -97,6 +97,7 @@ OBSERVATIONS: list[Col] = [
     Col("is_current", "bool"),
     Col("revision_of_value", "float64", True),
     _text("revision_of_report"),
+    _text("council", _NONEMPTY),  # whose report (kpi_lib.store.councils); every read filters
 ]
 
 REPORTS: list[Col] = [
@@ -128,6 +129,7 @@ REPORTS: list[Col] = [
     _text("kpis_covered_text"),
     Col("untabled_sections", "Int64", False, [pa.Check.ge(0)]),
     _text("untabled_sections_text"),
+    _text("council", _NONEMPTY),
 ]
 
 COMMENTARY: list[Col] = [
@@ -140,6 +142,7 @@ COMMENTARY: list[Col] = [
     _text("source_file", _NONEMPTY),
     Col("source_page", "Int64", True, [pa.Check.ge(1)]),
     Col("source_line", "Int64", False, [pa.Check.ge(1)]),
+    _text("council", _NONEMPTY),
 ]
 
 TABLES: dict[str, list[Col]] = {
@@ -157,6 +160,7 @@ KEYS: dict[str, list[str]] = {
 # Rows are written in this order, so the same inputs give byte-identical files.
 SORT: dict[str, list[str]] = {
     "observations": [
+        "council",
         "kpi_id",
         "period_start",
         "period",
@@ -164,8 +168,16 @@ SORT: dict[str, list[str]] = {
         "source_file",
         "source_line",
     ],
-    "reports": ["report_period", "file"],
-    "commentary": ["report_period", "source_file", "source_page", "source_line", "kind", "kpi_id"],
+    "reports": ["council", "report_period", "file"],
+    "commentary": [
+        "council",
+        "report_period",
+        "source_file",
+        "source_page",
+        "source_line",
+        "kind",
+        "kpi_id",
+    ],
 }
 
 # (start column, end column) pairs that must be ordered where both are present.

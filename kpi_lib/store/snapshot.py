@@ -16,6 +16,7 @@ import pandas as pd
 from kpi_lib.errors import KpiError, UsageError
 from kpi_lib.periods import parse_report_period
 from kpi_lib.store.catalog import Catalog, KpiEntry, load_catalog
+from kpi_lib.store.councils import Council, current
 from kpi_lib.store.read import load, series_of, summary_of
 from kpi_lib.store.schemas import NAMED_BELOW
 
@@ -31,21 +32,27 @@ class Store:
     # the report's own lists of indicators below the desired level (kind named_below), kept
     # apart from the commentary: a name in a list is not text about the KPI
     named: pd.DataFrame = field(default_factory=pd.DataFrame)
+    council: Council | None = None  # whose tables these are (None: built by hand, one council)
 
     @classmethod
-    def load(cls) -> Store:
+    def load(cls, council: str | None = None) -> Store:
+        """One council's tables (`council`, else $KPI_COUNCIL, else the default council) and
+        its catalogue: another council's rows are never seen, so they cannot change a report.
+        The tables come without their `council` column, as they were before councils."""
+        me = current(council)
         try:
-            catalog: Catalog | None = load_catalog()
+            catalog: Catalog | None = load_catalog(council=me.id)
         except KpiError:
             catalog = None
-        com = load("commentary")
+        com = of_council(load("commentary"), me.id)
         named = com["kind"] == NAMED_BELOW
         return cls(
-            load("observations"),
-            load("reports"),
+            of_council(load("observations"), me.id),
+            of_council(load("reports"), me.id),
             com[~named].reset_index(drop=True),
             catalog,
             com[named].reset_index(drop=True),
+            me,
         )
 
     def as_of(self, period: str) -> Store:
@@ -64,6 +71,7 @@ class Store:
             self.commentary[self.commentary["report_period"].isin(keep)].reset_index(drop=True),
             self.catalog,
             _kept(self.named, keep),
+            self.council,
         )
 
     def rows(self, kpi_id: str) -> pd.DataFrame:
@@ -95,6 +103,14 @@ class Store:
 
     def summary(self, period: str) -> pd.DataFrame:
         return summary_of(self.reports, self.observations, period)
+
+
+def of_council(table: pd.DataFrame, council_id: str) -> pd.DataFrame:
+    """The rows of one council, without the council column."""
+    if "council" not in table.columns:
+        return table
+    mine = table[table["council"] == council_id]
+    return mine.drop(columns="council").reset_index(drop=True)
 
 
 def _kept(table: pd.DataFrame, keep: set[str]) -> pd.DataFrame:
