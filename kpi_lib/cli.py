@@ -55,13 +55,15 @@ def check_path(arg: str) -> str:
 
 # --- extract ---------------------------------------------------------------------------------
 def cmd_extract(args: argparse.Namespace) -> int:
+    from kpi_lib.limits import time_budget
     from kpi_lib.readers.extract import extract_document
     from kpi_lib.store.inputs import check_size
 
     path = Path(check_path(args.file))
     if path.is_file():
         check_size(path)
-    result = extract_document(path)
+    with time_budget(str(path)):
+        result = extract_document(path)
     for issue in result.issues:
         print(f"kpi: warning: {issue}", file=sys.stderr)
     if args.format == "csv":

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kpi_lib.errors import InputError
+from kpi_lib.limits import MAX_KPI_ROWS, too_many_rows
 from kpi_lib.readers import history_tables, narrative, stray_tables, text_tables
 from kpi_lib.readers.pdf import read_pdf
 from kpi_lib.readers.rows import Extraction
@@ -69,6 +70,8 @@ def _read_text(path: Path) -> Extraction:
         out.rows.extend(part.rows)
         out.issues.extend(part.issues)
         out.tables += part.tables
+        if len(out.rows) > MAX_KPI_ROWS:
+            raise too_many_rows(str(path), len(out.rows))
     if not out.rows:
         part = narrative.read(doc)
         out.rows.extend(part.rows)

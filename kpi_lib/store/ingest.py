@@ -29,6 +29,7 @@ from tqdm import tqdm  # the terminal bar: tqdm.auto warns inside a kernel witho
 
 from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError
+from kpi_lib.limits import time_budget
 from kpi_lib.locks import crash_point
 from kpi_lib.paths import processed_dir, relative
 from kpi_lib.periods import parse_report_period
@@ -141,7 +142,10 @@ def _read_one(
     if sha in seen:
         raise InputError(rel, f"same content as {seen[sha]}: ingest one copy only")
     cached = None if rebuild else load_cached(old_cache / f"{sha}.json")
-    result = cached or parse_file(path, data)
+    result = cached
+    if result is None:
+        with time_budget(rel):  # hostile input is refused in bounded time
+            result = parse_file(path, data)
     inp = Input(path, rel, result, parsed=cached is None, source=source_for(path, sources))
     inp.period, inp.period_from = report_period(inp, option)
     seen[sha] = rel
