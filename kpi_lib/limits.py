@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,3 +73,32 @@ def time_budget(path: str, seconds: float | None = None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+_SPECIAL = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def special_kind(mode: int) -> str:
+    """What a non-regular file is ("a FIFO (named pipe)", "a character device"...); "" for a
+    regular file. Reading a FIFO blocks forever and /dev/zero never ends: neither is opened."""
+    return next((what for test, what in _SPECIAL if test(mode)), "")
+
+
+def check_regular(path: str | os.PathLike[str], shown: str | None = None) -> os.stat_result:
+    """The file's stat when it is a regular file (symlinks followed), else InputError."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(shown or str(path), "no such file") from None
+    except OSError as exc:
+        raise InputError(shown or str(path), f"cannot read: {exc.strerror or exc}") from None
+    kind = special_kind(st.st_mode) or ("" if stat.S_ISREG(st.st_mode) else "not a regular file")
+    if kind:
+        raise InputError(shown or str(path), f"is {kind}, not a file: not read")
+    return st

@@ -171,7 +171,7 @@ def test_audit_names_changed_input_edited_cell_and_edited_page(
         assert main(["audit", str(out / "manifest.json")]) == 1
         text = capsys.readouterr().out
         assert "tables/headline.csv: published file edited" in text
-        assert re.search(r"tables/headline.csv: row 1, column \w+: published '\d+'", text)
+        assert re.search(r"tables/headline.csv: measure \w+, row 1, column \w+: published '\d+'", text)
         assert re.search(
             r"02_quarterly_report.html: published page edited since the run "
             r"\(line \d+: published '86.7%', re-run '56.7%'\)",
