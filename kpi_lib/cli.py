@@ -134,7 +134,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from kpi_lib.report.audit import audit, clear_abandoned
-    from kpi_lib.report.audit_page import render
+    from kpi_lib.report.audit_page import render_kept
     from kpi_lib.report.params import AuditParams
 
     params = AuditParams(manifest=check_path(args.manifest), keep=args.keep, timeout=args.timeout)
@@ -143,7 +143,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     result = audit(params.manifest, keep=params.keep, timeout=params.timeout)
     for line in result.lines():
         print(line)
-    print(f"audit page: {render(result, params.manifest)}")  # a readable record beside the code
+    page, kept = render_kept(result, params.manifest)  # a readable record beside the code
+    print(f"audit page: {page}")
+    print(f"audit kept: {kept}")
     return 0 if result.ok else 1
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -529,3 +530,178 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
     one_line(capsys.readouterr().err)
     assert snapshot(store_root / "data" / "processed") == before
     assert not (store_root / "outputs").exists()
+
+
+# --- issue 19: a cache that cannot run code or lie undetected ----------------------------------
+def test_no_cache_uses_pickle() -> None:
+    """Every cache is data (JSON, Parquet): no module of kpi_lib imports pickle or reads with
+    a pickle-based loader."""
+    banned = ("import pickle", "from pickle", "pd.read_pickle", "joblib", "dill", "shelve")
+    for p in sorted((ROOT / "kpi_lib").rglob("*.py")):
+        text = p.read_text(encoding="utf-8")
+        assert not [b for b in banned if b in text], p
+
+
+def _entry_value() -> dict:
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"kpi_id": ["a", "b"], "value": [1.5, float("nan")]})
+    frame.attrs["basis"] = "quarter"
+    return {
+        "rows": frame,
+        "series": pd.Series([1.0, 2.0], index=pd.period_range("2022Q1", periods=2, freq="Q")),
+        "period": pd.Period("2023Q2", freq="Q"),
+        "paths": np.arange(6, dtype=float).reshape(2, 3),
+        "pair": (None, ["x"]),
+        "p": np.float64(0.25),
+    }
+
+
+def test_report_cache_round_trips_exactly_and_refuses_what_it_cannot(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from kpi_lib.report import build_cache as bc
+
+    value = _entry_value()
+    path = tmp_path / "k.json"
+    assert bc.store(path, "k", value)
+    back = bc.load(path, "k")
+    bc.same(back, value)  # raises unless every cell, dtype, index and attr is the same
+    assert type(back["p"]) is type(value["p"]) and back["rows"].attrs == {"basis": "quarter"}
+    # what Parquet cannot hold exactly is not cached (recomputed each time), never altered
+    mixed = {"rows": pd.DataFrame({"x": ["a", 1]})}
+    assert not bc.store(tmp_path / "m.json", "m", mixed)
+    assert not (tmp_path / "m.json").exists()
+    assert not bc.store(tmp_path / "o.json", "o", {"f": open})  # a function: never written
+
+
+def _forge(path: Path, edit) -> None:
+    """Rewrite a cache entry's content and, like a careful forger, its content hash."""
+    from kpi_lib.report import build_cache as bc
+
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["value"] = edit(doc["value"])
+    doc["content_sha256"] = bc._content_hash(doc["value"])
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+TAMPERED_ENTRIES = {
+    "a value edited, hash not updated": lambda p: p.write_text(
+        p.read_text(encoding="utf-8").replace("quarter", "QUARTER", 1), encoding="utf-8"
+    ),
+    "torn in half": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    "a pickle in its place": lambda p: p.write_bytes(
+        b"\x80\x04\x95\x1c\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x8c\x06system\x93\x8c\x04true\x85R."
+    ),
+    "another entry's file": lambda p: (
+        _forge(p, lambda v: v)
+        or p.write_text(
+            p.read_text(encoding="utf-8").replace('"key": "k"', '"key": "other"'), encoding="utf-8"
+        )
+    ),
+    "a class named by the file": lambda p: _forge(
+        p, lambda v: {"$class": "Popen", "fields": {"args": ["touch", str(p) + ".ran"]}}
+    ),
+    "a module path named by the file": lambda p: _forge(
+        p, lambda v: {"$class": "subprocess:Popen", "fields": {}}
+    ),
+    "an unknown tag": lambda p: _forge(p, lambda v: {"$eval": "__import__('os')"}),
+}
+
+
+@pytest.mark.parametrize("how", TAMPERED_ENTRIES)
+def test_a_tampered_cache_entry_is_recomputed_never_trusted(tmp_path: Path, how: str) -> None:
+    from kpi_lib.report import build_cache as bc
+
+    path = tmp_path / "k.json"
+    assert bc.store(path, "k", _entry_value())
+    TAMPERED_ENTRIES[how](path)
+    assert bc.load(path, "k") is None  # a miss: the caller recomputes
+    assert not path.exists()  # and the bad entry is gone
+    assert not Path(str(path) + ".ran").exists()
+
+
+# --- issue 19: the audit recomputes from the raw files -----------------------------------------
+def _forge_headline(entry: Path) -> tuple[str, str]:
+    """The issue's attack: the recomputed green count in a cached quarter changed by hand,
+    the entry's content hash rewritten to match. Returns (was, now)."""
+    from kpi_lib.report import build_cache as bc
+
+    box: dict[str, str] = {}
+
+    def edit(value: dict) -> dict:
+        head = bc.decode(value["fields"]["headline"])
+        row = head.index[head["source"] == "recomputed"][0]
+        box["was"] = str(head.at[row, "green"])
+        head.at[row, "green"] = int(head.at[row, "green"]) + 21
+        box["now"] = str(head.at[row, "green"])
+        value["fields"]["headline"] = bc.encode(head)
+        return value
+
+    _forge(entry, edit)
+    return box["was"], box["now"]
+
+
+def _edit_a_kpi_cell(tables: Path) -> tuple[str, str, str]:
+    """Change one figure in the first published table with KPI rows: (table, kpi, column)."""
+    import pandas as pd
+
+    for p in sorted(tables.glob("*.csv")):
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+        if "kpi_id" in df.columns and "value" in df.columns and len(df):
+            df.at[0, "value"] = "999999"
+            df.to_csv(p, index=False)
+            return f"tables/{p.name}", str(df.at[0, "kpi_id"]), "value"
+    raise AssertionError("no published table with KPI rows")
+
+
+def test_audit_recomputes_and_names_every_tampered_cache_and_table(project: Path) -> None:
+    """A forged report cache is published by `kpi report` (its hash checks out) but the audit
+    recomputes from data/raw with a private store and caches, so it fails naming the table,
+    the row and the column; a published table edited by hand is named by KPI and column; the
+    audited project's store, ingest cache and report cache, all tampered, are never read."""
+    import pandas as pd
+
+    period, out = "2021/22 Q4", project / "outputs" / "2021-22_Q4"
+    assert finish(kpi(project, "report", "--period", period))[0] == 0
+    entries = sorted((project / "data" / "cache" / "report").glob("quarterly-*.json"))
+    assert len(entries) == 1 and not list(project.rglob("*.pkl"))
+    was, now = _forge_headline(entries[0])
+    code, _, err = finish(kpi(project, "report", "--period", period))
+    assert code == 0, err
+    published = pd.read_csv(out / "tables" / "headline.csv", dtype=str).set_index("source")
+    assert published.at["recomputed", "green"] == now  # the lie is published by `kpi report`
+    table, kpi_id, column = _edit_a_kpi_cell(out / "tables")
+    # every other cached artefact of the audited project, tampered after the run
+    processed = project / "data" / "processed"
+    obs = pd.read_parquet(processed / "observations.parquet")
+    obs["value"] = obs["value"] * 2
+    obs.to_parquet(processed / "observations.parquet")
+    for entry in (processed / "_cache").glob("*.json"):
+        entry.write_text(
+            entry.read_text(encoding="utf-8").replace('"rag": "Red"', '"rag": "Green"')
+        )
+    code, text, err = finish(kpi(project, "audit", str(out / "manifest.json")))
+    assert code == 1 and "Traceback" not in err, err
+    assert "audit FAILED" in text
+    assert re.search(
+        rf"tables/headline.csv: source recomputed, row \d+, column green: "
+        rf"published '{now}', re-run '{was}'",
+        text,
+    ), text
+    assert f"{table}: published file edited since the run" in text
+    assert re.search(
+        rf"{re.escape(table)}: KPI {re.escape(kpi_id)}, row 1\b.*column {column}:", text
+    )
+    assert "02_quarterly_report.html: re-run page differs" in text
+    # the page names the same cells, says when, and is kept in the history
+    cells = pd.read_csv(project / "outputs" / "audit" / "2021-22_Q4" / "tables" / "audit_cells.csv")
+    assert {("tables/headline.csv", "green"), (table, column)} <= set(
+        zip(cells["table"], cells["column"], strict=True)
+    )
+    assert kpi_id in set(cells["kpi"])
+    kept = list((project / "outputs" / "audit" / "history" / "2021-22_Q4").iterdir())
+    assert len(kept) == 1 and kept[0].name.endswith("-failed")
+    page = (kept[0] / "04_audit.html").read_text(encoding="utf-8")
+    assert "Audited on " in page and "What was audited" in page and "UTC" in page

@@ -165,6 +165,7 @@ KEY_COLUMNS = (
     "kpi_id",
     "statement_id",
     "measure",
+    "source",
     "metric_name",
     "item",
     "period",
