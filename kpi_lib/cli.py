@@ -136,10 +136,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from kpi_lib.report.audit import audit, clear_abandoned
     from kpi_lib.report.audit_page import render_kept
     from kpi_lib.report.params import AuditParams
+    from kpi_lib.report.run import clear_stale_runtime
 
     params = AuditParams(manifest=check_path(args.manifest), keep=args.keep, timeout=args.timeout)
     for folder in clear_abandoned():  # what an audit killed earlier left behind
         print(f"kpi: note: removed {folder}, left by an interrupted audit", file=sys.stderr)
+    for folder in clear_stale_runtime():
+        print(f"kpi: note: removed {folder}, kernel files of an interrupted run", file=sys.stderr)
     result = audit(params.manifest, keep=params.keep, timeout=params.timeout)
     for line in result.lines():
         print(line)

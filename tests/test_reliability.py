@@ -705,3 +705,121 @@ def test_audit_recomputes_and_names_every_tampered_cache_and_table(project: Path
     assert len(kept) == 1 and kept[0].name.endswith("-failed")
     page = (kept[0] / "04_audit.html").read_text(encoding="utf-8")
     assert "Audited on " in page and "What was audited" in page and "UTC" in page
+
+
+# --- issue 19: kill -9 leaves no process and no litter -----------------------------------------
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text.rpartition(")")[2].split()
+        if fields and fields[0] != "Z":
+            kids.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    return kids
+
+
+def descendants(pid: int) -> set[int]:
+    kids, found, todo = _children(), set(), [pid]
+    while todo:
+        for child in kids.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
+
+
+def started(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`kpi ...` as the leader of its own process group, as a shell would start it."""
+    full = {**os.environ, "KPI_ROOT": str(root), **(env or {})}
+    full.pop("KPI_PROCESSED", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kpi_lib.cli", *args],
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _kernels_running(proc: subprocess.Popen[str]) -> bool:
+    for pid in descendants(proc.pid):
+        try:
+            if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def _killed(proc: subprocess.Popen[str], group: bool) -> set[int]:
+    """SIGKILL the command (or its whole process group); the processes it had started."""
+    family = descendants(proc.pid)
+    if group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        proc.kill()
+    proc.communicate(timeout=60)
+    return family
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["parent", "process group"])
+def test_batch_killed_leaves_no_worker_kernel_lock_or_staging(project: Path, group: bool) -> None:
+    batch = started(project, "batch", "--period", "2021/22 Q4", "--period", "2023/24 Q2")
+    wait_for(lambda: _kernels_running(batch), "workers running notebooks", timeout=240)
+    family = _killed(batch, group)
+    assert family, "the batch had started workers"
+    wait_for(lambda: not alive(family), f"workers and kernels gone: {alive(family)}", timeout=30)
+    # the store is free again: an ingest is not refused by an orphan holding its lock
+    code, _, err = finish(kpi(project, "ingest"))
+    assert code == 0, err
+    outputs = project / "outputs"
+    litter = [p.name for p in outputs.iterdir() if p.name.startswith((".staging", ".old"))]
+    if not group:  # SIGTERM from the kernel (PR_SET_PDEATHSIG): the workers cleaned up
+        assert litter == []
+    # the next run removes what SIGKILL left (a killed worker cleans nothing) and says so
+    code, _, err = finish(kpi(project, "report", "--period", "2021/22 Q4"))
+    assert code == 0, err
+    for name in litter:
+        assert f"removed outputs/{name} left by an interrupted run" in err, err
+    assert not [p.name for p in outputs.iterdir() if p.name.startswith((".staging", ".old"))]
+
+
+def test_audit_killed_leaves_nothing_or_the_next_audit_clears_it(
+    project: Path, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch)}
+    assert finish(kpi(project, "report", "--period", "2021/22 Q4"))[0] == 0
+    manifest = project / "outputs" / "2021-22_Q4" / "manifest.json"
+    audit = started(project, "audit", str(manifest), env=env)
+    wait_for(lambda: _kernels_running(audit), "the audit re-running notebooks", timeout=240)
+    family = _killed(audit, group=True)
+    wait_for(lambda: not alive(family), f"kernels gone: {alive(family)}", timeout=30)
+    left = [p.name for p in scratch.iterdir()]
+    # kill -9 runs no clean-up: the re-run's scratch folder and its kernels' files are left
+    assert any(n.startswith("kpi-audit-") for n in left), left
+    assert all(n.startswith(("kpi-audit-", "kpi-kernels-")) for n in left), left
+    code, out, err = finish(kpi(project, "audit", str(manifest), env=env))
+    assert code == 0, err
+    for name in left:  # the next audit removes them and says so
+        assert f"removed {scratch / name}, " in err, err
+    assert list(scratch.iterdir()) == []
+    audits = project / "outputs" / "audit"
+    assert not [p.name for p in audits.iterdir() if p.name.startswith((".staging", ".old"))]
