@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -160,6 +161,30 @@ AUDIT_PROBES = {
         {"../../../../../../etc/hostname": "0" * 64}
     ),
     "unknown parameter": lambda m, evil: m["notebooks"][1]["parameters"].update(colour="red"),
+    # issue 19: refused by the CLI's own checks before any kernel starts
+    "code in the period": lambda m, evil: m["notebooks"][1]["parameters"].update(
+        period="2022/23 Q2'); open('EVIL_RAN', 'w'); ('"
+    ),
+    "code in the ingest period": lambda m, evil: m["notebooks"][0]["parameters"].update(
+        period="__import__('os').system('touch EVIL_RAN')"
+    ),
+    "1 MB period": lambda m, evil: m["notebooks"][1]["parameters"].update(period="2" * 1_000_000),
+    "output_dir elsewhere": lambda m, evil: m["notebooks"][1]["parameters"].update(
+        output_dir="/tmp/elsewhere"
+    ),
+    "output_dir in the ingest notebook": lambda m, evil: m["notebooks"][0]["parameters"].update(
+        output_dir="../../.."
+    ),
+    # refused once the audit's private store is built, still before any kernel
+    "unknown section": lambda m, evil: m["notebooks"][1]["parameters"].update(
+        sections=["No such section"]
+    ),
+    "a period with no KPI rows": lambda m, evil: [
+        nb["parameters"].update(period="2030/31 Q1") for nb in m["notebooks"]
+    ],
+    "source files not the period's": lambda m, evil: m["notebooks"][0]["parameters"].update(
+        source_files=[i["path"] for i in m["inputs"] if i["path"].endswith((".md", ".txt"))][:1]
+    ),
 }
 
 
@@ -194,7 +219,9 @@ def test_audit_refuses_a_manifest_it_cannot_verify_and_runs_nothing(
         assert out[0].startswith("audit REFUSED:") and "nothing was run" in out[0], out
         assert len(out) >= 2
         assert not marker.exists(), "foreign code ran"
-        assert list(scratch.iterdir()) == [], "a re-run was started"
+        # no re-run left behind (the kernel folder is the audit page's own, removed at exit)
+        reruns = [p for p in scratch.iterdir() if not p.name.startswith("kpi-kernels-")]
+        assert reruns == [], "a re-run was started"
     finally:
         bad.unlink()
         (published.parents[2] / evil.name).unlink()
@@ -203,13 +230,14 @@ def test_audit_refuses_a_manifest_it_cannot_verify_and_runs_nothing(
 def test_the_untouched_manifest_passes_every_check(
     published: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpi_lib.report.audit import check_plan, compare_inputs, compare_notebooks
+    from kpi_lib.report.audit import check_plan, compare_inputs, compare_notebooks, replan
     from kpi_lib.report.manifest import read_manifest
 
     monkeypatch.setenv("KPI_ROOT", str(published.parents[2]))
     m = read_manifest(published)
     assert check_plan(m, published.parent) == []
     assert compare_notebooks(m["notebooks"]) == [] and compare_inputs(m["inputs"]) == []
+    assert replan(m) == []  # the plan `kpi report` makes for these parameters
 
 
 # --- SQL: read-only, one query ---------------------------------------------------------------
@@ -518,16 +546,57 @@ BAD_INPUTS = [
     ["summary", "--period", ""],
     ["rag", "--period", ""],
     ["claims", "--period", ""],
+    # issue 19: special files are never opened, sizes and nesting are checked before reading
+    ["ingest", "/dev/zero"],
+    ["audit", "/dev/zero"],
+    ["extract", "/dev/zero"],
+    ["ingest", "/dev/null"],
+    ["audit", "/dev/null"],
+    ["ingest", "{fifo}"],
+    ["audit", "{fifo}"],
+    ["extract", "{fifo}"],
+    ["extract", "{fifo}.pdf"],
+    ["ingest", "{folder}"],
+    ["audit", "{folder}"],
+    ["audit", "{nested}"],
+    ["audit", "{huge}"],
+    ["sql", "select 'caf\udce9' as x"],
+    ["sql", "select 1 where '\ud800' = ''"],
+    ["report", "--period", "2" * 1_000_000],
+    ["report", "--period", "2022/23 Q2'); import os; ('"],
+    ["report", "--section", "x" * 100_000],
+    ["deep-dive", "k" * 100_000],
 ]
+
+
+def _special_files(tmp: Path) -> dict[str, str]:
+    """A FIFO (nobody writes to it: opening it would block for ever), an empty folder, a
+    manifest nested 100,000 deep and a sparse 20 GB one (its size is known without reading)."""
+    os.mkfifo(tmp / "fifo")
+    os.mkfifo(tmp / "fifo.pdf")
+    (tmp / "folder").mkdir()
+    (tmp / "nested.json").write_text("[" * 100_000 + "]" * 100_000)
+    with (tmp / "huge.json").open("wb") as fh:
+        fh.truncate(20 * 10**9)
+    return {
+        "fifo": str(tmp / "fifo"),
+        "folder": str(tmp / "folder"),
+        "nested": str(tmp / "nested.json"),
+        "huge": str(tmp / "huge.json"),
+    }
 
 
 @pytest.mark.parametrize("argv", BAD_INPUTS, ids=lambda a: " ".join(x[:20] for x in a))
 def test_bad_input_is_one_line_and_a_non_zero_exit(
-    store_root: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+    store_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
     before = snapshot(store_root / "data" / "processed")
+    if any("{" in a and len(a) < 100 for a in argv):
+        files = _special_files(tmp_path)
+        argv = [a.format(**files) if "{" in a and len(a) < 100 else a for a in argv]
     assert main(argv) == 2
-    one_line(capsys.readouterr().err)
+    line = one_line(capsys.readouterr().err)
+    assert len(line) < 400, line[:200]  # a megabyte argument is not echoed back
     assert snapshot(store_root / "data" / "processed") == before
     assert not (store_root / "outputs").exists()
 
@@ -823,3 +892,106 @@ def test_audit_killed_leaves_nothing_or_the_next_audit_clears_it(
     assert list(scratch.iterdir()) == []
     audits = project / "outputs" / "audit"
     assert not [p.name for p in audits.iterdir() if p.name.startswith((".staging", ".old"))]
+
+
+# --- issue 19: hostile input bounded, and who holds the store said truthfully ------------------
+def kpi_junk(size: int, seed: int = 0) -> str:
+    """Junk shaped like a KPI report: a quarter, sections and real KPI headers over rows of
+    random names and figures (the adversarial pass's 226-second input at 1 MB)."""
+    rng = random.Random(seed)
+    out = ["# Corporate Performance Report\n\n**2022/23 Quarter 3**\n\n"]
+    n, sec = len(out[0]), 0
+    header = "Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status\tTrends"
+    while n < size:
+        sec += 1
+        block = [f"## Section {sec} {rng.randint(0, 99999)}\n", header]
+        for _ in range(rng.randint(5, 40)):
+            name = " ".join(
+                "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+                for _ in range(rng.randint(2, 6))
+            )
+            block.append(
+                f"{rng.randint(1, 100)}%\t{rng.choice(['High', 'Low'])}\t2022/23 Q3\t{name}\t"
+                f"{rng.uniform(0, 1000):.2f}\t{rng.choice(['!', '~', '✓'])}\t"
+            )
+        text = "\n".join(block) + "\n\n"
+        out.append(text)
+        n += len(text.encode())
+    return "".join(out)
+
+
+def test_kpi_shaped_junk_under_the_size_limit_is_refused_and_the_rest_ingested(
+    store_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kpi_lib import store
+    from kpi_lib.limits import MAX_KPI_ROWS
+
+    folder = store_root / "data" / "raw" / "2022-23_Q3"
+    folder.mkdir()
+    (folder / "q3.md").write_text(Q3, encoding="utf-8")
+    (folder / "junk.md").write_text(kpi_junk(990_000), encoding="utf-8")
+    obs_before = len(store.load("observations"))
+    assert main(["ingest"]) == 2
+    captured = capsys.readouterr()
+    line = one_line(captured.err)
+    assert "junk.md" in line and f"more than {MAX_KPI_ROWS} KPI rows" in line, line
+    files = set(store.load("reports")["file"])
+    assert "data/raw/2022-23_Q3/q3.md" in files and "data/raw/2022-23_Q3/junk.md" not in files
+    assert len(store.load("observations")) == obs_before + 1  # q3.md's one row, no junk
+
+
+def test_a_file_over_its_time_budget_is_refused_in_one_line(
+    store_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(store_root / "data" / "processed")
+    monkeypatch.setenv("KPI_FILE_SECONDS", "0.001")
+    assert main(["ingest", "--rebuild"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines and all("not read within 0.001 s" in x for x in lines), lines
+    assert snapshot(store_root / "data" / "processed") == before
+
+
+def test_who_holds_the_store_is_said_truthfully(project: Path) -> None:
+    """Between an ingest's two renames the store folder is missing: readers are told whether
+    that ingest is still running or was killed there."""
+    processed = project / "data" / "processed"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        aside = processed.parent / f".processed-old-{sleeper.pid}"
+        processed.rename(aside)  # what a running ingest's first rename leaves
+        code, _, err = finish(kpi(project, "sql", "select 1"))
+        line = one_line(err)
+        assert code == 2 and "being replaced by a running ingest" in line, line
+        assert f"pid {sleeper.pid}" in line and "interrupted" not in line
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    code, _, err = finish(kpi(project, "sql", "select 1"))  # the same folder, its ingest gone
+    line = one_line(err)
+    assert code == 2 and "interrupted ingest" in line and "no longer running" in line, line
+    assert finish(kpi(project, "ingest"))[0] == 0  # which puts the store back
+    assert processed.is_dir() and not aside.exists()
+
+
+def test_a_lock_held_by_a_batch_worker_names_the_worker() -> None:
+    from kpi_lib.locks import describe_process
+
+    code = (
+        "import os, sys, time\n"
+        "if os.fork() == 0:\n"
+        "    time.sleep(30)\n"
+        "    os._exit(0)\n"
+        "print(flush=True); time.sleep(30)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        parent.stdout.readline()
+        wait_for(lambda: descendants(parent.pid), "the forked worker")
+        (child,) = descendants(parent.pid)
+        assert describe_process(child).endswith(f"a worker of pid {parent.pid}")
+        assert "unknown command" not in describe_process(parent.pid)
+    finally:
+        for pid in (*descendants(parent.pid), parent.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        parent.wait()

@@ -46,16 +46,23 @@ def runtime_dir() -> Path:
         or not _runtime.name.startswith(f"{RUNTIME_PREFIX}{os.getpid()}-")
     ):
         clear_stale_runtime()
-        _runtime = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-"))
+        _runtime = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-", dir=_base()))
         atexit.register(shutil.rmtree, _runtime, True)
     return _runtime
+
+
+def _base() -> str:
+    """The temp folder, or /tmp when its path leaves no room for a socket's name."""
+    tmp = tempfile.gettempdir()
+    short = len(tmp) + len(RUNTIME_PREFIX) + 30 <= _MAX_SOCKET_PATH
+    return tmp if short or not os.path.isdir("/tmp") else "/tmp"
 
 
 def clear_stale_runtime() -> list[Path]:
     from kpi_lib.locks import pid_alive
 
     gone = []
-    for p in Path(tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*-*"):
+    for p in Path(_base()).glob(f"{RUNTIME_PREFIX}*-*"):
         pid = p.name.removeprefix(RUNTIME_PREFIX).split("-")[0]
         if p.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(p, ignore_errors=True)
