@@ -135,10 +135,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from kpi_lib.report.audit import audit, clear_abandoned
     from kpi_lib.report.audit_page import render_kept
+    from kpi_lib.report.manifest import read_manifest
     from kpi_lib.report.params import AuditParams
     from kpi_lib.report.run import clear_stale_runtime
 
     params = AuditParams(manifest=check_path(args.manifest), keep=args.keep, timeout=args.timeout)
+    read_manifest(Path(params.manifest))  # a file that is no manifest: one line, nothing else
     for folder in clear_abandoned():  # what an audit killed earlier left behind
         print(f"kpi: note: removed {folder}, left by an interrupted audit", file=sys.stderr)
     for folder in clear_stale_runtime():
