@@ -7,6 +7,7 @@ here unknown names are rejected before anything runs and failures name the noteb
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util
 import os
 import shutil
 import tempfile
@@ -48,6 +49,8 @@ def runtime_dir() -> Path:
         clear_stale_runtime()
         _runtime = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-", dir=_base()))
         atexit.register(shutil.rmtree, _runtime, True)
+        # a pool worker ends with os._exit, running multiprocessing's finalizers, not atexit
+        multiprocessing.util.Finalize(None, shutil.rmtree, args=(_runtime, True), exitpriority=0)
     return _runtime
 
 
