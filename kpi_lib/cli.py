@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ from kpi_lib.analysis.defaults import (
     check_tolerance,
 )
 from kpi_lib.errors import InputError, KpiError, UsageError
+from kpi_lib.limits import check_regular, special_kind
 
 if TYPE_CHECKING:  # imported where used: `kpi extract` of a PDF is quicker than pandas' import
     import pandas as pd
@@ -44,23 +47,27 @@ def check_path(arg: str) -> str:
     if not arg.strip():
         raise UsageError("a file path must not be empty")
     try:
-        os.stat(arg)
+        st = os.stat(arg)
     except FileNotFoundError:
-        pass  # the command says "no such file" with its own context
+        return arg  # the command says "no such file" with its own context
     except OSError as exc:
         shown = arg if len(arg) <= 80 else arg[:60] + f"... ({len(arg)} characters)"
         raise InputError(shown, exc.strerror or str(exc)) from None
+    if special_kind(st.st_mode) not in ("", "a folder"):  # folders: each command says
+        check_regular(arg)  # a FIFO would block for ever, /dev/zero never end: one line
     return arg
 
 
 # --- extract ---------------------------------------------------------------------------------
 def cmd_extract(args: argparse.Namespace) -> int:
+    from kpi_lib.limits import time_budget
     from kpi_lib.readers.cache import cache_dir, enabled
     from kpi_lib.readers.document import extract_document
     from kpi_lib.store.ingest import reader_profile
 
     path = Path(check_path(args.file))
-    result = extract_document(path, cache_dir() if enabled() else None, reader_profile())
+    with time_budget(str(path)):
+        result = extract_document(path, cache_dir() if enabled() else None, reader_profile())
     for issue in result.issues:
         print(f"kpi: warning: {issue}", file=sys.stderr)
     if args.format == "csv":
@@ -148,15 +155,24 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from kpi_lib.report.audit import audit
-    from kpi_lib.report.audit_page import render
+    from kpi_lib.report.audit import audit, clear_abandoned
+    from kpi_lib.report.audit_page import render_kept
+    from kpi_lib.report.manifest import read_manifest
     from kpi_lib.report.params import AuditParams
+    from kpi_lib.report.run import clear_stale_runtime
 
     params = AuditParams(manifest=check_path(args.manifest), keep=args.keep, timeout=args.timeout)
+    read_manifest(Path(params.manifest))  # a file that is no manifest: one line, nothing else
+    for folder in clear_abandoned():  # what an audit killed earlier left behind
+        print(f"kpi: note: removed {folder}, left by an interrupted audit", file=sys.stderr)
+    for folder in clear_stale_runtime():
+        print(f"kpi: note: removed {folder}, kernel files of an interrupted run", file=sys.stderr)
     result = audit(params.manifest, keep=params.keep, timeout=params.timeout)
     for line in result.lines():
         print(line)
-    print(f"audit page: {render(result, params.manifest)}")  # a readable record beside the code
+    page, kept = render_kept(result, params.manifest)  # a readable record beside the code
+    print(f"audit page: {page}")
+    print(f"audit kept: {kept}")
     return 0 if result.ok else 1
 
 
@@ -518,9 +534,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()
+    # SIGTERM cleans up like Ctrl-C: staging and scratch folders removed, workers stopped
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    try:
+        return _run(args)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     old = os.environ.get(COUNCIL_ENV)
     try:
         _use_council(getattr(args, "council", None))

@@ -82,19 +82,66 @@ def holders(fd: int) -> str:
         if len(dev_inode) == 3 and dev_inode[2].isdigit() and int(dev_inode[2]) == inode:
             pid = parts[4]
             if pid.isdigit() and int(pid) != os.getpid():
-                found.append(f"pid {pid} ({_command(int(pid))})")
+                found.append(f"pid {pid} ({describe_process(int(pid))})")
     return ", ".join(dict.fromkeys(found)) or "another process"
+
+
+def pid_alive(pid: int) -> bool:
+    """A process with this pid exists (and is not this one, nor a zombie awaiting its parent)."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return _state(pid) != "Z"
+
+
+def _state(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rpartition(")")[2].split()[0] if ")" in stat else ""
+
+
+def describe_process(pid: int) -> str:
+    """What a process is, for a message: its command, and for a worker (a forked child with
+    the same command line) that it works for its parent, or that its parent is gone."""
+    text = _command(pid)
+    parent = _parent(pid)
+    if parent and _command(parent) == text:
+        return f"{text}, a worker of pid {parent}"
+    if _state(pid) == "Z":
+        return f"{text}, exited"
+    return text
+
+
+def _parent(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("PPid:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _command(pid: int) -> str:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return "unknown command"
+        return "a process this user cannot inspect"
     args = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+    if not args:  # a kernel thread, or a process that has exited but not been reaped
+        return "a process that has exited" if _state(pid) == "Z" else "no command line"
     if len(args) > 1 and Path(args[1]).name == "kpi":  # python .venv/bin/kpi report ...
         args = args[1:]
-    text = " ".join([Path(args[0]).name, *args[1:]]) if args else "unknown command"
+    if len(args) > 2 and args[1] == "-m" and args[2] == "kpi_lib.cli":  # python -m kpi_lib.cli
+        args = ["kpi", *args[3:]]
+    text = " ".join([Path(args[0]).name, *args[1:]])
     return text if len(text) <= 80 else text[:77] + "..."
 
 

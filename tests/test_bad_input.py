@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -74,6 +75,27 @@ def _pdf_without_kpi_tables(d: Path, good: Path) -> Path:
     return build_prose_pdf(d / "workforce.pdf")
 
 
+def _fifo(d: Path, good: Path) -> Path:
+    """A named pipe nobody writes to: opening it would block for ever."""
+    os.mkfifo(d / "report.pdf")
+    return d / "report.pdf"
+
+
+def _device(d: Path, good: Path) -> Path:
+    return Path("/dev/zero")  # endless: reading it whole would exhaust memory
+
+
+def _folder(d: Path, good: Path) -> Path:
+    (d / "report.pdf").mkdir()
+    return d / "report.pdf"
+
+
+def _symlink_to_fifo(d: Path, good: Path) -> Path:
+    os.mkfifo(d / "pipe")
+    (d / "report.txt").symlink_to(d / "pipe")
+    return d / "report.txt"
+
+
 CASES: dict[str, tuple[Callable[[Path, Path], Path], str, int | None]] = {
     # name: (make the file, words the problem must contain, page it must name)
     "missing": (_missing, "no such file", None),
@@ -85,6 +107,11 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], str, int | None]] = {
     "scanned, 3 pages": (_scanned_pages, "no text layer on any of its 3 pages", None),
     "text without tables": (_text_without_tables, "no kpi tables", None),
     "pdf without kpi tables": (_pdf_without_kpi_tables, "no kpi tables", None),
+    # issue 19: special files are refused without being opened
+    "fifo": (_fifo, "is a fifo (named pipe), not a file", None),
+    "device": (_device, "is a character device, not a file", None),
+    "folder": (_folder, "directory", None),
+    "symlink to a fifo": (_symlink_to_fifo, "fifo", None),
 }
 
 

@@ -19,7 +19,7 @@ from kpi_lib.store.snapshot import Store
 PACKAGE = Path(__file__).resolve().parents[1] / "kpi_lib"
 # raw -> extracted rows -> store -> analysis -> notebooks: a stage may import its own and earlier
 STAGES = {"base": 0, "readers": 1, "store": 2, "analysis": 3, "report": 4, "face": 5}
-BASE = {"periods", "values", "errors", "paths", "digest", "locks"}
+BASE = {"periods", "values", "errors", "paths", "digest", "locks", "limits"}
 FACES = {"cli", "__init__"}
 
 

@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -159,6 +161,30 @@ AUDIT_PROBES = {
         {"../../../../../../etc/hostname": "0" * 64}
     ),
     "unknown parameter": lambda m, evil: m["notebooks"][1]["parameters"].update(colour="red"),
+    # issue 19: refused by the CLI's own checks before any kernel starts
+    "code in the period": lambda m, evil: m["notebooks"][1]["parameters"].update(
+        period="2022/23 Q2'); open('EVIL_RAN', 'w'); ('"
+    ),
+    "code in the ingest period": lambda m, evil: m["notebooks"][0]["parameters"].update(
+        period="__import__('os').system('touch EVIL_RAN')"
+    ),
+    "1 MB period": lambda m, evil: m["notebooks"][1]["parameters"].update(period="2" * 1_000_000),
+    "output_dir elsewhere": lambda m, evil: m["notebooks"][1]["parameters"].update(
+        output_dir="/tmp/elsewhere"
+    ),
+    "output_dir in the ingest notebook": lambda m, evil: m["notebooks"][0]["parameters"].update(
+        output_dir="../../.."
+    ),
+    # refused once the audit's private store is built, still before any kernel
+    "unknown section": lambda m, evil: m["notebooks"][1]["parameters"].update(
+        sections=["No such section"]
+    ),
+    "a period with no KPI rows": lambda m, evil: [
+        nb["parameters"].update(period="2030/31 Q1") for nb in m["notebooks"]
+    ],
+    "source files not the period's": lambda m, evil: m["notebooks"][0]["parameters"].update(
+        source_files=[i["path"] for i in m["inputs"] if i["path"].endswith((".md", ".txt"))][:1]
+    ),
 }
 
 
@@ -193,7 +219,9 @@ def test_audit_refuses_a_manifest_it_cannot_verify_and_runs_nothing(
         assert out[0].startswith("audit REFUSED:") and "nothing was run" in out[0], out
         assert len(out) >= 2
         assert not marker.exists(), "foreign code ran"
-        assert list(scratch.iterdir()) == [], "a re-run was started"
+        # no re-run left behind (the kernel folder is the audit page's own, removed at exit)
+        reruns = [p for p in scratch.iterdir() if not p.name.startswith("kpi-kernels-")]
+        assert reruns == [], "a re-run was started"
     finally:
         bad.unlink()
         (published.parents[2] / evil.name).unlink()
@@ -202,13 +230,14 @@ def test_audit_refuses_a_manifest_it_cannot_verify_and_runs_nothing(
 def test_the_untouched_manifest_passes_every_check(
     published: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpi_lib.report.audit import check_plan, compare_inputs, compare_notebooks
+    from kpi_lib.report.audit import check_plan, compare_inputs, compare_notebooks, replan
     from kpi_lib.report.manifest import read_manifest
 
     monkeypatch.setenv("KPI_ROOT", str(published.parents[2]))
     m = read_manifest(published)
     assert check_plan(m, published.parent) == []
     assert compare_notebooks(m["notebooks"]) == [] and compare_inputs(m["inputs"]) == []
+    assert replan(m) == []  # the plan `kpi report` makes for these parameters
 
 
 # --- SQL: read-only, one query ---------------------------------------------------------------
@@ -517,15 +546,452 @@ BAD_INPUTS = [
     ["summary", "--period", ""],
     ["rag", "--period", ""],
     ["claims", "--period", ""],
+    # issue 19: special files are never opened, sizes and nesting are checked before reading
+    ["ingest", "/dev/zero"],
+    ["audit", "/dev/zero"],
+    ["extract", "/dev/zero"],
+    ["ingest", "/dev/null"],
+    ["audit", "/dev/null"],
+    ["ingest", "{fifo}"],
+    ["audit", "{fifo}"],
+    ["extract", "{fifo}"],
+    ["extract", "{fifo}.pdf"],
+    ["ingest", "{folder}"],
+    ["audit", "{folder}"],
+    ["audit", "{nested}"],
+    ["audit", "{huge}"],
+    ["sql", "select 'caf\udce9' as x"],
+    ["sql", "select 1 where '\ud800' = ''"],
+    ["report", "--period", "2" * 1_000_000],
+    ["report", "--period", "2022/23 Q2'); import os; ('"],
+    ["report", "--section", "x" * 100_000],
+    ["deep-dive", "k" * 100_000],
 ]
+
+
+def _special_files(tmp: Path) -> dict[str, str]:
+    """A FIFO (nobody writes to it: opening it would block for ever), an empty folder, a
+    manifest nested 100,000 deep and a sparse 20 GB one (its size is known without reading)."""
+    os.mkfifo(tmp / "fifo")
+    os.mkfifo(tmp / "fifo.pdf")
+    (tmp / "folder").mkdir()
+    (tmp / "nested.json").write_text("[" * 100_000 + "]" * 100_000)
+    with (tmp / "huge.json").open("wb") as fh:
+        fh.truncate(20 * 10**9)
+    return {
+        "fifo": str(tmp / "fifo"),
+        "folder": str(tmp / "folder"),
+        "nested": str(tmp / "nested.json"),
+        "huge": str(tmp / "huge.json"),
+    }
 
 
 @pytest.mark.parametrize("argv", BAD_INPUTS, ids=lambda a: " ".join(x[:20] for x in a))
 def test_bad_input_is_one_line_and_a_non_zero_exit(
-    store_root: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+    store_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
     before = snapshot(store_root / "data" / "processed")
+    if any("{" in a and len(a) < 100 for a in argv):
+        files = _special_files(tmp_path)
+        argv = [a.format(**files) if "{" in a and len(a) < 100 else a for a in argv]
     assert main(argv) == 2
-    one_line(capsys.readouterr().err)
+    line = one_line(capsys.readouterr().err)
+    assert len(line) < 400, line[:200]  # a megabyte argument is not echoed back
     assert snapshot(store_root / "data" / "processed") == before
     assert not (store_root / "outputs").exists()
+
+
+# --- issue 19: a cache that cannot run code or lie undetected ----------------------------------
+def test_no_cache_uses_pickle() -> None:
+    """Every cache is data (JSON, Parquet): no module of kpi_lib imports pickle or reads with
+    a pickle-based loader."""
+    banned = ("import pickle", "from pickle", "pd.read_pickle", "joblib", "dill", "shelve")
+    for p in sorted((ROOT / "kpi_lib").rglob("*.py")):
+        text = p.read_text(encoding="utf-8")
+        assert not [b for b in banned if b in text], p
+
+
+def _entry_value() -> dict:
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"kpi_id": ["a", "b"], "value": [1.5, float("nan")]})
+    frame.attrs["basis"] = "quarter"
+    return {
+        "rows": frame,
+        "series": pd.Series([1.0, 2.0], index=pd.period_range("2022Q1", periods=2, freq="Q")),
+        "period": pd.Period("2023Q2", freq="Q"),
+        "paths": np.arange(6, dtype=float).reshape(2, 3),
+        "pair": (None, ["x"]),
+        "p": np.float64(0.25),
+    }
+
+
+def test_report_cache_round_trips_exactly_and_refuses_what_it_cannot(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from kpi_lib.report import build_cache as bc
+
+    value = _entry_value()
+    path = tmp_path / "k.json"
+    assert bc.store(path, "k", value)
+    back = bc.load(path, "k")
+    bc.same(back, value)  # raises unless every cell, dtype, index and attr is the same
+    assert type(back["p"]) is type(value["p"]) and back["rows"].attrs == {"basis": "quarter"}
+    # what Parquet cannot hold exactly is not cached (recomputed each time), never altered
+    mixed = {"rows": pd.DataFrame({"x": ["a", 1]})}
+    assert not bc.store(tmp_path / "m.json", "m", mixed)
+    assert not (tmp_path / "m.json").exists()
+    assert not bc.store(tmp_path / "o.json", "o", {"f": open})  # a function: never written
+
+
+def _forge(path: Path, edit) -> None:
+    """Rewrite a cache entry's content and, like a careful forger, its content hash."""
+    from kpi_lib.report import build_cache as bc
+
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["value"] = edit(doc["value"])
+    doc["content_sha256"] = bc._content_hash(doc["value"])
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+TAMPERED_ENTRIES = {
+    "a value edited, hash not updated": lambda p: p.write_text(
+        p.read_text(encoding="utf-8").replace("quarter", "QUARTER", 1), encoding="utf-8"
+    ),
+    "torn in half": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    "a pickle in its place": lambda p: p.write_bytes(
+        b"\x80\x04\x95\x1c\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x8c\x06system\x93\x8c\x04true\x85R."
+    ),
+    "another entry's file": lambda p: (
+        _forge(p, lambda v: v)
+        or p.write_text(
+            p.read_text(encoding="utf-8").replace('"key": "k"', '"key": "other"'), encoding="utf-8"
+        )
+    ),
+    "a class named by the file": lambda p: _forge(
+        p, lambda v: {"$class": "Popen", "fields": {"args": ["touch", str(p) + ".ran"]}}
+    ),
+    "a module path named by the file": lambda p: _forge(
+        p, lambda v: {"$class": "subprocess:Popen", "fields": {}}
+    ),
+    "an unknown tag": lambda p: _forge(p, lambda v: {"$eval": "__import__('os')"}),
+}
+
+
+@pytest.mark.parametrize("how", TAMPERED_ENTRIES)
+def test_a_tampered_cache_entry_is_recomputed_never_trusted(tmp_path: Path, how: str) -> None:
+    from kpi_lib.report import build_cache as bc
+
+    path = tmp_path / "k.json"
+    assert bc.store(path, "k", _entry_value())
+    TAMPERED_ENTRIES[how](path)
+    assert bc.load(path, "k") is None  # a miss: the caller recomputes
+    assert not path.exists()  # and the bad entry is gone
+    assert not Path(str(path) + ".ran").exists()
+
+
+# --- issue 19: the audit recomputes from the raw files -----------------------------------------
+def _forge_headline(entry: Path) -> tuple[str, str]:
+    """The issue's attack: the recomputed green count in a cached quarter changed by hand,
+    the entry's content hash rewritten to match. Returns (was, now)."""
+    from kpi_lib.report import build_cache as bc
+
+    box: dict[str, str] = {}
+
+    def edit(value: dict) -> dict:
+        head = bc.decode(value["fields"]["headline"])
+        row = head.index[head["source"] == "recomputed"][0]
+        box["was"] = str(head.at[row, "green"])
+        head.at[row, "green"] = int(head.at[row, "green"]) + 21
+        box["now"] = str(head.at[row, "green"])
+        value["fields"]["headline"] = bc.encode(head)
+        return value
+
+    _forge(entry, edit)
+    return box["was"], box["now"]
+
+
+def _edit_a_kpi_cell(tables: Path) -> tuple[str, str, str]:
+    """Change one figure in the first published table with KPI rows: (table, kpi, column)."""
+    import pandas as pd
+
+    for p in sorted(tables.glob("*.csv")):
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+        if "kpi_id" in df.columns and "value" in df.columns and len(df):
+            df.at[0, "value"] = "999999"
+            df.to_csv(p, index=False)
+            return f"tables/{p.name}", str(df.at[0, "kpi_id"]), "value"
+    raise AssertionError("no published table with KPI rows")
+
+
+def test_audit_recomputes_and_names_every_tampered_cache_and_table(project: Path) -> None:
+    """A forged report cache is published by `kpi report` (its hash checks out) but the audit
+    recomputes from data/raw with a private store and caches, so it fails naming the table,
+    the row and the column; a published table edited by hand is named by KPI and column; the
+    audited project's store, ingest cache and report cache, all tampered, are never read."""
+    import pandas as pd
+
+    period, out = "2021/22 Q4", project / "outputs" / "2021-22_Q4"
+    assert finish(kpi(project, "report", "--period", period))[0] == 0
+    entries = sorted((project / "data" / "cache" / "report").glob("quarterly-*.json"))
+    assert len(entries) == 1 and not list(project.rglob("*.pkl"))
+    was, now = _forge_headline(entries[0])
+    code, _, err = finish(kpi(project, "report", "--period", period))
+    assert code == 0, err
+    published = pd.read_csv(out / "tables" / "headline.csv", dtype=str).set_index("source")
+    assert published.at["recomputed", "green"] == now  # the lie is published by `kpi report`
+    table, kpi_id, column = _edit_a_kpi_cell(out / "tables")
+    # every other cached artefact of the audited project, tampered after the run
+    processed = project / "data" / "processed"
+    obs = pd.read_parquet(processed / "observations.parquet")
+    obs["value"] = obs["value"] * 2
+    obs.to_parquet(processed / "observations.parquet")
+    for entry in (processed / "_cache").glob("*.json"):
+        entry.write_text(
+            entry.read_text(encoding="utf-8").replace('"rag": "Red"', '"rag": "Green"')
+        )
+    code, text, err = finish(kpi(project, "audit", str(out / "manifest.json")))
+    assert code == 1 and "Traceback" not in err, err
+    assert "audit FAILED" in text
+    assert re.search(
+        rf"tables/headline.csv: source recomputed, row \d+, column green: "
+        rf"published '{now}', re-run '{was}'",
+        text,
+    ), text
+    assert f"{table}: published file edited since the run" in text
+    assert re.search(
+        rf"{re.escape(table)}: KPI {re.escape(kpi_id)}, row 1\b.*column {column}:", text
+    )
+    assert "02_quarterly_report.html: re-run page differs" in text
+    # the page names the same cells, says when, and is kept in the history
+    cells = pd.read_csv(project / "outputs" / "audit" / "2021-22_Q4" / "tables" / "audit_cells.csv")
+    assert {("tables/headline.csv", "green"), (table, column)} <= set(
+        zip(cells["table"], cells["column"], strict=True)
+    )
+    assert kpi_id in set(cells["kpi"])
+    kept = list((project / "outputs" / "audit" / "history" / "2021-22_Q4").iterdir())
+    assert len(kept) == 1 and kept[0].name.endswith("-failed")
+    page = (kept[0] / "04_audit.html").read_text(encoding="utf-8")
+    assert "Audited on " in page and "What was audited" in page and "UTC" in page
+
+
+# --- issue 19: kill -9 leaves no process and no litter -----------------------------------------
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text.rpartition(")")[2].split()
+        if fields and fields[0] != "Z":
+            kids.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    return kids
+
+
+def descendants(pid: int) -> set[int]:
+    kids, found, todo = _children(), set(), [pid]
+    while todo:
+        for child in kids.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
+
+
+def started(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`kpi ...` as the leader of its own process group, as a shell would start it."""
+    full = {**os.environ, "KPI_ROOT": str(root), **(env or {})}
+    full.pop("KPI_PROCESSED", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kpi_lib.cli", *args],
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _kernels_running(proc: subprocess.Popen[str]) -> bool:
+    for pid in descendants(proc.pid):
+        try:
+            if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def _killed(proc: subprocess.Popen[str], group: bool) -> set[int]:
+    """SIGKILL the command (or its whole process group); the processes it had started."""
+    family = descendants(proc.pid)
+    if group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        proc.kill()
+    proc.communicate(timeout=60)
+    return family
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["parent", "process group"])
+def test_batch_killed_leaves_no_worker_kernel_lock_or_staging(project: Path, group: bool) -> None:
+    batch = started(project, "batch", "--period", "2021/22 Q4", "--period", "2023/24 Q2")
+    wait_for(lambda: _kernels_running(batch), "workers running notebooks", timeout=240)
+    family = _killed(batch, group)
+    assert family, "the batch had started workers"
+    wait_for(lambda: not alive(family), f"workers and kernels gone: {alive(family)}", timeout=30)
+    # the store is free again: an ingest is not refused by an orphan holding its lock
+    code, _, err = finish(kpi(project, "ingest"))
+    assert code == 0, err
+    outputs = project / "outputs"
+    litter = [p.name for p in outputs.iterdir() if p.name.startswith((".staging", ".old"))]
+    if not group:  # SIGTERM from the kernel (PR_SET_PDEATHSIG): the workers cleaned up
+        assert litter == []
+    # the next run removes what SIGKILL left (a killed worker cleans nothing) and says so
+    code, _, err = finish(kpi(project, "report", "--period", "2021/22 Q4"))
+    assert code == 0, err
+    for name in litter:
+        assert f"removed outputs/{name} left by an interrupted run" in err, err
+    assert not [p.name for p in outputs.iterdir() if p.name.startswith((".staging", ".old"))]
+
+
+def test_audit_killed_leaves_nothing_or_the_next_audit_clears_it(
+    project: Path, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch)}
+    assert finish(kpi(project, "report", "--period", "2021/22 Q4"))[0] == 0
+    manifest = project / "outputs" / "2021-22_Q4" / "manifest.json"
+    audit = started(project, "audit", str(manifest), env=env)
+    wait_for(lambda: _kernels_running(audit), "the audit re-running notebooks", timeout=240)
+    family = _killed(audit, group=True)
+    wait_for(lambda: not alive(family), f"kernels gone: {alive(family)}", timeout=30)
+    left = [p.name for p in scratch.iterdir()]
+    # kill -9 runs no clean-up: the re-run's scratch folder and its kernels' files are left
+    assert any(n.startswith("kpi-audit-") for n in left), left
+    assert all(n.startswith(("kpi-audit-", "kpi-kernels-")) for n in left), left
+    code, out, err = finish(kpi(project, "audit", str(manifest), env=env))
+    assert code == 0, err
+    for name in left:  # the next audit removes them and says so
+        assert f"removed {scratch / name}, " in err, err
+    assert list(scratch.iterdir()) == []
+    audits = project / "outputs" / "audit"
+    assert not [p.name for p in audits.iterdir() if p.name.startswith((".staging", ".old"))]
+
+
+# --- issue 19: hostile input bounded, and who holds the store said truthfully ------------------
+def kpi_junk(size: int, seed: int = 0) -> str:
+    """Junk shaped like a KPI report: a quarter, sections and real KPI headers over rows of
+    random names and figures (the adversarial pass's 226-second input at 1 MB)."""
+    rng = random.Random(seed)
+    out = ["# Corporate Performance Report\n\n**2022/23 Quarter 3**\n\n"]
+    n, sec = len(out[0]), 0
+    header = "Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status\tTrends"
+    while n < size:
+        sec += 1
+        block = [f"## Section {sec} {rng.randint(0, 99999)}\n", header]
+        for _ in range(rng.randint(5, 40)):
+            name = " ".join(
+                "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+                for _ in range(rng.randint(2, 6))
+            )
+            block.append(
+                f"{rng.randint(1, 100)}%\t{rng.choice(['High', 'Low'])}\t2022/23 Q3\t{name}\t"
+                f"{rng.uniform(0, 1000):.2f}\t{rng.choice(['!', '~', '✓'])}\t"
+            )
+        text = "\n".join(block) + "\n\n"
+        out.append(text)
+        n += len(text.encode())
+    return "".join(out)
+
+
+def test_kpi_shaped_junk_under_the_size_limit_is_refused_and_the_rest_ingested(
+    store_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kpi_lib import store
+    from kpi_lib.limits import MAX_KPI_ROWS
+
+    folder = store_root / "data" / "raw" / "2022-23_Q3"
+    folder.mkdir()
+    (folder / "q3.md").write_text(Q3, encoding="utf-8")
+    (folder / "junk.md").write_text(kpi_junk(990_000), encoding="utf-8")
+    obs_before = len(store.load("observations"))
+    assert main(["ingest"]) == 2
+    captured = capsys.readouterr()
+    line = one_line(captured.err)
+    assert "junk.md" in line and f"more than {MAX_KPI_ROWS} KPI rows" in line, line
+    files = set(store.load("reports")["file"])
+    assert "data/raw/2022-23_Q3/q3.md" in files and "data/raw/2022-23_Q3/junk.md" not in files
+    assert len(store.load("observations")) == obs_before + 1  # q3.md's one row, no junk
+
+
+def test_a_file_over_its_time_budget_is_refused_in_one_line(
+    store_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(store_root / "data" / "processed")
+    monkeypatch.setenv("KPI_FILE_SECONDS", "0.001")
+    assert main(["ingest", "--rebuild"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines and all("not read within 0.001 s" in x for x in lines), lines
+    assert snapshot(store_root / "data" / "processed") == before
+
+
+def test_who_holds_the_store_is_said_truthfully(project: Path) -> None:
+    """Between an ingest's two renames the store folder is missing: readers are told whether
+    that ingest is still running or was killed there."""
+    processed = project / "data" / "processed"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        aside = processed.parent / f".processed-old-{sleeper.pid}"
+        processed.rename(aside)  # what a running ingest's first rename leaves
+        code, _, err = finish(kpi(project, "sql", "select 1"))
+        line = one_line(err)
+        assert code == 2 and "being replaced by a running ingest" in line, line
+        assert f"pid {sleeper.pid}" in line and "interrupted" not in line
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    code, _, err = finish(kpi(project, "sql", "select 1"))  # the same folder, its ingest gone
+    line = one_line(err)
+    assert code == 2 and "interrupted ingest" in line and "no longer running" in line, line
+    assert finish(kpi(project, "ingest"))[0] == 0  # which puts the store back
+    assert processed.is_dir() and not aside.exists()
+
+
+def test_a_lock_held_by_a_batch_worker_names_the_worker() -> None:
+    from kpi_lib.locks import describe_process
+
+    code = (
+        "import os, sys, time\n"
+        "if os.fork() == 0:\n"
+        "    time.sleep(30)\n"
+        "    os._exit(0)\n"
+        "print(flush=True); time.sleep(30)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        parent.stdout.readline()
+        wait_for(lambda: descendants(parent.pid), "the forked worker")
+        (child,) = descendants(parent.pid)
+        assert describe_process(child).endswith(f"a worker of pid {parent.pid}")
+        assert "unknown command" not in describe_process(parent.pid)
+    finally:
+        for pid in (*descendants(parent.pid), parent.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        parent.wait()

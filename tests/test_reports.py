@@ -174,10 +174,11 @@ def test_audit_names_changed_input_edited_cell_and_edited_page(
         assert main(["audit", str(out / "manifest.json")]) == 1
         text = capsys.readouterr().out
         assert "tables/headline.csv: published file edited" in text
-        assert re.search(r"tables/headline.csv: row 1, column \w+: published '\d+'", text)
+        edited = r"tables/headline.csv: source reported, row 1, column rated: published '\d+'"
+        assert re.search(edited, text)
         assert re.search(
             r"02_quarterly_report.html: published page edited since the run "
-            r"\(line \d+: published '86.7%', re-run '56.7%'\)",
+            r"\(section '[^']+', [^)]*column 'Share green': published '86.7%', re-run '56.7%'\)",
             text,
         )
         audit_page = project / "outputs" / "audit" / "2022-23_Q2" / "04_audit.html"

@@ -107,8 +107,9 @@ def test_folders_of_a_killed_run_are_cleaned_up(project: Path) -> None:
     final.parent.mkdir(parents=True)
     dead = final.parent / ".staging-tiny-999999999"  # no such process
     live = final.parent / f".staging-tiny-{os.getppid()}"  # a running process: kept
-    other = final.parent / ".staging-tinyx-999999999"  # another output's: not ours
+    # another output's, its process gone: stale staging is removed whichever run left it
+    other = final.parent / ".staging-tinyx-999999999"
     for d in (dead, live, other):
         d.mkdir()
     execute_plan("test", {"notebooks/tiny.ipynb": {"value": 1}}, final)
-    assert not dead.exists() and live.exists() and other.exists()
+    assert not dead.exists() and live.exists() and not other.exists()

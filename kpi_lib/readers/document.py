@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from kpi_lib.digest import sha256_bytes
 from kpi_lib.errors import InputError, KpiError
+from kpi_lib.limits import MAX_KPI_ROWS, too_many_rows
 from kpi_lib.periods import detect_report_period
 from kpi_lib.readers import cache, history_tables, narrative, stray_tables, text_tables
 from kpi_lib.readers.commentary import narrative_comments, read_commentary, read_pdf_commentary
@@ -141,6 +142,8 @@ def _text_rows(doc: TextDoc, profile: Profile) -> Extraction:
         out.rows.extend(part.rows)
         out.issues.extend(part.issues)
         out.tables += part.tables
+        if len(out.rows) > MAX_KPI_ROWS:
+            raise too_many_rows(doc.name, len(out.rows))
     if not out.rows:
         part = narrative.read(doc)
         out.rows.extend(part.rows)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache, partial
 from typing import TypeVar
 
+from kpi_lib.limits import MAX_KPI_ROWS, too_many_rows
 from kpi_lib.readers.headers import HeaderMatch, best_label, join_split, match_header
 from kpi_lib.readers.headings import find_sections, is_blankish, is_junk, table_heading
 from kpi_lib.readers.profile import DEFAULT, Profile
@@ -426,6 +427,8 @@ def read(
         columns = layout(match)
         for j in rows:
             _parse_row(lines[j], j + 1, columns, place, out, profile)
+        if len(out.rows) > MAX_KPI_ROWS:  # junk shaped like tables: stop before reading it all
+            raise too_many_rows(doc.name, len(out.rows), rows[-1] + 1)
     return out
 
 

@@ -1,9 +1,21 @@
-"""Run every period's report (and optionally every KPI's deep dive) in worker processes."""
+"""Run every period's report (and optionally every KPI's deep dive) in worker processes.
+
+Workers never outlive the batch: each asks the kernel for SIGTERM when its parent dies
+(prctl PR_SET_PDEATHSIG), and a batch stopped by Ctrl-C or SIGTERM stops its workers rather
+than waiting for their reports; a stopped worker's run removes its staging folder, and its
+kernels exit when their parent does (ipykernel's parent poller)."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 
 import pandas as pd
 from tqdm import tqdm  # the terminal bar: tqdm.auto warns inside a kernel without ipywidgets
@@ -55,6 +67,59 @@ def build_site() -> list[tuple[str, str, str]]:
     return out
 
 
+# --- workers die with their parent ----------------------------------------------------------
+_PR_SET_PDEATHSIG = 1
+
+
+def _worker_start() -> None:
+    """In each worker: SIGTERM from the kernel when the parent dies, however it dies (kill -9
+    included), and SIGTERM raising SystemExit so the run's own clean-up (staging folder,
+    kernel shutdown) happens. Linux only; elsewhere the pool's own shutdown applies."""
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops us
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl: no signal would ever come
+        os._exit(1)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM to the parent stops the batch like Ctrl-C (the workers are then stopped)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and send SIGTERM to every worker, then wait for them."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
+
+
 def _canonical(period: str) -> str:
     """One label per period, so `2022-23_Q2` and `2022/23 Q2` never race for one folder."""
 
@@ -85,10 +150,16 @@ def run_batch(params: BatchParams, progress: bool = True) -> pd.DataFrame:
         if params.deep_dives:
             jobs += [("deep-dive", k) for k in kpi_ids()]
         rows = []
-        with ProcessPoolExecutor(max_workers=params.workers) as pool:
-            futures = [pool.submit(_job, kind, key, params.with_code) for kind, key in jobs]
-            for fut in tqdm(as_completed(futures), total=len(futures), disable=not progress):
-                rows.append(fut.result())
+        pool = ProcessPoolExecutor(max_workers=params.workers, initializer=_worker_start)
+        try:
+            with _terminate_as_interrupt():
+                futures = [pool.submit(_job, kind, key, params.with_code) for kind, key in jobs]
+                for fut in tqdm(as_completed(futures), total=len(futures), disable=not progress):
+                    rows.append(fut.result())
+        except BaseException:
+            _stop(pool)  # never wait for running reports: stop them, they clean up after them
+            raise
+        pool.shutdown(wait=True)
         site = build_site()
     cols = ["kind", "key", "status", "seconds", "detail"]
     table = pd.DataFrame(rows, columns=cols).sort_values(["kind", "key"], ignore_index=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
+import stat
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -13,6 +15,7 @@ import pandas as pd
 
 from kpi_lib.digest import sha256_file
 from kpi_lib.errors import InputError
+from kpi_lib.limits import check_regular
 from kpi_lib.paths import project_root, raw_dir, relative
 
 PACKAGES = (
@@ -30,6 +33,9 @@ PACKAGES = (
 )
 RUN_INFO = "run_info.json"
 MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 10_000_000  # a real manifest is a few KB
+_TOO_DEEP = object()
+MAX_DEPTH = 16  # a real one nests 4 levels (results > tables > name); parameters one more
 
 
 def package_versions() -> dict[str, str]:
@@ -132,18 +138,49 @@ def read_manifest(path: Path) -> dict[str, Any]:
     """A manifest checked for what an audit reads, so a wrong file is one line, not a KeyError."""
 
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        st = os.stat(path)
     except FileNotFoundError:
         raise InputError(str(path), "no such manifest") from None
-    except IsADirectoryError:
-        raise InputError(str(path), f"is a folder: give its {MANIFEST}") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(str(path), f"is a folder: give its {MANIFEST}")
+    check_regular(path)  # a FIFO or /dev/zero is never opened
+    if st.st_size > MAX_MANIFEST_BYTES:
+        raise InputError(
+            str(path),
+            f"{st.st_size / 1e6:.1f} MB: not a manifest (a real one is a few KB; "
+            f"limit {MAX_MANIFEST_BYTES / 1e6:g} MB)",
+        )
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(str(path), f"not a valid manifest: {exc}") from None
+    except RecursionError:
+        raise InputError(
+            str(path), f"nested more than {MAX_DEPTH} levels: not a manifest"
+        ) from None
+    if _depth(data) > MAX_DEPTH:
+        raise InputError(str(path), f"nested more than {MAX_DEPTH} levels: not a manifest")
     if not _well_formed(data):
         raise InputError(str(path), "not a kpi manifest (needs kind, notebooks, inputs, results)")
     return data
+
+
+def _depth(x: Any, limit: int = MAX_DEPTH + 1) -> int:
+    """How deeply `x` nests (lists and objects), counted no further than `limit`."""
+    deepest, todo = 0, [(x, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list) and item:
+            deepest = max(deepest, level)
+            if level < limit:
+                todo += [
+                    (v, level + 1) for v in (item.values() if isinstance(item, dict) else item)
+                ]
+    return deepest
 
 
 def _well_formed(data: Any) -> bool:

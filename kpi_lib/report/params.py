@@ -18,16 +18,30 @@ from kpi_lib.analysis.defaults import (
     check_tolerance,
 )
 from kpi_lib.errors import UsageError
+from kpi_lib.periods import parse_report_period
 
 DEFAULT_TIMEOUT = 600  # seconds per cell
 MAX_TIMEOUT = 24 * 3600  # a day per cell: anything longer is a typo, not a plan
 MAX_WORKERS = 64
 
 
+MAX_TEXT = 200  # characters: a period, section or KPI id is a few words
+
+
 def check_text(name: str, value: Any) -> str:
-    """A non-empty string: an empty period or id would otherwise mean "the default"."""
+    """A non-empty string of at most MAX_TEXT characters: an empty period or id would
+    otherwise mean "the default", and a megabyte of one would be echoed in every message."""
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise UsageError(f"{name} must be at most {MAX_TEXT} characters, got {len(value)}")
     if not isinstance(value, str) or not value.strip():
         raise UsageError(f"{name} must be non-empty text, got {value!r}")
+    return value
+
+
+def check_period(value: Any) -> str:
+    """A report period as the CLI takes it (`parse_report_period`): text that is not one,
+    code included, never reaches a notebook."""
+    parse_report_period(check_text("period", value))
     return value
 
 
@@ -123,14 +137,23 @@ class AuditParams:
 
 
 # What each workbook notebook may be given, checked the same way as the CLI's values.
+def _no_output_dir(p: dict[str, Any]) -> None:
+    if "output_dir" in p:  # the runner sets it: a manifest naming one points elsewhere
+        raise UsageError(
+            f"output_dir is set by the runner, not a manifest (got {p['output_dir']!r})"
+        )
+
+
 def _ingest_nb(p: dict[str, Any]) -> None:
-    check_text("period", p.get("period"))
+    _no_output_dir(p)
+    check_period(p.get("period"))
     check_texts("source_files", p.get("source_files"))
 
 
 def _quarterly_nb(p: dict[str, Any]) -> None:
+    _no_output_dir(p)
     ReportParams(
-        period=check_text("period", p.get("period")),
+        period=check_period(p.get("period")),
         amber_tolerance=p.get("amber_tolerance", AMBER_TOLERANCE),
         forecast_horizon=p.get("forecast_horizon", FORECAST_HORIZON),
         sections=p.get("sections", ()),
@@ -138,6 +161,7 @@ def _quarterly_nb(p: dict[str, Any]) -> None:
 
 
 def _deep_dive_nb(p: dict[str, Any]) -> None:
+    _no_output_dir(p)
     DeepDiveParams(
         kpi_id=p.get("kpi_id"), forecast_horizon=p.get("forecast_horizon", FORECAST_HORIZON)
     )

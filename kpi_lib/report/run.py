@@ -6,7 +6,13 @@ here unknown names are rejected before anything runs and failures name the noteb
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing.util
+import os
+import shutil
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,15 +30,68 @@ from kpi_lib.report.params import DEFAULT_TIMEOUT, check_timeout
 KERNEL = "kpi-workbook"
 
 
+RUNTIME_PREFIX = "kpi-kernels-"
+_MAX_SOCKET_PATH = 100  # AF_UNIX paths stop at 107 bytes on Linux
+_runtime: Path | None = None
+
+
+def runtime_dir() -> Path:
+    """This process's folder of kernel connection files and sockets, in the temp folder and
+    removed at exit; folders of processes that were killed (kill -9 runs no clean-up) are
+    removed when the next one is made."""
+    global _runtime
+    if (
+        _runtime is None
+        or not _runtime.is_dir()
+        or not _runtime.name.startswith(f"{RUNTIME_PREFIX}{os.getpid()}-")
+    ):
+        clear_stale_runtime()
+        _runtime = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-", dir=_base()))
+        atexit.register(shutil.rmtree, _runtime, True)
+        # a pool worker ends with os._exit, running multiprocessing's finalizers, not atexit
+        multiprocessing.util.Finalize(None, shutil.rmtree, args=(_runtime, True), exitpriority=0)
+    return _runtime
+
+
+def _base() -> str:
+    """The temp folder, or /tmp when its path leaves no room for a socket's name."""
+    tmp = tempfile.gettempdir()
+    short = len(tmp) + len(RUNTIME_PREFIX) + 30 <= _MAX_SOCKET_PATH
+    return tmp if short or not os.path.isdir("/tmp") else "/tmp"
+
+
+def clear_stale_runtime() -> list[Path]:
+    from kpi_lib.locks import pid_alive
+
+    gone = []
+    for p in Path(_base()).glob(f"{RUNTIME_PREFIX}*-*"):
+        pid = p.name.removeprefix(RUNTIME_PREFIX).split("-")[0]
+        if p.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
+            gone.append(p)
+    return gone
+
+
 class _EncryptedKernelManager(AsyncKernelManager):
-    """Kernels talk over loopback TCP; CurveZMQ keys keep that private (and quiet ipykernel's
-    warning about unencrypted transport on every run)."""
+    """Kernels talk over Unix sockets in this process's own folder (`runtime_dir`): no TCP
+    port can be taken by another process between being chosen and bound (the heartbeat's
+    "Address already in use"), and no connection file is left in the temp folder. CurveZMQ
+    keys keep the channel private (and quiet ipykernel's warning about unencrypted
+    transport). Loopback TCP only when the temp folder's path is too long for a socket."""
 
     transport_encryption = CaselessStrEnum(
         ["disabled", "auto", "required"],
         default_value="auto" if zmq.has("curve") else "disabled",
         config=True,
     )
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        base = runtime_dir() / f"k{uuid.uuid4().hex[:10]}"
+        if len(str(base)) + 3 <= _MAX_SOCKET_PATH:
+            self.transport = "ipc"
+            self.ip = str(base)
+        self.connection_file = f"{base}.json"
 
 
 class NotebookError(KpiError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,23 +230,33 @@ def documents(kind: str, plan: Plan, staging: Path) -> list[str]:
     return [why] if why else []
 
 
-def recover_abandoned(final_dir: Path) -> None:
-    """Undo what a killed run left (its process is gone), like the store's writer: an `.old-*`
-    copy is the last good output if the final folder is missing, so it is put back before
-    anything is removed; staging folders and other old copies are deleted."""
-    leftovers = []
-    for leftover in final_dir.parent.glob(f".*-{final_dir.name}-*"):
-        prefix, _, pid = leftover.name.rpartition("-")
-        if prefix not in (f".staging-{final_dir.name}", f".old-{final_dir.name}"):
+def recover_abandoned(final_dir: Path) -> list[str]:
+    """Undo what killed runs left in `final_dir`'s folder (their processes are gone), like the
+    store's writer: an `.old-<name>-<pid>` copy is the last good output of <name> if that
+    folder is missing, so it is put back before anything is removed; staging folders and
+    other old copies are deleted, whichever run they belonged to. Says what it did (stderr)
+    and returns it."""
+    leftovers: dict[str, list[tuple[str, Path]]] = {}
+    for leftover in final_dir.parent.glob(".*-*"):
+        rest, _, pid = leftover.name.rpartition("-")
+        kind = next((k for k in (".staging-", ".old-") if rest.startswith(k)), "")
+        if not kind or not leftover.is_dir() or not pid.isdigit() or _alive(int(pid)):
             continue
-        if not pid.isdigit() or not _alive(int(pid)):
-            leftovers.append((prefix, leftover))
-    olds = sorted((p for prefix, p in leftovers if prefix.startswith(".old-")), key=_mtime)
-    if olds and not final_dir.exists():
-        os.replace(olds[-1], final_dir)
-    for _, leftover in leftovers:
-        if leftover.exists():
-            shutil.rmtree(leftover, ignore_errors=True)
+        leftovers.setdefault(rest.removeprefix(kind), []).append((kind, leftover))
+    done = []
+    for name, found in sorted(leftovers.items()):
+        olds = sorted((p for kind, p in found if kind == ".old-"), key=_mtime)
+        target = final_dir.parent / name
+        if olds and not target.exists():
+            os.replace(olds[-1], target)
+            done.append(f"restored {relative(target)} from an interrupted run")
+        for _, leftover in found:
+            if leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
+                done.append(f"removed {relative(leftover)} left by an interrupted run")
+    for line in done:
+        print(f"kpi: note: {line}", file=sys.stderr)
+    return done
 
 
 def _mtime(path: Path) -> float:

@@ -28,6 +28,7 @@ import pandas as pd
 from tqdm import tqdm  # the terminal bar: tqdm.auto warns inside a kernel without ipywidgets
 
 from kpi_lib.errors import InputError
+from kpi_lib.limits import time_budget
 from kpi_lib.locks import crash_point
 from kpi_lib.paths import catalog_path, processed_dir, relative
 from kpi_lib.periods import parse_report_period
@@ -148,7 +149,8 @@ def _read_one(
     source = source_for(path, sources)
     placed = council_of(path, councils, sources, source)
     profile = reader_profile(placed.council)
-    read = read_report(path, rel, None if rebuild else old_cache, profile=profile)
+    with time_budget(rel):  # hostile input is refused in bounded time
+        read = read_report(path, rel, None if rebuild else old_cache, profile=profile)
     result = read.result
     check_council(rel, path, read.data, placed)
     if not result.rows and result.headline is None:

@@ -15,6 +15,7 @@ import pyarrow
 import pyarrow.parquet as pq
 
 from kpi_lib.errors import InputError, UsageError
+from kpi_lib.limits import check_regular, special_kind
 from kpi_lib.paths import processed_dir, project_root, raw_dir, relative
 from kpi_lib.periods import Period, parse_period, parse_report_period
 from kpi_lib.readers.rows import FileResult
@@ -72,9 +73,16 @@ def choose_inputs(paths: list[str | Path] | None) -> list[Path]:
         if not exists:
             raise InputError(str(p), "no such file")
         if path.is_dir():
-            for f in sorted(path.rglob("*")):
-                if f.is_file() and f.name != SOURCES_NAME and not f.name.startswith("."):
-                    chosen[f.resolve()] = None
+            found = [
+                f
+                for f in sorted(path.rglob("*"))
+                if f.is_file() and f.name != SOURCES_NAME and not f.name.startswith(".")
+            ]
+            if not found:
+                raise InputError(str(p), "a folder with no report files in it: nothing to ingest")
+            chosen.update(dict.fromkeys(f.resolve() for f in found))
+        elif special_kind(path.stat().st_mode):
+            check_regular(path)  # a FIFO or a device: one line, never opened
         elif path.name == SOURCES_NAME:
             raise InputError(str(p), "is the sources list, not a report: name the report files")
         else:

@@ -173,33 +173,63 @@ def accumulation(entry: Any, metric_name: str) -> str:
 
 def _mark_versions(df: pd.DataFrame) -> pd.DataFrame:
     """Per KPI and period, the row from the latest report is current; every row records the
-    value it replaced when the report before it printed a different one."""
+    value it replaced when the report before it printed a different one.
+
+    One sort and one pass over plain lists: per-group pandas work made this quadratic in the
+    rows of a file (13,000 rows of junk took minutes)."""
     df = df.copy()
     # a row without a period is taken to be about its own report's quarter, never another's
-    key = df["period"].where(df["period"] != "", "\x00" + df["report_period"])
-    df["_key"] = key
-    df["_order"] = list(
-        zip(
-            df["_report_start"].map(lambda d: d or date.min),
-            df["report_period"],
-            df["source_file"],
-            df["source_line"].map(lambda v: -1 if v is None else int(v)),
-            strict=True,
-        )
+    keys = [
+        p if p != "" else "\x00" + rp
+        for p, rp in zip(df["period"], df["report_period"], strict=True)
+    ]
+    kpis, reports = df["kpi_id"].tolist(), df["report_period"].tolist()
+    starts = [d or date.min for d in df["_report_start"]]
+    files = df["source_file"].tolist()
+    lines = [-1 if v is None or pd.isna(v) else int(v) for v in df["source_line"]]
+    values = df["value"].tolist()
+    # grouped by (kpi, period) in order of first appearance, each group in report order
+    first_seen: dict[tuple[str, str], int] = {}
+    for i, k in enumerate(zip(kpis, keys, strict=True)):
+        first_seen.setdefault(k, i)
+    order = sorted(
+        range(len(df)),
+        key=lambda i: (
+            first_seen[(kpis[i], keys[i])],
+            starts[i],
+            reports[i],
+            files[i],
+            lines[i],
+            i,
+        ),
     )
-    for _, idx in df.groupby(["kpi_id", "_key"], sort=False).groups.items():
-        group = df.loc[idx].sort_values("_order")
-        reports = list(dict.fromkeys(group["report_period"]))
-        latest = group[group["report_period"] == reports[-1]]
-        df.loc[latest.index[0], "is_current"] = True
-        first_of = {rp: group[group["report_period"] == rp].iloc[0] for rp in reports}
-        for i, rp in enumerate(reports[1:], start=1):
-            before = first_of[reports[i - 1]]
-            for row_idx in group.index[group["report_period"] == rp]:
-                if not _same(df.at[row_idx, "value"], before["value"]):
-                    df.at[row_idx, "revision_of_value"] = before["value"]
-                    df.at[row_idx, "revision_of_report"] = reports[i - 1]
-    return df.drop(columns=["_key", "_order"])
+    current = df["is_current"].tolist()
+    rev_value, rev_report = df["revision_of_value"].tolist(), df["revision_of_report"].tolist()
+    start = 0
+    while start < len(order):
+        gkey = (kpis[order[start]], keys[order[start]])
+        end = start
+        while end < len(order) and (kpis[order[end]], keys[order[end]]) == gkey:
+            end += 1
+        group = order[start:end]
+        first_of: dict[str, int] = {}  # each report's first row in the group
+        for i in group:
+            first_of.setdefault(reports[i], i)
+        in_order = list(first_of)
+        current[first_of[in_order[-1]]] = True
+        previous = {rp: in_order[n - 1] for n, rp in enumerate(in_order) if n}
+        for i in group:
+            before_rp = previous.get(reports[i])
+            if before_rp is None:
+                continue
+            before = values[first_of[before_rp]]
+            if not _same(values[i], before):
+                rev_value[i], rev_report[i] = before, before_rp
+        start = end
+    df["is_current"] = current
+    df["revision_of_value"] = rev_value
+    df["revision_of_report"] = rev_report
+    return df
 
 
 def _same(a: float, b: float) -> bool:

@@ -41,9 +41,27 @@ def table_path(table: str) -> Path:
 def _require() -> None:
     if not all(table_path(t).is_file() for t in TABLES):
         store = processed_dir()
-        if not store.exists() and any(store.parent.glob(f".{store.name}-old-*")):
-            raise StoreError("the store was set aside by an interrupted ingest: run `kpi ingest`")
+        set_aside = sorted(store.parent.glob(f".{store.name}-old-*")) if not store.exists() else []
+        if set_aside:
+            raise StoreError(set_aside_message(set_aside))
         raise StoreError(NO_STORE)
+
+
+def set_aside_message(set_aside: list[Path]) -> str:
+    """Who set the store aside: an ingest still running (it is between its two renames) or
+    one that was killed there; the folder's name ends with the ingest's pid."""
+    from kpi_lib.locks import describe_process, pid_alive
+
+    pids = [p.name.rpartition("-")[2] for p in set_aside]
+    running = [int(pid) for pid in pids if pid.isdigit() and pid_alive(int(pid))]
+    if running:
+        who = ", ".join(f"pid {pid} ({describe_process(pid)})" for pid in running)
+        return f"the store is being replaced by a running ingest, {who}: try again when it ends"
+    gone = ", ".join(f"pid {pid}" for pid in pids)
+    return (
+        f"the store was set aside by an interrupted ingest ({gone}, no longer running): "
+        "run `kpi ingest` to put it back"
+    )
 
 
 def load(table: str) -> pd.DataFrame:
@@ -109,6 +127,13 @@ def sql(query: str) -> pd.DataFrame:
     """Run one read-only query against the store; a refusal or DuckDB error is one line."""
     if not query.strip():
         raise UsageError("sql: empty query")
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: DuckDB would raise a TypeError
+        raise UsageError(
+            f"sql: character {exc.start + 1} of the query is not valid Unicode "
+            f"({query[exc.start]!r}, a lone surrogate): retype it"
+        ) from None
     con = connect()
     try:
         check_query(con, query)
