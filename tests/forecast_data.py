@@ -54,4 +54,3 @@ def data_b() -> dict[str, tuple[pd.Series, Bounds]]:
 
 def data_c() -> dict[str, tuple[pd.Series, Bounds]]:
     return council_set(150)
-

@@ -71,7 +71,7 @@ def _naive_width95(y: np.ndarray, h: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("length", [6, 8, 12])
 def test_counts_with_closures_get_no_runaway_range(length: int) -> None:
     """Council counts with quarters at or near zero (leisure centres shut): the 95% range is
-    never more than 3x a naive forecast's, and never reaches 3x the largest count seen."""
+    never more than 3x a naive forecast's, and never above 5x the largest count seen."""
     checked = 0
     for series, (lower, upper) in council_set(240, seed=5).values():
         if series.min() > 0.05 * series.max():
@@ -84,7 +84,7 @@ def test_counts_with_closures_get_no_runaway_range(length: int) -> None:
             y = hist.interpolate().dropna().to_numpy()
             width = (r.upper95 - r.lower95).to_numpy()
             assert (width <= 3 * _naive_width95(y, np.arange(1, H + 1)) + 1e-9).all(), hist
-            assert r.upper95.max() <= 3 * np.nanmax(hist.to_numpy()), hist
+            assert r.upper95.max() <= 5 * np.nanmax(hist.to_numpy()), hist
             assert r.lower95.min() >= 0.0
             checked += 1
     assert checked >= 30

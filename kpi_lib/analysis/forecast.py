@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpi_lib.analysis.backtest import FIT_ERRORS, fit_model, quiet_fits
+from kpi_lib.analysis.backtest import FIT_ERRORS, fit_model, quiet_fits, seasonal_indices
 from kpi_lib.analysis.bounds import Scale, choose_scale
 from kpi_lib.analysis.calibration import LEVELS, Calibration
 from kpi_lib.analysis.calibration import default as _default_calibration
@@ -409,8 +409,7 @@ def point_forecast(
         if seasonal and not seas and m > 1:
             notes.append(f"declared seasonal, but {n} points are too few to estimate the pattern")
     mean, model = _combine(z, steps, m, seas, notes)
-    d = np.abs(np.diff(z))
-    spread = float(np.mean(d)) if len(d) else 0.0
+    spread = _spread(z, m, seas)
     if not spread > 0:
         ref = scale if scale.kind != "identity" else Scale("identity", bounds.lower, bounds.upper)
         spread = _level_spread(FLAT_SIGMA if n >= MIN_HISTORY else 0.1, y[-1], ref)
@@ -419,6 +418,16 @@ def point_forecast(
             + (" (history perfectly flat)" if n > 1 else "")
         )
     return Point(mean, scale, bounds, spread, n, len(y), model, seas, float(y[-1]), notes)
+
+
+def _spread(z: np.ndarray, m: int, seasonal: bool) -> float:
+    """The history's mean absolute change, on the modelling scale and after taking out the
+    season when there is one (a seasonal swing is not noise the forecast will miss by)."""
+    if seasonal:
+        with quiet_fits():
+            z = z - seasonal_indices(z, m)[np.arange(len(z)) % m]
+    d = np.abs(np.diff(z))
+    return float(np.mean(d)) if len(d) else 0.0
 
 
 def _quantiles(point: Point, k: np.ndarray) -> dict[str, np.ndarray]:
