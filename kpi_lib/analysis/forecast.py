@@ -396,6 +396,18 @@ def point_forecast(
     notes = [] if notes is None else notes
     values, observed, more = _prepare(series)
     notes.extend(more)
+    return _point(values, observed, steps, lower, upper, seasonal, notes)
+
+
+def _point(
+    values: pd.Series,
+    observed: np.ndarray,
+    steps: int,
+    lower: float | None,
+    upper: float | None,
+    seasonal: bool | None,
+    notes: list[str],
+) -> Point:
     y = values.to_numpy()
     bounds = _scale(y[observed], lower, upper, notes)
     n = int(observed.sum())
@@ -487,13 +499,12 @@ def forecast(
     horizon, n_paths = _count(horizon, "horizon", 1), _count(n_paths, "n_paths", 100)
     if target is not None and not math.isfinite(target):
         raise UsageError(f"forecast: target must be a finite number, not {target!r}")
-    notes: list[str] = []
     pol = _polarity(polarity) if target is not None else str(polarity)
-    probe = _prepare(series)[0]  # the last period, for the target step
+    probe, observed, notes = _prepare(series)
     last = probe.index[-1]
     t_step = _target_step(last, horizon, year_end)
     steps = max(horizon, t_step)
-    point = point_forecast(series, steps, lower=lower, upper=upper, seasonal=seasonal, notes=notes)
+    point = _point(probe, observed, steps, lower, upper, seasonal, notes)
     n = point.n_obs
     short = n < MIN_HISTORY or n < (1 - MAX_GAP_SHARE) * point.n_span
     if short:

@@ -380,8 +380,8 @@ def short_history_note(fc: ForecastResult) -> str:
         how = "a damped trend of the figures"
     return (
         f"From {fc.n_obs} quarterly figures: {how}, with a range from how far such short "
-        "forecasts missed on other series; too few figures to rest a chance of meeting the "
-        "target on."
+        "forecasts missed on other series; no chance of meeting the target (too few figures "
+        "to rest one on)."
     )
 
 
