@@ -12,8 +12,8 @@ extra time buys on the held-out points (MASE of both, coverage of our intervals)
 real-data experiment of tests/test_forecast_real.py (statsmodels' macrodata, 8-year
 windows, rolling origins, intervals calibrated on other series only: interval coverage, MASE
 relative to naive, damped ETS, Theta and drift; bench/bench_forecast_peers.py compares with
-statsforecast's models), and, if data/processed exists, times forecasting every KPI in the store inside its
-natural range. Writes bench/results/bench_forecast.json.
+statsforecast's models), and, if data/processed exists, times forecasting every KPI in the
+store inside its natural range. Writes bench/results/bench_forecast.json.
 
     .venv/bin/python bench/bench_forecast.py [--n 1000] [--workers 1|2] [--horizon 4]
 """
