@@ -3,16 +3,17 @@
 Generates --n seeded synthetic quarterly series of 20-40 points (a mix of level, trend,
 seasonal and random walk, the generator of tests/test_forecast.py), holds out the last 4
 points of each, and times:
-  ours       analysis.forecast.forecast_many: rolling-origin backtest of 6-7 models, selection,
-             combination, calibrated simulated intervals (--workers processes)
+  ours       analysis.forecast.forecast_many: the fixed damped ETS + ARIMA(1,1,0) combination,
+             intervals from the shipped out-of-sample calibration (--workers processes)
   baseline   ExponentialSmoothing(trend="add", damped_trend=True).fit().forecast(4) per
              series, one process: the cheapest "fit one model" loop
 Prints series per second, CPU seconds (incl. worker processes) and the ratio, plus what the
 extra time buys on the held-out points (MASE of both, coverage of our intervals). Then the
-real-data calibration of tests/test_forecast_real.py (statsmodels' macrodata, 8-year
-windows, rolling origins: interval coverage, MASE relative to naive, damped ETS, Theta and
-drift), and, if data/processed exists, times forecasting every KPI in the store inside its
-natural range. Writes bench/results/bench_forecast.json.
+real-data experiment of tests/test_forecast_real.py (statsmodels' macrodata, 8-year
+windows, rolling origins, intervals calibrated on other series only: interval coverage, MASE
+relative to naive, damped ETS, Theta and drift; bench/bench_forecast_peers.py compares with
+statsforecast's models), and, if data/processed exists, times forecasting every KPI in the
+store inside its natural range. Writes bench/results/bench_forecast.json.
 
     .venv/bin/python bench/bench_forecast.py [--n 1000] [--workers 1|2] [--horizon 4]
 """

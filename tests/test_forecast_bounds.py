@@ -88,8 +88,12 @@ def test_falling_count_stays_at_or_above_zero() -> None:
     free = forecast(s, horizon=6)
     assert free.lower95.min() < 0  # the unbounded model goes below zero...
     bounded = forecast(s, horizon=6, lower=0.0)
-    assert bounded.scale == "log" and _inside(bounded, 0.0, None)  # ...the bounded one cannot
-    assert bounded.to_dict()["lower_bound"] == 0.0 and "log scale" in bounded.summary()
+    assert _inside(bounded, 0.0, None)  # ...the bounded one cannot
+    # near its bound (a factor of 80 down to it): its own scale, clipped, never a log tail
+    assert bounded.scale == "identity" and bounded.to_dict()["lower_bound"] == 0.0
+    assert bounded.upper95.max() < 2 * y.max()
+    level = forecast(quarterly(30.0 + rng.normal(0, 2.0, 12)), horizon=6, lower=0.0)
+    assert level.scale == "log" and "log scale" in level.summary()  # well clear of 0
 
 
 def test_share_near_100_stays_at_or_below_100() -> None:
@@ -98,7 +102,9 @@ def test_share_near_100_stays_at_or_below_100() -> None:
     s = quarterly(y)
     assert forecast(s, horizon=4).upper95.max() > 100
     bounded = forecast(s, horizon=4, lower=0.0, upper=100.0, target=99.0)
-    assert bounded.scale == "logit" and _inside(bounded, 0.0, 100.0)
+    assert bounded.scale == "identity" and _inside(bounded, 0.0, 100.0)  # pressed to 100
+    middle = forecast(quarterly(50.0 + rng.normal(0, 3.0, 12)), lower=0.0, upper=100.0)
+    assert middle.scale == "logit" and _inside(middle, 0.0, 100.0)
     assert bounded.p_meet_target is not None and 0.0 <= bounded.p_meet_target <= 1.0
 
 
@@ -150,10 +156,10 @@ def test_short_history_gives_no_probability_and_says_why() -> None:
     s = quarterly([50.0, 51.0, 50.5, 52.0])
     r = forecast(s, target=51.0, polarity="High", lower=0.0, upper=100.0)
     assert r.insufficient_history and r.p_meet_target is None
-    assert r.target == 51.0 and any("too short to backtest" in n for n in r.notes)
+    assert r.target == 51.0 and any("short history" in n for n in r.notes)
     assert any("no P(meet target)" in n for n in r.notes)
     assert r.to_dict()["p_meet_target"] is None
-    assert "P(value" not in r.summary() and "too short to backtest" in r.summary()
+    assert "P(value" not in r.summary() and "short history" in r.summary()
     long = forecast(quarterly(np.linspace(50.0, 52.0, 10) + [0, 0.3] * 5), target=51.0)
     assert long.p_meet_target is not None
 

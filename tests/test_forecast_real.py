@@ -1,10 +1,12 @@
 """Forecasts on real quarterly series no one here wrote: statsmodels' bundled US macrodata
 (1959Q1-2009Q3). Rolling origins over 8-year windows, 4 quarters ahead, each series kept
 inside its natural range (levels at least 0, rates in percent 0-100, inflation and the real
-interest rate unbounded). The 80% interval must cover 75-85% of the held-out points and the
-point forecast must beat naive, Theta and drift on their own and match damped ETS.
+interest rate unbounded). Held out: the intervals are calibrated on OTHER real series (data
+set B of tests/forecast_data.py), never on these. The 80% interval must cover 75-85% of the
+points and the 95% one 90-97%, and the point forecast must beat naive, Theta and drift.
 
-bench/bench_forecast.py prints the same experiment (`macro_experiment`)."""
+bench/bench_forecast.py prints the same experiment (`macro_experiment`);
+bench/bench_forecast_peers.py the whole comparison with statsforecast's models."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ import pytest
 from statsmodels.datasets import macrodata
 
 from kpi_lib.analysis.backtest import fit_model, quiet_fits
+from kpi_lib.analysis.calibration import Calibration, calibrate
 from kpi_lib.analysis.forecast import forecast
+from tests.forecast_data import data_b
 
 WINDOW, STEP, H = 32, 12, 4  # 8-year windows, a new origin every 3 years, 4 quarters ahead
 # natural ranges: a rate in percent is a share-like 0-100, a level at least 0
@@ -27,10 +31,21 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
 BASELINES = ("damped", "theta", "drift")
 
 
-def macro_experiment(window: int = WINDOW, step: int = STEP, horizon: int = H) -> pd.DataFrame:
+def held_out_calibration(window: int = WINDOW) -> Calibration:
+    """Interval multipliers from data set B only (windows of the same length)."""
+    return calibrate(data_b(), lengths=(window,))
+
+
+def macro_experiment(
+    window: int = WINDOW,
+    step: int = STEP,
+    horizon: int = H,
+    calibration: Calibration | None = None,
+) -> pd.DataFrame:
     """One row per (series, origin): MASE of ours and of the baselines (scaled by the
     window's naive one-step MAE), whether each held-out point fell in our 80%/95% intervals,
     and whether every interval stayed inside the series' natural range."""
+    calibration = calibration or held_out_calibration(window)
     data = macrodata.load_pandas().data
     index = pd.period_range("1959Q1", periods=len(data), freq="Q")
     rows = []
@@ -45,6 +60,7 @@ def macro_experiment(window: int = WINDOW, step: int = STEP, horizon: int = H) -
                 seed=t,
                 lower=lower,
                 upper=upper,
+                calibration=calibration,
             )
             scale = float(np.mean(np.abs(np.diff(hist))))
             row = {"series": name, "origin": str(index[t]), "model": r.model}
@@ -95,11 +111,10 @@ def test_real_data_80_interval_covers_75_to_85_percent(macro: dict[str, float]) 
     assert macro["forecasts"] >= 160
     assert 0.75 <= macro["cover80"] <= 0.85, macro
     assert 0.70 <= macro["cover80_hlast"] <= 0.90, macro  # the last step not far off either
-    assert 0.88 <= macro["cover95"] <= 0.99, macro
+    assert 0.90 <= macro["cover95"] <= 0.97, macro
 
 
 def test_real_data_accuracy_beats_naive_and_single_models(macro: dict[str, float]) -> None:
     assert macro["ratio_ours"] <= 0.7, macro  # MASE at most 70% of naive's
     assert macro["ratio_ours"] < min(macro["ratio_theta"], macro["ratio_drift"]), macro
-    # level with damped ETS (0.622 vs 0.623-0.626: its optimiser's last digits vary with BLAS)
     assert macro["ratio_ours"] <= 1.02 * macro["ratio_damped"], macro

@@ -1,31 +1,36 @@
-"""Honest forecasts for one KPI series: pick a model by rolling-origin backtest, simulate
-paths whose spread is calibrated on the backtest errors, report intervals and the chance
-of meeting a target.
+"""Honest forecasts for one KPI series: a fixed combination of simple models, with intervals
+calibrated on how far the same method has missed on other series (out of sample).
 
 Input handling (documented behaviour):
 - values indexed by a PeriodIndex (quarterly, monthly or annual; a DatetimeIndex with a
   regular frequency is converted); the seasonal period follows the frequency
   (Q -> 4, M -> 12, A/Y -> 1);
 - missing periods count as gaps; leading and trailing NaNs are dropped, inner gaps are
-  filled by linear interpolation and listed in `ForecastResult.notes`;
-- fewer than 8 observed points, or more than a quarter of the span interpolated: no model
-  is fitted, the forecast is the last value with wide Student-t intervals from the
-  observed changes (`insufficient_history=True`); `n_obs` counts observed points only.
-  Such a history is too short to backtest, so nothing says how far to trust a probability:
-  `p_meet_target` is None and a note says why.
+  filled by linear interpolation and listed in `ForecastResult.notes`; `n_obs` counts
+  observed points only.
+
+Point forecast: the equal-weight mean of damped-trend exponential smoothing and ARIMA(1,1,0)
+(`members`), never one model picked from a handful of backtest origins (that picks noise). A
+history of 3-5 points gets the last figure averaged with ARIMA(1,1,0)'s damped continuation of
+the last change (a shrunk blend); 1-2 points, the last figure. Seasonal series are adjusted
+with classical indices first: seasonal when the caller says so (the council's commentary, see
+kpi_lib.analysis.seasonal) or when season effects in the changes lower the AICc (3 cycles or
+more; on 2 cycles only a pattern explaining 90% of the detrended rest).
+
+Intervals: mean +- spread * k, where spread is the mean absolute change of the history and k
+the multiplier calibrated across series for the history's length and the step
+(kpi_lib.analysis.calibration); the 80% and 95% intervals and `p_meet_target` come from the
+same calibrated distribution (simulated paths, `_paths`).
 
 Bounds: `lower`/`upper` (the KPI's natural range, kpi_lib.analysis.bounds.natural_range)
-move the series to a log or logit scale before anything else (kpi_lib.analysis.bounds);
-models, backtest and simulation work there and the paths come back inside the range. The
-point forecast `mean` is then the back-transformed model forecast (the paths' median),
-and the backtest table's MASE is measured on that scale.
+are kept by clipping. A history of 8 points or more that stays within a factor of 10 of its
+bound is modelled on a log (logit) scale, so its intervals are proportional; any other
+(short, or touching or near its bound: a count with closures at zero) is modelled on its own
+scale and clipped, never a log-scale tail thousands of times the largest value seen.
 
-Intervals: every candidate is a linear innovations model with psi weights
-(kpi_lib.analysis.backtest); the one-step scale sigma is estimated from the chosen model's backtest
-errors, each standardised by its horizon's psi variance, and shocks are multivariate
-Student-t with two fewer degrees of freedom than backtest origins (a short, noisy backtest
-gives wider intervals; see _calibrate for the measured coverage). The 80% and 95%
-intervals and `p_meet_target` are read from the same simulated paths.
+Fewer than 8 observed points, or more than a quarter of the span interpolated, is a short
+history (`insufficient_history=True`): the intervals are still calibrated (on other short
+histories), but `p_meet_target` is None: too few points to rest a probability on.
 """
 
 from __future__ import annotations
@@ -41,28 +46,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpi_lib.analysis.backtest import (
-    FIT_ERRORS,
-    MODELS,
-    fit_model,
-    is_seasonal,
-    quiet_fits,
-    run_backtest,
-)
+from kpi_lib.analysis.backtest import FIT_ERRORS, fit_model, quiet_fits, seasonal_indices
 from kpi_lib.analysis.bounds import Scale, choose_scale
+from kpi_lib.analysis.calibration import LEVELS, Calibration
+from kpi_lib.analysis.calibration import default as _default_calibration
 from kpi_lib.errors import UsageError
 from kpi_lib.values import polarity
 
-MIN_HISTORY = 8  # fewer points than this: naive forecast flagged insufficient_history
-# more interpolated periods than this share of the span: too gappy to fit (naive, wide)
+MIN_HISTORY = 8  # fewer points than this: a short history (no P(meet target))
+# more interpolated periods than this share of the span: too gappy to trust a probability
 MAX_GAP_SHARE = 0.25
-SELECTION_INFLATION = 1.15  # see _calibrate
-SHORT_INFLATION = 1.5  # widening of the short-series scale (few differences, no backtest)
-# sigma is at least this share of the in-sample (seasonal) naive MAE: a backtest that fits
-# exactly (a run of equal or evenly spaced values) must not give a zero-width interval.
-SIGMA_FLOOR = 0.25
 FLAT_SIGMA = 0.01  # a history with no change at all still gets an interval: 1% of its level
-QUANTILES = {"lower95": 0.025, "lower": 0.10, "upper": 0.90, "upper95": 0.975}
+# the log/logit scale only for a history within this factor of its bound throughout
+TRANSFORM_RATIO = 10.0
+SHORT_BLEND = 6  # below this many points: the last figure blended with a damped change
+SHORT_MEMBERS = ("naive", "arima110")
+LONG_MEMBERS = ("damped", "arima110")
+SEASONAL_MEMBERS = ("damped", "arima110")
+SEASONAL_R2 = 0.9  # 8-11 points: season dummies must explain this share of the detrended rest
 
 
 class Summary(str):
@@ -308,53 +309,6 @@ def _polarity(good_is: str) -> str:
     return p
 
 
-# --- simulation ------------------------------------------------------------------------------
-def _simulate(
-    mean: np.ndarray, psi: np.ndarray, sigma: float, df: float, n_paths: int, seed: int
-) -> np.ndarray:
-    """Paths = mean + sigma * Psi @ shocks, shocks multivariate Student-t (Gaussian divided
-    by one chi-square draw per path), so each step's marginal is an exact scaled t."""
-    steps = len(mean)
-    lag = np.subtract.outer(np.arange(steps), np.arange(steps))
-    big_psi = np.where(lag >= 0, psi[np.clip(lag, 0, None)], 0.0)
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n_paths, steps))
-    w = rng.chisquare(df, size=(n_paths, 1)) / df
-    return mean + sigma * (z @ big_psi.T) / np.sqrt(w)
-
-
-def _calibrate(errors: np.ndarray, psi: np.ndarray) -> tuple[float, float]:
-    """One-step sigma from all backtest errors, each standardised by its horizon's psi
-    variance, times SELECTION_INFLATION (the chosen model is the one whose backtest was
-    luckiest, so its errors understate the future's), and t degrees of freedom of the
-    number of origins less 2 (the errors of one origin move together).
-    The inflation is set on real data (tests/test_forecast_real.py: statsmodels' macrodata,
-    12 US quarterly series, 8-year windows, 168 rolling origins, 4 steps): 1.1 gave 77% for
-    the 80% interval (73% at 4 steps), 1.15 gives 78% (79% at 1 step, 74% at 4) and 93% for
-    the 95% one; 1.2 gave 80% there but over-covered the synthetic series of
-    tests/test_forecast.py at 4 steps (86%), where 1.15 gives 82-84% (80%) and 96-97% (95%).
-    """
-    h = errors.shape[1]
-    v = np.cumsum(psi[:h] ** 2)
-    u2 = errors**2 / v
-    ok = np.isfinite(u2)
-    sigma = float(np.sqrt(np.mean(u2[ok]))) if ok.any() else 0.0
-    return SELECTION_INFLATION * sigma, max(2.0, errors.shape[0] - 2.0)
-
-
-def _short_scale(z: np.ndarray, observed: np.ndarray, flat: float) -> tuple[float, float]:
-    """Scale and df without a backtest: the RMS of the observed changes, each divided by the
-    square root of the periods it spans (random-walk scaling across gaps; drift included,
-    so conservative), inflated. A single point (or a flat run) falls back to `flat` (see
-    _level_spread) with a Cauchy (t, 1 df) spread."""
-    t = np.flatnonzero(observed)
-    d = np.diff(z[t]) / np.sqrt(np.diff(t))
-    rms = float(np.sqrt(np.mean(d**2))) if len(d) else 0.0
-    if rms > 0:
-        return SHORT_INFLATION * rms, float(len(d))
-    return flat, 1.0
-
-
 def _level_spread(share: float, last: float, scale: Scale) -> float:
     """The spread of a history with no changes: `share` of the last value's size (1 if it
     is 0), or of its distance to the nearer bound (a share at 98.9% cannot move 10 points
@@ -369,57 +323,193 @@ def _level_spread(share: float, last: float, scale: Scale) -> float:
     return spread if math.isfinite(spread) and spread > 0 else share
 
 
-def _select_and_fit(
-    y: np.ndarray,
-    horizon: int,
+# --- the point forecast ----------------------------------------------------------------------
+@dataclass
+class Point:
+    """The point forecast on the modelling scale, with what the interval needs: the scale's
+    spread (mean absolute change of the history there) and the number of observed points."""
+
+    z: np.ndarray
+    scale: Scale  # the modelling scale (identity, or log/logit far from the bounds)
+    bounds: Scale  # the natural range, for clipping
+    spread: float
+    n_obs: int
+    n_span: int
+    model: str
+    seasonal: bool
+    last: float
+    notes: list[str]
+
+
+def members(n: int, seasonal: bool) -> tuple[str, ...]:
+    """The fixed combination for a history of n points (equal weights, no selection: picking
+    one model from a handful of backtest origins picks noise). Short histories shrink towards
+    naive: Theta's trend is half the fitted slope, and averaging it with the last figure halves
+    it again, which is what 6-8 points can support."""
+    if n < 3:
+        return ("naive",)
+    if n < SHORT_BLEND:
+        return SHORT_MEMBERS
+    return SEASONAL_MEMBERS if seasonal else LONG_MEMBERS
+
+
+def _combine(z: np.ndarray, steps: int, m: int, seasonal: bool, notes: list[str]) -> tuple:
+    names = members(len(z), seasonal)
+    fits, used = [], []
+    with quiet_fits():
+        for k in names:
+            try:
+                f = fit_model(k, z, steps, m, seasonal)
+            except FIT_ERRORS as exc:
+                notes.append(f"{k} dropped ({type(exc).__name__})")
+                continue
+            if np.isfinite(f.mean).all():
+                fits.append(f.mean)
+                used.append(k)
+    if not fits:
+        return np.full(steps, z[-1]), "naive"
+    return np.mean(fits, axis=0), "+".join(used)
+
+
+def _model_scale(y: np.ndarray, bounds: Scale, n: int) -> Scale:
+    """The natural range's log/logit scale only for a history long enough to model and well
+    clear of its bounds (within a factor of TRANSFORM_RATIO of the bound across the history).
+    Otherwise the original scale, clipped: a log scale near zero turns a closure (visits at 0,
+    then 100,000) into a change of a dozen log units and a tail thousands of times the largest
+    value."""
+    if bounds.kind == "identity" or bounds.offset > 0 or n < MIN_HISTORY:
+        return Scale()
+    lo = y - bounds.lower
+    if lo.min() <= 0 or lo.max() / lo.min() > TRANSFORM_RATIO:
+        return Scale()
+    if bounds.upper is not None:
+        hi = bounds.upper - y
+        if hi.min() <= 0 or hi.max() / hi.min() > TRANSFORM_RATIO:
+            return Scale()
+    return bounds
+
+
+def is_seasonal_ic(z: np.ndarray, m: int) -> bool:
+    """Seasonal when quarter (month) effects in the changes lower the AICc: a regression of the
+    first differences on m season dummies against one on a constant. Unlike a significance test
+    of the lag-m autocorrelation it can fire on 12 points (three cycles) when the pattern is
+    strong, and a trend alone never makes it fire."""
+    if m <= 1 or len(z) < 2 * m:
+        return False
+    if len(z) < 3 * m:  # two cycles: too few changes for the AICc, ask for a strong pattern
+        t = np.arange(len(z), dtype=float)
+        rest = z - np.polyval(np.polyfit(t, z, 1), t)
+        pos = np.arange(len(z)) % m
+        total = float(np.sum(rest**2))
+        within = float(sum(np.sum((rest[pos == q] - rest[pos == q].mean()) ** 2) for q in range(m)))
+        return total > 0 and 1 - within / total >= SEASONAL_R2
+    d = np.diff(z)
+    n = len(d)
+    if np.ptp(d) == 0:
+        return False
+    pos = (np.arange(1, len(z)) % m)[:n]
+    rss0 = float(np.sum((d - d.mean()) ** 2))
+    rss1 = float(sum(np.sum((d[pos == q] - d[pos == q].mean()) ** 2) for q in range(m)))
+
+    def aicc(rss: float, k: int) -> float:
+        if n - k - 1 <= 0:
+            return math.inf
+        return n * math.log(max(rss, 1e-300) / n) + 2 * k + 2 * k * (k + 1) / (n - k - 1)
+
+    return aicc(rss1, m + 1) < aicc(rss0, 2)
+
+
+def point_forecast(
+    series: pd.Series,
     steps: int,
-    m: int,
-    seasonal: bool,
-    n_origins: int,
+    *,
+    lower: float | None = None,
+    upper: float | None = None,
+    seasonal: bool | None = None,
+    notes: list[str] | None = None,
+) -> Point:
+    """The point forecast `steps` ahead (see the module docstring); `seasonal` True/False says
+    it (the council's own words), None leaves it to the information criterion."""
+    notes = [] if notes is None else notes
+    values, observed, more = _prepare(series)
+    notes.extend(more)
+    return _point(values, observed, steps, lower, upper, seasonal, notes)
+
+
+def _point(
+    values: pd.Series,
+    observed: np.ndarray,
+    steps: int,
+    lower: float | None,
+    upper: float | None,
+    seasonal: bool | None,
     notes: list[str],
-    flat: float,
-) -> tuple[str, np.ndarray, np.ndarray, float, float, pd.DataFrame]:
-    """Backtest the candidates, add the means of the best 2 and 3, refit the winner (or its
-    members) on the whole series and calibrate its spread. Should the winner's final fit
-    fail, the next in the ranking is used and a note says so."""
-    models = [k for k in MODELS if seasonal or k != "snaive"]
-    bt = run_backtest(y, horizon, m, seasonal, models, n_origins=n_origins)
-    ranked = list(bt.table().dropna(subset=["mase"])["model"])
-    for k in (2, 3):
-        if len(ranked) >= k:
-            bt.add_mean(ranked[:k])
-    table = bt.table()
-    notes.extend(f"{k} dropped: {why}" for k, why in bt.failed.items())
-    for model in table.dropna(subset=["mase"])["model"]:
-        try:
-            with quiet_fits():
-                fits = [
-                    fit_model(k, y, steps, m, seasonal, bt.starts.get(k))
-                    for k in bt.members.get(model, [model])
-                ]
-        except FIT_ERRORS as exc:
-            notes.append(f"{model} failed on the whole series ({exc}); next best used")
-            continue
-        mean = np.mean([f.mean for f in fits], axis=0)
-        if np.isfinite(mean).all():
-            break
-        notes.append(f"{model} gave a non-finite forecast on the whole series; next best used")
-    else:  # nothing fitted: naive always does
-        model, fits = "naive", [fit_model("naive", y, steps)]
-        mean = fits[0].mean
-    psi = np.mean([f.psi for f in fits], axis=0)
-    sigma, df = _calibrate(bt.errors(model), psi)
-    lag = m if seasonal else 1
-    floor = SIGMA_FLOOR * float(np.mean(np.abs(y[lag:] - y[:-lag])))
-    if sigma < floor:
-        notes.append(f"backtest errors near zero: sigma raised to {floor:.4g}")
-        sigma = floor
-    if sigma == 0:  # a perfectly flat history: the past says nothing about the spread
-        sigma = flat
+) -> Point:
+    y = values.to_numpy()
+    bounds = _scale(y[observed], lower, upper, notes)
+    n = int(observed.sum())
+    scale = _model_scale(y, bounds, n)
+    z = scale.to(y)
+    m = seasonal_period(values.index.freq)
+    if seasonal is None:
+        seas = n >= MIN_HISTORY and is_seasonal_ic(z, m)
+    else:
+        seas = bool(seasonal) and m > 1 and n >= max(MIN_HISTORY, 2 * m)
+        if seasonal and not seas and m > 1:
+            notes.append(f"declared seasonal, but {n} points are too few to estimate the pattern")
+    mean, model = _combine(z, steps, m, seas, notes)
+    spread = _spread(z, m, seas)
+    if not spread > 0:
+        ref = scale if scale.kind != "identity" else Scale("identity", bounds.lower, bounds.upper)
+        spread = _level_spread(FLAT_SIGMA if n >= MIN_HISTORY else 0.1, y[-1], ref)
         notes.append(
-            f"history perfectly flat: sigma set to {sigma:.4g} (1% of its level on its scale)"
+            "no change in the history: the range is set from its level"
+            + (" (history perfectly flat)" if n > 1 else "")
         )
-    return model, mean, psi, sigma, df, table
+    return Point(mean, scale, bounds, spread, n, len(y), model, seas, float(y[-1]), notes)
+
+
+def _spread(z: np.ndarray, m: int, seasonal: bool) -> float:
+    """The history's mean absolute change, on the modelling scale and after taking out the
+    season when there is one (a seasonal swing is not noise the forecast will miss by)."""
+    if seasonal:
+        with quiet_fits():
+            z = z - seasonal_indices(z, m)[np.arange(len(z)) % m]
+    d = np.abs(np.diff(z))
+    return float(np.mean(d)) if len(d) else 0.0
+
+
+def _quantiles(point: Point, k: np.ndarray) -> dict[str, np.ndarray]:
+    """The forecast's quantiles: mean +- spread * k on the modelling scale, back on the KPI's
+    scale, clipped to its natural range."""
+    out = {}
+    for name, j, sign in (("lower95", 3, -1), ("lower", 1, -1), ("upper", 1, 1), ("upper95", 3, 1)):
+        out[name] = _back(point, point.z + sign * point.spread * k[:, j])
+    return out
+
+
+def _back(point: Point, z: np.ndarray) -> np.ndarray:
+    y = point.scale.back(z)
+    return np.clip(
+        y,
+        -np.inf if point.bounds.lower is None else point.bounds.lower,
+        np.inf if point.bounds.upper is None else point.bounds.upper,
+    )
+
+
+def _paths(point: Point, k: np.ndarray, n_paths: int, seed: int) -> np.ndarray:
+    """Simulated paths with the calibrated marginals: one uniform draw per path, read through
+    each step's symmetric quantile function (piecewise linear through the multipliers), so a
+    path that is high at one step stays high (errors of one origin move together)."""
+    u = np.random.default_rng(seed).uniform(size=(n_paths, 1))
+    p = np.abs(2 * u - 1)
+    levels = np.array([0.0, *LEVELS, 1.0])
+    z = np.empty((n_paths, len(point.z)))
+    for s in range(len(point.z)):
+        ks = np.array([0.0, *k[s], k[s, -1] * 1.5])
+        z[:, s] = np.interp(p[:, 0], levels, ks)
+    z = point.z + np.sign(u - 0.5) * point.spread * z
+    return _back(point, z)
 
 
 # --- the forecast ----------------------------------------------------------------------------
@@ -435,64 +525,60 @@ def forecast(
     lower: float | None = None,
     upper: float | None = None,
     keep_paths: bool = False,
-    n_origins: int = 6,
+    seasonal: bool | None = None,
+    calibration: Calibration | None = None,
 ) -> ForecastResult:
     """Forecast `horizon` periods ahead, inside [lower, upper] (None: unbounded). See the
-    module docstring for the method; `keep_paths=True` stores the simulated paths
+    module docstring for the method; `seasonal` True/False declares the KPI seasonal or not
+    (None: decided from the history); `calibration` replaces the shipped interval table (the
+    bench passes one calibrated on other series); `keep_paths=True` stores the simulated paths
     (n_paths x steps) on the result."""
     horizon, n_paths = _count(horizon, "horizon", 1), _count(n_paths, "n_paths", 100)
-    n_origins = _count(n_origins, "n_origins", 1)
     if target is not None and not math.isfinite(target):
         raise UsageError(f"forecast: target must be a finite number, not {target!r}")
-    values, observed, notes = _prepare(series)
     pol = _polarity(polarity) if target is not None else str(polarity)
-    y = values.to_numpy()
-    scale = _scale(y[observed], lower, upper, notes)
-    z = scale.to(y)
-    n = int(observed.sum())
-    short = n < MIN_HISTORY or n < (1 - MAX_GAP_SHARE) * len(y)
-    last = values.index[-1]
-    m = seasonal_period(values.index.freq)
+    probe, observed, notes = _prepare(series)
+    last = probe.index[-1]
     t_step = _target_step(last, horizon, year_end)
     steps = max(horizon, t_step)
-
+    point = _point(probe, observed, steps, lower, upper, seasonal, notes)
+    n = point.n_obs
+    short = n < MIN_HISTORY or n < (1 - MAX_GAP_SHARE) * point.n_span
     if short:
-        model, seasonal = "naive", False
-        mean = np.full(steps, z[-1])
-        psi = np.ones(steps)
-        sigma, df = _short_scale(z, observed, _level_spread(0.1, y[-1], scale))
-        table = pd.DataFrame(columns=["model", *[f"h{h + 1}" for h in range(horizon)], "mase"])
-        why = f"only {n} observation(s)" if n < MIN_HISTORY else f"{len(y) - n} of {len(y)} gaps"
-        notes.append(f"{why}: too short to backtest, no model fitted (naive, wide intervals)")
-        if target is not None:
-            notes.append("no P(meet target): nothing measured how far to trust one")
-    else:
-        seasonal = is_seasonal(z, m)
-        flat = _level_spread(FLAT_SIGMA, y[-1], scale)
-        model, mean, psi, sigma, df, table = _select_and_fit(
-            z, horizon, steps, m, seasonal, n_origins, notes, flat
+        why = (
+            f"only {n} observation(s)"
+            if n < MIN_HISTORY
+            else f"{point.n_span - n} of {point.n_span} gaps"
         )
-
-    paths = scale.back(_simulate(mean, psi, sigma, df, n_paths, seed))
-    # the naive forecast is the last figure itself, not its round trip through log/logit
-    mean = np.full(steps, y[-1]) if short else scale.back(mean)
-    future = pd.period_range(last + 1, periods=horizon, freq=values.index.freq)
-    q = {
-        k: pd.Series(np.quantile(paths[:, :horizon], p, axis=0), index=future)
-        for k, p in QUANTILES.items()
-    }
+        notes.append(f"{why}: short history, a shrunk combination with calibrated wide ranges")
+        if target is not None:
+            notes.append("no P(meet target): too few points to rest a probability on")
+    cal = calibration or _shipped()
+    k = cal.multipliers(n, steps)
+    q = _quantiles(point, k)
+    mean = _back(point, point.z)
+    if point.model == "naive":
+        mean = np.full(steps, point.last)  # the last figure itself, not its round trip
+    paths = (
+        _paths(point, k, n_paths, seed)
+        if (keep_paths or (target is not None and not short))
+        else None
+    )
+    m = seasonal_period(probe.index.freq)
+    future = pd.period_range(last + 1, periods=horizon, freq=probe.index.freq)
     p_meet = None
-    if target is not None and not short:
+    if target is not None and not short and paths is not None:
         at = paths[:, t_step - 1]
         hit = at >= target if pol == "High" else at <= target
         p_meet = float(np.mean(hit))
+    table = pd.DataFrame(columns=["model", *[f"h{h + 1}" for h in range(horizon)], "mase"])
     return ForecastResult(
         mean=pd.Series(mean[:horizon], index=future),
-        lower=q["lower"],
-        upper=q["upper"],
-        lower95=q["lower95"],
-        upper95=q["upper95"],
-        model=model,
+        lower=pd.Series(q["lower"][:horizon], index=future),
+        upper=pd.Series(q["upper"][:horizon], index=future),
+        lower95=pd.Series(q["lower95"][:horizon], index=future),
+        upper95=pd.Series(q["upper95"][:horizon], index=future),
+        model=point.model,
         backtest=table,
         p_meet_target=p_meet,
         insufficient_history=short,
@@ -500,18 +586,27 @@ def forecast(
         n_obs=n,
         last_period=last,
         seasonal_period=m,
-        seasonal=seasonal,
-        sigma=sigma,
-        df=df,
+        seasonal=point.seasonal,
+        sigma=point.spread,
+        df=float("nan"),
         target=None if target is None else float(target),
         polarity=pol,
         target_period=None if target is None else last + t_step,
-        scale=scale.kind,
-        lower_bound=scale.lower,
-        upper_bound=scale.upper,
+        scale=point.scale.kind,
+        lower_bound=point.bounds.lower,
+        upper_bound=point.bounds.upper,
         notes=notes,
         paths=paths if keep_paths else None,
     )
+
+
+_SHIPPED: list[Calibration] = []
+
+
+def _shipped() -> Calibration:
+    if not _SHIPPED:
+        _SHIPPED.append(_default_calibration())
+    return _SHIPPED[0]
 
 
 def _scale(y: np.ndarray, lower: Any, upper: Any, notes: list[str]) -> Scale:

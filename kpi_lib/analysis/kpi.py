@@ -229,6 +229,13 @@ class Kpi:
         cols += ["reported_rag_from", "target_for", "basis", "basis_evidence", "disagreement"]
         return judged[cols].reset_index(drop=True)
 
+    def seasonal_because(self) -> str:
+        """Where the council's commentary calls this KPI seasonal ("" when it does not): the
+        trend then compares a quarter with the same quarter a year earlier, and the forecast
+        models the season without waiting for the history to prove it."""
+        com = self.store.commentary
+        return seasonal_kpis(com[com["kpi_id"] == self.kpi_id]).get(self.kpi_id, "")
+
     def trend(self) -> Trend:
         """The trend on the latest figure's basis, as the quarterly report's movers read it:
         earlier figures as the latest commentary restates them, a year apart if the
@@ -237,8 +244,7 @@ class Kpi:
         rows = self.rows_restated()
         mine = rows[rows["is_current"].astype(bool)]
         mine = mine.sort_values(["period_end", "period"], kind="stable", na_position="first")
-        com = self.store.commentary
-        seasonal = seasonal_kpis(com[com["kpi_id"] == self.kpi_id]).get(self.kpi_id, "")
+        seasonal = self.seasonal_because()
         polarity = pol if pol in ("High", "Low") else "High"
         return trend_of_rows(mine, polarity, seasonal=seasonal)[0]
 
@@ -314,6 +320,7 @@ class Kpi:
             year_end=end,
             lower=lower,
             upper=upper,
+            seasonal=True if self.seasonal_because() else None,
         )
         result.notes.extend(notes)
         result.target_mismatch = mismatch

@@ -368,9 +368,10 @@ def forecast_for_row(kpi: Kpi, row: pd.Series, horizon: int) -> tuple[ForecastRe
 
 
 def short_history_note(fc: ForecastResult) -> str:
-    """What a short-history forecast rests on, said beside it: the last figure carried on, a
-    range from the few changes seen (or, from one figure, a rule of thumb), no chance of
-    meeting the target (nothing tested one)."""
+    """What a short-history forecast rests on, said beside it: the last figure carried on (or
+    blended with its latest change, or a damped trend), a range from how far such short
+    forecasts missed on other series (or, from one figure, a rule of thumb), no chance of
+    meeting the target (too few figures to rest one on)."""
     if not fc.insufficient_history:
         return ""
     if fc.n_obs == 1:
@@ -378,9 +379,16 @@ def short_history_note(fc: ForecastResult) -> str:
             "From 1 quarterly figure: the figure carried on, with a rule-of-thumb range "
             "(no change seen to measure one by); no chance of meeting the target."
         )
+    if fc.model == "naive":
+        how = "the last carried on"
+    elif fc.model.startswith("naive+"):
+        how = "the last blended with a damped continuation of its latest change"
+    else:
+        how = "a damped trend of the figures"
     return (
-        f"From {fc.n_obs} quarterly figures: the last carried on, with a range from the "
-        "changes between them; too few to test a model, so no chance of meeting the target."
+        f"From {fc.n_obs} quarterly figures: {how}, with a range from how far such short "
+        "forecasts missed on other series; no chance of meeting the target (too few figures "
+        "to rest one on)."
     )
 
 
