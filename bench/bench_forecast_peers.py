@@ -235,6 +235,7 @@ def main() -> int:
 
     print(f"kpi_lib from {Path(kpi_lib.__file__).parent}")
     try:
+        from kpi_lib.analysis import calibrate
         from kpi_lib.analysis import calibration as cal
     except ImportError:
         cal = None
@@ -249,7 +250,7 @@ def main() -> int:
                 if args.cal_lengths
                 else cal.CAL_LENGTHS
             )
-            errors[k] = cal.collect_errors(data[k], cl)
+            errors[k] = calibrate.collect_errors(data[k], cl)
             n = sum(map(len, errors[k].values()))
             print(f"{k}: {n} calibration errors in {time.perf_counter() - t0:.0f}s", flush=True)
     if args.write_calibration:

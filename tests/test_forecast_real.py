@@ -16,7 +16,8 @@ import pytest
 from statsmodels.datasets import macrodata
 
 from kpi_lib.analysis.backtest import fit_model, quiet_fits
-from kpi_lib.analysis.calibration import Calibration, calibrate
+from kpi_lib.analysis.calibrate import calibrate
+from kpi_lib.analysis.calibration import Calibration
 from kpi_lib.analysis.forecast import forecast
 from tests.forecast_data import data_b
 

@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 LEVELS = (0.5, 0.8, 0.9, 0.95, 0.98)  # two-sided coverage levels the multipliers are kept at
 # history-length buckets (observed points): up to 4, 5-6, 7-8, 9-12, 13-20, 21 and more
@@ -91,50 +90,12 @@ def from_errors(errors: Mapping[tuple[int, int], list[float]], source: str = "")
     return Calibration(k=k, counts=counts, source=source)
 
 
-def collect_errors(
-    corpus: Mapping[str, tuple[pd.Series, tuple[float | None, float | None]]],
-    lengths: tuple[int, ...] = CAL_LENGTHS,
-    step: int = STEP,
-) -> dict[tuple[int, int], list[float]]:
-    """Forecast every window of every series in `corpus` (name -> (quarterly series, natural
-    range)) with our point method: the absolute errors on the modelling scale, divided by the
-    window's spread, keyed (length bucket, step - 1). A miss below a bound the log scale
-    cannot reach counts as infinite."""
-    from kpi_lib.analysis.forecast import point_forecast  # forecast imports this module
-
-    errors: dict[tuple[int, int], list[float]] = {}
-    for name in sorted(corpus):
-        series, (lower, upper) = corpus[name]
-        for length in lengths:
-            for t in range(length, len(series), step):
-                hist = series.iloc[t - length : t]
-                if np.isnan(hist.iloc[-1]) or hist.notna().sum() < 2:
-                    continue
-                future = series.iloc[t : t + HORIZON].to_numpy(dtype=float)
-                p = point_forecast(hist, len(future), lower=lower, upper=upper)
-                with np.errstate(all="ignore"):
-                    u = np.abs(p.scale.to(future) - p.z) / p.spread
-                b = bucket(p.n_obs)
-                for s, v in enumerate(u):
-                    if not np.isnan(future[s]):
-                        errors.setdefault((b, s), []).append(float(v) if v == v else math.inf)
-    return errors
-
-
 def merged(*parts: Mapping[tuple[int, int], list[float]]) -> dict[tuple[int, int], list[float]]:
     out: dict[tuple[int, int], list[float]] = {}
     for part in parts:
         for key, errs in part.items():
             out.setdefault(key, []).extend(errs)
     return out
-
-
-def calibrate(
-    corpus: Mapping[str, tuple[pd.Series, tuple[float | None, float | None]]],
-    lengths: tuple[int, ...] = CAL_LENGTHS,
-) -> Calibration:
-    """The interval table `forecast` reads, calibrated on `corpus` (see collect_errors)."""
-    return from_errors(collect_errors(corpus, lengths), source=f"{len(corpus)} series")
 
 
 def default() -> Calibration:
