@@ -77,3 +77,25 @@ def test_a_file_replaced_while_it_is_read_cannot_mix_versions(
     obs = store.load("observations")
     mine = obs[obs["source_file"] == "data/raw/2022-23_Q2/" + path.name]
     assert mine["metric_name"].str.contains("Sickness").any()  # the version read, not the new
+
+
+def test_a_cache_entry_edited_or_swapped_is_never_served(store_root: Path) -> None:
+    """What a file yields is cached by its bytes; an entry edited after it was written (a
+    figure changed), or another file's entry put under this file's name, is read afresh."""
+    import json
+
+    from kpi_lib.readers.cache import CACHE_DIR
+
+    cache = store_root / "data" / "processed" / CACHE_DIR
+    entries = sorted(cache.glob("*.json"))
+    assert len(entries) >= 2
+    doc = json.loads(entries[0].read_text())
+    row = next(r for r in doc["result"]["rows"] if r["value"] is not None)
+    row["value"] = 999_999.0  # a forged figure; the content hash left as it was
+    entries[0].write_text(json.dumps(doc))
+    entries[1].write_text(entries[2 % len(entries)].read_text())  # another file's entry
+    result = ingest()
+    forged, swapped = (p.stem for p in entries[:2])
+    by_sha = dict(zip(store.load("reports")["sha256"], store.load("reports")["file"], strict=True))
+    assert {by_sha[forged], by_sha[swapped]} <= set(result.parsed)
+    assert 999_999.0 not in set(store.load("observations")["value"])

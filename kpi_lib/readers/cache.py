@@ -6,7 +6,8 @@ is named by the file's sha256 and holds, besides the result, the hash of the cod
 it (`code_version`: every module of kpi_lib/readers/, the shared base modules they use, and
 the versions of the PDF libraries) and the fingerprint of the settings the parse read
 (`config`); an entry whose code or settings differ is a miss, so an edit never serves a stale
-result. Entries are JSON with sorted keys: safe to load, diffable, byte-stable.
+result. Entries are JSON with sorted keys: safe to load, diffable, byte-stable; each carries
+the hash of its result and is served only when that hash and its file's sha256 still match.
 
 One entry per file's bytes, a FileResult, used by the one door to the readers
 (readers.document.read_report), in two places:
@@ -32,7 +33,7 @@ from kpi_lib.readers.profile import Profile
 from kpi_lib.readers.rows import FileResult
 
 CACHE_DIR = "_cache"  # the store's folder of FileResult entries
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 # Besides every reader (kpi_lib/readers/), the shared base modules whose code decides what a
 # file yields; editing any of them invalidates every entry.
 _BASE = ("values.py", "periods.py", "errors.py", "paths.py")
@@ -79,8 +80,14 @@ def default_config() -> str:
     return DEFAULT.fingerprint()
 
 
+def _content(result: dict[str, Any]) -> str:
+    """The hash of a result as stored: an entry torn, edited or swapped is not served."""
+    text = json.dumps(result, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _entry(result: dict[str, Any], config: str) -> bytes:
-    doc = {"code": code_version(), "config": config, "result": result}
+    doc = {"code": code_version(), "config": config, "content": _content(result), "result": result}
     return (json.dumps(doc, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
@@ -94,6 +101,10 @@ def _result(path: Path, config: str) -> dict[str, Any] | None:
         return None
     if doc.get("config") != config or not isinstance(doc.get("result"), dict):
         return None
+    if doc.get("content") != _content(doc["result"]):
+        return None  # edited or torn since it was written: read the file afresh
+    if doc["result"].get("sha256") != path.stem:
+        return None  # another file's result under this file's name
     return doc["result"]
 
 
