@@ -451,8 +451,11 @@ def test_cli_forecast_reads_store_catalogue_and_target(
         _observation(kpi, lab, v, "9.83 days per FTE")
         for lab, v in zip(labels, values, strict=True)
     ]
-    _write_store(root, rows)
     monkeypatch.setenv("KPI_ROOT", str(root))
+    from kpi_lib.store.councils import load_councils
+
+    own = load_councils().default.id  # the project's one council: its rows are the ones read
+    _write_store(root, [{**r, "council": own} for r in rows])
 
     assert main(["forecast", kpi, "--format", "json", "--horizon", "3"]) == 0
     d = json.loads(capsys.readouterr().out)

@@ -272,8 +272,8 @@ def rerun(m: dict[str, Any], scratch: Path, timeout: int = DEFAULT_TIMEOUT) -> P
     out = scratch / "run"
     out.mkdir(parents=True)
     plan = {nb["path"]: nb["parameters"] for nb in m["notebooks"]}
-    manifest.write_json(out / manifest.RUN_INFO, manifest.run_info(m["kind"], plan))
-    with _private(scratch), using(m.get("council")):
+    with using(m.get("council")), _private(scratch):
+        manifest.write_json(out / manifest.RUN_INFO, manifest.run_info(m["kind"], plan))
         ingest()
         # the snapshot re-run is the one verified: a raw file edited since then is caught here
         reps = council_table("reports")  # the manifest's council's (its inputs)

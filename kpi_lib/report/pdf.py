@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 FIXED_DATE = b"D:20000101000000+00'00'"
@@ -63,17 +62,25 @@ def print_page(html: Path, pdf: Path, chromium: str | None = None) -> str:
             f"{pdf.name} not written: no Chromium found (install Debian's chromium, e.g. "
             "`make browser` as root, or name one in KPI_CHROMIUM)"
         )
-    with tempfile.TemporaryDirectory(prefix="kpi-pdf-") as tmp:
-        out = Path(tmp) / "page.pdf"
+    # Chromium's profile and temporary files go in the run's own (staging) folder, never in the
+    # system's temporary folder: a run killed while printing leaves nothing outside its
+    # staging folder, which the next run clears
+    work = pdf.parent / f".print-{os.getpid()}"
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+        out = work / "page.pdf"
         cmd = [
             chromium,
             *FLAGS,
-            f"--user-data-dir={Path(tmp) / 'profile'}",  # private: runs in parallel never clash
+            f"--user-data-dir={work / 'profile'}",  # private: runs in parallel never clash
             f"--print-to-pdf={out}",
             html.resolve().as_uri(),
         ]
+        env = {**os.environ, "TMPDIR": str(work)}
         try:
-            res = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+            res = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=TIMEOUT, check=False, env=env
+            )
         except subprocess.TimeoutExpired:
             return f"{pdf.name} not written: Chromium did not finish within {TIMEOUT} s"
         except OSError as exc:
@@ -84,4 +91,6 @@ def print_page(html: Path, pdf: Path, chromium: str | None = None) -> str:
         tmp_pdf = pdf.with_name(f".{pdf.name}.{os.getpid()}.tmp")
         tmp_pdf.write_bytes(reproducible(out.read_bytes()))
         os.replace(tmp_pdf, pdf)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return ""

@@ -13,7 +13,7 @@ from typing import Any
 
 from kpi_lib import store
 from kpi_lib.digest import sha256_file
-from kpi_lib.errors import UsageError
+from kpi_lib.errors import StoreError, UsageError
 from kpi_lib.locks import crash_point, hold
 from kpi_lib.paths import outputs_dir, project_root, relative
 from kpi_lib.periods import parse_report_period, slug
@@ -222,8 +222,15 @@ def documents(kind: str, plan: Plan, staging: Path) -> list[str]:
 
     page = staging / Path(list(plan)[-1]).with_suffix(".html").name
     title = page_title(page.read_text(encoding="utf-8")) if page.is_file() else kind
-    obs = store.load("observations").sort_values(["report_period"], kind="stable")
-    units = dict(zip(obs["kpi_id"].astype(str), obs["unit"].fillna("").astype(str), strict=True))
+    try:
+        obs = store.load("observations").sort_values(["report_period"], kind="stable")
+    except StoreError:  # a notebook run without a store (a plain papermill plan): no units
+        obs = None
+    units = (
+        {}
+        if obs is None
+        else dict(zip(obs["kpi_id"].astype(str), obs["unit"].fillna("").astype(str), strict=True))
+    )
     unit = units.get(plan[DEEP_DIVE_NB]["kpi_id"], "") if kind == "deep-dive" else ""
     workbook.write_run(staging, page.stem, title, unit, units)
     why = print_page(page, page.with_suffix(".pdf")) if page.is_file() else ""
