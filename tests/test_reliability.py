@@ -846,7 +846,7 @@ def _killed(proc: subprocess.Popen[str], group: bool) -> set[int]:
         os.killpg(proc.pid, signal.SIGKILL)
     else:
         proc.kill()
-    proc.communicate(timeout=60)
+    proc.communicate(timeout=240)  # orphans may hold its pipes while they shut down
     return family
 
 

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 FIXED_DATE = b"D:20000101000000+00'00'"
@@ -53,6 +54,15 @@ def reproducible(pdf: bytes) -> bytes:
     return _DATES.sub(fixed, pdf)
 
 
+PDF_PREFIX = "kpi-pdf-"  # a printing run's private folder: kpi-pdf-<pid>-...
+
+
+def print_temp_dir() -> str:
+    """/tmp where there is one: Chromium puts its singleton socket under TMPDIR, and a
+    socket's path must stay under 108 bytes whatever TMPDIR the caller set."""
+    return "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
+
+
 def print_page(html: Path, pdf: Path, chromium: str | None = None) -> str:
     """Print `html` to `pdf` (written whole or not at all). Returns "" when written, else the
     one-line reason it was not."""
@@ -62,12 +72,11 @@ def print_page(html: Path, pdf: Path, chromium: str | None = None) -> str:
             f"{pdf.name} not written: no Chromium found (install Debian's chromium, e.g. "
             "`make browser` as root, or name one in KPI_CHROMIUM)"
         )
-    # Chromium's profile and temporary files go in the run's own (staging) folder, never in the
-    # system's temporary folder: a run killed while printing leaves nothing outside its
-    # staging folder, which the next run clears
-    work = pdf.parent / f".print-{os.getpid()}"
+    # Chromium's profile and temporary files (its singleton socket among them) go in a private
+    # folder named after this process, in a temporary folder short enough for a socket's path:
+    # removed when done, and by the next audit when a kill -9 left it (audit.clear_abandoned)
+    work = Path(tempfile.mkdtemp(prefix=f"{PDF_PREFIX}{os.getpid()}-", dir=print_temp_dir()))
     try:
-        work.mkdir(parents=True, exist_ok=True)
         out = work / "page.pdf"
         cmd = [
             chromium,

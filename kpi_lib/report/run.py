@@ -46,14 +46,16 @@ def runtime_dir() -> Path:
         or not _runtime.name.startswith(f"{RUNTIME_PREFIX}{os.getpid()}-")
     ):
         clear_stale_runtime()
-        _runtime = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-", dir=_base()))
+        _runtime = Path(
+            tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-", dir=socket_temp_dir())
+        )
         atexit.register(shutil.rmtree, _runtime, True)
         # a pool worker ends with os._exit, running multiprocessing's finalizers, not atexit
         multiprocessing.util.Finalize(None, shutil.rmtree, args=(_runtime, True), exitpriority=0)
     return _runtime
 
 
-def _base() -> str:
+def socket_temp_dir() -> str:
     """The temp folder, or /tmp when its path leaves no room for a socket's name."""
     tmp = tempfile.gettempdir()
     short = len(tmp) + len(RUNTIME_PREFIX) + 30 <= _MAX_SOCKET_PATH
@@ -64,7 +66,7 @@ def clear_stale_runtime() -> list[Path]:
     from kpi_lib.locks import pid_alive
 
     gone = []
-    for p in Path(_base()).glob(f"{RUNTIME_PREFIX}*-*"):
+    for p in Path(socket_temp_dir()).glob(f"{RUNTIME_PREFIX}*-*"):
         pid = p.name.removeprefix(RUNTIME_PREFIX).split("-")[0]
         if p.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(p, ignore_errors=True)
