@@ -354,8 +354,8 @@ def clear_abandoned(tmp: Path | None = None) -> list[str]:
     """Remove the scratch folders of audits that were killed (kill -9 runs no clean-up): each
     is named kpi-audit-<pid>-..., and one whose process is gone is left over. Returns them, so
     the command can say what it removed."""
+    from kpi_lib.locks import pid_alive
     from kpi_lib.report.pdf import PDF_PREFIX, print_temp_dir
-    from kpi_lib.report.runs import _alive
 
     folder = Path(tmp or tempfile.gettempdir())
     removed = []
@@ -363,7 +363,7 @@ def clear_abandoned(tmp: Path | None = None) -> list[str]:
     for where, prefix in places:
         for p in sorted(where.glob(f"{prefix}*-*")):
             pid = p.name.removeprefix(prefix).split("-")[0]
-            if p.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            if p.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
                 shutil.rmtree(p, ignore_errors=True)
                 removed.append(str(p))
     return removed

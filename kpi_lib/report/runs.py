@@ -14,7 +14,7 @@ from typing import Any
 from kpi_lib import store
 from kpi_lib.digest import sha256_file
 from kpi_lib.errors import StoreError, UsageError
-from kpi_lib.locks import crash_point, hold
+from kpi_lib.locks import crash_point, hold, pid_alive
 from kpi_lib.paths import outputs_dir, project_root, relative
 from kpi_lib.periods import parse_report_period, slug
 from kpi_lib.report import manifest
@@ -247,7 +247,7 @@ def recover_abandoned(final_dir: Path) -> list[str]:
     for leftover in final_dir.parent.glob(".*-*"):
         rest, _, pid = leftover.name.rpartition("-")
         kind = next((k for k in (".staging-", ".old-") if rest.startswith(k)), "")
-        if not kind or not leftover.is_dir() or not pid.isdigit() or _alive(int(pid)):
+        if not kind or not leftover.is_dir() or not pid.isdigit() or pid_alive(int(pid)):
             continue
         leftovers.setdefault(rest.removeprefix(kind), []).append((kind, leftover))
     done = []
@@ -268,18 +268,6 @@ def recover_abandoned(final_dir: Path) -> list[str]:
 
 def _mtime(path: Path) -> float:
     return path.stat().st_mtime
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
 
 
 def swap(staging: Path, final_dir: Path) -> None:
