@@ -873,6 +873,26 @@ def test_batch_killed_leaves_no_worker_kernel_lock_or_staging(project: Path, gro
     assert not [p.name for p in outputs.iterdir() if p.name.startswith((".staging", ".old"))]
 
 
+def test_a_worker_stopped_from_outside_ends_and_the_batch_says_so(project: Path) -> None:
+    """SIGTERM to one worker (an administrator, the out-of-memory killer's kin): the worker
+    cleans up and ends, rather than handing its SystemExit back and waiting for work for ever,
+    and the batch fails that job in its table instead of a traceback."""
+    batch = started(project, "batch", "--period", "2021/22 Q4", "--period", "2023/24 Q2")
+    wait_for(lambda: _kernels_running(batch), "workers running notebooks", timeout=240)
+    workers = set(_children().get(batch.pid, []))
+    family = descendants(batch.pid)
+    assert workers
+    for pid in workers:
+        os.kill(pid, signal.SIGTERM)
+    code, out, err = finish(batch, timeout=240)
+    assert "Traceback" not in err, err
+    assert code == 1, out + err
+    assert "stopped from outside" in out, out
+    wait_for(lambda: not alive(family), f"workers and kernels gone: {alive(family)}", timeout=30)
+    outputs = project / "outputs"
+    assert not [p.name for p in outputs.iterdir() if p.name.startswith((".staging", ".old"))]
+
+
 def test_audit_killed_leaves_nothing_or_the_next_audit_clears_it(
     project: Path, tmp_path: Path
 ) -> None:

@@ -3,7 +3,9 @@
 Workers never outlive the batch: each asks the kernel for SIGTERM when its parent dies
 (prctl PR_SET_PDEATHSIG), and a batch stopped by Ctrl-C or SIGTERM stops its workers rather
 than waiting for their reports; a stopped worker's run removes its staging folder, and its
-kernels exit when their parent does (ipykernel's parent poller)."""
+kernels exit when their parent does (ipykernel's parent poller). A worker told to stop ends
+its process: the pool's own loop would catch the SystemExit, send it back to a parent that may
+be dead, and wait for the next job for ever."""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from typing import NoReturn
 
 import pandas as pd
 from tqdm import tqdm  # the terminal bar: tqdm.auto warns inside a kernel without ipywidgets
@@ -39,6 +43,8 @@ def _job(kind: str, key: str, with_code: bool) -> tuple[str, str, str, float, st
             res = run_deep_dive(DeepDiveParams(kpi_id=key, with_code=with_code))
         detail = str(res.html[-1]) if res.html else str(res.out_dir)
         return kind, key, "ok", time.perf_counter() - start, detail
+    except SystemExit as exc:  # SIGTERM: the run has cleaned up on the way out; end the worker
+        _end_worker(exc.code if isinstance(exc.code, int) else 1)
     except KpiError as exc:
         return kind, key, "failed", time.perf_counter() - start, str(exc)
     except Exception as exc:  # noqa: BLE001 - reported in the table like any other failure
@@ -69,6 +75,24 @@ def build_site() -> list[tuple[str, str, str]]:
 
 # --- workers die with their parent ----------------------------------------------------------
 _PR_SET_PDEATHSIG = 1
+_STOP_GRACE_SECONDS = 20.0
+_stopping = threading.Event()
+
+
+def _end_worker(code: int) -> NoReturn:
+    """Leave now, removing this worker's kernel folder (os._exit runs no finalizers)."""
+    from kpi_lib.report.run import remove_runtime_dir
+
+    remove_runtime_dir()
+    os._exit(code)
+
+
+def _watchdog() -> None:
+    """A SIGTERM that lands where nothing lets it end the process (the pool's result hand-back)
+    still ends it, after a grace period for the run's own clean-up."""
+    _stopping.wait()
+    time.sleep(_STOP_GRACE_SECONDS)
+    _end_worker(128 + signal.SIGTERM)
 
 
 def _worker_start() -> None:
@@ -76,6 +100,7 @@ def _worker_start() -> None:
     included), and SIGTERM raising SystemExit so the run's own clean-up (staging folder,
     kernel shutdown) happens. Linux only; elsewhere the pool's own shutdown applies."""
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    threading.Thread(target=_watchdog, name="kpi-stop-watchdog", daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops us
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -87,6 +112,7 @@ def _worker_start() -> None:
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
+    _stopping.set()
     raise SystemExit(128 + signum)
 
 
@@ -118,6 +144,16 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         proc.join(timeout=30)
         if proc.is_alive():
             proc.kill()
+
+
+def _outcome(fut: Future, kind: str, key: str) -> tuple[str, str, str, float, str]:
+    """A job's row; a worker ended from outside (a signal, the out-of-memory killer) breaks
+    the pool, and every job it had not finished is failed with that reason."""
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        why = "its worker process was stopped from outside (a signal or out of memory)"
+        return kind, key, "failed", 0.0, why
 
 
 def _canonical(period: str) -> str:
@@ -153,9 +189,12 @@ def run_batch(params: BatchParams, progress: bool = True) -> pd.DataFrame:
         pool = ProcessPoolExecutor(max_workers=params.workers, initializer=_worker_start)
         try:
             with _terminate_as_interrupt():
-                futures = [pool.submit(_job, kind, key, params.with_code) for kind, key in jobs]
+                futures = {
+                    pool.submit(_job, kind, key, params.with_code): (kind, key)
+                    for kind, key in jobs
+                }
                 for fut in tqdm(as_completed(futures), total=len(futures), disable=not progress):
-                    rows.append(fut.result())
+                    rows.append(_outcome(fut, *futures[fut]))
         except BaseException:
             _stop(pool)  # never wait for running reports: stop them, they clean up after them
             raise

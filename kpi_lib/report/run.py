@@ -55,6 +55,12 @@ def runtime_dir() -> Path:
     return _runtime
 
 
+def remove_runtime_dir() -> None:
+    """For a process about to os._exit, which runs neither atexit nor finalizers."""
+    if _runtime is not None and _runtime.name.startswith(f"{RUNTIME_PREFIX}{os.getpid()}-"):
+        shutil.rmtree(_runtime, ignore_errors=True)
+
+
 def socket_temp_dir() -> str:
     """The temp folder, or /tmp when its path leaves no room for a socket's name."""
     tmp = tempfile.gettempdir()
