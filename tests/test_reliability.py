@@ -884,6 +884,9 @@ def test_a_worker_stopped_from_outside_ends_and_the_batch_says_so(project: Path)
     assert workers
     for pid in workers:
         os.kill(pid, signal.SIGTERM)
+    time.sleep(0.3)
+    for pid in alive(workers):  # again, as the pool itself does once a worker has died
+        os.kill(pid, signal.SIGTERM)
     code, out, err = finish(batch, timeout=240)
     assert "Traceback" not in err, err
     assert code == 1, out + err

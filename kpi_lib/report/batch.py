@@ -112,6 +112,10 @@ def _worker_start() -> None:
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
+    """Once: a second SIGTERM (the pool stops every worker when one dies) must not cut the
+    first one's clean-up short; the watchdog ends a worker that does not finish it."""
+    if _stopping.is_set():
+        return
     _stopping.set()
     raise SystemExit(128 + signum)
 

@@ -180,12 +180,12 @@ def execute_plan(
 def _execute(kind: str, plan: Plan, final_dir: Path, with_code: bool, timeout: int) -> RunResult:
     root = project_root()
     staging = final_dir.parent / f".staging-{final_dir.name}-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    manifest.write_json(staging / manifest.RUN_INFO, manifest.run_info(kind, plan))
     html: list[Path] = []
     seconds = 0.0
-    try:
+    try:  # from the folder's making: a stop at any point removes it
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        manifest.write_json(staging / manifest.RUN_INFO, manifest.run_info(kind, plan))
         for nb, params in plan.items():
             run = run_notebook(
                 root / nb,
