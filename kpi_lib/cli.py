@@ -338,7 +338,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
     from kpi_lib.analysis.claims import STATUSES, check_claims
 
     label, data = _report_store(args.period)
-    result = check_claims(data.commentary, data.observations, label)
+    result = check_claims(data.commentary, data.observations, label, data.catalog)
     counts = result["status"].value_counts()
     parts = [f"{counts.get(s, 0)} {s}" for s in STATUSES]
     print(f"kpi: {label}: {len(result)} claims: {', '.join(parts)}", file=sys.stderr)

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi_lib.analysis.claims_extract import Claim, dates_in, extract_claims, resolve_when
+from kpi_lib.analysis.subjects import Variant, sentence_subjects, variants
 from kpi_lib.analysis.targets import FY_TEXT, TargetRule, norm_polarity, parse_target
 from kpi_lib.periods import period_key
 from kpi_lib.readers.commentary import tokens
+from kpi_lib.store.catalog import Catalog
 
 __all__ = ["CLAIM_COLUMNS", "STATUSES", "Claim", "check_claims", "extract_claims", "same_figure"]
 
@@ -476,13 +478,18 @@ CLAIM_COLUMNS = [
 
 
 def check_claims(
-    commentary_df: pd.DataFrame, observations_df: pd.DataFrame, period: str
+    commentary_df: pd.DataFrame,
+    observations_df: pd.DataFrame,
+    period: str,
+    catalog: Catalog | None = None,
 ) -> pd.DataFrame:
     """Every numeric claim in one report's commentary, checked against the store.
 
     A block of commentary printed once but tied to several KPIs (a table of five defect
     measures) is checked once against all of them, so a figure that matches one metric is not
-    reported as contradicting the others."""
+    reported as contradicting the others. A sentence about a variant of the block's KPI that
+    the catalogue knows ("young people with SEND" under all young people) is checked against
+    the variant's figures, and filed under it, never under the block's KPI."""
     com = commentary_df[commentary_df["report_period"] == period]
     obs = observations_df.copy()
     obs["value"] = pd.to_numeric(obs["value"], errors="coerce")
@@ -502,11 +509,16 @@ def check_claims(
         siblings = _siblings(table, rows, kpis)
         facts = _facts(table, kpis, history) + _facts(table, siblings, history)
         held = _Held(facts, table_period, period)
+        about = sentence_subjects(str(text), variants(catalog, kpis))
         for claim in extract_claims(str(text)):
-            v = _check(claim, held)
+            other = about.get(claim.text)
+            if other is None:
+                v, owner = _check(claim, held), ";".join(kpis)
+            else:
+                v, owner = _check_about(claim, other, table, history, period), other.kpi_id
             out.append(
                 {
-                    "kpi_id": v.kpi_id or ";".join(kpis),
+                    "kpi_id": v.kpi_id or owner,
                     "claim_text": claim.quote,
                     "kind": claim.kind,
                     "claimed_value": claim.value,
@@ -522,6 +534,21 @@ def check_claims(
     df = pd.DataFrame(out, columns=CLAIM_COLUMNS)
     df["source_line"] = pd.array(df["source_line"], dtype="Int64")
     return df
+
+
+def _check_about(
+    claim: Claim, other: Variant, table: pd.DataFrame, history: pd.DataFrame, period: str
+) -> _Verdict:
+    """A claim of a sentence about a variant: against the variant's own figures, if held."""
+    rows = table[table["kpi_id"] == other.kpi_id]
+    facts = _facts(table, [other.kpi_id], history)
+    v = _check(claim, _Held(facts, _table_period(rows), period))
+    if v.status == "matched":
+        return v
+    named = " ".join(sorted(other.exact or other.naming))
+    held = "" if facts else ", of which no figure is held"
+    reason = f"about {other.kpi_id} (the sentence names {named}{held}): {v.reason}"
+    return _Verdict(v.status, v.compared, v.compared_value, reason, other.kpi_id)
 
 
 def _table_period(rows: pd.DataFrame) -> str:

@@ -151,7 +151,8 @@ def figures_in(sentence: str) -> list[tuple[float, int, str, int, int]]:
     return out
 
 
-def _sentences(text: str) -> list[str]:
+def sentences(text: str) -> list[str]:
+    """A block's sentences, as claims are read from them (each claim's `text` is one)."""
     return [s.strip(" -*\t") for s in _SENTENCE.split(_collapse_lines(text)) if s.strip()]
 
 
@@ -209,7 +210,7 @@ def extract_claims(text: str) -> list[Claim]:
     """Every numeric claim in a block of commentary, in reading order of kind: changes, figures
     against a target, ratios, targets, then single figures."""
     out: list[Claim] = []
-    for sentence in _sentences(text):
+    for sentence in sentences(text):
         scan = _Scan(sentence)
         for reader in (_changes, _earlier, _vs_targets, _ratios, _targets, _ranges, _values):
             out.extend(reader(scan))

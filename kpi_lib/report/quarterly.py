@@ -174,8 +174,11 @@ def build(
             forecasts[r["kpi_id"]] = fc
     off_track = pd.DataFrame(off, columns=OFF_TRACK_COLUMNS)
 
-    claims = check_claims(data.commentary, obs, label)
-    claims = claims[claims["kpi_id"].isin(ids) & (claims["status"] != "matched")]
+    # the commentary of this report's KPIs: a sentence in it about a variant the report does
+    # not tabulate ("with SEND") is listed under the variant, not dropped
+    own = data.commentary[data.commentary["kpi_id"].isin(ids)]
+    claims = check_claims(own, obs, label, data.catalog)
+    claims = claims[claims["status"] != "matched"]
     claims = claims.sort_values(["status", "kpi_id", "source_line"]).reset_index(drop=True)
 
     com = off_track_commentary(data.commentary, label, list(flagged["kpi_id"]))
