@@ -50,7 +50,9 @@ _GAP = re.compile(
 )
 _TARGET = re.compile(
     rf"(?i)\btarget(?:\s+range)?\s+(?:of|is|was)\s+(?P<t>{_FIG})"
-    rf"|(?P<t2>{_FIG})\s+(?!days?\b|weeks?\b|hours?\b|months?\b)(?:\w+\s+)?target\b"
+    rf"(?:\s*(?:-|–|—|to)\s*(?P<hi>{_FIG}))?"
+    rf"|(?<![\w.,/–-])(?P<t2>{_FIG})\s+(?!days?\b|weeks?\b|hours?\b|months?\b)"
+    r"(?:(?!the\b|a\b|an\b|its\b|our\b|their\b|this\b|that\b)\w+\s+)?target\b"
 )
 _RATIO = re.compile(
     rf"(?i)(?<![\w.,])(?P<n>{FIGURE})\s+of\s+(?:the\s+|all\s+)?(?P<m>{FIGURE})\b(?![%.,]\d)"
@@ -337,14 +339,22 @@ def _ratios(scan: _Scan) -> list[Claim]:
 
 
 def _targets(scan: _Scan) -> list[Claim]:
-    """`target of 637.6`, `the 90% target`, `target range of 3.2`."""
+    """`target of 637.6`, `the 90% target`, `target range of 600-680` (its upper end in
+    `target`)."""
     out = []
     for m in _TARGET.finditer(scan.s):
         g = "t" if m.group("t") else "t2"
         if scan.free(m.start(g), m.end(g)):
             t, t_dec, t_unit = _num(m.group(g))
-            out.append(Claim("target", scan.s, m.group(0), t, t_dec, t_unit, "target"))
-            scan.take(m.start(g), m.end(g))
+            hi = _num(m.group("hi")) if g == "t" and m.group("hi") else None
+            if hi is not None and hi[0] <= t:
+                hi = None  # "target of 90% - 5 of 6 met": not a range
+            end = m.end("hi") if hi is not None else m.end(g)
+            quote = scan.s[m.start() : end].strip()
+            claim = Claim("target", scan.s, quote, t, t_dec, t_unit or (hi[2] if hi else ""),
+                          "target", target=None if hi is None else hi[0])  # fmt: skip
+            out.append(claim)
+            scan.take(m.start(g), end)
     return out
 
 

@@ -550,7 +550,9 @@ def forecast(
             if n < MIN_HISTORY
             else f"{point.n_span - n} of {point.n_span} gaps"
         )
-        notes.append(f"{why}: short history, a shrunk combination with calibrated wide ranges")
+        notes.append(
+            f"{why}: short history, a shrunk combination with ranges calibrated on other series"
+        )
         if target is not None:
             notes.append("no P(meet target): too few points to rest a probability on")
     cal = calibration or _shipped()

@@ -337,9 +337,9 @@ def off_track(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Ht
         "KPIs the report prints Red or Amber, that miss their printed target when recomputed, "
         "or that the report itself names below the desired level (“Listed because” says "
         "which), with a forecast where the history allows one. KPIs with fewer than eight "
-        "quarterly points get a simple forecast marked “short history”, with wide ranges and "
-        "no chance of meeting the target (nothing has tested one). A KPI whose target is not "
-        "set yet gets no forecast."
+        "quarterly points get a simple forecast marked “short history”, and no estimate of "
+        "the chance of meeting the target (nothing has tested one). A KPI whose target is "
+        "not set yet gets no forecast."
     )
     listed = {k for k, _ in stm.ids(st, "off_track")}
     forecasted = {k for k, _ in stm.ids(st, "forecast")}
@@ -369,8 +369,12 @@ def off_track(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Ht
 
 
 def _target_labelled(r: pd.Series) -> str:
-    """The printed target, labelled when it was set for a later year than the report's."""
+    """The printed target, labelled when it was set for a later year than the report's, or
+    when it is not printed in the table but stated in the KPI's commentary."""
     target = pr.text(r.get("target_text"))
+    stated = pr.text(r.get("target_stated"))
+    if stated and target:
+        return f"{target} ({stated.split(':')[0]})"
     later = pr.text(r.get("target_of_later_year"))
     return f"{target} (the {later} target, not used)" if later and target else target
 

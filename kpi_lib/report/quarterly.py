@@ -17,6 +17,7 @@ from kpi_lib.analysis.period_notes import period_notes
 from kpi_lib.analysis.rag import rag_summary, rag_table
 from kpi_lib.analysis.rag_evidence import said_below_target
 from kpi_lib.analysis.restatements import passed_over
+from kpi_lib.analysis.stated_targets import stated_targets
 from kpi_lib.analysis.trends import current_values, trend_table
 from kpi_lib.periods import fiscal_to_period, parse_report_period, period_to_fiscal
 from kpi_lib.store.headlines import MEASURES, NO_TABLES, coverage_note, explain, one_line
@@ -42,6 +43,9 @@ OFF_TRACK_COLUMNS = [
     "value_text",  # as printed: "over 1.5 million" stays approximate on the page
     "listed_because",  # printed Red/Amber, recomputed below target, or named so by the report
     "target_of_later_year",  # "2020/21" where the printed target was set for a later year
+    # where the table prints no target and the KPI's own commentary states one (target_text
+    # then holds it): which line and words (analysis.stated_targets)
+    "target_stated",
 ]
 
 
@@ -142,6 +146,10 @@ def build(
     ]
 
     flagged = off_track_rows(catalogued_polarity(rag, data), data.named, label, data.commentary)
+    untargeted = [
+        str(r["kpi_id"]) for _, r in flagged.iterrows() if not str(r["target_text"] or "").strip()
+    ]
+    stated = stated_targets(data.commentary, label, untargeted, data.catalog)
     off = []
     histories: dict[str, pd.DataFrame] = {}
     forecasts: dict[str, ForecastResult] = {}
@@ -153,7 +161,7 @@ def build(
                 r["kpi_id"],
                 r["metric_name"],
                 r["value"],
-                r["target_text"],
+                stated[r["kpi_id"]].text if r["kpi_id"] in stated else r["target_text"],
                 r["reported_rag"],
                 r["computed_rag"],
                 None if fc is None else fc.model,
@@ -167,6 +175,7 @@ def build(
                 printed.get((r["kpi_id"], r["period"]), ""),
                 r["listed_because"],
                 _later_year(r),
+                stated[r["kpi_id"]].where() if r["kpi_id"] in stated else "",
             )
         )
         histories[r["kpi_id"]] = kpi.history()
@@ -373,14 +382,15 @@ def forecast_for_row(kpi: Kpi, row: pd.Series, horizon: int) -> tuple[ForecastRe
 def short_history_note(fc: ForecastResult) -> str:
     """What a short-history forecast rests on, said beside it: the last figure carried on (or
     blended with its latest change, or a damped trend), a range from how far such short
-    forecasts missed on other series (or, from one figure, a rule of thumb), no chance of
-    meeting the target (too few figures to rest one on)."""
+    forecasts missed on other series (or, from one figure, a rule of thumb), and that the
+    chance of meeting the target is not estimated (too few figures to rest one on): "no
+    chance" would read as a chance of nil."""
     if not fc.insufficient_history:
         return ""
     if fc.n_obs == 1:
         return (
             "From 1 quarterly figure: the figure carried on, with a rule-of-thumb range "
-            "(no change seen to measure one by); no chance of meeting the target."
+            "(no change seen to measure one by); the chance of meeting the target is not estimated."
         )
     if fc.model == "naive":
         how = "the last carried on"
@@ -390,8 +400,8 @@ def short_history_note(fc: ForecastResult) -> str:
         how = "a damped trend of the figures"
     return (
         f"From {fc.n_obs} quarterly figures: {how}, with a range from how far such short "
-        "forecasts missed on other series; no chance of meeting the target (too few figures "
-        "to rest one on)."
+        "forecasts missed on other series; the chance of meeting the target is not estimated "
+        "(too few figures to rest one on)."
     )
 
 

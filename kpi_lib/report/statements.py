@@ -393,13 +393,20 @@ def off_track_statements(
                     "off_track",
                     f"{r['metric_name']}: {_num(r['value'], k, units, decimals)} "
                     + (
-                        f"against {pr.text(r.get('target_text'))} ({because})."
+                        f"against {pr.text(r.get('target_text'))}, the target "
+                        f"{pr.text(r.get('target_stated'))} ({because})."
+                        if pr.text(r.get("target_text")) and pr.text(r.get("target_stated"))
+                        else f"against {pr.text(r.get('target_text'))} ({because})."
                         if pr.text(r.get("target_text"))
                         else f"({because}); its target is not printed in the table."
                     ),
                     pr.text(r.get("reported_rag")) or pr.text(r.get("computed_rag")),
                     "listed because " + because if because else "",
-                    _join(f"value {_fmt(r['value'])}", f"target {pr.text(r.get('target_text'))}"),
+                    _join(
+                        f"value {_fmt(r['value'])}",
+                        f"target {pr.text(r.get('target_text'))}",
+                        pr.text(r.get("target_stated")),
+                    ),
                     period,
                     "",
                     place,
@@ -896,7 +903,11 @@ def dive_forecast(d: DeepDive, dec: int) -> Statement:
         return withhold(base, d.forecast_note or "no quarterly series to forecast")
     table = d.forecast_table()
     last = table.iloc[-1]
-    model = fc.model + (" (short history: wide ranges)" if fc.insufficient_history else "")
+    model = fc.model + (
+        " (short history: ranges from how far such forecasts missed on other series)"
+        if fc.insufficient_history
+        else ""
+    )
     text = (
         f"Model: {model}. Forecast for {last['period']}: {_dive_num(d, last['mean'], dec)} "
         f"(80% range {_dive_num(d, last['lower'], dec)} to {_dive_num(d, last['upper'], dec)})."
