@@ -62,7 +62,8 @@ def test_off_track_rows_forecast_only_against_a_set_target(store_root: Path, per
     assert (off.loc[blank, "forecast_note"].str.len() > 0).all()
     short = off["insufficient_history"].map(lambda v: isinstance(v, bool | np.bool_) and bool(v))
     assert short.any()
-    assert off.loc[~blank & short, "forecast_note"].str.contains("chance of meeting the target is not estimated").all()
+    notes = off.loc[~blank & short, "forecast_note"]
+    assert notes.str.contains("chance of meeting the target is not estimated").all()
     assert (off.loc[~blank & ~short, "forecast_note"] == "").all()
     # a forecast shown beside a target is of figures that target can be compared with
     for kpi_id in off.loc[~blank, "kpi_id"]:
