@@ -351,3 +351,44 @@ def test_kpi_claims_on_the_bundled_2023_report(
     assert "restates 56 printed in 2022/23 Q2 for AY 2021/22" in restated[57.0]
     assert "restates 47.5 printed in 2022/23 Q2 for AY 2021/22" in restated[47.6]
     assert (result["status"] == "matched").sum() >= 20
+
+
+@pytest.mark.parametrize("empty", [["2019/20 Q1"], ["2019/20 Q1", "2019/20 Q2"], ["2019/20 Q3"]])
+@pytest.mark.parametrize(
+    ("current", "earlier", "claim"),
+    [
+        (64.0, 65.0, "The Lancashire (64%) proportion reduced on the previous year (65%)."),
+        (0.24, 0.19, "This equates to a rate of 0.24% and is an increase on 2017/18 (0.19%)."),
+        (69.2, 69.5, "Data for 2018/19 suggests 69.2% achieved a good level of development."),
+    ],
+)
+def test_an_annual_figure_beside_empty_quarter_columns_is_the_current_value(
+    empty: list[str], current: float, earlier: float, claim: str
+) -> None:
+    """An annual KPI printed with "-" in its quarter columns: the year's outturn is the table's
+    current figure, so the commentary quoting it is matched, not "another quantity"."""
+    periods = ["AY 2017/18", "AY 2018/19", *empty]
+    obs = pd.DataFrame(
+        {
+            "report_period": "2019/20 Q3",
+            "kpi_id": "k",
+            "metric_name": "% of pupils reaching the expected standard",
+            "period": periods,
+            "value": [earlier, current] + [None] * len(empty),
+            "target_text": "67%",
+            "polarity": "High",
+            "unit": "%",
+        }
+    )
+    com = pd.DataFrame(
+        {
+            "report_period": ["2019/20 Q3"],
+            "kpi_id": ["k"],
+            "source_file": ["r"],
+            "source_line": [1],
+            "text": [claim],
+        }  # fmt: skip
+    )
+    out = check_claims(com, obs, "2019/20 Q3").set_index("claimed_value")
+    assert out.loc[current, "status"] == "matched", out.loc[current, "reason"]
+    assert "table value" in out.loc[current, "reason"]

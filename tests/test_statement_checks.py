@@ -17,7 +17,7 @@ pytestmark = pytest.mark.xdist_group("notebooks")  # reads the session's noteboo
 # that makes one hold fails here until it is taken off this list).
 NOT_YET: set[str] = set(
     """
-XCL01
+
     """.split()
 )
 

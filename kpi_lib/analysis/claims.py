@@ -552,7 +552,12 @@ def _check_about(
 
 
 def _table_period(rows: pd.DataFrame) -> str:
-    """The latest period a table's rows describe: the one its commentary calls current."""
+    """The latest period a table's rows give a figure for: the one its commentary calls
+    current. Quarter columns printed empty ("-" for an annual KPI's Q1 and Q2) are no figure,
+    so the year's outturn beside them stays the current value."""
+    if "value" in rows.columns:
+        valued = rows[pd.to_numeric(rows["value"], errors="coerce").notna()]
+        rows = valued if not valued.empty else rows
     if rows.empty:
         return ""
     periods = rows["period"].astype(str)
