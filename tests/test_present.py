@@ -155,3 +155,21 @@ def test_a_figure_keeps_the_decimals_it_was_printed_with() -> None:
     ]
     for k, v, text, shown in cases:
         assert col.cell(pd.Series({"kpi_id": k, "value": v, "value_text": text})) == shown
+
+
+@pytest.mark.parametrize(
+    ("label", "shown"),
+    [
+        ("2020-12 to 2021-02", "Dec 2020–Feb 2021"),
+        ("Dec 2018 - Feb19 average", "Dec 2018–Feb 2019"),
+        ("2021-03", "Mar 2021"),
+        ("March 2021", "Mar 2021"),
+        ("2022-04 to 2022-06", "Apr 2022–Jun 2022"),
+        ("2022/23 Q2", "2022/23 Q2"),
+    ],
+)
+def test_months_and_month_ranges_read_as_a_reader_says_them(label: str, shown: str) -> None:
+    """ "94.2% in 2020-12 to 2021-02 to 94.8% in …" reads as two periods: months are named."""
+    from kpi_lib.report.present import quarter
+
+    assert quarter(label) == shown

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
@@ -128,7 +129,16 @@ def quarter(label: object) -> str:
     if fiscal_to_period(text) is not None and parse_period(text).kind == "fy_quarter":
         return parse_period(text).label
     p = parse_period(text)
+    if p.kind in ("month", "range") and p.start is not None and p.end is not None:
+        return _months(p.start, p.end)
     return p.label or text
+
+
+def _months(start: date, end: date) -> str:
+    """ "Dec 2020–Feb 2021", "Mar 2021": as a reader says it, not the store's "2020-12 to
+    2021-02" (which beside "in … to …" reads as two periods)."""
+    first, last = start.strftime("%b %Y"), end.strftime("%b %Y")
+    return first if first == last else f"{first}–{last}"
 
 
 def period_as_printed(row: dict[str, object] | pd.Series, source: str = "period") -> str:
