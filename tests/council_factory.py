@@ -6,6 +6,7 @@ can measure how many a reader gets exactly right."""
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,6 +163,22 @@ def text(r: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+# what councils print under a table: a labelled note or a paragraph of prose
+PROSE_UNDER = [
+    "Commentary: under review.",
+    "Note: figures for this quarter are provisional.",
+    "Comments: see the service's own report for detail.",
+    "Update: two indicators are new this year.",
+    "All figures are provisional until year end.",
+    "Performance across the service remains broadly in line with the same quarter last year, "
+    "with the exceptions explained in the commentary that follows this table.",
+]
+
+
+def _prose_under(c: Council, section: str) -> str:
+    return PROSE_UNDER[zlib.crc32(f"{c.name}|{section}".encode()) % len(PROSE_UNDER)]
+
+
 def pdf(r: Report, out: Path) -> Path:
     """The report as a PDF printed from the council's web page: ruled tables, one per section."""
     from reportlab.lib import colors
@@ -186,7 +203,7 @@ def pdf(r: Report, out: Path) -> Path:
         if c.fmt == "pdf":  # "pdf_plain": a web page printed without cell borders
             style.append(("GRID", (0, 0), (-1, -1), 0.5, colors.black))
         table.setStyle(TableStyle(style))
-        story += [table, Spacer(1, 6), Paragraph("Commentary: under review.", cell)]
+        story += [table, Spacer(1, 6), Paragraph(_prose_under(c, section), cell)]
     doc = SimpleDocTemplate(str(out), pagesize=A4, invariant=1)
     doc.build(story)
     return out

@@ -18,3 +18,10 @@ LABEL_RE = re.compile(
     rf"\s*(?P<colon>:)?\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
+
+# a line opening with a word that labels prose, its colon and text ("Commentary: under review."):
+# what a table is followed by, never a KPI's name
+PROSE_LABEL_RE = re.compile(
+    r"(?i)^(?:commentary|comments?|notes?|narrative|update|officer\s+comments?|explanation|"
+    r"context|summary|analysis|issues?|causes?|actions?)\s*:\s*\S"
+)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kpi_lib.readers.headers import THRESHOLD, HeaderMatch, best_label, match_header, screen
-from kpi_lib.readers.labels import LABEL_RE
+from kpi_lib.readers.labels import LABEL_RE, PROSE_LABEL_RE
 from kpi_lib.readers.pdf.colour import paint_from_render
 from kpi_lib.readers.pdf.layout import baseline_groups, space_gap, spaced
 from kpi_lib.readers.pdf.model import BBox, CellScan, PageScan, TableScan, TextBit, cell_fill
@@ -268,8 +268,22 @@ def _ends_table(ln: PLine, bounds: list[float], left: float, prev: PLine, s: Pdf
         label = LABEL_RE.match(ln.phrases[0].text)
         if ln.phrases[0].bold or (label is not None and label.group("colon")):
             return True  # a commentary label ("Issues:"), not a cell's last line ("Green:")
+    if len(ln.phrases) == 1 and PROSE_LABEL_RE.match(ln.phrases[0].text):
+        return True  # "Commentary: under review." under the table: prose, not a KPI's name
     first = ln.phrases[0]
     return len(ln.phrases) == 1 and first.bold and first.size > prev.size * 1.1
+
+
+def _prose_after(ln: PLine, left: float) -> bool:
+    """A table's last line that is a sentence of its own from the left margin ("All figures are
+    provisional until year end."): a row with nothing in its other cells and a name ending in a
+    full stop is prose printed under the table, not a KPI. A wrapped name's last line is a few
+    words ("of receipt.")."""
+    if len(ln.phrases) != 1:
+        return False
+    p = ln.phrases[0]
+    text = p.text.strip()
+    return p.x0 <= left + 2.0 and len(text.split()) >= 4 and text[-1:] in ".!?"
 
 
 # --- columns ---------------------------------------------------------------------------------
@@ -447,6 +461,9 @@ def word_tables(scan: PageScan, s: PdfSettings, skip: list[BBox] | None = None) 
             body.append(ln)
             prev = ln
             j += 1
+        while len(body) > 1 and _prose_after(body[-1], cols[0].x0):
+            body.pop()
+            j -= 1  # left for the commentary readers
         if body:
             tables.append(_table(cols, head, body, scan.fills, s))
         i = j
