@@ -291,8 +291,50 @@ def test_kpi_rag_uses_the_catalogue_polarity_where_the_report_prints_none(
     sick = table[table["metric_name"] == SHARED_NAME].iloc[0]
     assert sick["polarity"] == "Low"
     assert "polarity Low from the catalogue" in sick["reason"]
+    assert "guessed by `kpi catalog init`, not yet reviewed" in sick["reason"]
     lib = table[table["metric_name"] == "Number of library visits"].iloc[0]
     assert (lib["polarity"], lib["computed_rag"]) == ("High", "Green")
+
+
+def _reviewed(root: Path, council: str) -> None:
+    """A person has checked the guesses: `review: true` comes off every entry."""
+    path = root / "data" / "catalog" / council / "kpis.yaml"
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for e in entries:
+        e.pop("review", None)
+    path.write_text(yaml.safe_dump(entries, sort_keys=False), encoding="utf-8")
+
+
+def test_trend_words_use_the_catalogue_polarity_and_say_whose_it_is(store_root: Path) -> None:
+    """A council that prints no "Good is": a mover's rise or fall is improving or worsening by
+    its catalogue, never by a guess said as a fact, and never without saying where the polarity
+    comes from; without one the movement is given and no direction."""
+    from kpi_lib.report.quarterly import build
+
+    declare(store_root)
+    add_other(store_root)
+    ingest()
+
+    def movers() -> pd.DataFrame:
+        q = build("2023/24 Q2", snapshot=Store.load("blackburn"))
+        return q.movers[q.movers["change"].abs() > 0]
+
+    bare = movers()
+    assert len(bare) and (bare["direction"].isin(["", "little change"])).all()
+    assert main(["catalog", "init", "--council", "blackburn"]) == 0
+    ingest()
+    guessed = movers()
+    moved = guessed[guessed["direction"].isin(["improving", "worsening"])]
+    assert len(moved)
+    assert moved["reason"].str.contains("from the catalogue \\(guessed by").all()
+    _reviewed(store_root, "blackburn")
+    sure = movers()
+    moved = sure[sure["direction"].isin(["improving", "worsening"])]
+    assert len(moved) and moved["reason"].str.endswith("from the catalogue").all()
+    catalog = load_catalog(council="blackburn")
+    for _, r in moved.iterrows():
+        pol = catalog.get(r["kpi_id"]).polarity
+        assert (r["direction"] == "improving") == ((r["change"] > 0) == (pol == "High"))
 
 
 @pytest.mark.parametrize("rule", [0.05, 0.10, 0.15, 0.2])

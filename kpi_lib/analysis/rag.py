@@ -487,7 +487,7 @@ def _catalogued(obs: pd.DataFrame, catalog: Catalog | None) -> pd.DataFrame:
     """Rows without a printed polarity take the catalogue's (`_polarity_from` marks them)."""
     if catalog is None or obs.empty:
         return obs
-    by_id = {e.id: e.polarity for e in catalog.entries}
+    by_id = catalog.polarities()
     printed = obs["polarity"].fillna("").astype(str)
     known = obs["kpi_id"].astype(str).map(by_id).fillna("")
     fill = (printed == "") & (known != "")
@@ -495,7 +495,8 @@ def _catalogued(obs: pd.DataFrame, catalog: Catalog | None) -> pd.DataFrame:
         return obs
     out = obs.copy()
     out.loc[fill, "polarity"] = known[fill]
-    out["_polarity_from"] = fill.map({True: "catalogue", False: ""})
+    source = obs["kpi_id"].astype(str).map(catalog.polarity_source)
+    out["_polarity_from"] = source.where(fill, "")
     return out
 
 
@@ -640,7 +641,8 @@ def _record(
     if said is not None:
         reason = f"{reason}; {said.describe()}"
     if ev.status and _text(row.get("_polarity_from")):
-        reason = f"{reason}; polarity {rule.polarity} from the catalogue (the report prints none)"
+        source = _text(row.get("_polarity_from"))
+        reason = f"{reason}; polarity {rule.polarity} from {source} (the report prints none)"
     evidence = _text(row.get("basis_evidence"))
     if evidence and evidence not in reason:
         reason = f"{reason}; basis from the commentary: {evidence}"

@@ -29,6 +29,7 @@ from kpi_lib.analysis.restatements import PROSE_READER, restatements, source_of,
 from kpi_lib.analysis.seasonal import seasonal_kpis
 from kpi_lib.errors import UsageError
 from kpi_lib.periods import grain_of_row, parse_period, period_key
+from kpi_lib.store.catalog import Catalog
 
 ACCUMULATIONS = ("point", "rolling", "cumulative")
 
@@ -627,6 +628,7 @@ def trend_table(
     n: int = 8,
     noise: float = 0.02,
     commentary: pd.DataFrame | None = None,
+    catalog: Catalog | None = None,
 ) -> pd.DataFrame:
     """Trend of every KPI in the observations table (columns as the store's).
 
@@ -634,7 +636,8 @@ def trend_table(
     like_with_like): a year's total and one quarter's value of the same KPI are not points on
     one line, nor are a year to date and a rolling 12 months, nor a December-February average
     and a September figure. The polarity is the one the KPI is most often printed with
-    (narrative rows often print none).
+    (narrative rows often print none); where no figure prints one, the `catalog`'s, and the
+    reason says so.
 
     With the `commentary` known at the same date, earlier figures it restates are used as the
     latest word on them (kpi_lib.analysis.restatements), and KPIs it calls seasonal are
@@ -649,9 +652,15 @@ def trend_table(
         printed = grp.get("polarity", pd.Series([""] * len(grp))).fillna("").astype(str)
         printed = printed[printed.isin(["High", "Low"])]
         polarity = printed.value_counts().sort_index().idxmax() if len(printed) else ""
+        source = ""
+        if not polarity and catalog is not None:
+            polarity = catalog.polarities().get(str(kpi_id), "")
+            source = catalog.polarity_source(str(kpi_id)) if polarity else ""
         t, basis, acc = trend_of_rows(
             grp, polarity, n=n, noise=noise, seasonal=seasonal.get(str(kpi_id), "")
         )
+        if source and t.direction in ("improving", "worsening"):
+            t = replace(t, reason=f"{t.reason}; Good is {polarity} from {source}")
         last = like_with_like(grp).iloc[-1]
         row = {"kpi_id": kpi_id, "metric_name": last.get("metric_name", "")}
         row.update({"polarity": polarity, "accumulation": acc, "value_basis": basis})

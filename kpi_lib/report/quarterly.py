@@ -136,7 +136,7 @@ def build(
     coverage = coverage_of(data, label)
     headline = explained_headline(summ.headline, printed.to_dict(), rag, coverage)
 
-    trends = trend_table(obs, commentary=data.commentary)
+    trends = trend_table(obs, commentary=data.commentary, catalog=data.catalog)
     # no change from an older figure where the council's own words compare with a newer one
     skipped = passed_over(trends[trends["kpi_id"].isin(ids)], data.commentary, label)
     movers = movers_of(trends[~trends["kpi_id"].isin(skipped.index)], ids)

@@ -140,6 +140,18 @@ class Catalog:
         key = normalise_name(metric_name)
         return self._by_name.get(key) if key else None
 
+    def polarities(self) -> dict[str, str]:
+        """kpi_id -> High | Low, where the catalogue declares one (not "Other")."""
+        return {e.id: e.polarity for e in self.entries if e.polarity in ("High", "Low")}
+
+    def polarity_source(self, kpi_id: str) -> str:
+        """How a catalogued polarity is said where it is used: a guess `kpi catalog init`
+        wrote and nobody has reviewed yet is called one."""
+        entry = self._by_id.get(kpi_id)
+        if entry is not None and entry.review:
+            return "the catalogue (guessed by `kpi catalog init`, not yet reviewed)"
+        return "the catalogue"
+
     def get(self, kpi_id: str) -> KpiEntry:
         try:
             return self._by_id[kpi_id]
