@@ -61,7 +61,7 @@ $(AXE): tests/.browser/package.json
 test: setup browser
 	$(BIN)/ruff check kpi_lib tests bench
 	$(BIN)/ruff format --check kpi_lib tests bench
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 
 lint: setup
 	$(BIN)/ruff check kpi_lib tests bench
