@@ -17,6 +17,7 @@ from kpi_lib.analysis.period_notes import period_notes
 from kpi_lib.analysis.rag import rag_summary, rag_table
 from kpi_lib.analysis.rag_evidence import said_below_target
 from kpi_lib.analysis.restatements import passed_over
+from kpi_lib.analysis.said_moves import unless_said
 from kpi_lib.analysis.stated_targets import stated_targets
 from kpi_lib.analysis.trends import current_values, trend_table
 from kpi_lib.periods import fiscal_to_period, parse_report_period, period_to_fiscal
@@ -140,6 +141,7 @@ def build(
     # no change from an older figure where the council's own words compare with a newer one
     skipped = passed_over(trends[trends["kpi_id"].isin(ids)], data.commentary, label)
     movers = movers_of(trends[~trends["kpi_id"].isin(skipped.index)], ids)
+    movers = unless_said(movers, data.commentary, label)
     movers["period_note"] = [
         notes.get((k, p), "")
         for k, p in zip(movers["kpi_id"], movers["latest_period"], strict=True)

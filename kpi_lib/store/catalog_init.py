@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 
 import pandas as pd
@@ -79,11 +80,32 @@ def similar(a: str, b: str) -> float:
     return max(overlap, ratio)
 
 
-def variant_groups(names: list[str]) -> dict[str, str]:
+def distinct(a: str, b: str) -> bool:
+    """Two names each with content words the other lacks ("business rates" against "council
+    tax" in "% of ... collected") name two measures, however alike they read; a name that only
+    adds words to the other ("(in year)") may be a variant of it."""
+    wa, wb = content_words(a), content_words(b)
+    return bool(wa - wb) and bool(wb - wa)
+
+
+def printed_together(obs: pd.DataFrame) -> set[frozenset[str]]:
+    """Pairs of names printed as rows of one report: two KPIs, never variants of one."""
+    pairs: set[frozenset[str]] = set()
+    for _, names in obs.groupby("report_period")["metric_name"]:
+        unique = sorted({str(n) for n in names})
+        pairs.update(frozenset((a, b)) for i, a in enumerate(unique) for b in unique[i + 1 :])
+    return pairs
+
+
+def variant_groups(names: list[str], apart: set[frozenset[str]] | None = None) -> dict[str, str]:
     """name -> the first name (sorted) of its group: names joined where any two of a chain are
-    at least VARIANT_SIMILARITY alike (single linkage, deterministic order)."""
+    at least VARIANT_SIMILARITY alike and neither has words the other lacks (single linkage,
+    deterministic order); two groups are never joined where a name of one and a name of the
+    other are `apart` (printed in one report)."""
     ordered = sorted(dict.fromkeys(names))
     parent = {n: n for n in ordered}
+    members = {n: {n} for n in ordered}
+    apart = apart or set()
 
     def root(n: str) -> str:
         while parent[n] != n:
@@ -92,10 +114,14 @@ def variant_groups(names: list[str]) -> dict[str, str]:
 
     for i, a in enumerate(ordered):
         for b in ordered[i + 1 :]:
-            if similar(a, b) >= VARIANT_SIMILARITY:
-                ra, rb = root(a), root(b)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
+            if distinct(a, b) or similar(a, b) < VARIANT_SIMILARITY:
+                continue
+            ra, rb = root(a), root(b)
+            if ra == rb or any(frozenset(xy) in apart for xy in product(members[ra], members[rb])):
+                continue
+            keep, gone = min(ra, rb), max(ra, rb)
+            parent[gone] = keep
+            members[keep] |= members.pop(gone)
     return {n: root(n) for n in ordered}
 
 
@@ -103,7 +129,7 @@ def suggestions(obs: pd.DataFrame, catalog: Catalog, n: int = 3) -> pd.DataFrame
     """A council's names its catalogue does not know: its closest entries (its own catalogue and
     shared entries only) and the council's other new names that look like variants of it."""
     new = obs[~obs["catalogued"]]
-    groups = variant_groups([str(m) for m in new["metric_name"].unique()])
+    groups = variant_groups([str(m) for m in new["metric_name"].unique()], printed_together(obs))
     members: dict[str, list[str]] = {}
     for name, head in groups.items():
         members.setdefault(head, []).append(name)
@@ -178,7 +204,7 @@ def init_catalog(obs: pd.DataFrame, council: str | None = None) -> InitResult:
     new = new[[catalog.resolve(str(m)) is None for m in new["metric_name"]]]
     if new.empty:
         raise UsageError(f"{me.id}: every name in the store is catalogued: nothing to add")
-    groups = variant_groups([str(m) for m in new["metric_name"].unique()])
+    groups = variant_groups([str(m) for m in new["metric_name"].unique()], printed_together(obs))
     taken = {e.id for e in catalog.entries}
     blocks = []
     by_head: dict[str, list[str]] = {}
