@@ -438,6 +438,9 @@ def _plain_headings(items: list[tuple[int, _Line]], lines: list[str]) -> list[tu
     indented, no closing punctuation) with a label (Issues:, Causes: ...) as the next thing
     printed: the document's structure says they head the blocks that follow."""
     out = list(items)
+    # the first line printed under a KPI table is what it says of that table ("Collection
+    # improved on last year."), never the title of another indicator found by its place
+    first = next((n for n, (_, c) in enumerate(items) if c.kind != "blank"), None)
     for n, (k, c) in enumerate(items):
         before_blank = n == 0 or items[n - 1][1].kind == "blank"
         raw = lines[k]
@@ -453,7 +456,7 @@ def _plain_headings(items: list[tuple[int, _Line]], lines: list[str]) -> list[tu
             and not text.endswith((".", ":", ";", ","))
             and (not text.endswith(")") or _ASIDE_END.search(text))
             and _next_kind(items, n) == "label"
-        ) or (alone and _titles_prose(items, n, text)):
+        ) or (alone and n != first and _titles_prose(items, n, text)):
             out[n] = (k, _Line("heading", c.text, BOLD_LEVEL, plain=True))
     return out
 
