@@ -652,15 +652,21 @@ def trend_table(
         printed = grp.get("polarity", pd.Series([""] * len(grp))).fillna("").astype(str)
         printed = printed[printed.isin(["High", "Low"])]
         polarity = printed.value_counts().sort_index().idxmax() if len(printed) else ""
-        source = ""
+        source, guessed = "", ""
         if not polarity and catalog is not None:
             polarity = catalog.polarities().get(str(kpi_id), "")
             source = catalog.polarity_source(str(kpi_id)) if polarity else ""
+            if polarity and source != "the catalogue":
+                # a guess nobody has reviewed does not make a rise "improving": say less
+                guessed, polarity, source = polarity, "", ""
         t, basis, acc = trend_of_rows(
             grp, polarity, n=n, noise=noise, seasonal=seasonal.get(str(kpi_id), "")
         )
         if source and t.direction in ("improving", "worsening"):
             t = replace(t, reason=f"{t.reason}; Good is {polarity} from {source}")
+        if guessed and t.movement in ("rising", "falling"):
+            why = f"Good is {guessed} only as guessed by `kpi catalog init`, not yet reviewed"
+            t = replace(t, reason=t.reason.replace("(polarity unknown)", f"({why})"))
         last = like_with_like(grp).iloc[-1]
         row = {"kpi_id": kpi_id, "metric_name": last.get("metric_name", "")}
         row.update({"polarity": polarity, "accumulation": acc, "value_basis": basis})
