@@ -61,6 +61,9 @@ def test_a_stated_target_is_read_with_its_line(sentence: str, shown: str) -> Non
         "If the target of 600 were applied, we would be Red.",
         "The rate is 692.0 admissions.",  # no target at all
         "Targets for 2023 are under review (600).",
+        "This remains off the target of 72.8% set for 2020/21.",
+        "A stretch target of 8 days is to be achieved by 2025/26.",
+        "The target of 600 for the coming year is tighter.",
     ],
 )
 def test_a_target_not_plainly_current_is_not_taken(sentence: str) -> None:

@@ -25,6 +25,11 @@ _NOT_CURRENT = re.compile(
     r"\btargets?\s+(?:for|in)\s+(?:next|20\d\d)|\b(?:will|would)\s+be\s+(?:a|the)\s+target|"
     r"\bif\b|\bwhen\b.*\bset\b"
 )
+# a target dated to a year (whose it is, the report's or a later one, is not plain): "set for
+# 2020/21", "for the coming year", "by 2025/26"
+_DATED = re.compile(
+    r"(?i)target\b.{0,40}?\b(?:for|by)\s+(?:20\d\d|next|the\s+(?:next|coming|following))"
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ def stated_targets(
             if claim.kind not in ("target", "vs_target") or claim.text in about:
                 continue
             head = claim.text[: claim.text.find(claim.quote)] + claim.quote
-            if _NOT_CURRENT.search(head):
+            if _NOT_CURRENT.search(head) or _DATED.search(claim.text):
                 continue
             unit = "%" if claim.unit == "%" else ""
             if claim.kind == "vs_target":  # "81.2% against a target of 90%"
