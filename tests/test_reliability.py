@@ -1022,3 +1022,17 @@ def test_a_lock_held_by_a_batch_worker_names_the_worker() -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         parent.wait()
+
+
+@pytest.mark.parametrize("size", [121, 10_000, 1_000_000])
+def test_a_tampered_manifests_huge_parameter_is_named_not_printed_on_the_audit_page(
+    size: int,
+) -> None:
+    """The refused audit's page lists the manifest's parameters: a 1 MB period printed whole
+    made the page a megabyte of one unbreakable word (three minutes of Chromium layout)."""
+    from kpi_lib.report.manifest import parameters_text
+
+    text = parameters_text({"period": "2" * size, "horizon": 4})
+    assert len(text) < 200
+    assert f"({size:,} characters)" in text and "horizon 4" in text
+    assert parameters_text({"period": "2022/23 Q2"}) == "period 2022/23 Q2"

@@ -219,8 +219,17 @@ def parameters_text(params: dict[str, Any]) -> str:
         value = params[key]
         if isinstance(value, list | tuple):
             value = ", ".join(map(str, value)) if value else "none"
-        parts.append(f"{key.replace('_', ' ')} {value}")
+        parts.append(f"{key.replace('_', ' ')} {_shown(str(value))}")
     return "; ".join(parts)
+
+
+_SHOWN_CHARS = 120  # a tampered manifest's 1 MB parameter is named, not printed
+
+
+def _shown(value: str) -> str:
+    if len(value) <= _SHOWN_CHARS:
+        return value
+    return f"{value[:_SHOWN_CHARS]}… ({len(value):,} characters)"
 
 
 DIRECT_RUN = (
