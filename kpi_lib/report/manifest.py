@@ -223,7 +223,8 @@ def parameters_text(params: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-_SHOWN_CHARS = 120  # a tampered manifest's 1 MB parameter is named, not printed
+# a tampered manifest's 1 MB parameter is named, not printed; a list of sections fits
+_SHOWN_CHARS = 400
 
 
 def _shown(value: str) -> str:
