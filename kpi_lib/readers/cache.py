@@ -33,7 +33,7 @@ from kpi_lib.readers.profile import Profile
 from kpi_lib.readers.rows import FileResult
 
 CACHE_DIR = "_cache"  # the store's folder of FileResult entries
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 # Besides every reader (kpi_lib/readers/), the shared base modules whose code decides what a
 # file yields; editing any of them invalidates every entry.
 _BASE = ("values.py", "periods.py", "errors.py", "paths.py")

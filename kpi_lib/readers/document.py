@@ -28,6 +28,7 @@ from kpi_lib.readers.pdf.settings import DEFAULT as PDF_DEFAULT
 from kpi_lib.readers.profile import DEFAULT, Profile
 from kpi_lib.readers.rows import Extraction, FileResult, Issue, Row
 from kpi_lib.readers.source import is_pdf, read_source
+from kpi_lib.readers.status_key import status_key
 from kpi_lib.readers.status_lists import named_below, named_below_printed
 from kpi_lib.readers.textdoc import TextDoc, decode_text, strip_markup
 
@@ -209,6 +210,7 @@ def parse(data: bytes, name: str, profile: Profile = DEFAULT) -> FileResult:
         comments=comments,
         covered=_covered(lines),
         untabled=[_section(u) for u in _in_order(untabled)],
+        key=_key(lines),
     )
 
 
@@ -233,6 +235,11 @@ def _section(u: Untabled) -> dict[str, Any]:
         "source_line": u.source_line,
         "figure": u.figure(),
     }
+
+
+def _key(lines: list[str]) -> dict[str, Any] | None:
+    found = status_key(lines)
+    return None if found is None else asdict(found)
 
 
 def _covered(lines: list[str]) -> dict[str, Any] | None:

@@ -158,3 +158,5 @@ class FileResult:
     covered: dict[str, Any] | None = None
     # sections with commentary but no KPI table ({heading, source_page, source_line, figure})
     untabled: list[dict[str, Any]] = field(default_factory=list)
+    # the amber rule its status key prints ({amber_within, source_line, text}), None if none
+    key: dict[str, Any] | None = None

@@ -73,12 +73,13 @@ def reports(inputs: list[Input]) -> pd.DataFrame:
                 "headline_text": head.get("text", "") or "",
                 "commentary_blocks": len(res.comments),
                 **_coverage(res.covered, res.untabled),
+                **_key(res.key),
             }
         )
     if not recs:
         return schemas.empty("reports")
     df = pd.DataFrame(recs)
-    for col in ("headline_pct_green",):
+    for col in ("headline_pct_green", "key_amber_within"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     df = schemas.conform("reports", df)
     return sort_rows("reports", df)
@@ -94,6 +95,16 @@ def _coverage(covered: dict[str, Any] | None, untabled: list[dict[str, Any]]) ->
         "kpis_covered_text": cov.get("text", "") or "",
         "untabled_sections": len(untabled),
         "untabled_sections_text": "\n".join(_place(u) for u in untabled),
+    }
+
+
+def _key(key: dict[str, Any] | None) -> dict[str, Any]:
+    """The amber rule the report's status key prints, where (readers.status_key)."""
+    k = key or {}
+    return {
+        "key_amber_within": k.get("amber_within"),
+        "key_line": k.get("source_line"),
+        "key_text": k.get("text", "") or "",
     }
 
 

@@ -129,6 +129,10 @@ REPORTS: list[Col] = [
     _text("kpis_covered_text"),
     Col("untabled_sections", "Int64", False, [pa.Check.ge(0)]),
     _text("untabled_sections_text"),
+    # the amber rule the report's status key prints ("Within 10% of target"), where
+    Col("key_amber_within", "float64", True, [pa.Check.in_range(0, 1)]),
+    Col("key_line", "Int64", True, [pa.Check.ge(1)]),
+    _text("key_text"),
     _text("council", _NONEMPTY),
 ]
 
@@ -201,7 +205,10 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
     """Column order and dtypes of `table` (missing columns are an error, not silently added)."""
     missing = [c for c in columns(table) if c not in df.columns]
     if missing:
-        raise StoreError(f"{table}: missing column(s) {', '.join(missing)}")
+        raise StoreError(
+            f"{table}: missing column(s) {', '.join(missing)}: the store was written by an "
+            "earlier version; run `kpi ingest` to rebuild it from data/raw"
+        )
     out = pd.DataFrame(index=df.index)
     for col in TABLES[table]:
         s = df[col.name]

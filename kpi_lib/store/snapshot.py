@@ -7,7 +7,7 @@ table, chart and headline of one run describes the same data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 
@@ -19,6 +19,24 @@ from kpi_lib.store.catalog import Catalog, KpiEntry, load_catalog
 from kpi_lib.store.councils import Council, current
 from kpi_lib.store.read import load, series_of, summary_of
 from kpi_lib.store.schemas import NAMED_BELOW
+
+KEY_RULE = "its reports' status key"
+
+
+def keyed(council: Council, reports: pd.DataFrame) -> Council:
+    """The council with the amber rule its reports' status key prints, where it declares none
+    in councils.yaml and every key its reports print agrees ("Within 10% of target"); the rule
+    says where it is printed. Keys that disagree leave it undeclared: which one holds is not
+    plain."""
+    if council.amber_within is not None or "key_amber_within" not in reports.columns:
+        return council
+    keys = reports[reports["key_amber_within"].notna()]
+    if keys.empty or keys["key_amber_within"].nunique() != 1:
+        return council
+    last = keys.sort_values("report_period_start", kind="stable").iloc[-1]
+    where = f"{last['file']} line {int(last['key_line'])}" if pd.notna(last["key_line"]) else ""
+    rule = f"{KEY_RULE}, {where}: “{last['key_text']}”"
+    return replace(council, amber_within=float(last["key_amber_within"]), amber_rule=rule)
 
 
 @dataclass(frozen=True)
@@ -46,13 +64,14 @@ class Store:
             catalog = None
         com = of_council(load("commentary"), me.id)
         named = com["kind"] == NAMED_BELOW
+        reports = of_council(load("reports"), me.id)
         return cls(
             of_council(load("observations"), me.id),
-            of_council(load("reports"), me.id),
+            reports,
             com[~named].reset_index(drop=True),
             catalog,
             com[named].reset_index(drop=True),
-            me,
+            keyed(me, reports),
         )
 
     def as_of(self, period: str) -> Store:
@@ -65,13 +84,19 @@ class Store:
         keep = {label for label in self.reports["report_period"] if _start(label) <= end}
         keep |= {label for label in self.observations["report_period"] if _start(label) <= end}
         obs = self.observations[self.observations["report_period"].isin(keep)]
+        reports = self.reports[self.reports["report_period"].isin(keep)].reset_index(drop=True)
+        council = self.council
+        if council is not None and (
+            council.amber_within is None or council.amber_rule.startswith(KEY_RULE)
+        ):  # not declared in councils.yaml: the keys of the reports up to `period`
+            council = keyed(replace(council, amber_within=None, amber_rule=""), reports)
         return Store(
             _recurrent(obs),
-            self.reports[self.reports["report_period"].isin(keep)].reset_index(drop=True),
+            reports,
             self.commentary[self.commentary["report_period"].isin(keep)].reset_index(drop=True),
             self.catalog,
             _kept(self.named, keep),
-            self.council,
+            council,
         )
 
     def rows(self, kpi_id: str) -> pd.DataFrame:
