@@ -42,8 +42,11 @@ Target\tGood Is\tAs of Date\tMetric Name\tLatest Value\tRAG Status\tTrends
 """
 
 
-def kpi(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """`kpi ...` in its own process, on the project at `root`."""
+def kpi(
+    root: Path, *args: str, env: dict[str, str] | None = None, new_session: bool = False
+) -> subprocess.Popen[str]:
+    """`kpi ...` in its own process, on the project at `root` (`new_session`: as the leader
+    of its own process group, as a shell would start it)."""
     full = {**os.environ, "KPI_ROOT": str(root), **(env or {})}
     full.pop("KPI_PROCESSED", None)
     return subprocess.Popen(
@@ -52,6 +55,7 @@ def kpi(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=new_session,
     )
 
 
@@ -817,16 +821,7 @@ def alive(pids: set[int]) -> set[int]:
 
 def started(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """`kpi ...` as the leader of its own process group, as a shell would start it."""
-    full = {**os.environ, "KPI_ROOT": str(root), **(env or {})}
-    full.pop("KPI_PROCESSED", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "kpi_lib.cli", *args],
-        env=full,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    return kpi(root, *args, env=env, new_session=True)
 
 
 def _kernels_running(proc: subprocess.Popen[str]) -> bool:

@@ -83,20 +83,8 @@ def phrase_lines(bits: list[TextBit], s: PdfSettings, has_blanks: bool) -> list[
                 phrases[-1].append(bit)
         made = []
         for part in phrases:
-            made.append(
-                Phrase(
-                    _join(part, has_blanks),
-                    part[0].x0,
-                    max(b.x1 for b in part),
-                    min(b.top for b in part),
-                    max(b.bottom for b in part),
-                    part[0].baseline,
-                    max(b.size for b in part),
-                    sum(len(b.text) for b in part if b.bold) * 2 > sum(len(b.text) for b in part),
-                    tuple(part),
-                    has_blanks,
-                )
-            )
+            bold = sum(len(b.text) for b in part if b.bold) * 2 > sum(len(b.text) for b in part)
+            made.append(_phrase_of(part, bold, has_blanks))
         made = [p for p in made if p.text]
         if made:
             out.append(
@@ -196,19 +184,24 @@ def _words(p: Phrase) -> list[list[TextBit]]:
     return words
 
 
-def _as_phrase(bits: list[TextBit], like: Phrase) -> Phrase:
+def _phrase_of(bits: list[TextBit], bold: bool, blanks: bool) -> Phrase:
+    """The phrase standing over `bits`, its box the union of theirs."""
     return Phrase(
-        _join(bits, like.blanks),
+        _join(bits, blanks),
         bits[0].x0,
         max(b.x1 for b in bits),
         min(b.top for b in bits),
         max(b.bottom for b in bits),
         bits[0].baseline,
         max(b.size for b in bits),
-        like.bold,
+        bold,
         tuple(bits),
-        like.blanks,
+        blanks,
     )
+
+
+def _as_phrase(bits: list[TextBit], like: Phrase) -> Phrase:
+    return _phrase_of(bits, like.bold, like.blanks)
 
 
 def _split_labels(ln: PLine, profile: Profile) -> PLine:
