@@ -182,6 +182,15 @@ class SaidBelow:
     source_line: int | None
 
 
+def report_blocks(commentary: pd.DataFrame, label: str) -> pd.DataFrame:
+    """One report's commentary, each row with `n_kpis`: how many KPIs its block is filed under.
+    A block shared by several KPIs says whose it is only where a sentence names one."""
+    com = commentary[commentary["report_period"] == label].copy()
+    by_block = com.groupby(["source_file", "source_line"], dropna=False)["kpi_id"]
+    com["n_kpis"] = by_block.transform("nunique")
+    return com
+
+
 def said_below_target(
     blocks: pd.DataFrame, metric_name: str, polarity: str, own: set[float], others: set[float]
 ) -> SaidBelow | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi_lib.analysis.claims_extract import sentences
+from kpi_lib.analysis.rag_evidence import report_blocks
 
 _UP = r"improv(?:ed|es|ing|ement)|increas(?:ed|es|ing|e)|r(?:ose|isen|ising)|gr(?:ew|own)|higher"
 _DOWN = (
@@ -53,9 +54,8 @@ def said_move(commentary: pd.DataFrame, label: str, kpi_id: str) -> SaidMove | N
     moved against an earlier period; None if none does."""
     if commentary is None or commentary.empty:
         return None
-    com = commentary[commentary["report_period"] == label]
-    com = com.assign(n=com.groupby(["source_file", "source_line"])["kpi_id"].transform("nunique"))
-    own = com[(com["kpi_id"] == kpi_id) & (com["n"] == 1)]
+    com = report_blocks(commentary, label)
+    own = com[(com["kpi_id"] == kpi_id) & (com["n_kpis"] == 1)]
     for _, r in own.sort_values("source_line", kind="stable").iterrows():
         for s in sentences(str(r["text"])):
             m = _MOVED.search(s)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi_lib.analysis.claims_extract import extract_claims
+from kpi_lib.analysis.rag_evidence import report_blocks
 from kpi_lib.analysis.subjects import sentence_subjects, variants
 from kpi_lib.store.catalog import Catalog
 
@@ -55,14 +56,16 @@ def stated_targets(
     """kpi_id -> the one current target its own commentary in report `label` states."""
     if commentary is None or commentary.empty or not kpi_ids:
         return {}
-    com = commentary[commentary["report_period"] == label]
-    key = ["source_file", "source_line", "text"]
+    com = report_blocks(commentary, label)
+    # a block shared by several KPIs: whose target it states is not plain
+    own = com[(com["n_kpis"] == 1) & com["kpi_id"].isin(kpi_ids)]
+    own = own.sort_values(["source_file", "source_line", "text"], kind="stable")
     found: dict[str, list[StatedTarget]] = {}
-    for (source_file, source_line, text), grp in com.groupby(key, sort=True, dropna=False):
-        kpis = sorted(grp["kpi_id"].astype(str).unique())
-        if len(kpis) != 1 or kpis[0] not in kpi_ids:
-            continue  # a block shared by several KPIs: whose target it states is not plain
-        about = sentence_subjects(str(text), variants(catalog, kpis))
+    for source_file, source_line, text, kpi in own[
+        ["source_file", "source_line", "text", "kpi_id"]
+    ].itertuples(index=False):
+        kpi = str(kpi)
+        about = sentence_subjects(str(text), variants(catalog, [kpi]))
         for claim in extract_claims(str(text)):
             if claim.kind not in ("target", "vs_target") or claim.text in about:
                 continue
@@ -79,8 +82,8 @@ def stated_targets(
                 if claim.target is not None:
                     shown += "-" + _show(claim.target) + unit
             line = None if pd.isna(source_line) else int(source_line)
-            found.setdefault(kpis[0], []).append(
-                StatedTarget(kpis[0], shown, str(source_file), line, claim.quote)
+            found.setdefault(kpi, []).append(
+                StatedTarget(kpi, shown, str(source_file), line, claim.quote)
             )
     # two different targets stated: which one applies is not plain, so neither is taken
     return {k: v[0] for k, v in found.items() if len({t.text for t in v}) == 1}

@@ -15,7 +15,7 @@ from kpi_lib.analysis.forecast import ForecastResult
 from kpi_lib.analysis.kpi import NO_SERIES, Kpi
 from kpi_lib.analysis.period_notes import period_notes
 from kpi_lib.analysis.rag import rag_summary, rag_table
-from kpi_lib.analysis.rag_evidence import said_below_target
+from kpi_lib.analysis.rag_evidence import report_blocks, said_below_target
 from kpi_lib.analysis.restatements import passed_over
 from kpi_lib.analysis.said_moves import unless_said
 from kpi_lib.analysis.stated_targets import stated_targets
@@ -275,8 +275,7 @@ def _said_below(
     each KPI whose own commentary says it is below its target."""
     if commentary is None or commentary.empty or rag.empty:
         return {}
-    com = commentary[commentary["report_period"] == label].copy()
-    com["n_kpis"] = com.groupby(["source_file", "source_line"])["kpi_id"].transform("nunique")
+    com = report_blocks(commentary, label)
     values = pd.to_numeric(rag["value"], errors="coerce")
     out: dict[str, list[str]] = {}
     for (_, r), value in zip(rag.iterrows(), values, strict=True):
