@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kpi_lib.analysis.claims_extract import sentences
 from kpi_lib.readers.commentary import acronyms, tokens
@@ -64,11 +65,12 @@ def variants(catalog: Catalog | None, kpi_ids: list[str]) -> list[Variant]:
     return sorted(out.values(), key=lambda v: v.kpi_id)
 
 
-def _words(text: str) -> set[str]:
+@lru_cache(maxsize=4096)  # every block of a report asks for the catalogue's titles again
+def _words(text: str) -> frozenset[str]:
     """Content words, "Key Stage 2" read as "KS2" as reports print both; not the initials of
     capitalised runs tokens() adds ("Disadvantaged Pupils Average Attainment" is no "dpaa")."""
     text = _KEY_STAGE.sub(r"KS\1", text)
-    return tokens(text) - (set(acronyms(text)) - tokens(text.lower()))
+    return frozenset(tokens(text) - (set(acronyms(text)) - tokens(text.lower())))
 
 
 def _names(sentence: str, v: Variant) -> bool:

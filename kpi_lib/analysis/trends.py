@@ -647,6 +647,7 @@ def trend_table(
         observations = with_restatements(observations, restatements(commentary, observations))
         seasonal = seasonal_kpis(commentary)
     obs = current_values(observations)
+    declared = catalog.polarities() if catalog is not None else {}
     rows = []
     for kpi_id, grp in obs.groupby("kpi_id", sort=True):
         printed = grp.get("polarity", pd.Series([""] * len(grp))).fillna("").astype(str)
@@ -654,7 +655,7 @@ def trend_table(
         polarity = printed.value_counts().sort_index().idxmax() if len(printed) else ""
         source, guessed = "", ""
         if not polarity and catalog is not None:
-            polarity = catalog.polarities().get(str(kpi_id), "")
+            polarity = declared.get(str(kpi_id), "")
             source = catalog.polarity_source(str(kpi_id)) if polarity else ""
             if polarity and source != "the catalogue":
                 # a guess nobody has reviewed does not make a rise "improving": say less
