@@ -79,8 +79,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 # --- reports -------------------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
-    from kpi_lib.report.params import ReportParams
-    from kpi_lib.report.runs import newest_period, run_report
+    from kpi_lib.publish.params import ReportParams
+    from kpi_lib.publish.plan import newest_period, run_report
 
     params = ReportParams(
         period=args.period,
@@ -106,7 +106,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     """outputs/index.html (every KPI, linking the papers and deep dives built so far) and
     outputs/kpi_history.xlsx, from the store alone (no notebook runs; `kpi batch` builds
     them too)."""
-    from kpi_lib.report.batch import build_site
+    from kpi_lib.publish.batch import build_site
     from kpi_lib.store.lock import store_lock
 
     with store_lock(shared=True):
@@ -117,8 +117,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_deep_dive(args: argparse.Namespace) -> int:
-    from kpi_lib.report.params import DeepDiveParams
-    from kpi_lib.report.runs import run_deep_dive
+    from kpi_lib.publish.params import DeepDiveParams
+    from kpi_lib.publish.plan import run_deep_dive
 
     params = DeepDiveParams(
         kpi_id=args.kpi_id,
@@ -135,8 +135,8 @@ def cmd_deep_dive(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from kpi_lib.report.batch import run_batch
-    from kpi_lib.report.params import BatchParams
+    from kpi_lib.publish.batch import run_batch
+    from kpi_lib.publish.params import BatchParams
 
     params = BatchParams(
         periods=tuple(args.period or ()),
@@ -155,11 +155,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from kpi_lib.report.audit import audit, clear_abandoned
-    from kpi_lib.report.audit_page import render_kept
-    from kpi_lib.report.manifest import read_manifest
-    from kpi_lib.report.params import AuditParams
-    from kpi_lib.report.run import clear_stale_runtime
+    from kpi_lib.publish.audit import audit, clear_abandoned
+    from kpi_lib.publish.audit_notebook import render_kept
+    from kpi_lib.publish.execute import clear_stale_runtime
+    from kpi_lib.publish.manifest import read_manifest
+    from kpi_lib.publish.params import AuditParams
 
     params = AuditParams(manifest=check_path(args.manifest), keep=args.keep, timeout=args.timeout)
     read_manifest(Path(params.manifest))  # a file that is no manifest: one line, nothing else
@@ -177,7 +177,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
-    from kpi_lib.report.params import DEFAULT_TIMEOUT
+    from kpi_lib.publish.params import DEFAULT_TIMEOUT
 
     p.add_argument("--with-code", action="store_true", help="show code cells in the HTML")
     p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds allowed per cell")
@@ -207,7 +207,7 @@ def _batch_args(p: argparse.ArgumentParser) -> None:
 
 
 def _audit_args(p: argparse.ArgumentParser) -> None:
-    from kpi_lib.report.params import DEFAULT_TIMEOUT
+    from kpi_lib.publish.params import DEFAULT_TIMEOUT
 
     p.add_argument("manifest", help="outputs/<period>/manifest.json")
     p.add_argument("--keep", action="store_true", help="keep the re-run folder for inspection")
@@ -386,7 +386,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     data = Store.load()
     known = sorted(set(data.observations["kpi_id"]))
     if args.kpi_id not in known:  # the same suggestion as `kpi deep-dive`
-        from kpi_lib.report.runs import _did_you_mean
+        from kpi_lib.publish.plan import _did_you_mean
 
         raise UsageError(f"unknown KPI id {args.kpi_id!r}{_did_you_mean(args.kpi_id, known)}")
     result, skipped = Kpi(data, args.kpi_id).forecast(

@@ -76,10 +76,10 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with tables (2022/23 Q2), the newest quarter by default (2024/25 Q2, headline only), a
     deep dive and the audit page of the first. These are the suite's slowest notebook runs;
     test_reports and test_browser share them (xdist group "notebooks", one worker)."""
-    from kpi_lib.report.audit import audit
-    from kpi_lib.report.audit_page import render
-    from kpi_lib.report.params import DeepDiveParams, ReportParams
-    from kpi_lib.report.runs import run_deep_dive, run_report
+    from kpi_lib.publish.audit import audit
+    from kpi_lib.publish.audit_notebook import render
+    from kpi_lib.publish.params import DeepDiveParams, ReportParams
+    from kpi_lib.publish.plan import run_deep_dive, run_report
     from kpi_lib.store.ingest import ingest
 
     root = make_root(tmp_path_factory.mktemp("published") / "project")
@@ -92,7 +92,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
         run_deep_dive(DeepDiveParams(DEEP_KPI))
         manifest = root / "outputs" / "2022-23_Q2" / "manifest.json"
         render(audit(manifest), manifest)
-        from kpi_lib.report.batch import build_site
+        from kpi_lib.publish.batch import build_site
 
         build_site()  # outputs/index.html and kpi_history.xlsx (no notebook runs)
     return root
@@ -116,9 +116,9 @@ def every_quarter(published: Path) -> tuple[Path, object]:
     """The session's published project with every other bundled quarter run through `kpi
     batch` (plus a quarter that does not exist, which must fail alone) and the deep dives the
     statement checks read. Returns the project and the batch's table."""
-    from kpi_lib.report.batch import batch
-    from kpi_lib.report.params import DeepDiveParams
-    from kpi_lib.report.runs import run_deep_dive
+    from kpi_lib.publish.batch import batch
+    from kpi_lib.publish.params import DeepDiveParams
+    from kpi_lib.publish.plan import run_deep_dive
     from kpi_lib.store.snapshot import Store
 
     with pytest.MonkeyPatch.context() as mp:

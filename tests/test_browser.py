@@ -309,7 +309,7 @@ def test_the_paper_as_a_pdf(published: Path, kind: str) -> None:
 
 
 def test_the_same_page_prints_to_the_same_bytes(published: Path, tmp_path: Path) -> None:
-    from kpi_lib.report.pdf import FIXED_DATE, print_page
+    from kpi_lib.publish.pdf import FIXED_DATE, print_page
 
     folder, stem = PAPERS["deep-dive"]
     html = published / folder / f"{stem}.html"
@@ -324,7 +324,7 @@ def test_without_chromium_the_run_says_why_in_one_line(
 ) -> None:
     """No Chromium: the workbook is still written, no PDF (not even a partial one), and one
     line says why (what `kpi report` prints)."""
-    from kpi_lib.report.runs import DEEP_DIVE_NB, documents
+    from kpi_lib.publish.plan import DEEP_DIVE_NB, documents
 
     monkeypatch.setenv("KPI_ROOT", str(published))
     monkeypatch.setenv("KPI_CHROMIUM", "")

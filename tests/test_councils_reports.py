@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kpi_lib.report.audit import audit
-from kpi_lib.report.params import ReportParams
-from kpi_lib.report.runs import run_report
+from kpi_lib.publish.audit import audit
+from kpi_lib.publish.params import ReportParams
+from kpi_lib.publish.plan import run_report
 from kpi_lib.store.ingest import ingest
 from tests.conftest import FIXTURES, _use, snapshot
 

@@ -17,8 +17,9 @@ from kpi_lib.report import deep_dive, quarterly
 from kpi_lib.store.snapshot import Store
 
 PACKAGE = Path(__file__).resolve().parents[1] / "kpi_lib"
-# raw -> extracted rows -> store -> analysis -> notebooks: a stage may import its own and earlier
-STAGES = {"base": 0, "readers": 1, "store": 2, "analysis": 3, "report": 4, "face": 5}
+# raw -> extracted rows -> store -> analysis -> notebooks -> outputs: a stage may import its own
+# and earlier
+STAGES = {"base": 0, "readers": 1, "store": 2, "analysis": 3, "report": 4, "publish": 5, "face": 6}
 BASE = {"periods", "values", "errors", "paths", "digest", "locks", "limits"}
 FACES = {"cli", "__init__"}
 
@@ -132,7 +133,7 @@ def test_the_circle_rule_catches_a_circle(tmp_path: Path) -> None:
 def test_every_stage_is_a_folder_and_nothing_else_is_loose() -> None:
     loose = {p.stem for p in PACKAGE.glob("*.py")}
     assert loose <= BASE | FACES, f"modules outside the stage folders: {loose - BASE - FACES}"
-    for stage in ("readers", "store", "analysis", "report"):
+    for stage in ("readers", "store", "analysis", "report", "publish"):
         assert (PACKAGE / stage / "__init__.py").is_file()
 
 

@@ -65,7 +65,7 @@ def test_run_all_from_the_notebooks_folder_without_an_output_folder(project: Pat
     import nbformat
     from nbclient import NotebookClient
 
-    from kpi_lib.report.exporter import PaperExporter
+    from kpi_lib.publish.exporter import PaperExporter
 
     nb = nbformat.read(project / "notebooks" / "02_quarterly_report.ipynb", as_version=4)
     NotebookClient(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_lib.report import page
+from kpi_lib.publish import page_shell as page
 from kpi_lib.report import present as pr
 
 

@@ -104,9 +104,9 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KPI_ROOT", str(root))
         mp.delenv("KPI_PROCESSED", raising=False)
-        from kpi_lib.report import manifest
-        from kpi_lib.report.params import ReportParams
-        from kpi_lib.report.runs import quarterly_plan
+        from kpi_lib.publish import manifest
+        from kpi_lib.publish.params import ReportParams
+        from kpi_lib.publish.plan import quarterly_plan
         from kpi_lib.store.ingest import ingest
 
         ingest()
@@ -193,7 +193,7 @@ AUDIT_PROBES = {
 
 
 def _absolute_evil(m: dict, evil: Path) -> None:
-    from kpi_lib.report.manifest import sha256_file
+    from kpi_lib.publish.manifest import sha256_file
 
     m["notebooks"][1].update(path=str(evil), sha256=sha256_file(evil))
 
@@ -234,8 +234,8 @@ def test_audit_refuses_a_manifest_it_cannot_verify_and_runs_nothing(
 def test_the_untouched_manifest_passes_every_check(
     published: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpi_lib.report.audit import check_plan, compare_inputs, compare_notebooks, replan
-    from kpi_lib.report.manifest import read_manifest
+    from kpi_lib.publish.audit import check_plan, compare_inputs, compare_notebooks, replan
+    from kpi_lib.publish.manifest import read_manifest
 
     monkeypatch.setenv("KPI_ROOT", str(published.parents[2]))
     m = read_manifest(published)
@@ -309,7 +309,7 @@ def project(store_root: Path) -> Path:
 
 def test_ingest_during_a_report_is_refused_and_the_report_is_one_snapshot(project: Path) -> None:
     from kpi_lib import store
-    from kpi_lib.report.manifest import read_manifest, result_hashes
+    from kpi_lib.publish.manifest import read_manifest, result_hashes
 
     report = kpi(project, "report", "--period", "2022/23 Q2")
     outputs = project / "outputs"
@@ -364,7 +364,7 @@ def test_two_ingests_at_once_leave_one_store_and_no_traceback(project: Path) -> 
 
 
 def test_two_reports_at_once_publish_one_whole_output(project: Path) -> None:
-    from kpi_lib.report.manifest import read_manifest, result_hashes
+    from kpi_lib.publish.manifest import read_manifest, result_hashes
 
     procs = [kpi(project, "report", "--period", "2021/22 Q4") for _ in range(2)]
     results = [finish(p) for p in procs]
@@ -433,7 +433,7 @@ def _tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (root / "pyproject.toml").write_text("")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KPI_ROOT", str(root))
-        from kpi_lib.report.runs import execute_plan
+        from kpi_lib.publish.plan import execute_plan
 
         execute_plan("test", {"notebooks/tiny.ipynb": {"value": 3}}, root / "outputs" / "tiny")
     yield root
@@ -448,7 +448,7 @@ def tiny_project(_tiny_template: Path, tmp_path: Path, monkeypatch: pytest.Monke
 
 
 RUN_TINY = (
-    "import sys; from pathlib import Path; from kpi_lib.report.runs import execute_plan; "
+    "import sys; from pathlib import Path; from kpi_lib.publish.plan import execute_plan; "
     "execute_plan('test', {'notebooks/tiny.ipynb': {'value': int(sys.argv[1])}}, Path(sys.argv[2]))"
 )
 
@@ -457,9 +457,9 @@ RUN_TINY = (
 def test_output_swap_killed_at_each_step_keeps_a_whole_output(
     tiny_project: Path, step: str
 ) -> None:
-    from kpi_lib.report.manifest import read_manifest, result_hashes
-    from kpi_lib.report.run import NotebookError
-    from kpi_lib.report.runs import execute_plan
+    from kpi_lib.publish.execute import NotebookError
+    from kpi_lib.publish.manifest import read_manifest, result_hashes
+    from kpi_lib.publish.plan import execute_plan
 
     final = tiny_project / "outputs" / "tiny"
     good = snapshot(final)
@@ -1025,7 +1025,7 @@ def test_a_tampered_manifests_huge_parameter_is_named_not_printed_on_the_audit_p
 ) -> None:
     """The refused audit's page lists the manifest's parameters: a 1 MB period printed whole
     made the page a megabyte of one unbreakable word (three minutes of Chromium layout)."""
-    from kpi_lib.report.manifest import parameters_text
+    from kpi_lib.publish.manifest import parameters_text
 
     text = parameters_text({"period": "2" * size, "horizon": 4})
     assert len(text) < 480

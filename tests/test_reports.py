@@ -16,9 +16,9 @@ from bs4 import BeautifulSoup
 from conftest import DEEP_KPI, FIXTURES
 
 from kpi_lib.cli import main
-from kpi_lib.report.params import DeepDiveParams
-from kpi_lib.report.run import NotebookError
-from kpi_lib.report.runs import deep_dive_plan, execute_plan
+from kpi_lib.publish.execute import NotebookError
+from kpi_lib.publish.params import DeepDiveParams
+from kpi_lib.publish.plan import deep_dive_plan, execute_plan
 
 pytestmark = pytest.mark.xdist_group("notebooks")  # shares the session's notebook runs
 
@@ -94,7 +94,7 @@ def test_quarterly_report_is_a_paper_with_the_headline_both_ways(project: Path) 
 
 
 def test_newest_quarter_is_the_default_and_says_why(project: Path) -> None:
-    from kpi_lib.report.runs import newest_period
+    from kpi_lib.publish.plan import newest_period
 
     label, why = newest_period()
     assert label == "2024/25 Q2" and "newest report in data/raw" in why and "headline" in why
@@ -108,8 +108,8 @@ def test_newest_quarter_is_the_default_and_says_why(project: Path) -> None:
 
 
 def test_manifest_records_inputs_parameters_results_and_pages(project: Path) -> None:
-    from kpi_lib.report.manifest import sha256_file
-    from kpi_lib.report.page import content_hash
+    from kpi_lib.publish.manifest import sha256_file
+    from kpi_lib.publish.page_shell import content_hash
 
     out = project / "outputs" / "2022-23_Q2"
     m = json.loads((out / "manifest.json").read_text())

@@ -64,8 +64,8 @@ def test_bad_report_parameters_refused_before_any_output(
 
 
 def test_section_names_match_case_insensitively(store_root: Path) -> None:
-    from kpi_lib.report.params import ReportParams
-    from kpi_lib.report.runs import QUARTERLY_NB, quarterly_plan
+    from kpi_lib.publish.params import ReportParams
+    from kpi_lib.publish.plan import QUARTERLY_NB, quarterly_plan
 
     _, plan = quarterly_plan(ReportParams("2022/23 Q2", sections=("caring FOR the vulnerable",)))
     assert plan[QUARTERLY_NB]["sections"] == ["caring FOR the vulnerable"]
@@ -95,8 +95,8 @@ def test_report_refuses_a_store_out_of_date_with_raw(
 
 
 def test_ingest_notebook_gets_the_stored_files_not_hidden_ones(store_root: Path) -> None:
-    from kpi_lib.report.params import ReportParams
-    from kpi_lib.report.runs import INGEST_NB, quarterly_plan
+    from kpi_lib.publish.params import ReportParams
+    from kpi_lib.publish.plan import INGEST_NB, quarterly_plan
 
     (store_root / "data" / "raw" / "2022-23_Q2" / ".DS_Store").write_bytes(b"\0\1")
     _, plan = quarterly_plan(ReportParams("2022/23 Q2"))
@@ -105,7 +105,7 @@ def test_ingest_notebook_gets_the_stored_files_not_hidden_ones(store_root: Path)
 
 # --- runner ----------------------------------------------------------------------------------
 def test_zero_timeout_is_refused_not_read_as_no_limit(tmp_path: Path) -> None:
-    from kpi_lib.report.run import execute
+    from kpi_lib.publish.execute import execute
 
     with pytest.raises(UsageError, match="timeout"):
         execute(TINY, tmp_path / "out" / "tiny.ipynb", {"value": 1}, timeout=0)
@@ -114,7 +114,7 @@ def test_zero_timeout_is_refused_not_read_as_no_limit(tmp_path: Path) -> None:
 
 # --- batch -----------------------------------------------------------------------------------
 def test_batch_runs_one_job_per_period_however_written(store_root: Path) -> None:
-    from kpi_lib.report.batch import batch
+    from kpi_lib.publish.batch import batch
 
     table = batch(periods=["2030-31_Q1", "2030/31 Q1", "2030/31-Q1"], progress=False)
     assert table["key"].tolist() == ["2030/31 Q1"]
@@ -123,7 +123,7 @@ def test_batch_runs_one_job_per_period_however_written(store_root: Path) -> None
 
 
 def test_batch_reports_an_unexpected_crash_as_a_failed_row(with_notebooks: Path) -> None:
-    from kpi_lib.report.batch import batch
+    from kpi_lib.publish.batch import batch
 
     (with_notebooks / "outputs").write_text("not a folder\n")  # every run fails with OSError
     table = batch(periods=["2022/23 Q2", "2021/22 Q4"], progress=False)
@@ -188,7 +188,7 @@ def test_history_chart_with_shared_end_dates_is_reproducible(store_root: Path) -
 def test_manifest_that_is_a_folder_or_wrong_json_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kpi_lib.report.manifest import read_manifest
+    from kpi_lib.publish.manifest import read_manifest
 
     assert "is a folder" in one_error(capsys, ["audit", str(tmp_path)])
     for bad in ({"notebooks": [], "results": {}}, {"kind": "x", "notebooks": 3, "inputs": []}):
@@ -200,14 +200,14 @@ def test_manifest_that_is_a_folder_or_wrong_json_is_one_line(
 
 
 def test_manifest_written_without_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kpi_lib.report.manifest import git_state
+    from kpi_lib.publish.manifest import git_state
 
     monkeypatch.setenv("PATH", str(tmp_path))  # a machine without git
     assert git_state() == {"commit": "unknown", "dirty": False}
 
 
 def test_diff_of_an_emptied_published_table_is_a_line(tmp_path: Path) -> None:
-    from kpi_lib.report.audit import diff_tables
+    from kpi_lib.publish.audit import diff_tables
 
     (tmp_path / "pub.csv").write_text("\n")
     (tmp_path / "new.csv").write_text("a,b\n1,2\n")
@@ -218,7 +218,7 @@ def test_diff_of_an_emptied_published_table_is_a_line(tmp_path: Path) -> None:
 @pytest.fixture
 def published(kpi_root: Path) -> Path:
     """The tiny notebook run into outputs/tiny/ of a project with the bundled raw data."""
-    from kpi_lib.report.runs import execute_plan
+    from kpi_lib.publish.plan import execute_plan
 
     (kpi_root / "notebooks").mkdir()
     shutil.copy(TINY, kpi_root / "notebooks" / "tiny.ipynb")
@@ -235,7 +235,7 @@ def _edit_notebook(path: Path, find: str, replace: str) -> None:
 def test_audit_refuses_an_edited_notebook_and_runs_nothing(
     published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpi_lib.report.audit import audit
+    from kpi_lib.publish.audit import audit
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # a re-run would land here
     before = set(tmp_path.iterdir())
@@ -253,7 +253,7 @@ def test_audit_refuses_an_edited_notebook_and_runs_nothing(
 def test_audit_keeps_the_rerun_when_asked(
     published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpi_lib.report.audit import audit
+    from kpi_lib.publish.audit import audit
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # a kept re-run lands here
     result = audit(published, keep=True)
@@ -265,8 +265,8 @@ def test_audit_keeps_the_rerun_when_asked(
 def test_audit_failures_are_one_line_and_point_only_at_kept_files(
     published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpi_lib.report.audit import audit
-    from kpi_lib.report.run import NotebookError
+    from kpi_lib.publish.audit import audit
+    from kpi_lib.publish.execute import NotebookError
 
     scratch = tmp_path / "tmp"
     scratch.mkdir()

@@ -10,9 +10,14 @@ import pandas as pd
 import pytest
 
 from kpi_lib.errors import UsageError
-from kpi_lib.report import manifest
-from kpi_lib.report.run import NotebookError, check_parameters, declared_parameters, run_notebook
-from kpi_lib.report.runs import execute_plan
+from kpi_lib.publish import manifest
+from kpi_lib.publish.execute import (
+    NotebookError,
+    check_parameters,
+    declared_parameters,
+    run_notebook,
+)
+from kpi_lib.publish.plan import execute_plan
 
 TINY = Path(__file__).parent / "fixtures" / "notebooks" / "tiny.ipynb"
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from conftest import DEEP_KPI
 
-from kpi_lib.report.workbook import read_table, write_history
+from kpi_lib.publish.workbook import read_table, write_history
 
 pytestmark = pytest.mark.xdist_group("notebooks")  # reads the session's published runs
 

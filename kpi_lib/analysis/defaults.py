@@ -1,5 +1,5 @@
 """The analysis parameters' defaults and ranges, defined once: the CLI, the runner's parameter
-objects (kpi_lib.report.params), the notebooks' parameter cells and the analysis functions all
+objects (kpi_lib.publish.params), the notebooks' parameter cells and the analysis functions all
 take them from here. Kept free of heavy imports so the `kpi` command can read them at start-up.
 """
 

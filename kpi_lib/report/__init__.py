@@ -1,1 +1,2 @@
-"""Stage 4: the tables the notebooks show, charts, the papermill runner, manifests and audits."""
+"""Stage 4: what a notebook shows: the tables behind the quarterly paper and the deep dive,
+their sentences with evidence, charts and the paper as HTML."""

@@ -3,7 +3,7 @@ the date of the latest data; an executive summary in words; sections by corporat
 tables formatted by `present`; charts with a RAG legend and alt texts.
 
 Each function returns one section as HTML (its own <h2>); the notebook only shows them, and
-the page wrapper (`report.page`) builds the contents list from those headings.
+the page wrapper (`publish.page_shell`) builds the contents list from those headings.
 """
 
 from __future__ import annotations

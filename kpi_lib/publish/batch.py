@@ -26,8 +26,8 @@ from tqdm import tqdm  # the terminal bar: tqdm.auto warns inside a kernel witho
 
 from kpi_lib.errors import KpiError, UsageError
 from kpi_lib.periods import parse_report_period
-from kpi_lib.report.params import BatchParams, DeepDiveParams, ReportParams
-from kpi_lib.report.runs import kpi_ids, report_periods, run_deep_dive, run_report
+from kpi_lib.publish.params import BatchParams, DeepDiveParams, ReportParams
+from kpi_lib.publish.plan import kpi_ids, report_periods, run_deep_dive, run_report
 from kpi_lib.store.lock import store_lock
 
 
@@ -57,8 +57,8 @@ def build_site() -> list[tuple[str, str, str]]:
     whole history (outputs/kpi_history.xlsx). Each as (what, status, path or error); a
     failure is reported like a job's, never raised. The caller holds the store lock."""
     from kpi_lib.paths import outputs_dir
-    from kpi_lib.report.index import INDEX_NAME, write_index
-    from kpi_lib.report.workbook import HISTORY_NAME, write_history
+    from kpi_lib.publish.index import INDEX_NAME, write_index
+    from kpi_lib.publish.workbook import HISTORY_NAME, write_history
 
     out = []
     for what, write, name in [
@@ -81,7 +81,7 @@ _stopping = threading.Event()
 
 def _end_worker(code: int) -> NoReturn:
     """Leave now, removing this worker's kernel folder (os._exit runs no finalizers)."""
-    from kpi_lib.report.run import remove_runtime_dir
+    from kpi_lib.publish.execute import remove_runtime_dir
 
     remove_runtime_dir()
     os._exit(code)

@@ -25,7 +25,7 @@ from traitlets import CaselessStrEnum
 
 from kpi_lib.errors import KpiError, UsageError
 from kpi_lib.paths import project_root, relative
-from kpi_lib.report.params import DEFAULT_TIMEOUT, check_timeout
+from kpi_lib.publish.params import DEFAULT_TIMEOUT, check_timeout
 
 KERNEL = "kpi-workbook"
 
@@ -197,7 +197,7 @@ def execute(
 def to_html(ipynb: Path, html: Path, with_code: bool = False) -> None:
     """Render an executed notebook into a self-contained page (`report.page`); code cells
     hidden unless asked for. nbconvert's `basic` template: no CDN scripts to fetch."""
-    from kpi_lib.report.exporter import PaperExporter
+    from kpi_lib.publish.exporter import PaperExporter
 
     exporter = PaperExporter(exclude_input=not with_code)
     page, _ = exporter.from_notebook_node(

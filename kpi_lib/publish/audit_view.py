@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 
 from kpi_lib.paths import relative
+from kpi_lib.publish.audit import AuditResult, audit
+from kpi_lib.publish.manifest import parameters_text, read_manifest
 from kpi_lib.report import present as pr
-from kpi_lib.report.audit import AuditResult, audit
-from kpi_lib.report.manifest import parameters_text, read_manifest
 from kpi_lib.report.outputs import save_table
 from kpi_lib.report.paper import Html, esc, section
 
@@ -121,7 +121,7 @@ def audited(a: AuditView) -> Html:
 
 def earlier(a: AuditView) -> Html:
     """Links to the earlier audits of this run, kept under outputs/audit/history/."""
-    from kpi_lib.report.audit_page import history
+    from kpi_lib.publish.audit_notebook import history
 
     past = history(a.manifest)
     if not past:

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from kpi_lib.paths import outputs_dir
-from kpi_lib.report.runs import execute_plan
+from kpi_lib.publish.plan import execute_plan
 
 AUDIT_NB = "notebooks/04_audit.ipynb"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 
-from kpi_lib.report.page import _VOLATILE, content_hash, first_difference
+from kpi_lib.publish.page_shell import _VOLATILE, content_hash, first_difference
 
 
 def page_hashes(out_dir: Path) -> dict[str, str]:

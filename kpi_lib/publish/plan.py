@@ -17,15 +17,15 @@ from kpi_lib.errors import StoreError, UsageError
 from kpi_lib.locks import crash_point, hold, pid_alive
 from kpi_lib.paths import outputs_dir, project_root, relative
 from kpi_lib.periods import parse_report_period, slug
-from kpi_lib.report import manifest
-from kpi_lib.report.params import (
+from kpi_lib.publish import manifest
+from kpi_lib.publish.execute import NotebookError, check_parameters, run_notebook
+from kpi_lib.publish.params import (
     DEFAULT_TIMEOUT,
     DeepDiveParams,
     ReportParams,
     check_notebook_params,
     check_timeout,
 )
-from kpi_lib.report.run import NotebookError, check_parameters, run_notebook
 from kpi_lib.store.councils import current, outputs_root
 from kpi_lib.store.inputs import default_inputs
 from kpi_lib.store.lock import store_lock
@@ -216,9 +216,9 @@ def documents(kind: str, plan: Plan, staging: Path) -> list[str]:
     """What a council circulates beside the page: the workbook of the run's tables and the
     page as a PDF (both named after the last notebook's page). Returns why a PDF was not
     written (no Chromium): the run itself stands."""
-    from kpi_lib.report import workbook
-    from kpi_lib.report.page import page_title
-    from kpi_lib.report.pdf import print_page
+    from kpi_lib.publish import workbook
+    from kpi_lib.publish.page_shell import page_title
+    from kpi_lib.publish.pdf import print_page
 
     page = staging / Path(list(plan)[-1]).with_suffix(".html").name
     title = page_title(page.read_text(encoding="utf-8")) if page.is_file() else kind

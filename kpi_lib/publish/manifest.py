@@ -113,7 +113,7 @@ def run_info(kind: str, notebooks: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def result_hashes(out_dir: Path) -> dict[str, dict[str, str]]:
     """sha256 of every result table and figure; for each HTML page, the hash of its visible
     content (`report.page`), so an audit covers what the reader reads."""
-    from kpi_lib.report.page_audit import page_hashes
+    from kpi_lib.publish.page_hashes import page_hashes
 
     out: dict[str, dict[str, str]] = {}
     for sub in ("tables", "figures"):

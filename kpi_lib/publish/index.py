@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from kpi_lib.periods import parse_report_period, slug
+from kpi_lib.publish.page_shell import CSS, print_boxes
 from kpi_lib.report import present as pr
-from kpi_lib.report.page import CSS, print_boxes
 from kpi_lib.store.snapshot import Store
 from kpi_lib.store.sources import load_sources
 

@@ -14,7 +14,7 @@ from typing import Any
 from nbconvert import HTMLExporter
 from traitlets import Unicode
 
-from kpi_lib.report.page import wrap
+from kpi_lib.publish.page_shell import wrap
 
 
 class PaperExporter(HTMLExporter):

@@ -22,10 +22,10 @@ import pandas as pd
 
 from kpi_lib.errors import UsageError
 from kpi_lib.paths import project_root
-from kpi_lib.report import manifest
-from kpi_lib.report.page_audit import compare_pages, edited_pages, page_hashes
-from kpi_lib.report.params import DEFAULT_TIMEOUT, AuditParams, check_notebook_params
-from kpi_lib.report.run import NotebookError, check_parameters, run_notebook
+from kpi_lib.publish import manifest
+from kpi_lib.publish.execute import NotebookError, check_parameters, run_notebook
+from kpi_lib.publish.page_hashes import compare_pages, edited_pages, page_hashes
+from kpi_lib.publish.params import DEFAULT_TIMEOUT, AuditParams, check_notebook_params
 from kpi_lib.store.councils import using
 from kpi_lib.store.ingest import ingest
 from kpi_lib.store.read import council_table
@@ -131,7 +131,7 @@ def inside(name: Any, folder: Path, label: str, base: Path | None = None) -> tup
 def check_plan(m: dict[str, Any], published_dir: Path) -> list[str]:
     """Everything the re-run would read, checked before any kernel starts: result names stay
     in the output folder, inputs in data/, each notebook's parameters pass the same checks as
-    the CLI's (kpi_lib.report.params) and name only files the manifest lists and hashes."""
+    the CLI's (kpi_lib.publish.params) and name only files the manifest lists and hashes."""
     out = []
     listed = {i["path"] for i in m["inputs"]}
     for i in m["inputs"]:
@@ -304,8 +304,8 @@ def replan(m: dict[str, Any]) -> list[str]:
     audit's private store: a period with no KPI rows, an unknown section or KPI id is refused
     as `kpi report` refuses it, and a plan that differs from the manifest's (other source
     files, extra parameters) is named. Kinds the workbook does not plan are left as they are."""
-    from kpi_lib.report.params import DeepDiveParams, ReportParams
-    from kpi_lib.report.runs import (
+    from kpi_lib.publish.params import DeepDiveParams, ReportParams
+    from kpi_lib.publish.plan import (
         DEEP_DIVE_NB,
         QUARTERLY_NB,
         deep_dive_plan,
@@ -355,7 +355,7 @@ def clear_abandoned(tmp: Path | None = None) -> list[str]:
     is named kpi-audit-<pid>-..., and one whose process is gone is left over. Returns them, so
     the command can say what it removed."""
     from kpi_lib.locks import pid_alive
-    from kpi_lib.report.pdf import PDF_PREFIX, print_temp_dir
+    from kpi_lib.publish.pdf import PDF_PREFIX, print_temp_dir
 
     folder = Path(tmp or tempfile.gettempdir())
     removed = []
