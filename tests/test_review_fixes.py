@@ -105,10 +105,10 @@ def test_ingest_notebook_gets_the_stored_files_not_hidden_ones(store_root: Path)
 
 # --- runner ----------------------------------------------------------------------------------
 def test_zero_timeout_is_refused_not_read_as_no_limit(tmp_path: Path) -> None:
-    from kpi_lib.publish.execute import execute
+    from kpi_lib.publish.execute import run_notebook
 
     with pytest.raises(UsageError, match="timeout"):
-        execute(TINY, tmp_path / "out" / "tiny.ipynb", {"value": 1}, timeout=0)
+        run_notebook(TINY, tmp_path / "out", {"value": 1}, timeout=0)
     assert not (tmp_path / "out").exists()
 
 

@@ -23,9 +23,9 @@ import pandas as pd
 from kpi_lib.errors import UsageError
 from kpi_lib.paths import project_root
 from kpi_lib.publish import manifest
-from kpi_lib.publish.execute import NotebookError, check_parameters, run_notebook
+from kpi_lib.publish.execute import NotebookError, check_planned, run_checked
 from kpi_lib.publish.page_hashes import compare_pages, edited_pages, page_hashes
-from kpi_lib.publish.params import DEFAULT_TIMEOUT, AuditParams, check_notebook_params
+from kpi_lib.publish.params import DEFAULT_TIMEOUT, AuditParams
 from kpi_lib.store.councils import using
 from kpi_lib.store.ingest import ingest
 from kpi_lib.store.read import council_table
@@ -147,10 +147,10 @@ def check_plan(m: dict[str, Any], published_dir: Path) -> list[str]:
         if problem:
             out.append(problem)
             continue
+        if not path.is_file():  # refused by its hash check as missing
+            continue
         try:
-            check_notebook_params(nb["path"], params)
-            if path.is_file():
-                check_parameters(path, {**params, "output_dir": ""})
+            check_planned(nb["path"], params)
         except UsageError as exc:
             out.append(f"{nb['path']}: parameters: {exc}")
             continue
@@ -287,7 +287,7 @@ def rerun(m: dict[str, Any], scratch: Path, timeout: int = DEFAULT_TIMEOUT) -> P
             raise Refused(problems)
         for nb in m["notebooks"]:
             params = {**nb["parameters"], "output_dir": str(out)}
-            run_notebook(project_root() / nb["path"], out, params, timeout=timeout)
+            run_checked(project_root() / nb["path"], out, params, timeout=timeout)
     return out
 
 

@@ -25,7 +25,7 @@ from traitlets import CaselessStrEnum
 
 from kpi_lib.errors import KpiError, UsageError
 from kpi_lib.paths import project_root, relative
-from kpi_lib.publish.params import DEFAULT_TIMEOUT, check_timeout
+from kpi_lib.publish.params import DEFAULT_TIMEOUT, check_notebook_params, check_timeout
 
 KERNEL = "kpi-workbook"
 
@@ -139,6 +139,14 @@ def check_parameters(notebook: Path, params: dict[str, Any]) -> None:
         )
 
 
+def check_planned(notebook: str, params: dict[str, Any]) -> None:
+    """A planned notebook (its path under the project, as a plan or manifest names it) checked
+    once, before any kernel starts: values as the CLI checks them, names against its
+    `parameters` cell. The runner sets output_dir, so it counts as declared."""
+    check_notebook_params(notebook, params)
+    check_parameters(project_root() / notebook, {**params, "output_dir": ""})
+
+
 def _first_error(nb_path: Path) -> tuple[int | None, str]:
     """The first cell with an error output in an executed notebook, as (index, 'Ename: value')."""
     try:
@@ -159,11 +167,10 @@ def execute(
     timeout: int = DEFAULT_TIMEOUT,
     kernel: str = KERNEL,
 ) -> float:
-    """Run `notebook` into `out_ipynb`; raise NotebookError naming the failing cell."""
+    """Run `notebook` into `out_ipynb`; raise NotebookError naming the failing cell. The caller
+    has checked the parameters and timeout (run_notebook, or a plan checked as a whole)."""
     from jupyter_client.kernelspec import NoSuchKernel
 
-    check_parameters(notebook, params)
-    check_timeout(timeout)
     out_ipynb.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     name = relative(notebook)
@@ -215,6 +222,21 @@ def run_notebook(
     kernel: str = KERNEL,
 ) -> NotebookRun:
     """Execute and render one notebook into `out_dir` (which the caller owns and swaps in)."""
+    check_parameters(notebook, params)
+    check_timeout(timeout)
+    return run_checked(notebook, out_dir, params, with_code, timeout, kernel)
+
+
+def run_checked(
+    notebook: Path,
+    out_dir: Path,
+    params: dict[str, Any],
+    with_code: bool = False,
+    timeout: int = DEFAULT_TIMEOUT,
+    kernel: str = KERNEL,
+) -> NotebookRun:
+    """run_notebook for a plan whose notebooks and timeout were all checked before the first
+    one ran (execute_plan, the audit's re-run)."""
     out_ipynb = out_dir / notebook.name
     seconds = execute(notebook, out_ipynb, params, timeout=timeout, kernel=kernel)
     html = out_ipynb.with_suffix(".html")

@@ -18,12 +18,11 @@ from kpi_lib.locks import crash_point, hold, pid_alive
 from kpi_lib.paths import outputs_dir, project_root, relative
 from kpi_lib.periods import parse_report_period, slug
 from kpi_lib.publish import manifest
-from kpi_lib.publish.execute import NotebookError, check_parameters, run_notebook
+from kpi_lib.publish.execute import NotebookError, check_planned, run_checked
 from kpi_lib.publish.params import (
     DEFAULT_TIMEOUT,
     DeepDiveParams,
     ReportParams,
-    check_notebook_params,
     check_timeout,
 )
 from kpi_lib.store.councils import current, outputs_root
@@ -165,11 +164,9 @@ def execute_plan(
 
     One run per output folder at a time (a second one is refused in one line): two runs
     swapping the same folder would each remove what the other put in place."""
-    root = project_root()
     check_timeout(timeout)
     for nb, params in plan.items():  # all parameters checked before anything executes
-        check_notebook_params(nb, params)
-        check_parameters(root / nb, {**params, "output_dir": ""})
+        check_planned(nb, params)
     final_dir.parent.mkdir(parents=True, exist_ok=True)
     lock = final_dir.parent / f".{final_dir.name}.lock"
     with hold(lock, shared=False, what=relative(final_dir)):
@@ -187,7 +184,7 @@ def _execute(kind: str, plan: Plan, final_dir: Path, with_code: bool, timeout: i
         staging.mkdir(parents=True)
         manifest.write_json(staging / manifest.RUN_INFO, manifest.run_info(kind, plan))
         for nb, params in plan.items():
-            run = run_notebook(
+            run = run_checked(
                 root / nb,
                 staging,
                 {**params, "output_dir": str(staging)},
