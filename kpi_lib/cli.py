@@ -21,6 +21,7 @@ from kpi_lib.analysis.defaults import (
 )
 from kpi_lib.errors import InputError, KpiError, UsageError
 from kpi_lib.limits import check_regular, special_kind
+from kpi_lib.settings import overridden
 
 if TYPE_CHECKING:  # imported where used: `kpi extract` of a PDF is quicker than pandas' import
     import pandas as pd
@@ -552,10 +553,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    old = os.environ.get(COUNCIL_ENV)
-    try:
-        _use_council(getattr(args, "council", None))
-        return int(args.func(args) or 0)
+    try:  # a command run in-process (tests, notebooks) leaves the environment as it was
+        with overridden(council=_council_id(getattr(args, "council", None))):
+            return int(args.func(args) or 0)
     except KpiError as exc:
         print(f"kpi: error: {exc}", file=sys.stderr)
         return 2
@@ -568,24 +568,16 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("kpi: interrupted", file=sys.stderr)
         return 130
-    finally:  # a command run in-process (tests, notebooks) leaves the environment as it was
-        if old is None:
-            os.environ.pop(COUNCIL_ENV, None)
-        else:
-            os.environ[COUNCIL_ENV] = old
 
 
-COUNCIL_ENV = "KPI_COUNCIL"  # kpi_lib.store.councils.ENV, without importing the store here
-
-
-def _use_council(council: str | None) -> None:
+def _council_id(council: str | None) -> str | None:
     """`--council ID`: checked against data/councils.yaml (and the councils data/raw holds),
     then the council every read of this command and its notebook kernels works on."""
     if council is None:
-        return
+        return None
     from kpi_lib.store.councils import load_councils
 
-    os.environ[COUNCIL_ENV] = load_councils().get(council.strip()).id
+    return load_councils().get(council.strip()).id
 
 
 def add_council(p: argparse.ArgumentParser) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from kpi_lib.errors import InputError, UsageError
+from kpi_lib.settings import settings
 
 MAX_KPI_ROWS = 1000
 FILE_SECONDS = 120.0  # a cold 26-page PDF takes a few seconds; this is for the pathological
@@ -31,7 +32,7 @@ def too_many_rows(path: str, rows: int, line: int | None = None) -> InputError:
 
 
 def file_seconds() -> float:
-    env = os.environ.get("KPI_FILE_SECONDS", "").strip()
+    env = (settings().file_seconds or "").strip()
     if not env:
         return FILE_SECONDS
     try:

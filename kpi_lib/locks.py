@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kpi_lib.errors import KpiError
+from kpi_lib.settings import settings
 
 POLL = 0.1  # seconds between attempts while waiting
 _HELD: set[tuple[int, str]] = set()  # (pid, lock file) this process holds: nesting is a no-op
@@ -28,7 +29,7 @@ class LockedError(KpiError):
 def default_wait() -> float:
     """Seconds to wait for a lock: $KPI_LOCK_WAIT, else 0 (say who holds it and stop)."""
     try:
-        return max(0.0, float(os.environ.get("KPI_LOCK_WAIT", "0")))
+        return max(0.0, float(settings().lock_wait or "0"))
     except ValueError:
         return 0.0
 
@@ -148,7 +149,7 @@ def _command(pid: int) -> str:
 def crash_point(step: str) -> None:
     """Test hook: $KPI_CRASH_AT=<step> kills this process right here with SIGKILL (no clean-up
     runs), so the reliability suite can check what a real crash at that step leaves behind."""
-    if os.environ.get("KPI_CRASH_AT") == step:
+    if settings().crash_at == step:
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)

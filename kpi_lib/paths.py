@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from kpi_lib.settings import settings
 
 
 def project_root() -> Path:
     """The folder holding data/raw: $KPI_ROOT, else the nearest parent of the cwd, else the
     checkout this package was installed from (editable install)."""
-    env = os.environ.get("KPI_ROOT")
+    env = settings().root
     if env:
         return Path(env).resolve()
     here = Path.cwd().resolve()
@@ -25,7 +26,7 @@ def raw_dir() -> Path:
 
 def processed_dir() -> Path:
     """$KPI_PROCESSED lets an audit re-run build a private store without touching the real one."""
-    env = os.environ.get("KPI_PROCESSED")
+    env = settings().processed
     return Path(env).resolve() if env else project_root() / "data" / "processed"
 
 

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "kpi_lib"
 # raw -> extracted rows -> store -> analysis -> notebooks -> outputs: a stage may import its own
 # and earlier
 STAGES = {"base": 0, "readers": 1, "store": 2, "analysis": 3, "report": 4, "publish": 5, "face": 6}
-BASE = {"periods", "values", "errors", "paths", "digest", "locks", "limits"}
+BASE = {"periods", "values", "errors", "paths", "digest", "locks", "limits", "settings"}
 FACES = {"cli", "__init__"}
 
 
@@ -77,6 +77,51 @@ def test_the_stage_rule_catches_an_upward_import(tmp_path: Path) -> None:
     bad.write_text("from kpi_lib.analysis.rag import rag_table\n")
     ((line, target),) = _imports(bad)
     assert STAGES[_stage(target)] > STAGES["readers"]
+
+
+def _environment_reads(source: str) -> list[int]:
+    """Lines that read one variable of the environment (os.environ.get / [...] / os.getenv);
+    handing the whole environment to a child process (`{**os.environ, ...}`) is not a read."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        target = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            target = node.func.value if node.func.attr in {"get", "pop"} else None
+            if node.func.attr == "getenv":
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Subscript):
+            target = node.value
+        if isinstance(target, ast.Attribute) and target.attr == "environ":
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    """One place names every KPI_ variable (kpi_lib/settings.py) and reads it."""
+    wrong = [
+        f"{path.relative_to(PACKAGE.parent)}:{line}"
+        for name, path in _modules()
+        if name != "kpi_lib.settings"
+        for line in _environment_reads(path.read_text(encoding="utf-8"))
+    ]
+    assert not wrong, "read the environment through kpi_lib.settings: " + ", ".join(wrong)
+
+
+def test_the_environment_rule_catches_a_read() -> None:
+    source = (
+        'import os\nx = os.environ.get("KPI_ROOT")\ny = os.environ["A"]\nz = os.getenv("B")\n'
+        'env = {**os.environ, "TMPDIR": "/tmp"}\n'
+    )
+    assert _environment_reads(source) == [2, 3, 4]
+
+
+def test_every_variable_the_settings_name_is_documented() -> None:
+    from kpi_lib.settings import VARIABLES
+
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    hooks = {"KPI_CRASH_AT"}  # a test hook, not a user's setting
+    missing = sorted(v for v in VARIABLES.values() if v not in readme and v not in hooks)
+    assert not missing, f"README.md does not say what {missing} do"
 
 
 def _import_graph(package: Path) -> dict[str, set[str]]:

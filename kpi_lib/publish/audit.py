@@ -26,6 +26,7 @@ from kpi_lib.publish import manifest
 from kpi_lib.publish.execute import NotebookError, check_planned, run_checked
 from kpi_lib.publish.page_hashes import compare_pages, edited_pages, page_hashes
 from kpi_lib.publish.params import DEFAULT_TIMEOUT, AuditParams
+from kpi_lib.settings import overridden
 from kpi_lib.store.councils import using
 from kpi_lib.store.ingest import ingest
 from kpi_lib.store.read import council_table
@@ -248,21 +249,12 @@ def _private(scratch: Path):
     """Point the store and every cache at the scratch folder for the re-run (the kernels
     inherit the environment): the audit recomputes from data/raw with caches it builds itself
     and never reads the audited project's store or caches, which the audited run wrote."""
-    private = {
-        "KPI_PROCESSED": scratch / "store",
-        "KPI_CACHE_DIR": scratch / "cache" / "pdf",
-        "KPI_REPORT_CACHE_DIR": scratch / "cache" / "report",
-    }
-    old = {name: os.environ.get(name) for name in private}
-    os.environ.update({name: str(path) for name, path in private.items()})
-    try:
+    with overridden(
+        processed=str(scratch / "store"),
+        cache_dir=str(scratch / "cache" / "pdf"),
+        report_cache_dir=str(scratch / "cache" / "report"),
+    ):
         yield
-    finally:
-        for name, value in old.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def rerun(m: dict[str, Any], scratch: Path, timeout: int = DEFAULT_TIMEOUT) -> Path:

@@ -18,6 +18,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from kpi_lib.settings import settings
+
 FIXED_DATE = b"D:20000101000000+00'00'"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT = 180  # seconds for one page; a long quarterly paper prints in a few
@@ -37,7 +39,7 @@ _DATES = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[^)]*\)")
 
 def find_chromium() -> str | None:
     """$KPI_CHROMIUM if set (empty: none), else the first Chromium on PATH."""
-    named = os.environ.get("KPI_CHROMIUM")
+    named = settings().chromium
     if named is not None:
         return shutil.which(named) if named else None
     return next((p for p in map(shutil.which, CANDIDATES) if p), None)

@@ -31,6 +31,7 @@ from typing import Any
 from kpi_lib.readers.profile import DEFAULT as DEFAULT_PROFILE
 from kpi_lib.readers.profile import Profile
 from kpi_lib.readers.rows import FileResult
+from kpi_lib.settings import settings
 
 CACHE_DIR = "_cache"  # the store's folder of FileResult entries
 CACHE_FORMAT = 4
@@ -41,12 +42,12 @@ _LIBRARIES = ("pdfplumber", "pdfminer.six", "pypdfium2")  # they read the PDFs
 
 
 def enabled() -> bool:
-    return os.environ.get("KPI_CACHE", "on").strip().lower() not in {"off", "0", "no", "false"}
+    return settings().cache_on
 
 
 def cache_dir() -> Path:
     """Where `kpi extract` keeps its entries: $KPI_CACHE_DIR, default data/cache/files/."""
-    env = os.environ.get("KPI_CACHE_DIR")
+    env = settings().cache_dir
     if env:
         return Path(env)
     from kpi_lib.paths import project_root

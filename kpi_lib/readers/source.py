@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 from kpi_lib.errors import InputError, UsageError
+from kpi_lib.settings import settings
 
 # Real reports are 10-200 KB of text (a 100-page report is ~300 KB) or a few MB of PDF; far
 # beyond that is not a report, and parsing it would hold up the whole ingest.
@@ -27,7 +28,7 @@ def is_pdf(data: bytes) -> bool:
 
 
 def size_limit_mb(pdf: bool) -> float:
-    env = os.environ.get("KPI_MAX_FILE_MB", "").strip()
+    env = (settings().max_file_mb or "").strip()
     if env:
         try:
             return float(env)

@@ -40,6 +40,7 @@ import pandas as pd
 
 from kpi_lib.digest import sha256_file
 from kpi_lib.paths import processed_dir, project_root
+from kpi_lib.settings import settings
 from kpi_lib.store.catalog import catalog_file
 from kpi_lib.store.councils import current
 
@@ -54,11 +55,11 @@ class Uncacheable(Exception):
 
 
 def enabled() -> bool:
-    return os.environ.get("KPI_CACHE", "on").strip().lower() not in {"off", "0", "no", "false"}
+    return settings().cache_on
 
 
 def cache_dir() -> Path:
-    env = os.environ.get("KPI_REPORT_CACHE_DIR", "").strip()
+    env = (settings().report_cache_dir or "").strip()
     return Path(env) if env else project_root() / "data" / "cache" / "report"
 
 

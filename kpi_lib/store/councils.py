@@ -15,7 +15,6 @@ of the bands learned from the council's statuses (kpi_lib.analysis.rag).
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -28,10 +27,10 @@ import yaml
 from kpi_lib.errors import InputError, UsageError
 from kpi_lib.paths import project_root, raw_dir
 from kpi_lib.readers.council_name import place_of
+from kpi_lib.settings import overridden, settings
 from kpi_lib.store.sources import Source, load_sources
 
 COUNCILS_NAME = "councils.yaml"
-ENV = "KPI_COUNCIL"  # the council a command works on (set by `--council`, read by the kernels)
 FALLBACK_ID = "council"
 FALLBACK_NAME = "The council"
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -213,7 +212,7 @@ def _share(value: object, where: str, cid: str) -> float | None:
 def current(council_id: str | None = None, councils: Councils | None = None) -> Council:
     """The council a command works on: the one named, else $KPI_COUNCIL, else the default."""
     councils = councils or load_councils()
-    wanted = council_id or os.environ.get(ENV, "").strip()
+    wanted = council_id or (settings().council or "").strip()
     return councils.get(wanted) if wanted else councils.default
 
 
@@ -221,18 +220,8 @@ def current(council_id: str | None = None, councils: Councils | None = None) -> 
 def using(council_id: str | None) -> Iterator[None]:
     """Work on `council_id` (None: leave the environment as it is) until the block ends: what
     an audit re-run does for the council its manifest names."""
-    if not council_id:
+    with overridden(council=council_id or None):
         yield
-        return
-    old = os.environ.get(ENV)
-    os.environ[ENV] = council_id
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(ENV, None)
-        else:
-            os.environ[ENV] = old
 
 
 @dataclass(frozen=True)
