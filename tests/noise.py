@@ -352,7 +352,7 @@ HISTORY_NOISES = {
 }
 
 
-# RAG glyphs of the real report, and the look-alikes OCR turns them into (DOMAIN.md)
+# RAG glyphs of the real report, and the look-alikes OCR turns them into
 RAG_COLOUR = {"\u2713": "Green", "!": "Amber", "\u2717": "Red", "\u00d7": "Red"}
 GLYPH_VARIANTS = {
     "Green": ["\u2713", "~"],

@@ -23,7 +23,7 @@ import pandas as pd
 from kpi_lib.errors import UsageError
 from kpi_lib.paths import project_root
 from kpi_lib.publish import manifest
-from kpi_lib.publish.execute import NotebookError, check_planned, run_checked
+from kpi_lib.publish.execute import NotebookError, check_planned, run_notebook
 from kpi_lib.publish.page_hashes import compare_pages, edited_pages, page_hashes
 from kpi_lib.publish.params import DEFAULT_TIMEOUT, AuditParams
 from kpi_lib.settings import overridden
@@ -279,7 +279,7 @@ def rerun(m: dict[str, Any], scratch: Path, timeout: int = DEFAULT_TIMEOUT) -> P
             raise Refused(problems)
         for nb in m["notebooks"]:
             params = {**nb["parameters"], "output_dir": str(out)}
-            run_checked(project_root() / nb["path"], out, params, timeout=timeout)
+            run_notebook(project_root() / nb["path"], out, params, timeout=timeout, checked=True)
     return out
 
 

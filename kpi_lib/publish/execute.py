@@ -220,23 +220,14 @@ def run_notebook(
     with_code: bool = False,
     timeout: int = DEFAULT_TIMEOUT,
     kernel: str = KERNEL,
+    checked: bool = False,
 ) -> NotebookRun:
-    """Execute and render one notebook into `out_dir` (which the caller owns and swaps in)."""
-    check_parameters(notebook, params)
-    check_timeout(timeout)
-    return run_checked(notebook, out_dir, params, with_code, timeout, kernel)
-
-
-def run_checked(
-    notebook: Path,
-    out_dir: Path,
-    params: dict[str, Any],
-    with_code: bool = False,
-    timeout: int = DEFAULT_TIMEOUT,
-    kernel: str = KERNEL,
-) -> NotebookRun:
-    """run_notebook for a plan whose notebooks and timeout were all checked before the first
-    one ran (execute_plan, the audit's re-run)."""
+    """Execute and render one notebook into `out_dir` (which the caller owns and swaps in).
+    `checked`: the caller checked the parameters and timeout with the whole plan's, before
+    the first notebook ran (execute_plan, the audit's re-run)."""
+    if not checked:
+        check_parameters(notebook, params)
+        check_timeout(timeout)
     out_ipynb = out_dir / notebook.name
     seconds = execute(notebook, out_ipynb, params, timeout=timeout, kernel=kernel)
     html = out_ipynb.with_suffix(".html")

@@ -18,7 +18,7 @@ from kpi_lib.locks import crash_point, hold, pid_alive
 from kpi_lib.paths import outputs_dir, project_root, relative
 from kpi_lib.periods import parse_report_period, slug
 from kpi_lib.publish import manifest
-from kpi_lib.publish.execute import NotebookError, check_planned, run_checked
+from kpi_lib.publish.execute import NotebookError, check_planned, run_notebook
 from kpi_lib.publish.params import (
     DEFAULT_TIMEOUT,
     DeepDiveParams,
@@ -184,12 +184,13 @@ def _execute(kind: str, plan: Plan, final_dir: Path, with_code: bool, timeout: i
         staging.mkdir(parents=True)
         manifest.write_json(staging / manifest.RUN_INFO, manifest.run_info(kind, plan))
         for nb, params in plan.items():
-            run = run_checked(
+            run = run_notebook(
                 root / nb,
                 staging,
                 {**params, "output_dir": str(staging)},
                 with_code=with_code,
                 timeout=timeout,
+                checked=True,
             )
             html.append(final_dir / run.html.name)
             seconds += run.seconds
