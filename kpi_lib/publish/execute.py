@@ -202,7 +202,7 @@ def execute(
 
 
 def to_html(ipynb: Path, html: Path, with_code: bool = False) -> None:
-    """Render an executed notebook into a self-contained page (`report.page`); code cells
+    """Render an executed notebook into a self-contained page (`publish.page_shell`); code cells
     hidden unless asked for. nbconvert's `basic` template: no CDN scripts to fetch."""
     from kpi_lib.publish.exporter import PaperExporter
 

@@ -18,7 +18,7 @@ from kpi_lib.publish.page_shell import wrap
 
 
 class PaperExporter(HTMLExporter):
-    """nbconvert's `basic` body (no CDN scripts) inside the report page (`report.page.wrap`);
+    """nbconvert's `basic` body (no CDN scripts) inside the report page (`publish.page_shell.wrap`);
     code cells and prompts hidden unless `exclude_input` is set False."""
 
     export_from_notebook = "KPI paper (offline HTML)"

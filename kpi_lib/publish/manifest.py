@@ -112,7 +112,7 @@ def run_info(kind: str, notebooks: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def result_hashes(out_dir: Path) -> dict[str, dict[str, str]]:
     """sha256 of every result table and figure; for each HTML page, the hash of its visible
-    content (`report.page`), so an audit covers what the reader reads."""
+    content (`publish.page_shell`), so an audit covers what the reader reads."""
     from kpi_lib.publish.page_hashes import page_hashes
 
     out: dict[str, dict[str, str]] = {}
@@ -121,8 +121,8 @@ def result_hashes(out_dir: Path) -> dict[str, dict[str, str]]:
         files = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
         out[sub] = {f"{sub}/{p.name}": sha256_file(p) for p in files}
     out["html"] = page_hashes(Path(out_dir)) if Path(out_dir).is_dir() else {}
-    # the workbook and the PDF beside the page (both written reproducibly: report.workbook,
-    # report.pdf)
+    # the workbook and the PDF beside the page (both written reproducibly: publish.workbook,
+    # publish.pdf)
     docs = sorted(
         p for ext in ("xlsx", "pdf") for p in Path(out_dir).glob(f"*.{ext}") if p.is_file()
     )

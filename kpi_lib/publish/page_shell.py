@@ -130,7 +130,7 @@ def wrap(body: str, fallback_title: str = "KPI report") -> str:
 
 def print_boxes(title: str) -> str:
     """The printed page's margins: the title at the top of every page and "Page n of N" at
-    the foot (CSS page-margin boxes, which Chromium prints; `report.pdf`)."""
+    the foot (CSS page-margin boxes, which Chromium prints; `publish.pdf`)."""
     quoted = "".join(c if c.isalnum() or c in " ,.:;-/()&'" else f"\\{ord(c):x} " for c in title)
     box = "font: 8pt Arial, 'Liberation Sans', sans-serif; color: #444;"
     return (

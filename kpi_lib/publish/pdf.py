@@ -1,6 +1,6 @@
 """The paper as a PDF, as councils circulate committee papers: the HTML page printed by headless
 Chromium with its own print CSS (A4, the title at the top of every page, page numbers at the
-foot, rows and charts never split; `report.page`).
+foot, rows and charts never split; `publish.page_shell`).
 
 Chromium is found on PATH (Debian's `chromium`, `make browser` installs it) or named by
 $KPI_CHROMIUM; without one the run still succeeds and says in one line that no PDF was
