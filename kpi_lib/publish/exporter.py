@@ -9,6 +9,7 @@ Notebook As > "KPI paper (offline HTML)".
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from nbconvert import HTMLExporter
@@ -16,10 +17,13 @@ from traitlets import Unicode
 
 from kpi_lib.publish.page_shell import wrap
 
+NOTE_TAG = "note"
+
 
 class PaperExporter(HTMLExporter):
     """nbconvert's `basic` body (no CDN scripts) inside the report page (`publish.page_shell.wrap`);
-    code cells and prompts hidden unless `exclude_input` is set False."""
+    code cells and prompts hidden unless `exclude_input` is set False. Cells tagged `note` are
+    the analyst's notes on each section: a page without code leaves them out too."""
 
     export_from_notebook = "KPI paper (offline HTML)"
     template_name = Unicode("basic").tag(config=True)
@@ -31,6 +35,9 @@ class PaperExporter(HTMLExporter):
         super().__init__(**kw)
 
     def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any):
+        if self.exclude_input:
+            nb = copy.deepcopy(nb)
+            nb.cells = [c for c in nb.cells if NOTE_TAG not in c.metadata.get("tags", [])]
         body, resources = super().from_notebook_node(nb, resources, **kw)
         name = (resources or {}).get("metadata", {}).get("name") or "KPI report"
         return wrap(body, fallback_title=str(name)), resources

@@ -9,7 +9,7 @@ import stat
 import subprocess
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,6 +17,9 @@ from kpi_lib.digest import sha256_file
 from kpi_lib.errors import InputError
 from kpi_lib.limits import check_regular
 from kpi_lib.paths import project_root, raw_dir, relative
+
+if TYPE_CHECKING:
+    from kpi_lib.report.paper import Html
 
 PACKAGES = (
     "kpi-workbook",
@@ -264,3 +267,11 @@ def summary(out_dir: str | Path) -> pd.DataFrame:
         for name, digest in files.items():
             rows.append((f"result {name}", digest[:16]))
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def provenance(out_dir: str) -> Html:
+    """The report's last section: what this run was built from (an interactive run, with no
+    output folder, says it has no manifest)."""
+    from kpi_lib.report.paper import provenance as section  # the runner needs no page code
+
+    return section(summary(out_dir) if out_dir else "Interactive run: no manifest.")

@@ -8,8 +8,10 @@ the page wrapper (`publish.page_shell`) builds the contents list from those head
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,13 +21,40 @@ from kpi_lib.periods import parse_period, parse_report_period
 from kpi_lib.report import present as pr
 from kpi_lib.report import statements as stm
 from kpi_lib.report.build_cache import cached
-from kpi_lib.report.outputs import show_figure
+from kpi_lib.report.outputs import save_table, show_figure
 from kpi_lib.report.plots import MIN_POINTS, off_track_panel, rag_by_section
 from kpi_lib.report.quarterly import Quarterly, build
 from kpi_lib.store.snapshot import Store
 from kpi_lib.store.sources import load_sources
 
 DEFAULT_COUNCIL = "The council"
+
+
+def save_tables(q: Quarterly, st: pd.DataFrame, output_dir: str) -> None:
+    """The result tables at full precision under tables/ (what an audit compares); the page
+    shows them formatted."""
+    for name, table in [
+        ("headline", q.headline),
+        ("movers", q.movers),
+        ("off_track", q.off_track),
+        ("rag_disagreements", q.disagreements),
+        ("claims_unchecked", q.claims),
+        ("commentary", q.commentary),
+        ("statements", st),
+        ("directors", q.directors),
+    ]:
+        save_table(table, name, output_dir)
+
+
+def with_kpi_rows(section_of: Callable[..., Html]) -> Callable[..., Html | None]:
+    """A section about the quarter's KPI rows says nothing (no output at all) for a quarter
+    that printed only its headline, so the notebook's cells need no condition."""
+
+    @functools.wraps(section_of)
+    def shown(q: Quarterly, *args: object, **kwargs: object) -> Html | None:
+        return None if q.rows.empty else section_of(q, *args, **kwargs)
+
+    return shown
 
 
 @dataclass
@@ -274,6 +303,7 @@ def _legend() -> Html:
 
 
 # --- movers ----------------------------------------------------------------------------------
+@with_kpi_rows
 def movers(q: Quarterly, c: Context, st: pd.DataFrame) -> Html:
     cols = [
         pr.col("metric_name", "KPI", wide=True),
@@ -318,6 +348,7 @@ def _prose_previous(rows: pd.DataFrame, st: pd.DataFrame) -> Html | None:
 
 
 # --- off track -------------------------------------------------------------------------------
+@with_kpi_rows
 def off_track(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Html:
     cols = [
         pr.col("metric_name", "KPI", wide=True),
@@ -455,6 +486,7 @@ def _panel_alt(p: dict, c: Context) -> str:
 
 
 # --- disagreements, claims, commentary -------------------------------------------------------
+@with_kpi_rows
 def disagreements(q: Quarterly, c: Context, st: pd.DataFrame) -> Html:
     cols = [
         pr.col("metric_name", "KPI", wide=True),
@@ -479,6 +511,7 @@ def _as_compared(x: object) -> str:
     return pr.number(x, min(pr.decimals_of(f"{float(x):g}"), 2))
 
 
+@with_kpi_rows
 def claims(q: Quarterly, st: pd.DataFrame) -> Html:
     cols = [
         pr.col("sentence", "Claim in the commentary", wide=True),
@@ -521,6 +554,7 @@ def _restated_and_dated(st: pd.DataFrame) -> list[Html]:
     return out
 
 
+@with_kpi_rows
 def commentary(q: Quarterly, st: pd.DataFrame) -> Html:
     blocks = stm.shown(st, "commentary")
     if blocks.empty:
@@ -540,6 +574,14 @@ def commentary(q: Quarterly, st: pd.DataFrame) -> Html:
 
 
 # --- headline-only quarters ------------------------------------------------------------------
+def kpis_or_headline(
+    q: Quarterly, c: Context, data: Store, output_dir: str, st: pd.DataFrame
+) -> Html:
+    """The KPIs by corporate priority; for a quarter that printed only its headline, the
+    headline over the reports so far in their place."""
+    return headline_history(q, data) if c.headline_only else by_priority(q, c, output_dir, st)
+
+
 def headline_history(q: Quarterly, data: Store) -> Html:
     """For a quarter that printed only its headline: the headline over the reports so far."""
     said_row, df = stm.headline_history_statement(data.as_of(q.period))

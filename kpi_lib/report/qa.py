@@ -17,6 +17,8 @@ from kpi_lib.paths import processed_dir, project_root
 from kpi_lib.readers.cache import CACHE_DIR
 from kpi_lib.readers.document import read_report
 from kpi_lib.readers.rows import COLUMNS, FileResult
+from kpi_lib.report.outputs import save_table
+from kpi_lib.report.paper import Html, esc
 from kpi_lib.store.catalog import load_catalog
 from kpi_lib.store.ingest import reader_profile
 
@@ -85,6 +87,25 @@ def extraction_qa(source_files: list[str]) -> QA:
         ),
         _issues(issues),
         pd.DataFrame(new, columns=["file", "metric_name", "suggested_matches"]),
+    )
+
+
+def save_tables(qa: QA, output_dir: str) -> None:
+    for name, table in [
+        ("qa_files", qa.files),
+        ("qa_tables", qa.tables),
+        ("qa_issues", qa.issues),
+        ("qa_new_metrics", qa.new_metrics),
+    ]:
+        save_table(table, name, output_dir)
+
+
+def title_block(period: str, source_files: list[str]) -> Html:
+    n = len(source_files)
+    return Html(
+        f"<h1>Extraction QA: {esc(period)} ({n} source file{'' if n == 1 else 's'})</h1>"
+        '<p class="subtitle">What the readers found in this quarter\'s reports, what they could '
+        "not use, and which metric names are new to the KPI catalogue.</p>"
     )
 
 
