@@ -8,31 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures"
-
-
-def make_root(dest: Path) -> Path:
-    """A project root holding copies of data/raw and data/catalog (nothing processed yet)."""
-    (dest / "data").mkdir(parents=True, exist_ok=True)
-    shutil.copytree(ROOT / "data" / "raw", dest / "data" / "raw")
-    if (ROOT / "data" / "catalog").is_dir():
-        shutil.copytree(ROOT / "data" / "catalog", dest / "data" / "catalog")
-    return dest
-
-
-def _use(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
-    monkeypatch.setenv("KPI_ROOT", str(root))
-    monkeypatch.delenv("KPI_PROCESSED", raising=False)
-    monkeypatch.delenv("KPI_CACHE_DIR", raising=False)
+from common import DEEP_KPI, FIXTURES, ROOT, make_root, use_root
 
 
 @pytest.fixture
 def kpi_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh project root with raw data and catalogue, no store: KPI_ROOT points at it."""
     root = make_root(tmp_path / "project")
-    _use(monkeypatch, root)
+    use_root(monkeypatch, root)
     return root
 
 
@@ -41,7 +24,7 @@ def _ingested_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     """One project root ingested once per session; tests get copies (see `store_root`)."""
     root = make_root(tmp_path_factory.mktemp("ingested") / "project")
     with pytest.MonkeyPatch.context() as mp:
-        _use(mp, root)
+        use_root(mp, root)
         from kpi_lib.store.ingest import ingest
 
         ingest()
@@ -54,20 +37,8 @@ def store_root(_ingested_template: Path, tmp_path: Path, monkeypatch: pytest.Mon
     add files and re-ingest; the cache makes that fast)."""
     root = tmp_path / "project"
     shutil.copytree(_ingested_template, root, symlinks=True)
-    _use(monkeypatch, root)
+    use_root(monkeypatch, root)
     return root
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder` by relative path, with its bytes."""
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-DEEP_KPI = "care-home-admissions-65-plus"
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +56,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = make_root(tmp_path_factory.mktemp("published") / "project")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     with pytest.MonkeyPatch.context() as mp:
-        _use(mp, root)
+        use_root(mp, root)
         ingest()
         run_report(ReportParams(period="2022/23 Q2"))
         run_report()
@@ -122,7 +93,7 @@ def every_quarter(published: Path) -> tuple[Path, object]:
     from kpi_lib.store.snapshot import Store
 
     with pytest.MonkeyPatch.context() as mp:
-        _use(mp, published)
+        use_root(mp, published)
         done = {"2022/23 Q2", "2024/25 Q2"}
         bundled = sorted(set(Store.load().reports["report_period"]) - done)
         table = batch(periods=[*bundled, "2030/31 Q1"], workers=2, progress=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from common import ROOT
 
 from kpi_lib.analysis.restatements import restatements, with_restatements
 from kpi_lib.analysis.trends import in_points

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DEEP_KPI, ROOT
+from common import DEEP_KPI, ROOT
 
 pytestmark = pytest.mark.xdist_group("notebooks")  # shares the session's notebook runs
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from common import FIXTURES
 
 from kpi_lib.analysis.bands import MAX_AMBER, Point, band_for
 from kpi_lib.analysis.rag import rag_table
@@ -27,7 +28,6 @@ from kpi_lib.store.councils import load_councils
 from kpi_lib.store.ingest import ingest
 from kpi_lib.store.read import catalog_suggestions, council_table
 from kpi_lib.store.snapshot import Store
-from tests.conftest import FIXTURES
 
 OTHER = FIXTURES / "councils" / "blackburn"
 OTHER_NAME = "Blackburn with Darwen Borough Council"

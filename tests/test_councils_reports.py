@@ -9,12 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from common import FIXTURES, snapshot, use_root
 
 from kpi_lib.publish.audit import audit
 from kpi_lib.publish.params import ReportParams
 from kpi_lib.publish.plan import run_report
 from kpi_lib.store.ingest import ingest
-from tests.conftest import FIXTURES, _use, snapshot
 
 pytestmark = pytest.mark.xdist_group("notebooks")  # shares the session's notebook runs
 
@@ -45,7 +45,7 @@ def test_a_councils_report_is_byte_identical_with_another_council_present(
     alone = _published_files(published / "outputs" / QUARTER)
     assert any(k.startswith("tables/") for k in alone) and "02_quarterly_report.html" in alone
     with pytest.MonkeyPatch.context() as mp:
-        _use(mp, root)
+        use_root(mp, root)
         # known from where it is placed: data/raw/<council-id>/<YYYY-YY>_Q<n>/
         shutil.copytree(FIXTURES / "councils" / "blackburn", root / "data" / "raw" / "blackburn")
         assert not ingest(keep_going=True).failed

@@ -258,3 +258,16 @@ def test_rag_report_and_deep_dive_agree_on_every_point(store_root: Path) -> None
                 assert (r.computed_rag, r.reason) == judged[key], key
                 compared += 1
     assert compared > 100
+
+
+def test_no_test_imports_conftest() -> None:
+    """Shared helpers live in tests/common.py; conftest holds fixtures only (pytest loads it)."""
+    tests = PACKAGE.parent / "tests"
+    wrong = []
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if any(n.split(".")[-1] == "conftest" for n in names):
+                wrong.append(f"{path.name}:{node.lineno}")
+    assert not wrong, f"import from tests/common.py instead: {wrong}"

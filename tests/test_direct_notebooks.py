@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from common import ROOT
 
 BIN = Path(sys.executable).parent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import snapshot
+from common import snapshot
 
 from kpi_lib import store
 from kpi_lib.cli import main

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_root, snapshot
+from common import ROOT, make_root, snapshot
 
 from kpi_lib.cli import main
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DEEP_KPI, FIXTURES
+from common import DEEP_KPI, FIXTURES
 
 from kpi_lib.cli import main
 from kpi_lib.publish.execute import NotebookError

@@ -13,7 +13,7 @@ from pathlib import Path
 import matplotlib
 import pandas as pd
 import pytest
-from conftest import ROOT
+from common import ROOT
 
 from kpi_lib.cli import main
 from kpi_lib.errors import InputError, UsageError

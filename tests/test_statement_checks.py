@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from common import FIXTURES
 from statement_checks import Outputs, run_check
 
 pytestmark = pytest.mark.xdist_group("notebooks")  # reads the session's notebook runs

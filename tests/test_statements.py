@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DEEP_KPI
+from common import DEEP_KPI
 
 from kpi_lib.report.statements import (
     COLUMNS,

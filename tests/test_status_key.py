@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from common import FIXTURES
 
 from kpi_lib.readers.status_key import status_key
 from kpi_lib.store.ingest import ingest
 from kpi_lib.store.snapshot import Store
-from tests.conftest import FIXTURES
 
 AMBER = ["Within {s}% of target", "Amber - within {s}% of target", "Up to {s}% below target",
          "Less than {s}% off target", "Amber: within {s} per cent of the target"]  # fmt: skip

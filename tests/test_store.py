@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import FIXTURES
+from common import FIXTURES
 
 from kpi_lib import store
 from kpi_lib.cli import main

@@ -11,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from common import FIXTURES
 
 from kpi_lib.cli import main
 from kpi_lib.store.catalog import load_catalog
 from kpi_lib.store.catalog_init import printed_together, variant_groups
 from kpi_lib.store.ingest import ingest
-from tests.conftest import FIXTURES
 
 TEMPLATES = [
     "% of {} collected",

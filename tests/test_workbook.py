@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import DEEP_KPI
+from common import DEEP_KPI
 
 from kpi_lib.publish.workbook import read_table, write_history
 
