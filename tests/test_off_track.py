@@ -294,3 +294,35 @@ def test_a_report_printing_no_polarity_is_read_with_the_catalogues(store_root) -
     listed = dict(zip(q.off_track["kpi_id"], q.off_track["listed_because"], strict=True))
     assert "below target for the year" in listed["learning-disability-own-home"]
     assert "long-term-services-supported-in-community" in listed
+
+
+@pytest.mark.parametrize(
+    ("value", "target", "stated", "says"),
+    [
+        (16.3, "", "", "Admissions: 16.3 (printed Red); no target is printed with the figure."),
+        (
+            None,
+            "",
+            "",
+            "Admissions: no figure and no target are printed with its status (printed Red).",
+        ),
+        (None, "600", "", "Admissions: no figure is printed against 600 (printed Red)."),
+        (
+            692.0,
+            "600-680",
+            "stated in its commentary, line 294",
+            "Admissions: 692.0 against 600-680, the target stated in its commentary, line 294 "
+            "(printed Red).",
+        ),
+    ],
+)
+def test_an_off_track_sentence_says_which_of_figure_and_target_is_not_printed(
+    value: float | None, target: str, stated: str, says: str
+) -> None:
+    """A status printed in a heading ("Boost ERDF Support (Red KPI)") comes with no figure and
+    no target: the sentence says so rather than print an empty figure."""
+    from kpi_lib.report.statements import _off_track_text
+
+    row = {"kpi_id": "k", "metric_name": "Admissions", "value": value, "target_text": target}
+    row["target_stated"] = stated
+    assert _off_track_text(row, "printed Red", {"k": ""}, {"k": 1}) == says

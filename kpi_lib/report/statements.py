@@ -369,6 +369,26 @@ def status_statements(q: Quarterly) -> list[Statement]:
     return out
 
 
+def _off_track_text(r: dict, because: str, units: dict[str, str], decimals: dict[str, int]) -> str:
+    """The figure against its target, saying which of the two the report does not print (a
+    status given in a heading, "Boost ERDF Support (Red KPI)", comes with neither)."""
+    k, target, stated = r["kpi_id"], pr.text(r.get("target_text")), pr.text(r.get("target_stated"))
+    figure = (
+        "no figure is printed"
+        if pr.is_missing(r["value"])
+        else _num(r["value"], k, units, decimals)
+    )
+    if target and stated:
+        return f"{r['metric_name']}: {figure} against {target}, the target {stated} ({because})."
+    if target:
+        return f"{r['metric_name']}: {figure} against {target} ({because})."
+    if pr.is_missing(r["value"]):
+        return (
+            f"{r['metric_name']}: no figure and no target are printed with its status ({because})."
+        )
+    return f"{r['metric_name']}: {figure} ({because}); no target is printed with the figure."
+
+
 def off_track_statements(
     q: Quarterly, units: dict[str, str], decimals: dict[str, int]
 ) -> list[Statement]:
@@ -391,15 +411,7 @@ def off_track_statements(
                     k,
                     period,
                     "off_track",
-                    f"{r['metric_name']}: {_num(r['value'], k, units, decimals)} "
-                    + (
-                        f"against {pr.text(r.get('target_text'))}, the target "
-                        f"{pr.text(r.get('target_stated'))} ({because})."
-                        if pr.text(r.get("target_text")) and pr.text(r.get("target_stated"))
-                        else f"against {pr.text(r.get('target_text'))} ({because})."
-                        if pr.text(r.get("target_text"))
-                        else f"({because}); its target is not printed in the table."
-                    ),
+                    _off_track_text(r, because, units, decimals),
                     pr.text(r.get("reported_rag")) or pr.text(r.get("computed_rag")),
                     "listed because " + because if because else "",
                     _join(
