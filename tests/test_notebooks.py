@@ -98,6 +98,7 @@ def test_the_paper_leaves_the_notes_out_and_a_page_with_code_keeps_them() -> Non
     )
     paper, _ = PaperExporter().from_notebook_node(nb)
     assert "A NOTE" not in paper and "Source files" in paper
+    assert "code_cell" not in paper  # the code cell has no output: nothing of it is left
     with_code, _ = PaperExporter(exclude_input=False).from_notebook_node(nb)
     assert "A NOTE" in with_code
 

@@ -20,6 +20,12 @@ from kpi_lib.publish.page_shell import wrap
 NOTE_TAG = "note"
 
 
+def _shown(cell: Any) -> bool:
+    if NOTE_TAG in cell.metadata.get("tags", []):
+        return False
+    return cell.cell_type != "code" or bool(cell.get("outputs"))
+
+
 class PaperExporter(HTMLExporter):
     """nbconvert's `basic` body (no CDN scripts) inside the report page (`publish.page_shell.wrap`);
     code cells and prompts hidden unless `exclude_input` is set False. Cells tagged `note` are
@@ -35,9 +41,9 @@ class PaperExporter(HTMLExporter):
         super().__init__(**kw)
 
     def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any):
-        if self.exclude_input:
+        if self.exclude_input:  # the notes, and code cells that show nothing (the set-up)
             nb = copy.deepcopy(nb)
-            nb.cells = [c for c in nb.cells if NOTE_TAG not in c.metadata.get("tags", [])]
+            nb.cells = [c for c in nb.cells if _shown(c)]
         body, resources = super().from_notebook_node(nb, resources, **kw)
         name = (resources or {}).get("metadata", {}).get("name") or "KPI report"
         return wrap(body, fallback_title=str(name)), resources
