@@ -35,60 +35,8 @@ def table(name: str) -> pd.DataFrame:
 
 
 def series(kpi_id: str, current_only: bool = True, basis: str | None = None) -> pd.Series:
-    """A KPI's values on one basis, indexed by time, oldest first, so `s.plot()` puts them where
-    they belong and never joins a year to date to a single quarter: by default the basis of the
-    latest figure, `basis=` picks another ("quarter", "year to date", "rolling 12 months"...).
-    `s.attrs["basis"]` says which; `s.attrs["left_out"]` counts the points on other bases.
-
-    A quarterly PeriodIndex with every quarter present (a two-year gap shows as NaN, a gap in
-    the line) when all its periods are financial-year quarters; otherwise the period ends
-    (months, years and terms mixed cannot share a regular index). The printed labels are in
-    `s.attrs["labels"]`; `kpi_lib.store.series` keeps the label index."""
-    import pandas as pd
-
-    from kpi_lib.errors import UsageError
-    from kpi_lib.periods import fiscal_to_period
-    from kpi_lib.store.snapshot import Store
-
-    data = Store.load()
-    rows = data.rows(kpi_id)
-    rows = rows[rows["is_current"]] if current_only else rows
-    bases = rows["basis"].fillna("").astype(str)
-    if basis is None:
-        dated = rows.assign(b=bases).sort_values(
-            ["period_end", "report_period"], na_position="first"
-        )
-        basis = str(dated["b"].iloc[-1]) if len(dated) else ""
-    if basis not in set(bases):
-        raise UsageError(
-            f"KPI '{kpi_id}' has no figures on the basis '{basis}': it has "
-            + ", ".join(sorted(repr(b) for b in set(bases)))
-        )
-    left_out = bases[bases != basis].value_counts().to_dict()
-    by_label = data.series(kpi_id, current_only=current_only, basis=basis)
-    labels = [str(p) for p in by_label.index]
-    quarters = [fiscal_to_period(p) for p in labels]
-    if quarters and all(q is not None for q in quarters) and len(set(quarters)) == len(quarters):
-        s = pd.Series(by_label.to_numpy(dtype=float), index=pd.PeriodIndex(quarters, freq="Q"))
-        s = s.sort_index()
-        s = s.reindex(pd.period_range(s.index.min(), s.index.max(), freq="Q"))
-    else:
-        mine = rows[bases == basis].sort_values(
-            ["period_end", "period_start", "period", "report_period", "source_line"],
-            na_position="last",
-            kind="stable",
-        )
-        if mine["period_end"].notna().all() and len(mine) == len(by_label):
-            s = pd.Series(
-                mine["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(mine["period_end"])
-            )
-        else:
-            s = by_label.astype(float)
-    s.name, s.index.name = kpi_id, "period"
-    s.attrs["labels"] = labels
-    s.attrs["basis"] = basis
-    s.attrs["left_out"] = {str(k): int(v) for k, v in left_out.items()}
-    return s
+    """A KPI's values on one basis, indexed by time: `kpi(kpi_id).series(...)` (see Kpi.series)."""
+    return kpi(kpi_id).series(current_only=current_only, basis=basis)
 
 
 def kpi(kpi_id: str) -> Any:

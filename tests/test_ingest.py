@@ -20,6 +20,7 @@ from kpi_lib.store import ingest as ingest_mod
 from kpi_lib.store import write as storewrite
 from kpi_lib.store.catalog import load_catalog
 from kpi_lib.store.ingest import ingest
+from kpi_lib.store.snapshot import Store
 
 SICKNESS = "Sickness Absence days per FTE"
 
@@ -186,8 +187,8 @@ def test_revised_value_keeps_both_versions_and_marks_latest_current(store_root: 
     assert new["revision_of_value"] == 3.05 and new["revision_of_report"] == "2022/23 Q2"
     assert pd.isna(old["revision_of_value"])
 
-    assert store.series(kpi_id)["2022/23 Q2"] == 3.10
-    assert list(store.series(kpi_id, current_only=False)["2022/23 Q2"]) == [3.05, 3.10]
+    assert Store.load().series(kpi_id)["2022/23 Q2"] == 3.10
+    assert list(Store.load().series(kpi_id, current_only=False)["2022/23 Q2"]) == [3.05, 3.10]
     cur = store.sql(
         f"select value from current where kpi_id = '{kpi_id}' and period = '2022/23 Q2'"
     )

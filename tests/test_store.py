@@ -16,6 +16,7 @@ from kpi_lib.periods import parse_period
 from kpi_lib.store import schemas
 from kpi_lib.store.catalog import load_catalog
 from kpi_lib.store.ingest import ingest
+from kpi_lib.store.snapshot import Store
 
 
 def run_json(capsys, *argv: str) -> list[dict]:
@@ -98,7 +99,7 @@ def test_missing_store_is_a_one_line_error(kpi_root: Path, capsys) -> None:
 
 def test_series_is_in_time_order_and_current(store_root: Path) -> None:
     kpi_id = load_catalog().resolve("Sickness Absence days per FTE")
-    s = store.series(kpi_id)
+    s = Store.load().series(kpi_id)
     obs = store.load("observations")
     cur = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]]
     assert sorted(s.index) == sorted(cur["period"]) and s.index.is_unique
@@ -106,7 +107,7 @@ def test_series_is_in_time_order_and_current(store_root: Path) -> None:
     assert ends.dropna().is_monotonic_increasing  # time order: by when each period ends
     assert s["2022/23 Q2"] == 3.05 and s["2019/20 Q3"] == 12.28
     with pytest.raises(UsageError, match="unknown KPI"):
-        store.series("no-such-kpi")
+        Store.load().series("no-such-kpi")
 
 
 def test_sickness_series_lines_up_three_reports(store_root: Path) -> None:
@@ -115,7 +116,7 @@ def test_sickness_series_lines_up_three_reports(store_root: Path) -> None:
     quarter label."""
     kpi_id = load_catalog().resolve("Sickness Absence days per FTE")
     assert kpi_id == "sickness-absence-days-per-fte"  # the id data/catalog/kpis.yaml gives
-    s = store.series(kpi_id)
+    s = Store.load().series(kpi_id)
     assert s.index.is_unique
     obs = store.load("observations")
     cur = obs[(obs["kpi_id"] == kpi_id) & obs["is_current"]].set_index("period").loc[s.index]
@@ -126,7 +127,7 @@ def test_sickness_series_lines_up_three_reports(store_root: Path) -> None:
     assert [p.end for p in labels] == sorted(p.end for p in labels)
     assert s["2019/20 Q3"] == 12.28 and s["2021/22 Q4"] == 13.86 and s["2022/23 Q2"] == 3.05
     assert s["2023/24 Q2"] == 3.25
-    quarterly = store.series("care-home-admissions-18-64")
+    quarterly = Store.load().series("care-home-admissions-18-64")
     assert quarterly.index.is_unique and quarterly["2021/22 Q4"] == 16.3
 
 
@@ -145,7 +146,7 @@ def test_series_orders_a_rolling_year_by_its_end(store_root: Path) -> None:
     path.parent.mkdir()
     path.write_text(ROLLING, encoding="utf-8")
     ingest()
-    s = store.series("sickness-absence-days-per-fte")
+    s = Store.load().series("sickness-absence-days-per-fte")
     assert list(s.index[-3:]) == ["2022/23 Q2", "2022/23 Q4", "2023/24 Q2"]
     assert s["2022/23 Q4"] == 12.9 and s.index.is_unique
 

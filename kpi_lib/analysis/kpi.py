@@ -146,8 +146,58 @@ class Kpi:
 
     # --- values -------------------------------------------------------------------------------
     def series(self, current_only: bool = True, basis: str | None = None) -> pd.Series:
-        """The KPI's figures by period; `basis` keeps one basis only (see `.bases`)."""
-        return self.store.series(self.kpi_id, current_only=current_only, basis=basis)
+        """Its values on one basis, indexed by time, oldest first, so `s.plot()` puts them where
+        they belong and never joins a year to date to a single quarter: by default the basis of
+        the latest figure, `basis=` picks another ("quarter", "year to date", "rolling 12
+        months"... see `.bases`). `s.attrs["basis"]` says which; `s.attrs["left_out"]` counts
+        the points on other bases.
+
+        A quarterly PeriodIndex with every quarter present (a two-year gap shows as NaN, a gap
+        in the line) when all its periods are financial-year quarters; otherwise the period
+        ends (months, years and terms mixed cannot share a regular index). The printed labels
+        are in `s.attrs["labels"]`; `Store.series` keeps the label index."""
+        rows = self.store.rows(self.kpi_id)
+        rows = rows[rows["is_current"]] if current_only else rows
+        bases = rows["basis"].fillna("").astype(str)
+        if basis is None:
+            dated = rows.assign(b=bases).sort_values(
+                ["period_end", "report_period"], na_position="first"
+            )
+            basis = str(dated["b"].iloc[-1]) if len(dated) else ""
+        if basis not in set(bases):
+            raise UsageError(
+                f"KPI '{self.kpi_id}' has no figures on the basis '{basis}': it has "
+                + ", ".join(sorted(repr(b) for b in set(bases)))
+            )
+        left_out = bases[bases != basis].value_counts().to_dict()
+        by_label = self.store.series(self.kpi_id, current_only=current_only, basis=basis)
+        labels = [str(p) for p in by_label.index]
+        quarters = [fiscal_to_period(p) for p in labels]
+        if (
+            quarters
+            and all(q is not None for q in quarters)
+            and len(set(quarters)) == len(quarters)
+        ):
+            s = pd.Series(by_label.to_numpy(dtype=float), index=pd.PeriodIndex(quarters, freq="Q"))
+            s = s.sort_index()
+            s = s.reindex(pd.period_range(s.index.min(), s.index.max(), freq="Q"))
+        else:
+            mine = rows[bases == basis].sort_values(
+                ["period_end", "period_start", "period", "report_period", "source_line"],
+                na_position="last",
+                kind="stable",
+            )
+            if mine["period_end"].notna().all() and len(mine) == len(by_label):
+                s = pd.Series(
+                    mine["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(mine["period_end"])
+                )
+            else:
+                s = by_label.astype(float)
+        s.name, s.index.name = self.kpi_id, "period"
+        s.attrs["labels"] = labels
+        s.attrs["basis"] = basis
+        s.attrs["left_out"] = {str(k): int(v) for k, v in left_out.items()}
+        return s
 
     @property
     def bases(self) -> list[str]:
@@ -170,7 +220,7 @@ class Kpi:
         on_quarter = cur["period"].map(lambda p: fiscal_to_period(str(p)) is not None)
         rows = cur[on_quarter.astype(bool)]
         if rows.empty:
-            out = series_to_quarterly(self.series())
+            out = series_to_quarterly(self.store.series(self.kpi_id))
             out.attrs["basis"] = ""
             return out
         bases = rows.apply(basis_of_row, axis=1)

@@ -148,22 +148,6 @@ def sql(query: str) -> pd.DataFrame:
         con.close()
 
 
-def series(
-    kpi_id: str,
-    current_only: bool = True,
-    column: str = "value",
-    period_type: str | None = None,
-    basis: str | None = None,
-) -> pd.Series:
-    """One KPI's values indexed by period label, in time order of the periods' ends (periods
-    without dates last); `basis` keeps the figures of one basis only (see kpi_lib.store.basis).
-
-    With current_only=False every version is kept (revisions repeat a label, oldest report
-    first)."""
-    obs = council_table("observations")  # the council's own: ids are per council
-    return series_of(obs, kpi_id, current_only, column, period_type, basis)
-
-
 def series_of(
     obs: pd.DataFrame,
     kpi_id: str,
@@ -172,7 +156,11 @@ def series_of(
     period_type: str | None = None,
     basis: str | None = None,
 ) -> pd.Series:
-    """`series` from observations already loaded (a Store passes its own)."""
+    """One KPI's values indexed by the period label, in time order of the periods' ends
+    (periods without dates last); `basis` keeps the figures of one basis only (see
+    kpi_lib.store.basis). With current_only=False every version is kept (revisions repeat a
+    label, oldest report first). The store's own view (Store.series); the analyst's, one basis
+    on a time index, is Kpi.series."""
     rows = obs[obs["kpi_id"] == kpi_id]
     if rows.empty:
         raise UsageError(f"unknown KPI id '{kpi_id}': not in the store")

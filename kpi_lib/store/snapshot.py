@@ -124,6 +124,7 @@ class Store:
         period_type: str | None = None,
         basis: str | None = None,
     ) -> pd.Series:
+        """By printed label (see read.series_of); Kpi.series gives one basis on a time index."""
         return series_of(self.observations, kpi_id, current_only, column, period_type, basis)
 
     def summary(self, period: str) -> pd.DataFrame:
