@@ -54,15 +54,25 @@ def read_as_latin(text: str) -> str:
     return _CYRILLIC_WORD.sub(word, text)
 
 
+# the first word of a polarity as councils print it: "High", "Higher is better", "Bigger is
+# better", "Smaller is better", "Lower is good", "Increase", "Minimise" (OCR clips "High" to "Hig")
+_HIGH_WORDS = ("hig", "bigger", "larger", "greater", "increas", "maximi")
+_LOW_WORDS = ("low", "smaller", "decreas", "reduc", "minimi")
+_HIGH_EXACT = {"more", "up", "upward", "upwards"}
+_LOW_EXACT = {"less", "fewer", "down", "downward", "downwards"}
+
+
 def polarity(good_is: object) -> str:
-    """ "Good Is" as printed -> High / Low / Other / "". The one normaliser: OCR clips "High" to
-    "Hig", and "Not Appropriate", "On target" and the like say no direction (Other)."""
+    """ "Good Is" as printed -> High / Low / Other / "". The one normaliser: the direction is
+    the first word ("Higher is better", "Smaller is better"); "Not Appropriate", "On target"
+    and the like say no direction (Other)."""
     g = collapse(good_is).lower()
     if not g:
         return ""
-    if g.startswith("hig"):
+    first = re.split(r"[^a-z]+", g, maxsplit=1)[0]
+    if first.startswith(_HIGH_WORDS) or first in _HIGH_EXACT:
         return "High"
-    if g.startswith("low"):
+    if first.startswith(_LOW_WORDS) or first in _LOW_EXACT:
         return "Low"
     return "Other"
 

@@ -25,11 +25,28 @@ NAMES = {
     "rag": ["Status", "RAG", "RAG Rating", "Rating", "Performance Status"],
     "ref": ["Ref", "Code", "KPI Ref", "Reference"],
     "as_of_text": ["Period", "Reporting Period", "As at"],
+    "good_is": ["Good is", "Polarity", "Higher or lower is better", "Good performance is"],
 }
+# how a council prints each direction in its polarity column
+POLARITY_WORDS = [
+    ("High", "Low"),
+    ("Higher is better", "Lower is better"),
+    ("Bigger is better", "Smaller is better"),
+    ("High is good", "Low is good"),
+    ("Increase", "Decrease"),
+]
 STATUS_WORDS = {
-    "Green": ["On target", "Target met", "Achieved", "Green", "G"],
-    "Amber": ["Near target", "Within tolerance", "Amber", "A"],
-    "Red": ["Off target", "Target not met", "Not achieved", "Red", "R", "Behind target"],
+    "Green": ["On target", "Target met", "Achieved", "Green", "G", "On track"],
+    "Amber": ["Near target", "Within tolerance", "Amber", "A", "At risk"],
+    "Red": [
+        "Off target",
+        "Target not met",
+        "Not achieved",
+        "Red",
+        "R",
+        "Behind target",
+        "Off track",
+    ],
     "": ["Data only", "No target"],
 }
 COUNCILS = [
@@ -72,6 +89,7 @@ class Council:
     statuses: dict[str, str]  # status -> printed word
     fmt: str  # "text" | "markdown" | "pdf" (ruled) | "pdf_plain" (no cell borders)
     seed: int
+    polarity: dict[str, str] = field(default_factory=dict)  # High/Low -> printed words
 
 
 @dataclass
@@ -98,7 +116,14 @@ def council(seed: int, fmt: str) -> Council:
     if header.get("ref") and header["metric_name"] == "KPI":
         header["metric_name"] = "Indicator"
     statuses = {s: rnd.choice(words) for s, words in STATUS_WORDS.items()}
-    return Council(rnd.choice(COUNCILS), columns, header, statuses, fmt, seed)
+    name = rnd.choice(COUNCILS)
+    more = random.Random(seed * 104729 + 3)  # the draws above stay as they were
+    polarity = {}
+    if more.random() < 0.5:  # a polarity column after the name
+        columns.insert(columns.index("metric_name") + 1, "good_is")
+        header["good_is"] = more.choice(NAMES["good_is"])
+        polarity = dict(zip(("High", "Low"), more.choice(POLARITY_WORDS), strict=True))
+    return Council(name, columns, header, statuses, fmt, seed, polarity)
 
 
 def _value(rnd: random.Random) -> tuple[str, str]:
@@ -134,13 +159,16 @@ def report(c: Council, quarter: str = "2023/24 Q2") -> Report:
                     "rag": status,
                     "rag_text": c.statuses[status],
                     "as_of_text": quarter,
+                    "polarity": ("High", "Low")[zlib.crc32(name.encode()) % 2],
                 }
             )
         out.sections.append((section, rows))
     return out
 
 
-def _cell(row: dict[str, str], key: str) -> str:
+def _cell(row: dict[str, str], key: str, c: Council | None = None) -> str:
+    if key == "good_is":
+        return c.polarity[row["polarity"]] if c else row["polarity"]
     return row["rag_text"] if key == "rag" else row[key]
 
 
@@ -155,10 +183,10 @@ def text(r: Report) -> str:
         if md:
             lines.append("| " + " | ".join(heads) + " |")
             lines.append("|" + "|".join("---" for _ in heads) + "|")
-            lines += ["| " + " | ".join(_cell(row, k) for k in c.columns) + " |" for row in rows]
+            lines += ["| " + " | ".join(_cell(row, k, c) for k in c.columns) + " |" for row in rows]
         else:
             lines.append("\t".join(heads))
-            lines += ["\t".join(_cell(row, k) for k in c.columns) for row in rows]
+            lines += ["\t".join(_cell(row, k, c) for k in c.columns) for row in rows]
         lines += ["", f"Commentary: performance in {section.lower()} is being reviewed.", ""]
     return "\n".join(lines) + "\n"
 
@@ -256,7 +284,7 @@ def two_rows(r: Report, metric_above: bool) -> str:
         ]
         lower = ["" if metric_above and k == "metric_name" else c.header[k] for k in cols]
         lines += [section, "", "\t".join(upper), "\t".join(lower)]
-        lines += ["\t".join(_cell(row, k) for k in cols) for row in rows]
+        lines += ["\t".join(_cell(row, k, c) for k in cols) for row in rows]
         lines += ["", "Commentary under review.", ""]
     return "\n".join(lines) + "\n"
 

@@ -14,6 +14,7 @@ from kpi_lib.errors import InputError
 from kpi_lib.readers import profile
 from kpi_lib.readers.document import read_report
 from kpi_lib.readers.textdoc import pipe_row
+from kpi_lib.values import polarity
 from tests import council_factory as cf
 
 FORMATS = ("text", "markdown", "pdf", "pdf_plain")
@@ -36,6 +37,8 @@ def _exact(got: list[dict], want: list[dict]) -> tuple[int, list[str]]:
             "target": (g or {}).get("target_text") == w["target"],
             "rag": (g or {}).get("rag") == w["rag"],
             "ref": not w.get("has_ref") or (g or {}).get("ref") == w["ref"],
+            "good_is": not w.get("has_polarity")
+            or polarity((g or {}).get("good_is", "")) == w["polarity"],
         }
         if g is not None and all(fields.values()):
             ok += 1
@@ -56,7 +59,8 @@ def test_other_councils_reports_read_with_the_builtin_profile(
         rep = cf.report(c)
         path = cf.write(rep, tmp_path / fmt)
         result = read_report(path).result
-        want = [{**r, "has_ref": "ref" in c.columns} for r in rep.rows]
+        has = {"has_ref": "ref" in c.columns, "has_polarity": "good_is" in c.columns}
+        want = [{**r, **has} for r in rep.rows]
         ok, wrong = _exact(result.rows, want)
         total, exact = total + len(want), exact + ok
         problems += [f"{c.header} {c.statuses}: {w}" for w in wrong]
@@ -106,7 +110,8 @@ def test_two_row_headers_date_the_figures_with_the_period_above(
         path = tmp_path / f"two{seed}.txt"
         path.write_text(cf.two_rows(rep, metric_above))
         result = read_report(path).result
-        want = [{**r, "has_ref": "ref" in c.columns} for r in rep.rows]
+        has = {"has_ref": "ref" in c.columns, "has_polarity": "good_is" in c.columns}
+        want = [{**r, **has} for r in rep.rows]
         ok, _ = _exact(result.rows, want)
         total, exact = total + len(want), exact + ok
         assert {r["as_of_text"] for r in result.rows} == {"2023/24 Q2"}
@@ -153,10 +158,37 @@ def test_markdown_pipe_rows_are_table_rows() -> None:
         ("Target not achieved", "Red"),
         ("Data only", ""),
         ("✓", "Green"),
+        ("On track", "Green"),
+        ("At Risk", "Amber"),
+        ("Off Track", "Red"),
     ],
 )
 def test_common_status_words(word: str, status: str) -> None:
     assert profile.DEFAULT.status(word) == status
+
+
+@pytest.mark.parametrize(
+    ("printed", "direction"),
+    [
+        ("High", "High"),
+        ("Hig", "High"),  # OCR
+        ("Higher is better", "High"),
+        ("Bigger is better", "High"),
+        ("Increase", "High"),
+        ("Maximise", "High"),
+        ("Low", "Low"),
+        ("Smaller is better", "Low"),
+        ("Lower is good", "Low"),
+        ("Fewer is better", "Low"),
+        ("Minimise", "Low"),
+        ("Not appropriate", "Other"),
+        ("On target", "Other"),
+        ("Upper quartile", "Other"),
+        ("", ""),
+    ],
+)
+def test_a_polarity_as_councils_print_it(printed: str, direction: str) -> None:
+    assert polarity(printed) == direction
 
 
 def test_an_unknown_status_word_is_a_warning_not_a_guess() -> None:

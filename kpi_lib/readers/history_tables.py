@@ -32,7 +32,7 @@ from kpi_lib.readers.text_tables import (
     find_tables,
 )
 from kpi_lib.readers.textdoc import TextDoc, strip_markup
-from kpi_lib.values import collapse, headline_number, value_cell
+from kpi_lib.values import collapse, headline_number, polarity, value_cell
 
 HISTORY_HEADER: dict[str, tuple[str, ...]] = {
     "metric_name": tuple(
@@ -43,7 +43,7 @@ HISTORY_HEADER: dict[str, tuple[str, ...]] = {
     ),
     "frequency": ("frequency",),
     "directorate": ("directorate",),
-    "good_is": ("good is",),
+    "good_is": tuple(dict.fromkeys(("good is",) + DEFAULT.vocab["good_is"])),
     "target": ("target", "annual target"),
     "rag": ("status", "rag status", "rag", "annual status", "rating"),
 }
@@ -226,7 +226,11 @@ def history_fit(key: str, text: str) -> float:
     if key == "frequency":
         return 0.5 if not text else (1.0 if best_label(text, _FREQUENCY)[1] >= 0.7 else 0.1)
     if key == "good_is":
-        return 0.5 if not text else (1.0 if best_label(text, _GOOD)[1] >= 0.7 else 0.4)
+        if not text:
+            return 0.5
+        return (
+            1.0 if polarity(text) in ("High", "Low") or best_label(text, _GOOD)[1] >= 0.7 else 0.4
+        )
     if key == EXTRA:
         return 1.0 if not text else 0.3
     return 0.8 if text else 0.6

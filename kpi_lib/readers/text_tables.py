@@ -26,7 +26,7 @@ from kpi_lib.readers.headings import find_sections, is_blankish, is_junk, table_
 from kpi_lib.readers.profile import DEFAULT, Profile
 from kpi_lib.readers.rows import Extraction, Issue, Row
 from kpi_lib.readers.textdoc import MARKDOWN_RULE, TextDoc
-from kpi_lib.values import collapse, headline_number, parse_number, value_cell
+from kpi_lib.values import collapse, headline_number, parse_number, polarity, value_cell
 
 EXTRA = "_extra"
 SPLIT_PENALTY = 0.5  # per cell a column takes beyond (or short of) its header's width
@@ -65,7 +65,7 @@ def plainly(key: str, text: str) -> bool:
     if key == "rag":
         return bool(DEFAULT.status(text))
     if key == "good_is":
-        return best_label(text, _GOOD_IS)[1] >= 0.7
+        return _is_polarity(text)
     if key == "as_of_text":
         return bool(_YEAR.search(text))
     if key == "ref":
@@ -184,6 +184,14 @@ def split_cost(pieces: list[str], width: int) -> float:
 
 _GOOD_IS = {"good_is": ("high", "low", "other", "not appropriate", "on target", "n a")}
 _YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _is_polarity(text: str) -> bool:
+    """A "Good is" cell: a direction ("High", "Higher is better", "Smaller is better") or one of
+    the words printed for none ("Not appropriate", "On target")."""
+    return polarity(text) in ("High", "Low") or best_label(text, _GOOD_IS)[1] >= 0.7
+
+
 _NA = {"n/a", "na", "-", "\u2013", "tbc", "tba", "not available"}
 
 
@@ -207,7 +215,7 @@ def kpi_fit(key: str, text: str, status: Callable[[str], str | None] = DEFAULT.s
     if key == "good_is":
         if not text:
             return 0.3
-        return 1.0 if best_label(text, _GOOD_IS)[1] >= 0.7 else 0.1
+        return 1.0 if _is_polarity(text) else 0.1
     if key == "as_of_text":
         return 0.5 if not text else (1.0 if _YEAR.search(text) else 0.1)
     if key == "metric_name":
