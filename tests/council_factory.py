@@ -87,7 +87,9 @@ class Council:
     columns: list[str]  # canonical keys in printed order
     header: dict[str, str]  # canonical key -> printed header
     statuses: dict[str, str]  # status -> printed word
-    fmt: str  # "text" | "markdown" | "pdf" (ruled) | "pdf_plain" (no cell borders)
+    # "text" (tab-separated) | "layout" (columns laid out with spaces, as `pdftotext -layout`
+    # prints a PDF) | "markdown" | "pdf" (ruled) | "pdf_plain" (no cell borders)
+    fmt: str
     seed: int
     polarity: dict[str, str] = field(default_factory=dict)  # High/Low -> printed words
 
@@ -166,6 +168,24 @@ def report(c: Council, quarter: str = "2023/24 Q2") -> Report:
     return out
 
 
+def _laid_out(heads: list[str], rows: list[list[str]], c: Council) -> list[str]:
+    """Header and rows padded with spaces into columns: names and words left-aligned under
+    their label, figures right-aligned at the column's right edge, 2-5 spaces between."""
+    rnd = random.Random(c.seed * 15485863 + 11)
+    widths = [max(len(x) for x in col) for col in zip(heads, *rows, strict=True)]
+    gaps = [rnd.randint(2, 5) for _ in heads]
+    right = [k in ("value", "target") for k in c.columns]
+
+    def line(cells: list[str], head: bool) -> str:
+        parts = [
+            (x.rjust(w) if r and not head else x.ljust(w)) + " " * g
+            for x, w, g, r in zip(cells, widths, gaps, right, strict=True)
+        ]
+        return "".join(parts).rstrip()
+
+    return [line(heads, True)] + [line(r, False) for r in rows]
+
+
 def _cell(row: dict[str, str], key: str, c: Council | None = None) -> str:
     if key == "good_is":
         return c.polarity[row["polarity"]] if c else row["polarity"]
@@ -184,6 +204,8 @@ def text(r: Report) -> str:
             lines.append("| " + " | ".join(heads) + " |")
             lines.append("|" + "|".join("---" for _ in heads) + "|")
             lines += ["| " + " | ".join(_cell(row, k, c) for k in c.columns) + " |" for row in rows]
+        elif c.fmt == "layout":
+            lines += _laid_out(heads, [[_cell(row, k, c) for k in c.columns] for row in rows], c)
         else:
             lines.append("\t".join(heads))
             lines += ["\t".join(_cell(row, k, c) for k in c.columns) for row in rows]

@@ -45,7 +45,7 @@ def decode_text(data: bytes, name: str) -> TextDoc:
         raise InputError(name, "not UTF-8 text (is it a binary file?)", line=line) from None
     if "\x00" in text:
         raise InputError(name, "contains NUL bytes: not a text report")
-    return TextDoc(Path(name), [pipe_row(line) for line in text.splitlines()])
+    return TextDoc(Path(name), aligned_rows([pipe_row(line) for line in text.splitlines()]))
 
 
 _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
@@ -61,6 +61,60 @@ def pipe_row(line: str) -> str:
     inner = line.strip()[1:-1].replace("\\|", "\x00")
     cells = [c.strip().replace("\x00", "|") for c in inner.split("|")]
     return "\t".join(cells)
+
+
+_CELL = re.compile(r"\S+(?: \S+)*")  # words parted by single spaces
+MIN_ALIGNED_CELLS = 3
+
+
+def _spans(line: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in _CELL.finditer(line)]
+
+
+def _placed(spans: list[tuple[int, int, str]], starts: list[int]) -> list[str] | None:
+    """A row's cells under the header's columns (each column runs from its label's start to
+    the next label's), by where they stand; None when two cells fall in one column."""
+    cells = [""] * len(starts)
+    bounds = [*starts[1:], 10**9]
+    for a, b, text in spans:
+        overlap = [max(0, min(b, hi) - max(a, lo)) for lo, hi in zip(starts, bounds, strict=True)]
+        k = max(range(len(starts)), key=lambda c: (overlap[c], -abs(starts[c] - a)))
+        if cells[k]:
+            return None
+        cells[k] = text
+    return cells
+
+
+def aligned_rows(lines: list[str]) -> list[str]:
+    """Tables a PDF-to-text export laid out with spaces (`pdftotext -layout`, a fixed-width
+    export) as the tab-separated rows every text reader reads: a line with no tab cut by runs
+    of two or more spaces into at least three cells, and the lines under it whose cells each
+    stand under one of its cells (an empty cell is a column with nothing under it). A line
+    of prose with a double space after a sentence is never such a run: the line under it
+    does not line up with its cells."""
+    out = list(lines)
+    i = 0
+    while i < len(lines):
+        head = _spans(lines[i]) if "\t" not in lines[i] else []
+        if len(head) < MIN_ALIGNED_CELLS:
+            i += 1
+            continue
+        starts = [a for a, _, _ in head]
+        rows = []
+        j = i + 1
+        while j < len(lines) and "\t" not in lines[j]:
+            spans = _spans(lines[j])
+            placed = _placed(spans, starts) if len(spans) >= 2 else None
+            if placed is None:
+                break
+            rows.append(placed)
+            j += 1
+        if rows:
+            out[i] = "\t".join(t for _, _, t in head)
+            for k, cells in enumerate(rows, start=i + 1):
+                out[k] = "\t".join(cells)
+        i = max(j, i + 1)
+    return out
 
 
 def strip_markup(text: str) -> str:
