@@ -22,7 +22,14 @@ NAMES = {
     ],
     "value": ["Actual", "Outturn", "Result", "Current Value", "Performance", "Value", "Latest"],
     "target": ["Target", "Annual Target", "Target Value"],
-    "rag": ["Status", "RAG", "RAG Rating", "Rating", "Performance Status"],
+    "rag": [
+        "Status",
+        "RAG",
+        "RAG Rating",
+        "Rating",
+        "Performance Status",
+        "Performance against target",
+    ],
     "ref": ["Ref", "Code", "KPI Ref", "Reference"],
     "as_of_text": ["Period", "Reporting Period", "As at"],
     "good_is": ["Good is", "Polarity", "Higher or lower is better", "Good performance is"],
@@ -233,7 +240,7 @@ def pdf(r: Report, out: Path) -> Path:
     """The report as a PDF printed from the council's web page: ruled tables, one per section."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     c = r.council
@@ -241,10 +248,12 @@ def pdf(r: Report, out: Path) -> Path:
     story = [Paragraph(c.name, styles["Title"]), Paragraph(f"Performance report, {r.quarter}")]
     for section, rows in r.sections:
         story += [Spacer(1, 10), Paragraph(section, styles["Heading2"])]
-        data = [[c.header[k] for k in c.columns]]
         cell = styles["BodyText"]
+        bold = ParagraphStyle("head", parent=cell, fontName="Helvetica-Bold")
+        # a long label wraps in its cell, as a browser prints it, rather than take the page
+        data = [[Paragraph(c.header[k], bold) for k in c.columns]]
         for row in rows:
-            data.append([Paragraph(_cell(row, k), cell) for k in c.columns])
+            data.append([Paragraph(_cell(row, k, c), cell) for k in c.columns])
         table = Table(data, repeatRows=1)
         style = [
             ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
@@ -259,7 +268,7 @@ def pdf(r: Report, out: Path) -> Path:
     return out
 
 
-QUARTER_STATUS = ["Status", "RAG", "Q2 Status", "Rating"]
+QUARTER_STATUS = ["Status", "RAG", "Q2 Status", "Rating", "Performance against target"]
 QUARTER_TARGET = ["Annual Target", "Target", "Target 2023/24"]
 
 
@@ -272,7 +281,9 @@ def quarters(r: Report, seed: int) -> tuple[str, list[dict[str, str]]]:
     q_heads = rnd.choice([["Q1", "Q2", "Q3", "Q4"], ["Q1 2023/24", "Q2 2023/24"]])
     annual = rnd.random() < 0.5
     target_head, status_head = rnd.choice(QUARTER_TARGET), rnd.choice(QUARTER_STATUS)
-    heads = [c.header["metric_name"], *q_heads, *(["Annual"] if annual else [])]
+    ref = "ref" in c.columns  # printed before the name, as the council's other tables do
+    heads = [*([c.header["ref"]] if ref else []), c.header["metric_name"], *q_heads]
+    heads += ["Annual"] if annual else []
     heads += [target_head, status_head]
     lines = [c.name, "", f"Quarterly performance report, {r.quarter}", ""]
     want = []
@@ -281,12 +292,15 @@ def quarters(r: Report, seed: int) -> tuple[str, list[dict[str, str]]]:
         for row in rows:
             q1, _ = _value(rnd)
             q1 = q1 if not q1.startswith("£") else "12.5"
-            cells = [row["metric_name"], q1, row["value"], *[""] * (len(q_heads) - 2)]
+            cells = [*([row["ref"]] if ref else []), row["metric_name"], q1, row["value"]]
+            cells += [""] * (len(q_heads) - 2)
             cells += [""] * annual + [row["target"], row["rag_text"]]
             lines.append("\t".join(cells))
             for label, value in (("2023/24 Q1", q1), ("2023/24 Q2", row["value"])):
                 rag = row["rag"] if label.endswith("Q2") else ""
-                want.append({**row, "as_of_text": label, "value": value, "rag": rag})
+                want.append(
+                    {**row, "as_of_text": label, "value": value, "rag": rag, "has_ref": ref}
+                )
         lines += ["", "Commentary under review.", ""]
     return "\n".join(lines) + "\n", want
 

@@ -45,7 +45,17 @@ HISTORY_HEADER: dict[str, tuple[str, ...]] = {
     "directorate": ("directorate",),
     "good_is": tuple(dict.fromkeys(("good is",) + DEFAULT.vocab["good_is"])),
     "target": ("target", "annual target"),
-    "rag": ("status", "rag status", "rag", "annual status", "rating"),
+    "rag": (
+        "status",
+        "rag status",
+        "rag",
+        "annual status",
+        "rating",
+        "rag rating",
+        "performance against target",
+        "status against target",
+    ),
+    "ref": tuple(DEFAULT.vocab["ref"]),
 }
 MIN_PERIOD_COLUMNS = 2  # without a frequency or directorate column: a table of periods
 _ANNUAL = re.compile(r"(?i)^(?:annual|full year|year[\s-]end|(?:annual\s+)?outturn)$")
@@ -346,6 +356,7 @@ def _emit(
             Row(
                 metric_name=metric,
                 section=section,
+                ref=got.get("ref", ""),
                 target_text=got.get("target", ""),
                 good_is=got.get("good_is", ""),
                 as_of_text=label,
