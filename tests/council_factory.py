@@ -5,6 +5,8 @@ can measure how many a reader gets exactly right."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import zlib
 from dataclasses import dataclass, field
@@ -94,8 +96,9 @@ class Council:
     columns: list[str]  # canonical keys in printed order
     header: dict[str, str]  # canonical key -> printed header
     statuses: dict[str, str]  # status -> printed word
-    # "text" (tab-separated) | "layout" (columns laid out with spaces, as `pdftotext -layout`
-    # prints a PDF) | "markdown" | "pdf" (ruled) | "pdf_plain" (no cell borders)
+    # "text" (tab-separated) | "csv" (a spreadsheet saved as CSV) | "layout" (columns laid out
+    # with spaces, as `pdftotext -layout` prints a PDF) | "markdown" | "pdf" (ruled) |
+    # "pdf_plain" (no cell borders)
     fmt: str
     seed: int
     polarity: dict[str, str] = field(default_factory=dict)  # High/Low -> printed words
@@ -175,6 +178,13 @@ def report(c: Council, quarter: str = "2023/24 Q2") -> Report:
     return out
 
 
+def _csv_lines(records: list[list[str]]) -> list[str]:
+    """Rows as a spreadsheet saves them as CSV: quoted where a cell holds a comma or quote."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(records)
+    return buf.getvalue().splitlines()
+
+
 def _laid_out(heads: list[str], rows: list[list[str]], c: Council) -> list[str]:
     """Header and rows padded with spaces into columns: names and words left-aligned under
     their label, figures right-aligned at the column's right edge, 2-5 spaces between."""
@@ -211,6 +221,8 @@ def text(r: Report) -> str:
             lines.append("| " + " | ".join(heads) + " |")
             lines.append("|" + "|".join("---" for _ in heads) + "|")
             lines += ["| " + " | ".join(_cell(row, k, c) for k in c.columns) + " |" for row in rows]
+        elif c.fmt == "csv":
+            lines += _csv_lines([heads] + [[_cell(row, k, c) for k in c.columns] for row in rows])
         elif c.fmt == "layout":
             lines += _laid_out(heads, [[_cell(row, k, c) for k in c.columns] for row in rows], c)
         else:
@@ -330,7 +342,7 @@ def write(r: Report, folder: Path) -> Path:
     stem = f"council_{r.council.seed}"
     if r.council.fmt.startswith("pdf"):
         return pdf(r, folder / f"{stem}.pdf")
-    suffix = ".md" if r.council.fmt == "markdown" else ".txt"
+    suffix = {"markdown": ".md", "csv": ".csv"}.get(r.council.fmt, ".txt")
     path = folder / f"{stem}{suffix}"
     path.write_text(text(r), encoding="utf-8")
     return path

@@ -17,7 +17,7 @@ from kpi_lib.readers.textdoc import pipe_row
 from kpi_lib.values import polarity
 from tests import council_factory as cf
 
-FORMATS = ("text", "layout", "markdown", "pdf", "pdf_plain")
+FORMATS = ("text", "csv", "layout", "markdown", "pdf", "pdf_plain")
 # every format, rule-less PDFs too (a web page printed without cell borders, a labelled note or
 # a sentence of prose under each table): 98% of rows exact and no row that is not a KPI
 GOAL = 0.98

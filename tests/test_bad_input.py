@@ -96,6 +96,12 @@ def _symlink_to_fifo(d: Path, good: Path) -> Path:
     return d / "report.txt"
 
 
+def _csv_cell_too_big(d: Path, good: Path) -> Path:
+    """A spreadsheet export with a quoted cell longer than the csv module reads."""
+    (d / "report.csv").write_text('Indicator,Actual\n"' + "x" * 200_000 + '",5\n')
+    return d / "report.csv"
+
+
 CASES: dict[str, tuple[Callable[[Path, Path], Path], str, int | None]] = {
     # name: (make the file, words the problem must contain, page it must name)
     "missing": (_missing, "no such file", None),
@@ -112,6 +118,7 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], str, int | None]] = {
     "device": (_device, "is a character device, not a file", None),
     "folder": (_folder, "directory", None),
     "symlink to a fifo": (_symlink_to_fifo, "fifo", None),
+    "csv cell too big": (_csv_cell_too_big, "line 2: not a readable csv row", None),
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +47,35 @@ def decode_text(data: bytes, name: str) -> TextDoc:
         raise InputError(name, "not UTF-8 text (is it a binary file?)", line=line) from None
     if "\x00" in text:
         raise InputError(name, "contains NUL bytes: not a text report")
+    if Path(name).suffix.lower() == ".csv":
+        return TextDoc(Path(name), csv_rows(text, name))
     return TextDoc(Path(name), aligned_rows([pipe_row(line) for line in text.splitlines()]))
+
+
+def csv_rows(text: str, name: str) -> list[str]:
+    """A CSV export (a spreadsheet saved as .csv) as the tab-separated rows every text reader
+    reads, parsed by the csv module (quoted commas, quoted quotes). A record whose quoted cell
+    runs over several lines stands on its first line and its other lines are rules (cells of
+    dashes, which the table readers step over, as a markdown table's), so every row keeps its
+    line number in the file and a table does not end inside one record."""
+    lines = [""] * len(text.splitlines())
+    reader = csv.reader(io.StringIO(text))
+    start = 0
+    records = iter(reader)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a cell over the csv module's size limit
+            raise InputError(name, f"not a readable CSV row ({exc})", line=start + 1) from None
+        cells = [" ".join(c.split()) for c in record]
+        if start < len(lines):
+            lines[start] = "\t".join(cells)
+            for k in range(start + 1, min(reader.line_num, len(lines))):
+                lines[k] = "\t".join("---" for _ in cells)
+        start = reader.line_num
+    return lines
 
 
 _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
