@@ -296,6 +296,30 @@ def test_a_report_printing_no_polarity_is_read_with_the_catalogues(store_root) -
     assert "long-term-services-supported-in-community" in listed
 
 
+def test_an_off_track_sentence_never_sets_a_figure_against_a_target_for_another_span() -> None:
+    """3.25 days in a quarter 'against 11.25 (Annual)' reads as well inside a target the KPI
+    is listed as missing: the sentence says the target is for another span, and why."""
+    from kpi_lib.report.statements import _off_track_text
+
+    row = {"kpi_id": "k", "metric_name": "Sickness", "value": 3.25, "target_stated": ""}
+    row["target_text"] = "11.25 days (Annual)"
+    row["target_not_comparable"] = "annual target vs quarterly value"
+    assert _off_track_text(row, "printed Amber", {"k": ""}, {"k": 2}) == (
+        "Sickness: 3.25 (printed Amber); its target is not for the same span as the figure "
+        "(annual target vs quarterly value): 11.25 days (Annual)."
+    )
+
+
+def test_the_report_says_which_off_track_targets_are_for_another_span(store_root: object) -> None:
+    from kpi_lib.report.quarterly import build
+
+    apart = build("2023/24 Q2").off_track.set_index("kpi_id")["target_not_comparable"]
+    assert apart["sickness-absence-days-per-fte"].startswith("annual target vs quarterly value")
+    assert apart["ks2-reading-writing-maths"] == ""  # an annual level against its annual target
+    apart = build("2022/23 Q2").off_track.set_index("kpi_id")["target_not_comparable"]
+    assert apart["boost-jobs-created"] == "multi-year target vs quarterly value"
+
+
 @pytest.mark.parametrize(
     ("value", "target", "stated", "says"),
     [

@@ -312,6 +312,23 @@ def comparable_target(row: pd.Series, basis: str | None = None) -> float | None:
     return None if blocked or rule.threshold is None else rule.threshold * scale
 
 
+def scope_problem(row: pd.Series) -> str:
+    """Why a point's printed target cannot stand beside it as printed ("annual target vs
+    quarterly value: one quarter's total, not comparable with a year's"), else "": what
+    `kpi rag` says before judging it another way, for a sentence that sets the two side by
+    side."""
+    row = _prepared(row.to_frame().T).iloc[0]
+    rule = parse_target(row.get("target_text", ""), norm_polarity(row.get("polarity", "")))
+    if not rule.evaluable or rule.kind not in ("threshold", "comparison"):
+        return ""
+    cumulative, level = _cumulative(row), is_level(row)
+    period = row["period"] or None
+    _, blocked, _, _ = _in_scope(
+        rule, _grain(row), period, cumulative, True, level, _annual_total(row)
+    )
+    return str(blocked or "")
+
+
 def _grain(row: pd.Series) -> str:
     """The span a row's value covers: a rolling 12 months filed under its quarter is a year's."""
     return "year" if _basis(row) == "rolling 12 months" else grain_of_row(row)

@@ -400,14 +400,20 @@ def off_track(q: Quarterly, c: Context, output_dir: str, st: pd.DataFrame) -> Ht
 
 
 def _target_labelled(r: pd.Series) -> str:
-    """The printed target, labelled when it was set for a later year than the report's, or
-    when it is not printed in the table but stated in the KPI's commentary."""
+    """The printed target, labelled when it was set for a later year than the report's, when
+    it covers another span than the figure (a year's against one quarter's), or when it is not
+    printed in the table but stated in the KPI's commentary."""
     target = pr.text(r.get("target_text"))
     stated = pr.text(r.get("target_stated"))
     if stated and target:
         return f"{target} ({stated.split(':')[0]})"
     later = pr.text(r.get("target_of_later_year"))
-    return f"{target} (the {later} target, not used)" if later and target else target
+    if later and target:
+        return f"{target} (the {later} target, not used)"
+    apart = pr.text(r.get("target_not_comparable"))
+    if apart and target and not pr.is_missing(r.get("value")):
+        return f"{target} (for another span than the figure: {apart.split(':')[0]})"
+    return target
 
 
 def _range(r: pd.Series, c: Context) -> str:

@@ -14,7 +14,7 @@ from kpi_lib.analysis.directors import directors_view
 from kpi_lib.analysis.forecast import ForecastResult
 from kpi_lib.analysis.kpi import NO_SERIES, Kpi
 from kpi_lib.analysis.period_notes import period_notes
-from kpi_lib.analysis.rag import rag_summary, rag_table
+from kpi_lib.analysis.rag import rag_summary, rag_table, scope_problem
 from kpi_lib.analysis.rag_evidence import report_blocks, said_below_target
 from kpi_lib.analysis.restatements import passed_over
 from kpi_lib.analysis.said_moves import unless_said
@@ -47,6 +47,9 @@ OFF_TRACK_COLUMNS = [
     # where the table prints no target and the KPI's own commentary states one (target_text
     # then holds it): which line and words (analysis.stated_targets)
     "target_stated",
+    # why the printed target cannot stand beside the figure as printed ("annual target vs
+    # quarterly value: ..."), where kpi rag says so (analysis.rag.scope_problem)
+    "target_not_comparable",
 ]
 
 
@@ -178,6 +181,7 @@ def build(
                 r["listed_because"],
                 _later_year(r),
                 stated[r["kpi_id"]].where() if r["kpi_id"] in stated else "",
+                _scope_problem(rows, r),
             )
         )
         histories[r["kpi_id"]] = kpi.history()
@@ -225,6 +229,12 @@ def catalogued_polarity(rag: pd.DataFrame, data: Store) -> pd.DataFrame:
         for k, p in zip(rag["kpi_id"], printed, strict=True)
     ]
     return rag.assign(polarity=known)
+
+
+def _scope_problem(rows: pd.DataFrame, r: pd.Series) -> str:
+    """analysis.rag.scope_problem of the report's own row for an off-track entry."""
+    mine = rows[(rows["kpi_id"] == r["kpi_id"]) & (rows["period"] == r["period"])]
+    return scope_problem(mine.iloc[0]) if len(mine) else ""
 
 
 def off_track_rows(

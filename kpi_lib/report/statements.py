@@ -380,6 +380,12 @@ def _off_track_text(r: dict, because: str, units: dict[str, str], decimals: dict
     )
     if target and stated:
         return f"{r['metric_name']}: {figure} against {target}, the target {stated} ({because})."
+    apart = pr.text(r.get("target_not_comparable"))
+    if target and apart and not pr.is_missing(r["value"]):
+        return (
+            f"{r['metric_name']}: {figure} ({because}); its target is not for the same span as "
+            f"the figure ({apart}): {target.rstrip('.')}."
+        )
     if target:
         return f"{r['metric_name']}: {figure} against {target} ({because})."
     if pr.is_missing(r["value"]):
