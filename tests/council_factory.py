@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import textwrap
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,9 +188,17 @@ def _csv_lines(records: list[list[str]]) -> list[str]:
 
 def _laid_out(heads: list[str], rows: list[list[str]], c: Council) -> list[str]:
     """Header and rows padded with spaces into columns: names and words left-aligned under
-    their label, figures right-aligned at the column's right edge, 2-5 spaces between."""
+    their label, figures right-aligned at the column's right edge, 2-5 spaces between; in
+    half the councils a long name wraps onto lines of its own under its column, as a PDF's
+    narrow name column does when exported with `pdftotext -layout`."""
     rnd = random.Random(c.seed * 15485863 + 11)
-    widths = [max(len(x) for x in col) for col in zip(heads, *rows, strict=True)]
+    name = c.columns.index("metric_name")
+    wrap = rnd.choice([None, 24, 30])
+    lines_of = [textwrap.wrap(r[name], wrap) if wrap else [r[name]] for r in rows]
+    cols = list(zip(heads, *rows, strict=True))
+    widths = [max(len(x) for x in col) for col in cols]
+    if wrap:
+        widths[name] = max(len(heads[name]), *(len(x) for ls in lines_of for x in ls))
     gaps = [rnd.randint(2, 5) for _ in heads]
     right = [k in ("value", "target") for k in c.columns]
 
@@ -200,7 +209,11 @@ def _laid_out(heads: list[str], rows: list[list[str]], c: Council) -> list[str]:
         ]
         return "".join(parts).rstrip()
 
-    return [line(heads, True)] + [line(r, False) for r in rows]
+    out = [line(heads, True)]
+    for r, parts in zip(rows, lines_of, strict=True):
+        out.append(line([parts[0] if k == name else x for k, x in enumerate(r)], False))
+        out += [line([p if k == name else "" for k in range(len(r))], False) for p in parts[1:]]
+    return out
 
 
 def _cell(row: dict[str, str], key: str, c: Council | None = None) -> str:

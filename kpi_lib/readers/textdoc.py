@@ -119,9 +119,10 @@ def aligned_rows(lines: list[str]) -> list[str]:
     """Tables a PDF-to-text export laid out with spaces (`pdftotext -layout`, a fixed-width
     export) as the tab-separated rows every text reader reads: a line with no tab cut by runs
     of two or more spaces into at least three cells, and the lines under it whose cells each
-    stand under one of its cells (an empty cell is a column with nothing under it). A line
-    of prose with a double space after a sentence is never such a run: the line under it
-    does not line up with its cells."""
+    stand under one of its cells (an empty cell is a column with nothing under it); a line
+    holding one cell's text alone, under a cell of the row above, is that cell wrapped. A
+    line of prose with a double space after a sentence is never such a run: the line under
+    it does not line up with its cells."""
     out = list(lines)
     i = 0
     while i < len(lines):
@@ -130,19 +131,30 @@ def aligned_rows(lines: list[str]) -> list[str]:
             i += 1
             continue
         starts = [a for a, _, _ in head]
-        rows = []
+        rows: list[list[str] | None] = []  # None: a wrapped line, joined to the row above
         j = i + 1
         while j < len(lines) and "\t" not in lines[j]:
             spans = _spans(lines[j])
-            placed = _placed(spans, starts) if len(spans) >= 2 else None
+            placed = _placed(spans, starts) if spans else None
             if placed is None:
                 break
-            rows.append(placed)
+            filled = [k for k, c in enumerate(placed) if c]
+            last = next((r for r in reversed(rows) if r is not None), None)
+            if len(filled) == 1 and last is not None and last[filled[0]]:
+                k = filled[0]  # a cell's text wrapped onto a line of its own
+                last[k] = f"{last[k]} {placed[k]}"
+                rows.append(None)
+            elif len(spans) >= 2:
+                rows.append(placed)
+            else:
+                break
             j += 1
-        if rows:
+        if any(r is not None for r in rows):
             out[i] = "\t".join(t for _, _, t in head)
             for k, cells in enumerate(rows, start=i + 1):
-                out[k] = "\t".join(cells)
+                # a wrapped line becomes a rule (cells of dashes, stepped over like a markdown
+                # table's) so every row keeps its line number and the table does not end there
+                out[k] = "\t".join(cells) if cells is not None else "\t".join("---" for _ in head)
         i = max(j, i + 1)
     return out
 
