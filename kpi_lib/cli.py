@@ -217,6 +217,8 @@ def _audit_args(p: argparse.ArgumentParser) -> None:
 
 # --- store: ingest, sql, summary, catalog ------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from kpi_lib.paths import relative
+    from kpi_lib.store.catalog import without_catalogue
     from kpi_lib.store.ingest import describe, ingest
 
     paths = [check_path(p) for p in args.paths]
@@ -227,6 +229,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     for line in describe(result):
         print(line)
+    for council, path in without_catalogue():  # not an error: ids are new- until reviewed
+        print(
+            f"kpi: note: {relative(path)}: no KPI catalogue for {council} yet, so every KPI is "
+            "new (ids new-...): `kpi catalog init` writes one for review",
+            file=sys.stderr,
+        )
     for failure in result.failed:  # the other files are in the store; these are not
         print(f"kpi: error: {failure}", file=sys.stderr)
     return 2 if result.failed else 0

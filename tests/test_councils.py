@@ -415,3 +415,64 @@ def test_councils_yaml_mistakes_are_one_line(kpi_root: Path) -> None:
         path.write_text(text, encoding="utf-8")
         with pytest.raises(Exception, match=said):
             load_councils()
+
+
+def test_a_new_councils_own_project_starts_without_a_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A council setting up its own project has reports and no catalogue: ingest stores every
+    KPI as new and says so, then `kpi catalog init` writes the catalogue to review (it needs
+    the store, so ingest must not need the catalogue)."""
+    root = tmp_path / "westshire"
+    (root / "data" / "raw" / "2023-24_Q2").mkdir(parents=True)
+    (root / "data" / "councils.yaml").write_text(
+        "- id: westshire\n  name: Westshire District Council\n  default: true\n"
+    )
+    (root / "data" / "raw" / "2023-24_Q2" / "q2.txt").write_text(
+        "Westshire District Council\nQuarter 2 2023/24\n\n"
+        "Indicator\tActual\tTarget\tStatus\n"
+        "Missed bin collections per 100,000\t48\t60\tOn track\n"
+        "Complaints responded to within 10 days\t96%\t90%\tOn track\n"
+    )
+    monkeypatch.setenv("KPI_ROOT", str(root))
+    monkeypatch.delenv("KPI_PROCESSED", raising=False)
+    assert main(["ingest"]) == 0
+    err = capsys.readouterr().err
+    assert "data/catalog/kpis.yaml: no KPI catalogue for Westshire District Council yet" in err
+    assert Store.load().observations["kpi_id"].str.startswith("new-").all()
+    assert main(["catalog", "init"]) == 0
+    entries = yaml.safe_load((root / "data" / "catalog" / "kpis.yaml").read_text())
+    polarity = {e["title"]: e["polarity"] for e in entries}
+    assert polarity == {
+        "Missed bin collections per 100,000": "Low",
+        "Complaints responded to within 10 days": "High",  # something done, in time
+    }
+    capsys.readouterr()
+    assert main(["ingest"]) == 0
+    assert "no KPI catalogue" not in capsys.readouterr().err
+    assert Store.load().observations["catalogued"].all()
+
+
+@pytest.mark.parametrize(
+    ("name", "polarity"),
+    [
+        ("Average working days lost to sickness per employee", "Low"),
+        ("Missed bin collections per 100,000", "Low"),
+        ("Households in temporary accommodation", "Low"),
+        ("Days to process new housing benefit claims", "Low"),
+        ("Condition of A road % Red", "Low"),
+        ("Proportion of children excluded from school", "Low"),
+        ("Percentage of invoices paid within 30 days", "High"),
+        ("Fly-tipping incidents cleared within 2 working days", "High"),
+        ("Complaints responded to within 10 working days", "High"),
+        ("Homelessness cases prevented", "High"),
+        ("% of care homes rated Good or Outstanding by CQC", "High"),
+        ("Visits to leisure centres", "High"),
+    ],
+)
+def test_a_polarity_guessed_from_a_name(name: str, polarity: str) -> None:
+    """What `kpi catalog init` guesses where a council prints no polarity (marked for review):
+    a bad thing counted is Low, something done about it (in time, at all) is High."""
+    from kpi_lib.store.catalog_init import guess_polarity
+
+    assert guess_polarity(name, [])[0] == polarity

@@ -198,13 +198,15 @@ def load_catalog(path: Path | None = None, council: str | None = None) -> Catalo
 
     Without a path, the council's (`council`, else $KPI_COUNCIL, else the default council's,
     data/catalog/kpis.yaml): its own entries and the entries other councils mark `shared`. A
-    council other than the default may have no catalogue yet (every name is then new)."""
+    council may have no catalogue yet (every name is then new, and `kpi ingest` says so):
+    `kpi catalog init` writes one from what ingest stored, which it could not do if ingest
+    needed the catalogue first."""
     if path is not None:
         return _load_file(Path(path))
     councils = load_councils()
     me = current(council, councils)
     own_path = catalog_file(me)
-    if not me.default and not own_path.is_file():
+    if not own_path.is_file():
         own = Catalog([])
     else:
         own = _load_file(own_path)
@@ -216,6 +218,11 @@ def load_catalog(path: Path | None = None, council: str | None = None) -> Catalo
     if not shared:
         return own
     return Catalog([*own.entries, *_not_clashing(own, shared)])
+
+
+def without_catalogue() -> list[tuple[str, Path]]:
+    """(council name, where its catalogue belongs) for each council that has none yet."""
+    return [(c.name, catalog_file(c)) for c in load_councils().all if not catalog_file(c).is_file()]
 
 
 def catalog_file(council: Any) -> Path:

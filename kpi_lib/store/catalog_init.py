@@ -57,11 +57,21 @@ VARIANT_SIMILARITY = 0.6  # content-word overlap (or character similarity) that 
 # names of indicators where a lower figure is better; anything else is guessed High
 _LOW = re.compile(
     r"(?i)\b(sickness|absence|days lost|delay\w*|waiting|wait|complaints?|re-?offend\w*|"
-    r"overdue|backlog|vacanc\w*|agency|overspend|variance|emissions?|missing|"
-    r"exclusions?|admissions?|re-?referrals?|homeless\w*|temporary accommodation|fly-?tipping|"
+    r"overdue|backlog|vacanc\w*|agency|overspend|variance|emissions?|missing|missed|abandoned|"
+    r"exclusions?|excluded|admissions?|re-?referrals?|homeless\w*|temporary accommodation|"
+    r"fly-?tipping|not in treatment|not receiving|carbon dioxide|co2e?|"
     r"landfill|"
     r"killed|injur\w*|deaths?|mortality|obesity|smoking|arrears|outstanding|turnover|"
     r"(?:time|days|weeks) (?:taken|to))\b"
+)
+
+
+_SHARE_RED = re.compile(r"(?i)%\s*red\b")  # "Condition of A road % Red"
+# what was done about a bad thing, in time or at all: "complaints responded to within 10 days",
+# "homelessness cases prevented", "fly-tipping cleared" are higher-is-better whatever the noun
+_DONE = re.compile(
+    r"(?i)\b(within|on time|in time|prevented|resolved|cleared|repaired|responded|answered|"
+    r"completed|closed|removed|reduction in|good or outstanding)\b"
 )
 
 
@@ -159,7 +169,10 @@ def guess_polarity(name: str, printed: list[str]) -> tuple[str, str]:
     if seen:
         best = max(sorted(set(seen)), key=seen.count)
         return best, f"printed {best} in {seen.count(best)} of its rows"
-    m = _LOW.search(name)
+    done = _DONE.search(name)
+    if done:
+        return "High", f"guessed from the words {done.group(0).lower()!r} (something done)"
+    m = _LOW.search(name) or _SHARE_RED.search(name)
     if m:
         return "Low", f"guessed from the word {m.group(0).lower()!r}"
     return "High", "guessed (nothing printed; no word says lower is better)"
