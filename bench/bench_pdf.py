@@ -98,12 +98,25 @@ def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, bytes]:
     return time.perf_counter() - t0, _child_cpu() - c0, done.stdout
 
 
-def whole_process(
-    files: dict[str, Path], runs: int, baseline: Path | None = None
-) -> dict[str, dict[str, float]]:
-    """Cold `kpi extract` against the floor process, per file, run alternately: per command
-    the fastest run (wall and CPU) and the spread, slowest wall / fastest wall."""
+def process_env(scratch: Path, bytecode: bool) -> dict[str, str]:
+    """The environment of the timed processes: no result cache (KPI_CACHE=off) and, unless
+    told otherwise, Python's bytecode cache as an installed package has it (pip compiles what
+    it installs; an editable install compiles on first import): kept in `scratch`, written by
+    an untimed first run. Without it (PYTHONDONTWRITEBYTECODE=1, as some shells set) every
+    `kpi` run compiles kpi_lib's modules (~0.3 s) while the floor's pypdfium2 has pip's."""
     env = {**os.environ, "KPI_CACHE": "off"}
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    return env
+
+
+def whole_process(
+    files: dict[str, Path], runs: int, env: dict[str, str], baseline: Path | None = None
+) -> dict[str, dict[str, float]]:
+    """Cold `kpi extract` against the floor process, per file, run alternately after one
+    untimed run of each: per command the fastest run (wall and CPU) and the spread, slowest
+    wall / fastest wall."""
     kpi = str(Path(sys.executable).with_name("kpi"))
     out: dict[str, dict[str, float]] = {}
     for name, path in files.items():
@@ -115,6 +128,8 @@ def whole_process(
             cmds["base"] = ([kpi, "extract", str(path)], {**env, "PYTHONPATH": str(baseline)})
         times: dict[str, list[tuple[float, float]]] = {k: [] for k in cmds}
         printed: dict[str, set[bytes]] = {k: set() for k in cmds}
+        for cmd, e in cmds.values():
+            run_once(cmd, e)  # bytecode written, files in the page cache
         for _ in range(runs):
             for k, (cmd, e) in cmds.items():
                 wall, cpu, stdout = run_once(cmd, e)
@@ -135,11 +150,11 @@ def whole_process(
     return out
 
 
-def print_processes(processes: dict[str, dict[str, float]], runs: int) -> None:
+def print_processes(processes: dict[str, dict[str, float]], runs: int, bytecode: bool) -> None:
     print(
         "\nwhole process: `kpi extract FILE` (KPI_CACHE=off) against pypdfium2's plain text; "
         f"fastest of {runs} alternating runs, spread = slowest / fastest wall; "
-        f"load average {os.getloadavg()[0]:.1f}"
+        f"bytecode cache {'on' if bytecode else 'off'}; load average {os.getloadavg()[0]:.1f}"
     )
     base = any("base_wall" in r for r in processes.values())
     head = f"{'file':30} {'floor s':>8} {'spread':>6} {'kpi s':>7} {'spread':>6} {'x wall':>6}"
@@ -194,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "bench_pdf.json")
     ap.add_argument("--process-only", action="store_true", help="only the whole-process table")
     ap.add_argument("--baseline", type=Path, help="source tree of an earlier kpi_lib to compare")
+    ap.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="time the processes without Python's bytecode cache (PYTHONDONTWRITEBYTECODE=1)",
+    )
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -204,9 +224,12 @@ def main(argv: list[str] | None = None) -> int:
         path, pages = report.path, report.pages
         os.environ["KPI_CACHE_DIR"] = str(tmpdir / "cache")
         files = {f"factory report, {pages} pages": path, **PROCESS_FILES}
+        env = process_env(tmpdir, bytecode=not args.no_bytecode)
+        if args.no_bytecode:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
         if args.process_only:
-            processes = whole_process(files, args.runs, args.baseline)
-            print_processes(processes, args.runs)
+            processes = whole_process(files, args.runs, env, args.baseline)
+            print_processes(processes, args.runs, not args.no_bytecode)
             same = all(r["same_rows"] for r in processes.values())
             return 0 if same else 1
 
@@ -229,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: read_report(path, cache_dir=cache), args.runs
         )
         identical = frames[1].equals(frames[2])
-        processes = whole_process(files, args.runs, args.baseline)
+        processes = whole_process(files, args.runs, env, args.baseline)
 
     base, base_cpu = results["floor: pypdfium2 text"]
     load = os.getloadavg()[0]
@@ -246,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{cpu:7.3f} {_ratio(base_cpu, cpu):>9}"
         )
     print(f"rows identical with 1 and 2 workers: {identical}")
-    print_processes(processes, args.runs)
+    print_processes(processes, args.runs, not args.no_bytecode)
     same = all(r["same_rows"] for r in processes.values())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
