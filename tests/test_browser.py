@@ -304,7 +304,8 @@ def test_wide_tables_are_cards_on_a_phone(opened) -> None:
     page.set_viewport_size({"width": PHONE, "height": 844})
     try:
         tables = page.evaluate(TABLES)
-        wide = [t for t in tables if len(t["heads"]) >= CARD_MIN_COLUMNS]
+        # the index's own table (sortable, filterable) scrolls in its box, its KPI column fixed
+        wide = [t for t in tables if len(t["heads"]) >= CARD_MIN_COLUMNS and kind != "index"]
         assert all(t["cards"] for t in wide), [t["heads"][:3] for t in wide if not t["cards"]]
         cards = [t for t in tables if t["cards"]]
         faults = [f for t in cards for f in _card_faults(t, PHONE)]
