@@ -210,6 +210,8 @@ def extract_headline(lines: list[str]) -> Headline | None:
                 break
             parts.append(collapse(lines[j]))
             text = " ".join(parts)
+            if _ABOUT_KPIS.search(text) is None:
+                continue  # not about KPIs: no headline, whatever _read would find (cheaper)
             found = _read(text)
             if not _is_headline(found, text):
                 continue
