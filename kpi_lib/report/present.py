@@ -231,8 +231,8 @@ class Table:
     def _repr_html_(self) -> str:
         if self.frame.empty:
             return f'<p class="empty">{html.escape(self.empty)}</p>'
-        # the table scrolls sideways inside its own box on a narrow screen (the page never
-        # does); the box is focusable so keyboard users can scroll it too
+        # a narrow table scrolls sideways inside its own box on a narrow screen (the page never
+        # does; a card table reflows instead); the box is focusable so keyboard users can scroll
         label = self.caption or "Table: " + ", ".join(map(str, self.frame.columns[:3]))
         # a card table keeps its table semantics in the accessibility tree when CSS shows its
         # rows as blocks (some browsers drop them with `display: block`): explicit roles
@@ -259,8 +259,8 @@ class Table:
             for c in self.frame.columns:
                 v = str(row[c])
                 inner = _rag_badge(v) if c in _RAG_HEADERS else html.escape(v)
-                label = labels[c] if self.cards else ""
-                out.append(f"<td{role['cell']}{label}{self._cls(c)}>{inner}</td>")
+                data = labels[c] if self.cards else ""
+                out.append(f"<td{role['cell']}{data}{self._cls(c)}>{inner}</td>")
             out.append("</tr>")
         out.append("</tbody></table></div>")
         return "".join(out)
