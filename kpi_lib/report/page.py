@@ -86,6 +86,10 @@ p, li, figcaption, td, th { overflow-wrap: break-word; }
     max-width: none; box-shadow: none; background: var(--head); font-weight: 600;
     font-size: .95rem; padding: .4rem .6rem; margin-bottom: .25rem; }
   table.kpi-table.cards td:first-child::before { content: none; }
+  /* a row with nothing besides its heading (a period with no status) is one line */
+  table.cards > tbody > tr:not(:has(> td + td:not(:empty))) { padding-bottom: 0; }
+  .table-box table.kpi-table.cards tr:not(:has(> td + td:not(:empty))) > td:first-child {
+    margin-bottom: 0; }
 }
 .rag { white-space: nowrap; }
 .rag::before { content: ""; display: inline-block; width: .75em; height: .75em;
