@@ -64,7 +64,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from kpi_lib.limits import time_budget
     from kpi_lib.readers.cache import cache_dir, enabled
     from kpi_lib.readers.document import extract_document
-    from kpi_lib.store.ingest import reader_profile
+    from kpi_lib.readers.profile import default_profile as reader_profile
 
     path = Path(check_path(args.file))
     with time_budget(str(path)):

@@ -38,11 +38,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kpi_lib.errors import UsageError
 from kpi_lib.values import MONTH_PATTERN, MONTHS, collapse
+
+if TYPE_CHECKING:  # imported where used: reading a PDF (`kpi extract`) needs no pandas
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -487,6 +489,8 @@ def grain_of(label: object) -> str:
 
 def grain_of_row(row: pd.Series) -> str:
     """Grain of an observation: from the store's period_type and dates, else from its label."""
+    import pandas as pd
+
     ptype = str(row.get("period_type", "") or "")
     if ptype in _KIND_GRAIN:
         return _KIND_GRAIN[ptype]
@@ -516,6 +520,8 @@ def fiscal_to_period(label: str) -> pd.Period | None:
         p = quarter_ending(p) or p
     if p.kind != "fy_quarter" or p.start is None:
         return None
+    import pandas as pd
+
     return pd.Period(p.start, freq="Q")
 
 
@@ -529,6 +535,8 @@ def series_to_quarterly(series: pd.Series) -> pd.Series:
     """Store series (indexed by period labels) -> quarterly PeriodIndex, sorted. Labels
     that are not financial-year quarters (years, months, terms) are left out and listed in
     `result.attrs['skipped']`; two labels for the same quarter are an error."""
+    import pandas as pd
+
     if isinstance(series.index, pd.PeriodIndex):
         return series.astype(float)
     periods, keep, skipped = [], [], []

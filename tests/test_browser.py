@@ -1,9 +1,10 @@
 """Every report kind opened in headless Chromium as a reader would: the title, no NaN/None/<NA>
 or literal "\\n" in visible text, no bare index column, nothing wider than a 1280 px screen or
-an A4 page, no sideways page scroll on a 390 px phone (tables scroll in their own box with the
-KPI column fixed, charts one per row), real alt texts, no request to the network, and no
-serious or critical axe-core finding. `make test` installs Chromium and axe-core first (`make
-browser`); when they are missing these tests fail with what to run, they are never skipped."""
+an A4 page, no sideways page scroll on a 390 px phone (a wide table is one card per row, a
+narrow one scrolls in its own box with the KPI column fixed, charts one per row), real alt
+texts, no request to the network, and no serious or critical axe-core finding. `make test`
+installs Chromium and axe-core first (`make browser`); when they are missing these tests fail
+with what to run, they are never skipped."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from common import DEEP_KPI, ROOT
+
+from kpi_lib.report.present import CARD_MIN_COLUMNS
 
 pytestmark = pytest.mark.xdist_group("notebooks")  # shares the session's notebook runs
 
@@ -217,6 +220,126 @@ def test_fits_a_phone(opened) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{kind}-phone.png"), full_page=True)
     finally:
         page.set_viewport_size({"width": WIDTH, "height": 900})
+
+
+# Every result table (present.Table) as the screen shows it: whether it is a card table, its
+# column headers, how it is displayed, and per row its box and each cell's text, label
+# (data-label and the label drawn before it) and box.
+TABLES = """() => [...document.querySelectorAll('.table-box > table.kpi-table')].map(t => {
+    const box = (e) => { const r = e.getBoundingClientRect();
+        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width}; };
+    return {
+        cards: t.classList.contains('cards'),
+        heads: [...t.tHead.rows[0].cells].map(th => th.innerText.trim()),
+        display: getComputedStyle(t).display,
+        thead: t.tHead.getBoundingClientRect().height,
+        rows: [...t.tBodies[0].rows].map(tr => ({...box(tr), cells: [...tr.cells].map(td => ({
+            ...box(td), text: td.innerText.trim(), label: td.dataset.label || '',
+            before: getComputedStyle(td, '::before').content}))})),
+    };
+})"""
+
+
+def _card_faults(table: dict, width: int) -> list[str]:
+    """What is wrong with a card table on a phone: a card wider than the screen, a card
+    without its heading (the first cell: the KPI) at its top, a shown cell without its
+    column's header before it or beside another, an empty cell left showing."""
+    heads, faults = table["heads"], []
+    if table["display"] != "block" or table["thead"] > 1:
+        return [f"{heads[0]}: still a table at {width} px ({table['display']})"]
+    for row in table["rows"]:
+        first, rest = row["cells"][0], row["cells"][1:]
+        name = first["text"][:40]
+        if row["left"] < -1 or row["right"] > width + 1:
+            faults.append(f"{name}: card {row['left']:.0f}..{row['right']:.0f} px")
+        if not first["text"] or first["width"] < 1 or abs(first["top"] - row["top"]) > 2:
+            faults.append(f"{name}: no heading at the card's top")
+        if first["before"] not in ("none", "normal"):
+            faults.append(f"{name}: the heading is labelled {first['before']}")
+        above = first["bottom"]
+        for head, cell in zip(heads[1:], rest, strict=True):
+            if not cell["text"]:
+                if cell["width"] > 1:
+                    faults.append(f"{name}: empty {head!r} shown")
+                continue
+            if cell["label"] != head or not cell["before"].startswith(f'"{head}: "'):
+                faults.append(f"{name}: {head!r} labelled {cell['label']!r} {cell['before']}")
+            if (
+                cell["top"] < above - 1
+                or cell["left"] < row["left"]
+                or cell["right"] > row["right"] + 1
+            ):
+                faults.append(f"{name}: {head!r} not on a line of its own in the card")
+            above = cell["bottom"]
+    return faults
+
+
+# Chromium's accessibility tree of each card table: what a screen reader is given (nodes
+# hidden from it, as display: none hides them, are in the tree marked "ignored").
+def _table_roles(page, index: int) -> dict[str, int]:
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("Accessibility.enable")
+        found = cdp.send(
+            "Runtime.evaluate",
+            {"expression": f"document.querySelectorAll('.table-box > table.cards')[{index}]"},
+        )
+        oid = found["result"]["objectId"]
+
+        def count(role: str) -> int:
+            nodes = cdp.send("Accessibility.queryAXTree", {"objectId": oid, "role": role})["nodes"]
+            return sum(not n.get("ignored") for n in nodes)
+
+        return {role: count(role) for role in ("table", "row", "columnheader", "cell")}
+    finally:
+        cdp.detach()
+
+
+def test_wide_tables_are_cards_on_a_phone(opened) -> None:
+    """At 390 px every table of CARD_MIN_COLUMNS columns or more is one card per row: no card
+    wider than the screen, the KPI (first cell) as its heading, each other cell that has a value
+    on a line of its own after its column's header; and a screen reader still gets a table,
+    its header row and every cell."""
+    kind, page, _, _ = opened
+    page.set_viewport_size({"width": PHONE, "height": 844})
+    try:
+        tables = page.evaluate(TABLES)
+        # the index's own table (sortable, filterable) scrolls in its box, its KPI column fixed
+        wide = [t for t in tables if len(t["heads"]) >= CARD_MIN_COLUMNS and kind != "index"]
+        assert all(t["cards"] for t in wide), [t["heads"][:3] for t in wide if not t["cards"]]
+        cards = [t for t in tables if t["cards"]]
+        faults = [f for t in cards for f in _card_faults(t, PHONE)]
+        assert not faults, f"{kind}: {faults[:5]}"
+        for i, t in enumerate(cards):
+            rows, cols = len(t["rows"]), len(t["heads"])
+            roles = _table_roles(page, i)
+            assert roles == {
+                "table": 1,
+                "row": rows + 1,
+                "columnheader": cols,
+                "cell": rows * cols,
+            }, (
+                kind,
+                t["heads"][0],
+                roles,
+            )
+    finally:
+        page.set_viewport_size({"width": WIDTH, "height": 900})
+
+
+def test_card_tables_stay_tables_on_a_screen_and_on_paper(opened) -> None:
+    """The cards are a phone's: at 1280 px and printed on A4 the same tables are tables with
+    their header row."""
+    kind, page, _, _ = opened
+    for media, width in (("screen", WIDTH), ("print", A4_WIDTH)):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.emulate_media(media=media)
+        try:
+            shown = [(t["display"], t["thead"] > 1) for t in page.evaluate(TABLES) if t["cards"]]
+        finally:
+            page.emulate_media(media="screen")
+            page.set_viewport_size({"width": WIDTH, "height": 900})
+        assert all(s == ("table", True) for s in shown), (kind, media, shown)
 
 
 def test_every_image_says_what_it_shows(opened) -> None:

@@ -173,3 +173,25 @@ def test_months_and_month_ranges_read_as_a_reader_says_them(label: str, shown: s
     from kpi_lib.report.present import quarter
 
     assert quarter(label) == shown
+
+
+@pytest.mark.parametrize("width", range(1, 9))
+def test_a_table_of_four_columns_or_more_is_cards_on_a_phone(width: int) -> None:
+    """Every cell of a wide table carries its column's header (what a card shows before its
+    value) and the table its roles; a narrower one stays a plain table; cards= decides."""
+    from bs4 import BeautifulSoup
+
+    heads = [f'Col "{i}" & <{i}>' for i in range(width)]
+    df = pd.DataFrame([[f"v{r}{i}" for i in range(width)] for r in range(3)], columns=heads)
+    cols = [pr.col(h, h) for h in heads]
+    for cards, expected in ((None, width >= pr.CARD_MIN_COLUMNS), (True, True), (False, False)):
+        soup = BeautifulSoup(pr.table(df, cols, cards=cards)._repr_html_(), "html.parser")
+        table = soup.find("table")
+        assert ("cards" in table["class"]) is expected
+        assert ("cards" in soup.find("div")["class"]) is expected
+        assert (table.get("role") == "table") is expected
+        for tr in table.select("tbody tr"):
+            cells = tr.find_all("td")
+            assert [td.get("data-label") for td in cells] == (heads if expected else [None] * width)
+            assert all((td.get("role") == "cell") is expected for td in cells)
+        assert [th.get_text() for th in table.select("thead th")] == heads

@@ -64,6 +64,33 @@ p, li, figcaption, td, th { overflow-wrap: break-word; }
   table.kpi-table .wide { min-width: 10em; }
   .table-box table.kpi-table tr > :first-child { min-width: 8.5em; max-width: 45vw; }
 }
+/* a phone: a wide table (present.Table.cards) is one card per row, its first cell (the KPI)
+   the card's heading and each other cell on a line of its own after its column's header
+   (data-label). The header row is hidden from sight, not from screen readers, and the cells
+   keep their table roles; an empty cell is hidden the same way so none moves column. */
+@media screen and (max-width: 600px) {
+  .table-box.cards { overflow-x: visible; }
+  table.kpi-table.cards, table.cards > tbody, table.cards > tbody > tr,
+  table.cards > tbody > tr > td, table.cards > caption { display: block; width: auto; }
+  table.cards > thead, table.cards > thead > tr { display: block; }
+  table.cards > thead, table.cards > thead th, table.kpi-table.cards td:empty {
+    position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
+    clip-path: inset(50%); white-space: nowrap; border: 0; }
+  table.cards > tbody > tr { border: 1px solid var(--rule); border-radius: 4px;
+    margin: 0 0 .7rem; padding-bottom: .35rem; }
+  table.kpi-table.cards td { border: 0; padding: .15rem .6rem; text-align: left;
+    min-width: 0; white-space: normal; }
+  table.kpi-table.cards td::before { content: attr(data-label) ": ";
+    content: attr(data-label) ": " / ""; font-weight: 600; }
+  .table-box table.kpi-table.cards tr > td:first-child { position: static; min-width: 0;
+    max-width: none; box-shadow: none; background: var(--head); font-weight: 600;
+    font-size: .95rem; padding: .4rem .6rem; margin-bottom: .25rem; }
+  table.kpi-table.cards td:first-child::before { content: none; }
+  /* a row with nothing besides its heading (a period with no status) is one line */
+  table.cards > tbody > tr:not(:has(> td + td:not(:empty))) { padding-bottom: 0; }
+  .table-box table.kpi-table.cards tr:not(:has(> td + td:not(:empty))) > td:first-child {
+    margin-bottom: 0; }
+}
 .rag { white-space: nowrap; }
 .rag::before { content: ""; display: inline-block; width: .75em; height: .75em;
   border-radius: 50%; margin-right: .35em; vertical-align: -.05em;

@@ -24,7 +24,6 @@ import json
 import os
 from dataclasses import asdict
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +57,8 @@ def cache_dir() -> Path:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """Hash of the code that reads a file: the readers, the base modules, the PDF libraries."""
+    from importlib import metadata  # ~50 ms of imports: only when the cache is used
+
     root = Path(__file__).resolve().parents[1]
     files = sorted(p for p in (root / "readers").rglob("*") if p.suffix in (".py", ".yaml")) + [
         root / m for m in _BASE

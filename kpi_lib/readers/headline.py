@@ -201,6 +201,7 @@ def extract_headline(lines: list[str]) -> Headline | None:
     best: tuple[int, int, int] | None = None
     best_found: dict[str, float | int] = {}
     best_text = ""
+    flat = [collapse(line) for line in lines]  # once per line, not once per stretch
     for i, line in enumerate(lines):
         if not line.strip():
             continue
@@ -208,8 +209,10 @@ def extract_headline(lines: list[str]) -> Headline | None:
         for j in range(i, min(i + _WINDOW, len(lines))):
             if not lines[j].strip():
                 break
-            parts.append(collapse(lines[j]))
+            parts.append(flat[j])
             text = " ".join(parts)
+            if _ABOUT_KPIS.search(text) is None:
+                continue  # not about KPIs: no headline, whatever _read would find (cheaper)
             found = _read(text)
             if not _is_headline(found, text):
                 continue

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from kpi_lib.errors import InputError
+from kpi_lib.paths import catalog_path
 from kpi_lib.values import collapse, rag_from_text
 
 DEFAULT_FILE = Path(__file__).with_name("profile_default.yaml")
@@ -127,3 +128,13 @@ def load_profile(path: Path | None) -> Profile:
     if path is None or not path.is_file():
         return DEFAULT
     return merged(DEFAULT, path)
+
+
+PROFILE_NAME = "reader.yaml"  # a council's reader profile, beside its catalogue
+
+
+def default_profile() -> Profile:
+    """The default council's profile (data/catalog/reader.yaml), found without the store:
+    `kpi extract` reads one file, and importing the store (pandas, pandera) would cost more
+    than reading a short PDF."""
+    return load_profile(catalog_path().with_name(PROFILE_NAME))

@@ -207,6 +207,9 @@ def col(source: str, header: str, fmt: Callable[[object], str] = text, **kw: boo
     return Col(header, lambda row: fmt(row.get(source)), **kw)
 
 
+CARD_MIN_COLUMNS = 4  # a table this wide is one card per row on a phone (page.CSS)
+
+
 @dataclass
 class Table:
     """A formatted table that renders as accessible HTML in a notebook (and as text in a
@@ -221,31 +224,43 @@ class Table:
     path: tuple[str, ...] = ()
     # the statement (report.statements) each row words, written as data-statement on its <tr>
     row_ids: tuple[str, ...] = ()
+    # on a phone each row becomes a card: its first cell (the KPI) the heading, every other
+    # cell on a line of its own after its column's header (each <td>'s data-label)
+    cards: bool = False
 
     def _repr_html_(self) -> str:
         if self.frame.empty:
             return f'<p class="empty">{html.escape(self.empty)}</p>'
-        # the table scrolls sideways inside its own box on a narrow screen (the page never
-        # does); the box is focusable so keyboard users can scroll it too
+        # a narrow table scrolls sideways inside its own box on a narrow screen (the page never
+        # does; a card table reflows instead); the box is focusable so keyboard users can scroll
         label = self.caption or "Table: " + ", ".join(map(str, self.frame.columns[:3]))
+        # a card table keeps its table semantics in the accessibility tree when CSS shows its
+        # rows as blocks (some browsers drop them with `display: block`): explicit roles
+        role = _CARD_ROLES if self.cards else dict.fromkeys(_CARD_ROLES, "")
+        cards = " cards" if self.cards else ""
         out = [
-            f'<div class="table-box" role="region" tabindex="0" '
-            f'aria-label="{html.escape(label, quote=True)}"><table class="kpi-table">'
+            f'<div class="table-box{cards}" role="region" tabindex="0" '
+            f'aria-label="{html.escape(label, quote=True)}">'
+            f'<table class="kpi-table{cards}"{role["table"]}>'
         ]
         if self.caption:
             out.append(f"<caption>{html.escape(self.caption)}</caption>")
-        out.append("<thead><tr>")
+        out.append(f"<thead{role['rowgroup']}><tr{role['row']}>")
         for c in self.frame.columns:
-            out.append(f'<th scope="col"{self._cls(c)}>{html.escape(str(c))}</th>')
-        out.append("</tr></thead><tbody>")
+            out.append(
+                f'<th scope="col"{role["columnheader"]}{self._cls(c)}>{html.escape(str(c))}</th>'
+            )
+        out.append(f"</tr></thead><tbody{role['rowgroup']}>")
+        labels = {c: f' data-label="{html.escape(str(c), quote=True)}"' for c in self.frame.columns}
         ids = self.row_ids or ("",) * len(self.frame)
         for (_, row), sid in zip(self.frame.iterrows(), ids, strict=True):
             attr = f' data-statement="{html.escape(sid, quote=True)}"' if sid else ""
-            out.append(f"<tr{attr}>")
+            out.append(f"<tr{attr}{role['row']}>")
             for c in self.frame.columns:
                 v = str(row[c])
                 inner = _rag_badge(v) if c in _RAG_HEADERS else html.escape(v)
-                out.append(f"<td{self._cls(c)}>{inner}</td>")
+                data = labels[c] if self.cards else ""
+                out.append(f"<td{role['cell']}{data}{self._cls(c)}>{inner}</td>")
             out.append("</tr>")
         out.append("</tbody></table></div>")
         return "".join(out)
@@ -261,6 +276,7 @@ class Table:
 
 
 _RAG_HEADERS = {"Reported RAG", "Recomputed RAG", "RAG", "Status"}
+_CARD_ROLES = {k: f' role="{k}"' for k in ("table", "rowgroup", "row", "columnheader", "cell")}
 
 
 def _rag_badge(v: str) -> str:
@@ -276,8 +292,11 @@ def table(
     caption: str = "",
     empty: str = "Nothing to show.",
     ids: str = "",
+    cards: bool | None = None,
 ) -> Table:
-    """`ids`: the column holding each row's statement id (see report.statements)."""
+    """`ids`: the column holding each row's statement id (see report.statements); `cards`:
+    one card per row on a phone, by default for tables of CARD_MIN_COLUMNS columns or more
+    (narrower ones fit a phone as a table)."""
     cols = list(cols)
     rows = [[c.cell(r) for c in cols] for _, r in df.iterrows()]
     frame = pd.DataFrame(rows, columns=[c.header for c in cols])
@@ -290,6 +309,7 @@ def table(
         tuple(c.header for c in cols if c.nowrap),
         tuple(c.header for c in cols if c.path),
         tuple(str(x) if not is_missing(x) else "" for x in df[ids]) if ids else (),
+        len(cols) >= CARD_MIN_COLUMNS if cards is None else cards,
     )
 
 

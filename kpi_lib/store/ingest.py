@@ -30,13 +30,13 @@ from tqdm import tqdm  # the terminal bar: tqdm.auto warns inside a kernel witho
 from kpi_lib.errors import InputError
 from kpi_lib.limits import time_budget
 from kpi_lib.locks import crash_point
-from kpi_lib.paths import catalog_path, processed_dir, relative
+from kpi_lib.paths import processed_dir, relative
 from kpi_lib.periods import parse_report_period
 from kpi_lib.readers.cache import CACHE_DIR, cache_bytes, config_of
 from kpi_lib.readers.council_name import council_named, opening_text
 from kpi_lib.readers.document import read_report
 from kpi_lib.readers.headers import known_headers
-from kpi_lib.readers.profile import Profile, load_profile
+from kpi_lib.readers.profile import PROFILE_NAME, Profile, default_profile, load_profile
 from kpi_lib.readers.rows import FileResult
 from kpi_lib.store import schemas
 from kpi_lib.store import write as storewrite
@@ -53,9 +53,6 @@ from kpi_lib.store.sources import load_sources, source_for
 __all__ = ["TABLES", "IngestResult", "build_tables", "default_inputs", "describe", "ingest"]
 
 TABLES = ("observations", "reports", "commentary")
-
-
-PROFILE_NAME = "reader.yaml"  # a council's reader profile, beside its catalogue
 
 
 @dataclass
@@ -168,7 +165,7 @@ def reader_profile(council: Council | None = None) -> Profile:
     """The built-in reader profile with the council's own words: its reader.yaml beside its
     catalogue (data/catalog/reader.yaml for the default council)."""
     if council is None:
-        return load_profile(catalog_path().with_name(PROFILE_NAME))
+        return default_profile()
     return load_profile(catalog_file(council).with_name(PROFILE_NAME))
 
 

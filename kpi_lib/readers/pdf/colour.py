@@ -8,13 +8,13 @@ would be; white, grey and black pixels (paper, text, a grey zebra row) are no co
 
 from __future__ import annotations
 
-import numpy as np
-
 from kpi_lib.readers.pdf.model import TableScan
 from kpi_lib.readers.pdf.settings import PdfSettings
 
 
 def paint_from_render(page: object, tables: list[TableScan], s: PdfSettings) -> None:
+    import numpy as np  # only scans need it: a text PDF is read without numpy
+
     scale = s.scan_render_scale
     image = page.render(scale=scale).to_numpy()  # type: ignore[attr-defined]
     rgb = image[:, :, :3].astype(np.float32) / 255.0

@@ -119,12 +119,6 @@ def scan_range(
 ) -> list[PageScan] | ScanFailure:
     """Scan the given 1-based pages of a PDF's bytes (or a file, for tests and tools); errors
     come back as a ScanFailure, never raised."""
-
-    import pdfplumber
-    from pdfminer.pdfparser import PDFSyntaxError
-    from pdfminer.psparser import PSException
-    from pdfplumber.utils.exceptions import PdfminerException
-
     current: int | None = None
     try:
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
@@ -152,6 +146,8 @@ def scan_range(
         ruled = [s for s in scans if s.ruled and s.number not in grid]
         current = None
         if ruled:
+            import pdfplumber  # its import costs as much as reading a short PDF: only here
+
             pages_wanted = [s.number for s in ruled]
             with pdfplumber.open(io.BytesIO(data), pages=pages_wanted, password=password) as pdf:
                 for scan, page in zip(ruled, pdf.pages, strict=True):
@@ -162,8 +158,23 @@ def scan_range(
         return scans
     except pdfium.PdfiumError as exc:
         return ScanFailure(f"cannot read {_what(current)} ({exc})", current)
-    except (PdfminerException, PDFSyntaxError, PSException) as exc:
-        return ScanFailure(f"cannot parse {_what(current)} ({exc or type(exc).__name__})", current)
-    except (ValueError, KeyError, TypeError, IndexError, AssertionError, OSError) as exc:
-        # pdfminer raises bare built-in errors on damaged content streams
-        return ScanFailure(f"cannot parse {_what(current)} ({type(exc).__name__}: {exc})", current)
+    except Exception as exc:
+        if isinstance(exc, _parse_errors()):
+            problem = f"cannot parse {_what(current)} ({exc or type(exc).__name__})"
+            return ScanFailure(problem, current)
+        if isinstance(exc, (ValueError, KeyError, TypeError, IndexError, AssertionError, OSError)):
+            # pdfminer raises bare built-in errors on damaged content streams
+            problem = f"cannot parse {_what(current)} ({type(exc).__name__}: {exc})"
+            return ScanFailure(problem, current)
+        raise
+
+
+def _parse_errors() -> tuple[type[Exception], ...]:
+    """pdfminer's and pdfplumber's parse errors (PDFSyntaxError is a PSException), of the
+    modules loaded: one that is not imported raised nothing, and importing it to catch
+    nothing would cost a text PDF pdfplumber's whole import."""
+    names = {
+        "pdfminer.psexceptions": "PSException",
+        "pdfplumber.utils.exceptions": "PdfminerException",
+    }
+    return tuple(getattr(sys.modules[m], name) for m, name in names.items() if m in sys.modules)
