@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from common import FIXTURES
 
 PDFS = sorted((FIXTURES / "matrix").glob("*.pdf")) + sorted((FIXTURES / "writer").glob("*.pdf"))
 NEVER = ("pandas", "pandera", "duckdb", "pyarrow", "kpi_lib.store", "kpi_lib.analysis")
