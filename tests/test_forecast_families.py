@@ -11,13 +11,16 @@ import pytest
 from kpi_lib.analysis.backtest import fit_model
 from kpi_lib.analysis.forecast import (
     LEVEL_MEMBERS,
+    MEMBER_WORDS,
     STEADY_TREND,
     TREND_MEMBERS,
     forecast,
     members,
+    method_words,
     point_forecast,
     trend_share,
 )
+from kpi_lib.report.quarterly import short_history_note
 from tests.test_forecast import quarterly
 
 H = 4
@@ -112,3 +115,23 @@ def test_a_steady_trend_widens_faster_with_the_step_than_a_series_that_comes_and
             p = point_forecast(quarterly(y), H)
             assert p.growth is not None and p.growth[0] == 1.0 and (p.growth >= 0.5).all()
     assert np.median(trend_growth) > 1.3 * np.median(level_growth)
+
+
+def test_a_short_forecast_is_described_by_the_members_it_holds() -> None:
+    """The note beside a short forecast names its combination in words: a steady trend says it
+    is carried on, a level series names its members, and no code name (arima110, ses) leaks."""
+    rng = np.random.default_rng(11)
+    trend = forecast(quarterly(_steady(rng, 5)), horizon=H)
+    level = forecast(quarterly(_ar1(rng, 6, phi=-0.5)), horizon=H)
+    assert trend.model.startswith("drift") and level.model.startswith("ses")
+    for fc in (trend, level):
+        note = short_history_note(fc)
+        assert fc.insufficient_history and method_words(fc.model) in note
+        for code in fc.model.split("+"):
+            assert MEMBER_WORDS[code] in note
+            assert f" {code}" not in note.replace("ARIMA(1,1,0)", "")
+    assert "steady trend carried on" in short_history_note(trend)
+    assert "steady trend" not in short_history_note(level)
+    assert method_words("drift+arima110") == (
+        "their steady trend carried on (the average of a straight line and ARIMA(1,1,0))"
+    )

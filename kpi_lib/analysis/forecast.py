@@ -9,16 +9,20 @@ Input handling (documented behaviour):
   filled by linear interpolation and listed in `ForecastResult.notes`; `n_obs` counts
   observed points only.
 
-Point forecast: the equal-weight mean of damped-trend exponential smoothing and ARIMA(1,1,0)
-(`members`), never one model picked from a handful of backtest origins (that picks noise). A
-history of 3-5 points gets the last figure averaged with ARIMA(1,1,0)'s damped continuation of
-the last change (a shrunk blend); 1-2 points, the last figure. Seasonal series are adjusted
-with classical indices first: seasonal when the caller says so (the council's commentary, see
-kpi_lib.analysis.seasonal) or when season effects in the changes lower the AICc (3 cycles or
-more; on 2 cycles only a pattern explaining 90% of the detrended rest).
+Point forecast: the equal-weight mean of a fixed combination (`members`), never one model
+picked from a handful of backtest origins (that picks noise). Which combination depends on one
+statistic of the history, its trend share (net change over total movement, `trend_share`): a
+steady trend (half or more) is carried on by drift, damped-trend exponential smoothing and
+ARIMA(1,1,0); anything else gets SES, Theta, ARIMA(1,1,0) and AR(1) back towards the mean, plus
+the seasonal naive while the history is too short for its season to be tested (fewer than three
+cycles). 1-2 points: the last figure. Seasonal series are adjusted with classical indices first:
+seasonal when the caller says so (the council's commentary, see kpi_lib.analysis.seasonal) or
+when season effects in the changes lower the AICc (3 cycles or more; on 2 cycles only a pattern
+explaining 90% of the detrended rest).
 
-Intervals: mean +- spread * k, where spread is the mean absolute change of the history and k
-the multiplier calibrated across series for the history's length and the step
+Intervals: mean +- spread * growth_h * k, where spread is the mean absolute change of the
+history, growth_h how its own h-step changes outgrow its one-step ones (square-rooted, `_growth`),
+and k the multiplier calibrated across series for the history's length and the step
 (kpi_lib.analysis.calibration); the 80% and 95% intervals and `p_meet_target` come from the
 same calibrated distribution (simulated paths, `_paths`).
 
@@ -345,9 +349,11 @@ class Point:
     growth: np.ndarray | None = None
 
     def scale_at(self) -> np.ndarray:
-        """The interval's unit at each step: spread * growth."""
+        """The interval's unit at each step: spread * growth, at least a few of the float
+        spacings at the forecast (a spread at rounding size, left by a season taken out
+        exactly, would otherwise give a range of width 0: a confident line)."""
         g = np.ones(len(self.z)) if self.growth is None else self.growth
-        return self.spread * g
+        return np.maximum(self.spread * g, 8 * np.spacing(np.abs(self.z)))
 
 
 def trend_share(z: np.ndarray, m: int, seasonal: bool) -> float:
@@ -382,6 +388,33 @@ def members(n: int, seasonal: bool, trend: float = 0.0, m: int = 1) -> tuple[str
     if not seasonal and 1 < m <= n < 3 * m:
         out = (*out, "snaive")
     return out
+
+
+# each member of a combination in a reader's words (method_words)
+MEMBER_WORDS = {
+    "naive": "the last figure",
+    "drift": "a straight line",
+    "damped": "a damped trend",
+    "arima110": "ARIMA(1,1,0)",
+    "ses": "exponential smoothing",
+    "theta": "Theta",
+    "ar1": "a pull back to the mean",
+    "snaive": "the same quarter a year earlier",
+}
+
+
+def method_words(model: str) -> str:
+    """A combination ("drift+damped+arima110") in a reader's words, from the members it holds
+    (a member whose fit failed is not named): "their steady trend carried on (the average of a
+    straight line, a damped trend and ARIMA(1,1,0))"."""
+    parts = model.split("+")
+    if parts == ["naive"]:
+        return "the last carried on"
+    words = [MEMBER_WORDS.get(p, p) for p in parts]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    if parts[0] == "drift":
+        return f"their steady trend carried on (the average of {listed})"
+    return f"the average of {listed}"
 
 
 def _combine(z: np.ndarray, steps: int, m: int, seasonal: bool, notes: list[str]) -> tuple:
