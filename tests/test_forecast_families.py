@@ -98,7 +98,7 @@ def test_mean_reverting_series_are_pulled_back_to_their_level() -> None:
         ar = fit_model("ar1", hist, H).mean
         gap = abs(hist[-1] - hist.mean())
         assert abs(ar[-1] - hist.mean()) <= gap + 1e-9
-    assert np.mean(ours) < 0.87 * np.mean(naive)  # 0.88 without the AR(1) member
+    assert np.mean(ours) < 0.88 * np.mean(naive)  # 0.90 without the AR(1) member
 
 
 def test_a_steady_trend_widens_faster_with_the_step_than_a_series_that_comes_and_goes() -> None:
@@ -119,11 +119,11 @@ def test_a_steady_trend_widens_faster_with_the_step_than_a_series_that_comes_and
 
 def test_a_short_forecast_is_described_by_the_members_it_holds() -> None:
     """The note beside a short forecast names its combination in words: a steady trend says it
-    is carried on, a level series names its members, and no code name (arima110, ses) leaks."""
+    is carried on, a level series names its members, and no code name (arima110, ar1) leaks."""
     rng = np.random.default_rng(11)
     trend = forecast(quarterly(_steady(rng, 5)), horizon=H)
     level = forecast(quarterly(_ar1(rng, 6, phi=-0.5)), horizon=H)
-    assert trend.model.startswith("drift") and level.model.startswith("ses")
+    assert trend.model.startswith("drift") and level.model.startswith("theta")
     for fc in (trend, level):
         note = short_history_note(fc)
         assert fc.insufficient_history and method_words(fc.model) in note

@@ -13,7 +13,7 @@ Point forecast: the equal-weight mean of a fixed combination (`members`), never 
 picked from a handful of backtest origins (that picks noise). Which combination depends on one
 statistic of the history, its trend share (net change over total movement, `trend_share`): a
 steady trend (half or more) is carried on by drift, damped-trend exponential smoothing and
-ARIMA(1,1,0); anything else gets SES, Theta, ARIMA(1,1,0) and AR(1) back towards the mean, plus
+ARIMA(1,1,0); anything else gets Theta, ARIMA(1,1,0) and AR(1) back towards the mean, plus
 the seasonal naive while the history is too short for its season to be tested (fewer than three
 cycles). 1-2 points: the last figure. Seasonal series are adjusted with classical indices first:
 seasonal when the caller says so (the council's commentary, see kpi_lib.analysis.seasonal) or
@@ -68,7 +68,7 @@ SHORT_BLEND = 6  # below this many points: no damped trend (too few changes to f
 # a history whose net change is at least this share of its total movement has a steady trend
 STEADY_TREND = 0.5
 TREND_MEMBERS = ("drift", "damped", "arima110")
-LEVEL_MEMBERS = ("ses", "theta", "arima110", "ar1")
+LEVEL_MEMBERS = ("theta", "arima110", "ar1")
 SEASONAL_R2 = 0.9  # 8-11 points: season dummies must explain this share of the detrended rest
 
 
@@ -375,7 +375,8 @@ def members(n: int, seasonal: bool, trend: float = 0.0, m: int = 1) -> tuple[str
     - a steady trend (GDP, a population, a count that only grows): the trend carried on,
       straight (drift), damped and as ARIMA(1,1,0);
     - anything else: smoothed levels that do not extrapolate a slope the history does not
-      support (SES, Theta's half slope, ARIMA(1,1,0), AR(1) back towards the mean), with the
+      support (Theta: smoothed level plus half the fitted slope; ARIMA(1,1,0); AR(1) back
+      towards the mean; plain SES as a fourth member was no better and cost a fit), with the
       seasonal naive as one member when the history is too short for the season to be
       tested (fewer than three cycles): a quarter's swing is then at least partly kept
       instead of averaged away.
