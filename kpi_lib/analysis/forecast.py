@@ -165,7 +165,7 @@ class ForecastResult:
             (f"{self.title}\n" if self.title else "")
             + f"Forecast: {self.model}"
             + (
-                " (INSUFFICIENT HISTORY: naive, wide intervals)"
+                " (INSUFFICIENT HISTORY: ranges from other short series, no probability)"
                 if self.insufficient_history
                 else ""
             ),
