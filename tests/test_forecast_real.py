@@ -111,7 +111,9 @@ def macro() -> dict[str, float]:
 def test_real_data_80_interval_covers_75_to_85_percent(macro: dict[str, float]) -> None:
     assert macro["forecasts"] >= 160
     assert 0.75 <= macro["cover80"] <= 0.85, macro
-    assert 0.70 <= macro["cover80_hlast"] <= 0.90, macro  # the last step not far off either
+    # the last step too: the spread grows as each window's own changes do (one pooled curve,
+    # calibrated on B's slower-growing errors, held 66-72% here at step 4)
+    assert 0.75 <= macro["cover80_hlast"] <= 0.85, macro
     assert 0.90 <= macro["cover95"] <= 0.97, macro
 
 

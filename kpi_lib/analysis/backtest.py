@@ -22,7 +22,7 @@ from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.stattools import acf
 
 # Simplest first: ties in the backtest go to the earlier (simpler) model.
-MODELS: tuple[str, ...] = ("naive", "snaive", "drift", "ses", "damped", "theta", "arima110")
+MODELS: tuple[str, ...] = ("naive", "snaive", "drift", "ses", "damped", "theta", "arima110", "ar1")
 # Exceptions a fit may raise on a degenerate window; the model then drops out of the contest.
 FIT_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError)
 
@@ -138,6 +138,19 @@ def _arima110(y: np.ndarray, steps: int) -> ModelFit:
     return ModelFit(mean, psi)
 
 
+def _ar1(y: np.ndarray, steps: int) -> ModelFit:
+    """AR(1) around the history's mean (least squares, the coefficient kept in [0, 1]): the
+    pull back to the level that ARIMA(1,1,0) and the smoothers lack, which a stationary series
+    (a change, a rate of interest, a share that comes and goes) needs. On a random walk the
+    coefficient is near 1 and it is close to naive."""
+    mu = float(np.mean(y))
+    x = y - mu
+    den = float(np.sum(x[:-1] ** 2))
+    phi = float(np.clip(np.sum(x[1:] * x[:-1]) / den, 0.0, 1.0)) if den > 0 else 1.0
+    mean = mu + x[-1] * phi ** np.arange(1, steps + 1)
+    return ModelFit(mean, phi ** np.arange(steps))
+
+
 def fit_model(
     name: str,
     y: np.ndarray,
@@ -172,6 +185,8 @@ def fit_model(
         fit = _theta(y, steps)
     elif name == "arima110":
         fit = _arima110(y, steps)
+    elif name == "ar1":
+        fit = _ar1(y, steps)
     else:
         raise KeyError(name)
     fit.mean = fit.mean + future

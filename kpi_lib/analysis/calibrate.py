@@ -28,8 +28,8 @@ def collect_errors(
 ) -> dict[tuple[int, int], list[float]]:
     """Forecast every window of every series in `corpus` (name -> (quarterly series, natural
     range)) with our point method: the absolute errors on the modelling scale, divided by the
-    window's spread, keyed (length bucket, step - 1). A miss below a bound the log scale
-    cannot reach counts as infinite."""
+    window's spread at each step (Point.scale_at), keyed (length bucket, step - 1). A miss
+    below a bound the log scale cannot reach counts as infinite."""
     errors: dict[tuple[int, int], list[float]] = {}
     for name in sorted(corpus):
         series, (lower, upper) = corpus[name]
@@ -41,7 +41,7 @@ def collect_errors(
                 future = series.iloc[t : t + HORIZON].to_numpy(dtype=float)
                 p = point_forecast(hist, len(future), lower=lower, upper=upper)
                 with np.errstate(all="ignore"):
-                    u = np.abs(p.scale.to(future) - p.z) / p.spread
+                    u = np.abs(p.scale.to(future) - p.z) / p.scale_at()
                 b = bucket(p.n_obs)
                 for s, v in enumerate(u):
                     if not np.isnan(future[s]):

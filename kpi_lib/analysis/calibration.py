@@ -3,10 +3,13 @@
 A model's own error formula is too confident on 6-12 points (parameters estimated from a
 handful of changes, model picked after the fact) and fails oddly on bounded, gappy series.
 So the interval is read from how far our point forecast has actually missed on OTHER series:
-the absolute h-step error of each held-out forecast, divided by the window's scale (the mean
-absolute quarter-to-quarter change, on the modelling scale), is pooled per history-length
-bucket and horizon, and its quantiles at 50/80/90/95/98% become multipliers. A forecast's
-80% interval is then mean +- scale * k80 for its bucket and step.
+the absolute h-step error of each held-out forecast, divided by the window's scale at that
+step (the mean absolute quarter-to-quarter change, on the modelling scale, times how the
+window's own h-step changes outgrow its one-step ones: kpi_lib.analysis.forecast._growth), is
+pooled per history-length bucket and horizon, and its quantiles at 50/80/90/95/98% become
+multipliers. A forecast's 80% interval is then mean +- scale_h * k80 for its bucket and step:
+the pooled curve says how much the step adds on average, the window's growth whether its own
+errors grow faster (a steady trend) or slower (a series that comes and goes).
 
 The shipped table (`calibration_table.TABLE`) is calibrated on a corpus of real and
 generated quarterly series (bench/bench_forecast_peers.py --write-calibration says which);

@@ -11,7 +11,7 @@ import pandas as pd
 from kpi_lib.analysis.claims import check_claims
 from kpi_lib.analysis.defaults import AMBER_TOLERANCE, FORECAST_HORIZON
 from kpi_lib.analysis.directors import directors_view
-from kpi_lib.analysis.forecast import ForecastResult
+from kpi_lib.analysis.forecast import ForecastResult, method_words
 from kpi_lib.analysis.kpi import NO_SERIES, Kpi
 from kpi_lib.analysis.period_notes import period_notes
 from kpi_lib.analysis.rag import rag_summary, rag_table, scope_problem
@@ -391,8 +391,8 @@ def forecast_for_row(kpi: Kpi, row: pd.Series, horizon: int) -> tuple[ForecastRe
 
 
 def short_history_note(fc: ForecastResult) -> str:
-    """What a short-history forecast rests on, said beside it: the last figure carried on (or
-    blended with its latest change, or a damped trend), a range from how far such short
+    """What a short-history forecast rests on, said beside it: the combination in words
+    (kpi_lib.analysis.forecast.method_words), a range from how far such short
     forecasts missed on other series (or, from one figure, a rule of thumb), and that the
     chance of meeting the target is not estimated (too few figures to rest one on): "no
     chance" would read as a chance of nil."""
@@ -403,12 +403,7 @@ def short_history_note(fc: ForecastResult) -> str:
             "From 1 quarterly figure: the figure carried on, with a rule-of-thumb range "
             "(no change seen to measure one by); the chance of meeting the target is not estimated."
         )
-    if fc.model == "naive":
-        how = "the last carried on"
-    elif fc.model.startswith("naive+"):
-        how = "the last blended with a damped continuation of its latest change"
-    else:
-        how = "a damped trend of the figures"
+    how = method_words(fc.model)
     return (
         f"From {fc.n_obs} quarterly figures: {how}, with a range from how far such short "
         "forecasts missed on other series; the chance of meeting the target is not estimated "
