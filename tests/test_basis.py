@@ -12,6 +12,7 @@ import pytest
 from kpi_lib.analysis.kpi import Kpi
 from kpi_lib.analysis.trends import in_points, like_with_like, trend, trend_table
 from kpi_lib.errors import InputError
+from kpi_lib.periods import fiscal_to_period
 from kpi_lib.store.basis import STORE_BASES, basis_of
 from kpi_lib.store.catalog import load_catalog
 from kpi_lib.store.ingest import ingest
@@ -166,7 +167,8 @@ def test_series_one_basis_at_a_time(store_root: Path) -> None:
     sickness = Kpi(Store.load(), "sickness-absence-days-per-fte")
     assert sickness.bases == ["rolling 12 months", "quarter"]  # in order of first use
     rolling = sickness.series(basis="rolling 12 months")
-    assert 3.05 not in list(rolling) and rolling["2021/22 Q4"] == 13.86
+    assert 3.05 not in list(rolling) and rolling[fiscal_to_period("2021/22 Q4")] == 13.86
+    assert rolling.attrs["basis"] == "rolling 12 months"
     assert 3.05 in list(sickness.series(basis="quarter"))
     assert 13.86 not in list(sickness.series(basis="quarter"))
     assert set(sickness.history()["basis"]) == {"rolling 12 months", "quarter"}
