@@ -404,8 +404,10 @@ def short_history_note(fc: ForecastResult) -> str:
             "(no change seen to measure one by); the chance of meeting the target is not estimated."
         )
     how = method_words(fc.model)
+    missing = fc.n_span - fc.n_obs
+    over = f" over {fc.n_span} quarters ({missing} without a figure)" if missing > 0 else ""
     return (
-        f"From {fc.n_obs} quarterly figures: {how}, with a range from how far such short "
+        f"From {fc.n_obs} quarterly figures{over}: {how}, with a range from how far such short "
         "forecasts missed on other series; the chance of meeting the target is not estimated "
         "(too few figures to rest one on)."
     )
