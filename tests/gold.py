@@ -30,6 +30,20 @@ KPI_FIELDS = (
 )
 
 
+# Every field of the history-table gold (2019/20 Q3: one row per indicator and period).
+HISTORY_FIELDS = (
+    "metric_name",
+    "good_is",
+    "as_of_text",
+    "value_text",
+    "value",
+    "target_text",
+    "section",
+    "frequency",
+    "directorate",
+)
+
+
 def read_gold(path: Path) -> pd.DataFrame:
     """Every cell as printed: strings, and "" (not NaN) where the gold has nothing."""
     return pd.read_csv(path, dtype=str, keep_default_na=False)

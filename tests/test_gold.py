@@ -11,6 +11,7 @@ import pytest
 from kpi_lib.readers.document import extract_document
 from tests.gold import (
     HISTORY_2019_20_Q3,
+    HISTORY_FIELDS,
     KPI_2022_23_Q2,
     KPI_2023_24_Q2,
     KPI_FIELDS,
@@ -20,17 +21,6 @@ from tests.gold import (
 )
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
-HISTORY_FIELDS = (
-    "metric_name",
-    "good_is",
-    "as_of_text",
-    "value_text",
-    "value",
-    "target_text",
-    "section",
-    "frequency",
-    "directorate",
-)
 
 
 @dataclass(frozen=True)

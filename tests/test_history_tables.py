@@ -15,22 +15,12 @@ from kpi_lib.readers.document import extract
 from kpi_lib.readers.history_tables import ReportPeriod, period_label, report_period
 from kpi_lib.readers.textdoc import TextDoc
 from tests import noise
-from tests.gold import HISTORY_2019_20_Q3, match_rate, read_gold
+from tests.gold import HISTORY_2019_20_Q3, HISTORY_FIELDS, match_rate, read_gold
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "data/raw/2019-20_Q3/2019-20_Q3_committee_agenda_pack.txt"
 KPI_REPORT = ROOT / "data/raw/2022-23_Q2/2022-23_Q2_kpi_commentary.md"
-FIELDS = [
-    "metric_name",
-    "good_is",
-    "as_of_text",
-    "value_text",
-    "value",
-    "target_text",
-    "section",
-    "frequency",
-    "directorate",
-]
+FIELDS = HISTORY_FIELDS
 TAG = re.compile(r"<[^>]+>")
 
 
