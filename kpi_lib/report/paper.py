@@ -412,7 +412,7 @@ def _target_labelled(r: pd.Series) -> str:
         return f"{target} (the {later} target, not used)"
     apart = pr.text(r.get("target_not_comparable"))
     if apart and target and not pr.is_missing(r.get("value")):
-        return f"{target} (for another span than the figure: {apart.split(':')[0]})"
+        return f"{target} (not compared: {apart.split(':')[0]})"
     return target
 
 
