@@ -41,7 +41,7 @@ table.kpi-table th { background: var(--head); font-weight: 600; }
 table.kpi-table .num { text-align: right; }
 table.kpi-table .path { overflow-wrap: anywhere; }
 table.kpi-table .nowrap { white-space: nowrap; }
-@media screen { table.kpi-table .wide { min-width: 14em; } }
+@media screen { table.kpi-table .wide { min-width: 12em; } }
 /* a table wider than the screen scrolls inside its box, its first column (the KPI) fixed */
 .table-box { max-width: 100%; overflow-x: auto; margin: .4rem 0 1.4rem; }
 .table-box table.kpi-table { margin: 0; }
