@@ -411,7 +411,7 @@ def method_words(model: str) -> str:
     straight line, a damped trend and ARIMA(1,1,0))"."""
     parts = model.split("+")
     if parts == ["naive"]:
-        return "the last carried on"
+        return "the last figure carried on"
     words = [MEMBER_WORDS.get(p, p) for p in parts]
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
     if parts[0] == "drift":

@@ -179,11 +179,7 @@ def forecast(d: DeepDive, output_dir: str, st: pd.DataFrame) -> Html:
         pr.Col("80% range", lambda r: f"{num(r['lower'])} to {num(r['upper'])}", numeric=True),
         pr.Col("95% range", lambda r: f"{num(r['lower95'])} to {num(r['upper95'])}", numeric=True),
     ]
-    model = fc.model + (
-        " (short history: ranges from how far such forecasts missed on other series)"
-        if fc.insufficient_history
-        else ""
-    )
+    model = stm.dive_method(fc)
     fig = forecast_fan(d.quarterly, fc, title=d.title, unit=d.unit)
     last = table.iloc[-1]
     alt = (

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
 
+from kpi_lib.analysis.forecast import ForecastResult, method_words
 from kpi_lib.errors import KpiError
 from kpi_lib.report import present as pr
 from kpi_lib.report.deep_dive import DeepDive
@@ -914,6 +915,17 @@ def dive_trend(d: DeepDive, dec: int) -> Statement:
     return checked(s)
 
 
+def dive_method(fc: ForecastResult) -> str:
+    """The forecast's method in a reader's words (not its code, "theta+arima110+ar1"), and
+    what a short history's ranges rest on: said by the deep dive's sentence and chart alike."""
+    short = (
+        " (short history: ranges from how far such forecasts missed on other series)"
+        if fc.insufficient_history
+        else ""
+    )
+    return method_words(fc.model) + short
+
+
 def dive_forecast(d: DeepDive, dec: int) -> Statement:
     base = Statement("forecast", d.kpi_id, "forecast", "forecast", "", "", "", "", "", "", "")
     fc = d.forecast
@@ -921,13 +933,9 @@ def dive_forecast(d: DeepDive, dec: int) -> Statement:
         return withhold(base, d.forecast_note or "no quarterly series to forecast")
     table = d.forecast_table()
     last = table.iloc[-1]
-    model = fc.model + (
-        " (short history: ranges from how far such forecasts missed on other series)"
-        if fc.insufficient_history
-        else ""
-    )
     text = (
-        f"Model: {model}. Forecast for {last['period']}: {_dive_num(d, last['mean'], dec)} "
+        f"Method: {dive_method(fc)}. Forecast for {last['period']}: "
+        f"{_dive_num(d, last['mean'], dec)} "
         f"(80% range {_dive_num(d, last['lower'], dec)} to {_dive_num(d, last['upper'], dec)})."
     )
     if fc.p_meet_target is not None and fc.target is not None:
