@@ -288,6 +288,25 @@ def _in_scope(
     return rule, "", 1.0, ""
 
 
+def _scoped(
+    row: pd.Series, basis: str | None = None
+) -> tuple[pd.Series, TargetRule, str, float] | None:
+    """(the prepared row, its printed target's rule, why that target cannot stand beside the
+    figure as printed or "", the scale it stands at: a year-to-date pro-rating), or None where
+    the target sets no threshold to compare with. `basis` overrides the row's."""
+    row = _prepared(row.to_frame().T).iloc[0]
+    if basis is not None:
+        row["basis"] = basis
+    rule = parse_target(row.get("target_text", ""), norm_polarity(row.get("polarity", "")))
+    if not rule.evaluable or rule.kind not in ("threshold", "comparison"):
+        return None
+    cumulative, level = _cumulative(row), is_level(row)
+    period = row["period"] or None
+    total = _annual_total(row)
+    _, blocked, scale, _ = _in_scope(rule, _grain(row), period, cumulative, True, level, total)
+    return row, rule, str(blocked or ""), scale
+
+
 def comparable_target(row: pd.Series, basis: str | None = None) -> float | None:
     """The figure of a point's printed target that the point can stand beside on a chart or in
     a forecast: the threshold, pro-rated as `kpi rag` pro-rates it for a year-to-date total;
@@ -295,20 +314,14 @@ def comparable_target(row: pd.Series, basis: str | None = None) -> float | None:
     the target sets no single figure, or (beside the point itself) it was set for a later year
     than the report's. `basis` overrides the row's (a forecast of de-cumulated quarters, which
     may well run into that later year)."""
-    row = _prepared(row.to_frame().T).iloc[0]
-    if basis is not None:
-        row["basis"] = basis
-    rule = parse_target(row.get("target_text", ""), norm_polarity(row.get("polarity", "")))
-    if not rule.evaluable or rule.kind not in ("threshold", "comparison"):
+    scoped = _scoped(row, basis)
+    if scoped is None:
         return None
+    row, rule, blocked, scale = scoped
     year = target_year(rule, row.get("target_period", ""))
     later = later_year_reason(year, str(row.get("report_period", "") or ""), str(row["period"]))
     if later and basis is None:
         return None  # drawn beside the point: a later year's target is no line it had to meet
-    cumulative, level = _cumulative(row), is_level(row)
-    period = row["period"] or None
-    total = _annual_total(row)
-    _, blocked, scale, _ = _in_scope(rule, _grain(row), period, cumulative, True, level, total)
     return None if blocked or rule.threshold is None else rule.threshold * scale
 
 
@@ -317,16 +330,8 @@ def scope_problem(row: pd.Series) -> str:
     quarterly value: one quarter's total, not comparable with a year's"), else "": what
     `kpi rag` says before judging it another way, for a sentence that sets the two side by
     side."""
-    row = _prepared(row.to_frame().T).iloc[0]
-    rule = parse_target(row.get("target_text", ""), norm_polarity(row.get("polarity", "")))
-    if not rule.evaluable or rule.kind not in ("threshold", "comparison"):
-        return ""
-    cumulative, level = _cumulative(row), is_level(row)
-    period = row["period"] or None
-    _, blocked, _, _ = _in_scope(
-        rule, _grain(row), period, cumulative, True, level, _annual_total(row)
-    )
-    return str(blocked or "")
+    scoped = _scoped(row)
+    return "" if scoped is None else scoped[2]
 
 
 def _grain(row: pd.Series) -> str:

@@ -9,7 +9,7 @@ from kpi_lib.report import present as pr
 from kpi_lib.report import statements as stm
 from kpi_lib.report.build_cache import cached
 from kpi_lib.report.deep_dive import DeepDive, build
-from kpi_lib.report.outputs import save_table, show_figure
+from kpi_lib.report.outputs import save_all, show_figure
 from kpi_lib.report.paper import Html, esc, long_date, section
 from kpi_lib.report.plots import forecast_fan, kpi_history
 
@@ -25,18 +25,17 @@ POLARITY_WORDS = {"High": "a higher value is better", "Low": "a lower value is b
 
 def save_tables(d: DeepDive, st: pd.DataFrame, output_dir: str) -> None:
     """The result tables at full precision under tables/ (what an audit compares)."""
-    for name, table in [
-        ("sources", d.sources),
-        ("targets", d.targets),
-        ("rag_history", d.rag_history),
-        ("trend", d.trend),
-        ("commentary", d.commentary),
-        ("statements", st),
-    ]:
-        save_table(table, name, output_dir)
+    tables = {
+        "sources": d.sources,
+        "targets": d.targets,
+        "rag_history": d.rag_history,
+        "trend": d.trend,
+        "commentary": d.commentary,
+        "statements": st,
+    }
     if d.forecast is not None:
-        save_table(d.forecast_table(), "forecast", output_dir)
-        save_table(d.forecast.backtest, "backtest", output_dir)
+        tables |= {"forecast": d.forecast_table(), "backtest": d.forecast.backtest}
+    save_all(tables, output_dir)
 
 
 def statements(d: DeepDive) -> pd.DataFrame:

@@ -30,6 +30,12 @@ def save_table(df: pd.DataFrame, name: str, output_dir: str | Path | None) -> pd
     return df
 
 
+def save_all(tables: dict[str, pd.DataFrame], output_dir: str | Path | None) -> None:
+    """Each of a notebook's result tables, by name (save_table)."""
+    for name, df in tables.items():
+        save_table(df, name, output_dir)
+
+
 def save_figure(fig: matplotlib.figure.Figure, name: str, output_dir: str | Path | None) -> None:
     """Write `figures/<name>.png` without metadata that changes between runs."""
     if output_dir:

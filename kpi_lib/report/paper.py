@@ -21,7 +21,7 @@ from kpi_lib.periods import parse_period, parse_report_period
 from kpi_lib.report import present as pr
 from kpi_lib.report import statements as stm
 from kpi_lib.report.build_cache import cached
-from kpi_lib.report.outputs import save_table, show_figure
+from kpi_lib.report.outputs import save_all, show_figure
 from kpi_lib.report.plots import MIN_POINTS, off_track_panel, rag_by_section
 from kpi_lib.report.quarterly import Quarterly, build
 from kpi_lib.store.snapshot import Store
@@ -33,17 +33,17 @@ DEFAULT_COUNCIL = "The council"
 def save_tables(q: Quarterly, st: pd.DataFrame, output_dir: str) -> None:
     """The result tables at full precision under tables/ (what an audit compares); the page
     shows them formatted."""
-    for name, table in [
-        ("headline", q.headline),
-        ("movers", q.movers),
-        ("off_track", q.off_track),
-        ("rag_disagreements", q.disagreements),
-        ("claims_unchecked", q.claims),
-        ("commentary", q.commentary),
-        ("statements", st),
-        ("directors", q.directors),
-    ]:
-        save_table(table, name, output_dir)
+    tables = {
+        "headline": q.headline,
+        "movers": q.movers,
+        "off_track": q.off_track,
+        "rag_disagreements": q.disagreements,
+        "claims_unchecked": q.claims,
+        "commentary": q.commentary,
+        "statements": st,
+        "directors": q.directors,
+    }
+    save_all(tables, output_dir)
 
 
 def with_kpi_rows(section_of: Callable[..., Html]) -> Callable[..., Html | None]:

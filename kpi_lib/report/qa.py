@@ -17,7 +17,7 @@ from kpi_lib.paths import processed_dir, project_root
 from kpi_lib.readers.cache import CACHE_DIR
 from kpi_lib.readers.document import read_report
 from kpi_lib.readers.rows import COLUMNS, FileResult
-from kpi_lib.report.outputs import save_table
+from kpi_lib.report.outputs import save_all
 from kpi_lib.report.paper import Html, esc
 from kpi_lib.store.catalog import load_catalog
 from kpi_lib.store.ingest import reader_profile
@@ -91,13 +91,13 @@ def extraction_qa(source_files: list[str]) -> QA:
 
 
 def save_tables(qa: QA, output_dir: str) -> None:
-    for name, table in [
-        ("qa_files", qa.files),
-        ("qa_tables", qa.tables),
-        ("qa_issues", qa.issues),
-        ("qa_new_metrics", qa.new_metrics),
-    ]:
-        save_table(table, name, output_dir)
+    tables = {
+        "qa_files": qa.files,
+        "qa_tables": qa.tables,
+        "qa_issues": qa.issues,
+        "qa_new_metrics": qa.new_metrics,
+    }
+    save_all(tables, output_dir)
 
 
 def title_block(period: str, source_files: list[str]) -> Html:
